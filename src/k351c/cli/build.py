@@ -1,0 +1,51 @@
+"""Build a meter from CLI options: configuration, state directory, clock and default load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from k351c.clock import SimClock, SystemClock, parse_instant
+from k351c.codes import MeterConfig
+from k351c.errors import ConfigError
+from k351c.meter.core import STATE_KEY, Meter
+from k351c.meter.loads import default_load
+from k351c.store import SqliteStore
+
+
+def load_config(config: Path | None) -> MeterConfig:
+    """The configuration file's MeterConfig, or the embedded default."""
+    if config is None:
+        return MeterConfig.default()
+    if not Path(config).exists():
+        raise ConfigError("--config", str(config), "an existing TOML file")
+    return MeterConfig.from_toml(config)
+
+
+def build_meter(
+    state: Path,
+    rate: float,
+    start: str | None,
+    config: Path | None,
+    test_keys: bool = False,
+    resume_only: bool = False,
+) -> Meter:
+    """A meter on a SQLite store in ``state``; the simulated clock resumes where the meter stopped."""
+    cfg = load_config(config)
+    store = SqliteStore(Path(state) / "meter.sqlite")
+    saved = store.get(STATE_KEY)
+    if resume_only and saved is None:
+        store.close()
+        raise ConfigError("--state", str(state), "a state directory of a meter that has run")
+    if start is not None:
+        epoch = parse_instant(start).timestamp()
+    elif saved is not None:
+        epoch = float(saved["t"])
+    else:
+        epoch = SystemClock().timestamp()
+    clock = SimClock(epoch, rate=rate)
+    meter = Meter(cfg, clock=clock, store=store, load=default_load(cfg))
+    if start is not None and saved is not None and epoch > meter.t:
+        meter.advance_to(epoch)
+    elif start is not None and saved is not None and epoch < meter.t:
+        meter.set_clock(epoch)
+    return meter

@@ -1,0 +1,35 @@
+"""Which listeners `k351c serve` starts, from its options (each protocol adds its factory here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from k351c.server.runtime import ListenerFactory
+
+
+@dataclass(frozen=True)
+class ListenerOptions:
+    """Ports and switches of `k351c serve` (0 = off)."""
+
+    host: str = "127.0.0.1"
+    dlms_port: int = 4059
+    hdlc_port: int = 4060
+    optical_port: int = 4062
+    mbus_port: int = 4063
+    web_port: int = 8351
+    serial: str | None = None
+    state: Path | None = None
+    test_keys: bool = False
+    scenario: Path | None = None
+    quiet: bool = False
+
+
+def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
+    """The coroutines that start each enabled listener and the terminal view."""
+    factories: list[ListenerFactory] = []
+    if not options.quiet:
+        from k351c.cli.live import live_view
+
+        factories.append(live_view)
+    return factories

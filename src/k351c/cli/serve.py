@@ -1,0 +1,74 @@
+"""`k351c serve` and `k351c show`: run one meter on its embedded defaults, print stored registers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+import typer
+
+from k351c.cli.build import build_meter
+from k351c.errors import K351CError
+
+DEFAULT_STATE = Path("k351c-data")
+
+
+def serve(
+    state: Path = typer.Option(DEFAULT_STATE, "--state", help="State directory (SQLite permanent memory)."),
+    rate: float = typer.Option(1.0, "--rate", help="Simulated seconds per real second."),
+    start: str = typer.Option(None, "--start", help="Simulated start instant (ISO 8601); default: resume or now."),
+    config: Path = typer.Option(None, "--config", help="Configuration file (TOML) with codes and settings."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Bind address of the listeners."),
+    dlms_port: int = typer.Option(4059, "--dlms-port", help="DLMS/COSEM TCP wrapper port (0 = off)."),
+    hdlc_port: int = typer.Option(4060, "--hdlc-port", help="DLMS/COSEM HDLC-over-TCP port (0 = off)."),
+    optical_port: int = typer.Option(4062, "--optical-port", help="IEC 62056-21 optical port on TCP (0 = off)."),
+    mbus_port: int = typer.Option(4063, "--mbus-port", help="Wired M-Bus slave on TCP (0 = off)."),
+    web_port: int = typer.Option(8351, "--web-port", help="Web page, REST API and /metrics (0 = off)."),
+    serial: str = typer.Option(None, "--serial", help="Serial device for the optical/RS-485 protocol."),
+    test_keys: bool = typer.Option(False, "--test-keys", help="Use the well-known lab keys (labs and tests only)."),
+    scenario: Path = typer.Option(None, "--scenario", help="Scenario file (TOML) played live."),
+    quiet: bool = typer.Option(False, "--quiet", help="No live terminal view."),
+) -> None:
+    """Start one meter with its listeners and a live view; Ctrl-C or SIGTERM stops it with nothing lost."""
+    from k351c.cli.listeners import ListenerOptions, listener_factories
+    from k351c.server.runtime import Runtime
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    try:
+        meter = build_meter(state=state, rate=rate, start=start, config=config, test_keys=test_keys)
+    except K351CError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    options = ListenerOptions(host=host, dlms_port=dlms_port, hdlc_port=hdlc_port, optical_port=optical_port,
+                              mbus_port=mbus_port, web_port=web_port, serial=serial, state=state,
+                              test_keys=test_keys, scenario=scenario, quiet=quiet)
+    runtime = Runtime(meter, host=host)
+    asyncio.run(runtime.run(listener_factories(options)))
+
+
+def show(
+    codes: list[str] = typer.Argument(None, help="OBIS codes to print (default: all registers)."),
+    state: Path = typer.Option(DEFAULT_STATE, "--state", help="State directory of the meter."),
+    config: Path = typer.Option(None, "--config", help="Configuration file the meter runs with."),
+) -> None:
+    """Print the stored registers of a meter, running or stopped: one `OBIS value unit` per line."""
+    from k351c.meter.objects import ProfileData
+
+    try:
+        meter = build_meter(state=state, rate=0.0, start=None, config=config, resume_only=True)
+    except K351CError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    try:
+        wanted = [meter.objects.lookup(c) for c in codes] if codes else list(meter.objects)
+    except K351CError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for definition in wanted:
+        if definition.class_id == 7 or isinstance(definition.get(), ProfileData):
+            continue
+        reading = meter.read(definition.obis)
+        value = reading.value
+        text = value.isoformat() if hasattr(value, "isoformat") else str(value)
+        typer.echo(f"{definition.obis} {text} {reading.unit}".rstrip())

@@ -1,0 +1,48 @@
+"""Which functions a meter has and the core values every meter carries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from k351c.codes import MeterConfig
+from k351c.meter.function import MeterFunction
+from k351c.meter.objects import ValueDef
+from k351c.meter.registers import register_energy, register_instantaneous
+from k351c.obis import Obis
+from k351c.units import Unit
+
+if TYPE_CHECKING:
+    from k351c.meter.core import Meter
+
+
+def default_functions(config: MeterConfig) -> list[MeterFunction]:
+    """The meter's functions in the order they run each step (tariffs before what books by tariff)."""
+    return []
+
+
+def core_values(meter: Meter) -> None:
+    """Clock, identification, CT ratio, meter constants, energy and instantaneous values."""
+    add = meter.objects.add
+    config = meter.config
+    add(ValueDef(Obis(0, 0, 1, 0, 0), 8, lambda: meter.now, public=True, description="clock"))
+    add(ValueDef(Obis(0, 0, 42, 0, 0), 1, lambda: logical_device_name(config.serial), public=True,
+                 description="COSEM logical device name"))
+    add(ValueDef(Obis(0, 0, 96, 1, 0), 1, lambda: config.serial, public=True, description="serial number"))
+    add(ValueDef(Obis(0, 0, 96, 1, 1), 1, lambda: str(config.type_number), public=True,
+                 description="type number (ordering code)"))
+    add(ValueDef(Obis(1, 0, 0, 4, 2), 1, lambda: meter.ct_primary, Unit.AMPERE, legal=config.ct_locked,
+                 set=lambda v: meter.set_ct_ratio(int(v), meter.ct_secondary),
+                 description="CT ratio numerator (primary current)"))
+    add(ValueDef(Obis(1, 0, 0, 4, 5), 1, lambda: meter.ct_secondary, Unit.AMPERE, legal=True,
+                 description="CT ratio denominator (secondary current)"))
+    add(ValueDef(Obis(1, 0, 0, 3, 0), 1, lambda: 10000, Unit.ACTIVE_ENERGY_METER_CONSTANT, legal=True,
+                 description="meter constant, active (LED)"))
+    add(ValueDef(Obis(1, 0, 0, 3, 1), 1, lambda: 10000, Unit.REACTIVE_ENERGY_METER_CONSTANT, legal=True,
+                 description="meter constant, reactive (LED)"))
+    register_energy(meter)
+    register_instantaneous(meter)
+
+
+def logical_device_name(serial: str) -> str:
+    """'KAM' + serial number, at most 16 octets (IEC 62056-6-2)."""
+    return ("KAM" + serial)[:16]

@@ -1,0 +1,261 @@
+"""The meter: load source -> metrology -> registers -> functions, advanced over simulated time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+import numpy as np
+
+from k351c.clock import Clock, SimClock, parse_instant
+from k351c.codes import MeterConfig
+from k351c.errors import AccessDenied, ConfigError
+from k351c.meter.energy import EnergyBank, PulseCounter, quantity_mask, step_energy_ws
+from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.loads import NO_LOAD, LoadSource
+from k351c.meter.localtime import LocalTime
+from k351c.meter.metrology import Measurement, measure
+from k351c.meter.objects import ObjectTable, ProfileData
+from k351c.meter.readings import Profile, Reading
+from k351c.obis import Obis
+from k351c.store import MemoryStore, Store
+from k351c.units import unit_name
+
+METER_CONSTANT = 10000  # LED, imp/kWh and imp/kvarh
+S0_CONSTANT = 5000  # S0 output, imp/kWh
+STATE_KEY = "meter"
+
+
+class Meter:
+    """One Kamstrup 351C: feed it a load, advance it in time, read it by OBIS."""
+
+    def __init__(
+        self,
+        config: MeterConfig | None = None,
+        clock: Clock | None = None,
+        store: Store | None = None,
+        load: LoadSource | None = None,
+        functions: Iterable[MeterFunction] | None = None,
+    ) -> None:
+        from k351c.meter.catalog import core_values, default_functions
+
+        self.config = config or MeterConfig.default()
+        self.clock = clock or SimClock()
+        self.store = store if store is not None else MemoryStore()
+        self.load: LoadSource = load or NO_LOAD
+        self.localtime = LocalTime(self.config.utc_offset_minutes, self.config.dst_rule)
+        self.objects = ObjectTable()
+        self.tariff = 1
+        self.ct_primary = int(self.config.ct_primary)
+        self.ct_secondary = int(self.config.ct_secondary)
+        mask = quantity_mask(self.config.energy_channels)
+        self.secondary = EnergyBank(mask)
+        self.primary = EnergyBank(mask)
+        self.led_active = PulseCounter(METER_CONSTANT)
+        self.led_reactive = PulseCounter(METER_CONSTANT)
+        self.s0 = PulseCounter(S0_CONSTANT)
+        self._listeners: list[Callable[[Event], None]] = []
+        self._appends: list[tuple[str, float, object]] = []
+        self._trims: dict[str, int] = {}
+        self.functions: list[MeterFunction] = list(
+            functions if functions is not None else default_functions(self.config)
+        )
+        self.t = self.clock.timestamp()
+        self.instant = self._measure_at(self.t)
+        core_values(self)
+        for function in self.functions:
+            function.attach(self)
+        self._restore()
+
+    # ----------------------------------------------------------------- time
+    @property
+    def now(self) -> datetime:
+        """The meter's current instant in local time (offset of the configured zone)."""
+        return self.localtime.to_local(self.t)
+
+    @property
+    def ct_ratio(self) -> float:
+        """Current transformer ratio primary/secondary."""
+        return self.ct_primary / self.ct_secondary
+
+    def set_load(self, load: LoadSource) -> None:
+        """Attach a load source (secondary side); energy from now on follows it."""
+        self.load = load
+        self.instant = self._measure_at(self.t)
+
+    def run_for(self, seconds: float) -> None:
+        """Advance simulated time by ``seconds`` (the SimClock follows) and run every function."""
+        target = self.t + float(seconds)
+        if isinstance(self.clock, SimClock):
+            self.clock.set(target)
+        self.advance_to(target)
+
+    def sync(self) -> None:
+        """Advance the meter to its clock's current time."""
+        self.advance_to(self.clock.timestamp())
+
+    def advance_to(self, t_end: float) -> None:
+        """Measure and register everything up to t_end, then commit to permanent memory."""
+        while self.t < t_end:
+            t0 = self.t
+            for function in self.functions:
+                function.begin_step(t0)
+            t1 = t_end
+            for function in self.functions:
+                b = function.next_boundary(t0)
+                if b is not None and t0 < b < t1:
+                    t1 = b
+            self._step(t0, t1)
+        self.commit()
+
+    def _step(self, t0: float, t1: float) -> None:
+        segments = self.load.segments(t0, t1)
+        meas = self._measure(segments.inputs)
+        energy = step_energy_ws(meas, segments.durations, self.tariff)
+        d_sec = self.secondary.add_ws(energy)
+        d_pri = self.primary.add_ws(energy * self.ct_ratio)
+        self._pulses(energy, t1)
+        step = Step(t0, t1, segments, meas, energy, d_sec, d_pri, self.tariff, bool(meas.powered.any()))
+        for function in self.functions:
+            function.on_step(step)
+        self.instant = _last(meas)
+        self.t = t1
+
+    def _pulses(self, energy: np.ndarray, t: float) -> None:
+        active = self.led_active.add_ws(float(energy[0, 0] + energy[1, 0]))
+        reactive = self.led_reactive.add_ws(float(energy[2, 0] + energy[3, 0]))
+        s0_energy = float(energy[0, 0]) * (self.ct_ratio if self.config.pulse_output_primary else 1.0)
+        s0 = self.s0.add_ws(s0_energy)
+        if active or reactive or s0:
+            self.emit(Event(t, "pulses", data={"led_active": active, "led_reactive": reactive, "s0": s0}))
+
+    def _measure(self, inputs) -> Measurement:
+        return measure(inputs, self.config.nominal_voltage, self.config.meter_class, self.config.aron)
+
+    def _measure_at(self, t: float) -> Measurement:
+        return _last(self._measure(self.load.segments(t, t + 1.0).inputs))
+
+    def set_clock(self, instant: str | datetime | float) -> None:
+        """Adjust the real-time clock (logged with old and new time); energy is not integrated over the jump."""
+        new = parse_instant(instant).timestamp()
+        old = self.t
+        self.commit()
+        self.t = new
+        if isinstance(self.clock, SimClock):
+            self.clock.set(new)
+        for function in self.functions:
+            hook = getattr(function, "on_time_set", None)
+            if hook is not None:
+                hook(old, new)
+        self.emit(Event(new, "clock_adjusted", log="standard", data={"old": old, "new": new}))
+        self.commit()
+
+    # ------------------------------------------------------------ CT ratio
+    def set_ct_ratio(self, primary: int, secondary: int = 5) -> None:
+        """Change the CT ratio (5/5 .. 3000/5); refused when the ratio is locked (config 5 T=2)."""
+        if self.config.ct_locked:
+            raise AccessDenied("the CT ratio is locked (configuration 5 T=2) and is legal data")
+        if secondary != 5:
+            raise ConfigError("CT secondary current", secondary, "5 (A)")
+        if not isinstance(primary, int) or not 5 <= primary <= 3000:
+            raise ConfigError("CT primary current", primary, "an integer 5..3000 (A)")
+        old = (self.ct_primary, self.ct_secondary)
+        if self.clock.timestamp() > self.t:
+            self.advance_to(self.clock.timestamp())
+        self.ct_primary, self.ct_secondary = primary, secondary
+        data = {"old": list(old), "new": [primary, secondary]}
+        self.emit(Event(self.t, "ct_ratio_changed", log="ct", data=data))
+        self.commit()
+
+    # --------------------------------------------------------------- events
+    def subscribe(self, listener: Callable[[Event], None]) -> None:
+        """Call ``listener`` with every event the meter emits."""
+        self._listeners.append(listener)
+
+    def emit(self, event: Event) -> None:
+        """Publish an event; events with a log name are also appended to permanent memory."""
+        if event.log:
+            self._appends.append((event.log, event.t, {"kind": event.kind, "code": event.code, **event.data}))
+        for listener in self._listeners:
+            listener(event)
+
+    def log_append(self, log: str, t: float, data: object, depth: int | None = None) -> None:
+        """Append a record to a persisted log at the next commit, trimmed to ``depth`` entries."""
+        self._appends.append((log, t, data))
+        if depth is not None:
+            self._trims[log] = depth
+
+    # ---------------------------------------------------------- persistence
+    def _core_state(self) -> dict:
+        return {
+            "t": self.t,
+            "tariff": self.tariff,
+            "ct": [self.ct_primary, self.ct_secondary],
+            "secondary": self.secondary.state(),
+            "primary": self.primary.state(),
+            "led_active": self.led_active.state(),
+            "led_reactive": self.led_reactive.state(),
+            "s0": self.s0.state(),
+        }
+
+    def commit(self) -> None:
+        """Write registers, function states and pending log records in one transaction."""
+        puts: dict[str, object] = {STATE_KEY: self._core_state()}
+        for function in self.functions:
+            state = function.state()
+            if state is not None:
+                puts[f"f:{function.name}"] = state
+        self.store.commit(puts, self._appends, self._trims)
+        self._appends = []
+        self._trims = {}
+
+    def _restore(self) -> None:
+        state = self.store.get(STATE_KEY)
+        if state is None:
+            return
+        self.t = float(state["t"])
+        self.tariff = int(state["tariff"])
+        self.ct_primary, self.ct_secondary = (int(x) for x in state["ct"])
+        self.secondary.restore(state["secondary"])
+        self.primary.restore(state["primary"])
+        self.led_active.restore(state["led_active"])
+        self.led_reactive.restore(state["led_reactive"])
+        self.s0.restore(state["s0"])
+        for function in self.functions:
+            saved = self.store.get(f"f:{function.name}")
+            if saved is not None:
+                function.restore(saved)
+        self.instant = self._measure_at(self.t)
+
+    # ---------------------------------------------------------------- reads
+    def read(self, obis: str | Obis) -> Reading | Profile:
+        """The value of an OBIS code as the meter shows it (a Profile for loggers)."""
+        definition = self.objects.lookup(obis)
+        raw = definition.get()
+        if isinstance(raw, ProfileData):
+            return self._profile(str(definition.obis), raw)
+        captured = definition.capture_time() if definition.capture_time else None
+        return Reading(str(definition.obis), definition.scaled(raw), unit_name(definition.unit),
+                       definition.scaler, captured)
+
+    def _profile(self, obis: str, data: ProfileData) -> Profile:
+        defs = [None if column.count(":") > 1 else self.objects.get(column) for column in data.columns]
+        rows = [tuple(d.scaled(v) if d is not None else v for d, v in zip(defs, row, strict=False))
+                for row in data.rows]
+        return Profile(obis, list(data.columns), rows, data.capture_period)
+
+    def write(self, obis: str | Obis, value: object) -> None:
+        """Set a settable value through its setter; legal data and read-only values are refused."""
+        definition = self.objects.lookup(obis)
+        if definition.legal or definition.set is None:
+            raise AccessDenied(f"{definition.obis} is {'legal data' if definition.legal else 'read-only'}")
+        definition.set(value)
+        self.commit()
+
+
+def _last(meas: Measurement) -> Measurement:
+    """The measurement of the last interval (what the display and instantaneous registers show)."""
+    return Measurement(
+        meas.voltage[-1:], meas.current[-1:], meas.p[-1:], meas.q[-1:], meas.s[-1:],
+        meas.frequency[-1:], meas.powered[-1:],
+    )

@@ -1,0 +1,63 @@
+"""Local time of the meter: the GMT offset of configuration 3 LL and the summer-time rule PPP."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+
+
+def _last_sunday_0100_utc(year: int, month: int) -> float:
+    last_day = calendar.monthrange(year, month)[1]
+    day = datetime(year, month, last_day, 1, 0, tzinfo=UTC)
+    day -= timedelta(days=(day.weekday() - 6) % 7)
+    return day.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTime:
+    """Standard offset plus the EU rule (last Sunday of March/October at 01:00 UTC) or none."""
+
+    utc_offset_minutes: int = 60
+    dst_rule: str = "eu"
+
+    def dst_window(self, year: int) -> tuple[float, float] | None:
+        """Start and end of summer time in a year as POSIX seconds, or None without a rule."""
+        if self.dst_rule != "eu":
+            return None
+        return _last_sunday_0100_utc(year, 3), _last_sunday_0100_utc(year, 10)
+
+    def is_dst(self, t: float) -> bool:
+        """Whether summer time is in force at POSIX time t."""
+        window = self.dst_window(datetime.fromtimestamp(t, UTC).year)
+        return window is not None and window[0] <= t < window[1]
+
+    def offset_minutes(self, t: float) -> int:
+        """Local offset from UTC at t, in minutes (summer time adds 60)."""
+        return self.utc_offset_minutes + (60 if self.is_dst(t) else 0)
+
+    def to_local(self, t: float) -> datetime:
+        """The local wall-clock time at t, with its fixed offset as tzinfo."""
+        offset = timezone(timedelta(minutes=self.offset_minutes(t)))
+        return datetime.fromtimestamp(t, offset)
+
+    def from_local(self, local: datetime) -> float:
+        """POSIX seconds of a naive local wall time (the earlier instant where ambiguous)."""
+        naive = local.replace(tzinfo=None)
+        guess = naive.replace(tzinfo=UTC).timestamp() - self.utc_offset_minutes * 60
+        for candidate in (guess - 3600, guess):
+            if self.to_local(candidate).replace(tzinfo=None) == naive:
+                return candidate
+        return guess - (3600 if self.is_dst(guess) else 0)
+
+    def next_change(self, t: float) -> float | None:
+        """The next summer-time change strictly after t, or None without a rule."""
+        year = datetime.fromtimestamp(t, UTC).year
+        for y in (year, year + 1):
+            window = self.dst_window(y)
+            if window is None:
+                return None
+            for edge in window:
+                if edge > t:
+                    return edge
+        return None

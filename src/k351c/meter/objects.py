@@ -1,0 +1,86 @@
+"""The meter's value table: every readable value by OBIS, with unit, scaler, class and rights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from k351c.errors import ConfigError
+from k351c.obis import Obis
+from k351c.units import Unit
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileData:
+    """A logger's buffer as stored: capture columns and raw rows (before scalers)."""
+
+    columns: list[str]
+    rows: list[tuple]
+    capture_period: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ValueDef:
+    """One value of the meter: a getter of the raw value and how to interpret it."""
+
+    obis: Obis
+    class_id: int
+    get: Callable[[], Any]
+    unit: Unit | None = None
+    scaler: int = 0
+    legal: bool = False
+    set: Callable[[Any], None] | None = None
+    description: str = ""
+    public: bool = False
+    capture_time: Callable[[], Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def scaled(self, raw: Any) -> Any:
+        """Raw value times 10^scaler, exact for integers with scaler >= 0."""
+        if self.scaler == 0 or not isinstance(raw, (int, float)) or isinstance(raw, bool):
+            return raw
+        if self.scaler > 0:
+            return raw * 10**self.scaler
+        return round(raw * 10.0**self.scaler, -self.scaler)
+
+
+class ObjectTable:
+    """All ValueDefs of a meter, looked up by OBIS."""
+
+    def __init__(self) -> None:
+        self._defs: dict[Obis, ValueDef] = {}
+
+    def add(self, value: ValueDef) -> None:
+        """Register a value; a second definition of the same OBIS is a bug."""
+        if value.obis in self._defs:
+            raise ValueError(f"OBIS {value.obis} defined twice")
+        self._defs[value.obis] = value
+
+    def replace(self, value: ValueDef) -> None:
+        """Register or redefine a value."""
+        self._defs[value.obis] = value
+
+    def lookup(self, obis: str | Obis) -> ValueDef:
+        """The definition of an OBIS code; ConfigError naming it when unknown."""
+        code = Obis.parse(obis)
+        try:
+            return self._defs[code]
+        except KeyError:
+            raise ConfigError("OBIS", str(code), "a code of this meter (see docs/obis.md)") from None
+
+    def get(self, obis: str | Obis) -> ValueDef | None:
+        """The definition or None."""
+        return self._defs.get(Obis.parse(obis))
+
+    def __contains__(self, obis: object) -> bool:
+        try:
+            return Obis.parse(obis) in self._defs  # type: ignore[arg-type]
+        except (ConfigError, TypeError):
+            return False
+
+    def __iter__(self) -> Iterator[ValueDef]:
+        return iter(sorted(self._defs.values(), key=lambda d: d.obis))
+
+    def __len__(self) -> int:
+        return len(self._defs)

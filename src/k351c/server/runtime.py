@@ -1,0 +1,66 @@
+"""Run one meter in asyncio: keep it advancing with its clock, host the listeners, stop cleanly."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from k351c.meter.core import Meter
+
+log = logging.getLogger("k351c.server")
+
+ListenerFactory = Callable[["Runtime"], Awaitable[asyncio.AbstractServer | None]]
+
+
+@dataclass
+class Runtime:
+    """The running meter and what serves it; listeners register themselves in ``servers``."""
+
+    meter: Meter
+    host: str = "127.0.0.1"
+    tick: float = 1.0
+    servers: list[asyncio.AbstractServer] = field(default_factory=list)
+    stopping: asyncio.Event = field(default_factory=asyncio.Event)
+    on_tick: list[Callable[[Meter], None]] = field(default_factory=list)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def sync(self) -> None:
+        """Bring the meter up to its clock (call before answering a request)."""
+        self.meter.sync()
+
+    async def run(self, listeners: list[ListenerFactory]) -> None:
+        """Start the listeners, tick the meter until stopped, then close everything and commit."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stopping.set)
+        try:
+            for factory in listeners:
+                server = await factory(self)
+                if server is not None:
+                    self.servers.append(server)
+            while not self.stopping.is_set():
+                self._tick()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), timeout=self.tick)
+        finally:
+            for server in self.servers:
+                server.close()
+            for server in self.servers:
+                with contextlib.suppress(Exception):
+                    await server.wait_closed()
+            self.meter.sync()
+            self.meter.store.close()
+            log.info("meter stopped; state committed")
+
+    def _tick(self) -> None:
+        try:
+            self.meter.sync()
+        except Exception:  # keep measuring even if the store fails; the next tick retries
+            log.exception("meter step failed; retrying at the next tick")
+        for callback in self.on_tick:
+            callback(self.meter)

@@ -1,0 +1,54 @@
+"""An in-memory Store for tests, notebooks and fleets that recompute their history."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from k351c.store.base import LogEntry
+
+
+class MemoryStore:
+    """Keeps everything in dicts and lists; values are deep-copied so callers cannot alias them."""
+
+    def __init__(self) -> None:
+        self._values: dict[str, Any] = {}
+        self._logs: dict[str, list[LogEntry]] = {}
+        self._seq: dict[str, int] = {}
+
+    def get(self, key: str) -> Any | None:
+        """The value last committed under ``key``, or None."""
+        return copy.deepcopy(self._values.get(key))
+
+    def commit(
+        self,
+        puts: Mapping[str, Any] = {},
+        appends: Iterable[tuple[str, float, Any]] = (),
+        trims: Mapping[str, int] = {},
+    ) -> None:
+        """Apply puts, appends and trims."""
+        for key, value in puts.items():
+            self._values[key] = copy.deepcopy(value)
+        for log, t, data in appends:
+            seq = self._seq.get(log, 0) + 1
+            self._seq[log] = seq
+            self._logs.setdefault(log, []).append(LogEntry(seq, float(t), copy.deepcopy(data)))
+        for log, keep in trims.items():
+            entries = self._logs.get(log, [])
+            if len(entries) > keep:
+                del entries[: len(entries) - keep]
+
+    def entries(
+        self, log: str, since: float | None = None, until: float | None = None, limit: int | None = None
+    ) -> list[LogEntry]:
+        """Records of a log in order, optionally within [since, until]."""
+        out = [
+            e
+            for e in self._logs.get(log, [])
+            if (since is None or e.t >= since) and (until is None or e.t <= until)
+        ]
+        return out[:limit] if limit is not None else out
+
+    def close(self) -> None:
+        """Nothing to release."""
