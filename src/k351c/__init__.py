@@ -1,25 +1,32 @@
 """k351c: a software twin of the Kamstrup 351C three-phase CT electricity meter."""
 
-from k351c.clock import SimClock, SystemClock
-from k351c.codes import MeterConfig
-from k351c.errors import AccessDenied, ConfigError, K351CError, LocalProtocolError, RemoteProtocolError
-from k351c.meter.core import Meter
-from k351c.meter.loads import ConstantLoad
-from k351c.meter.readings import Profile, Reading
+from __future__ import annotations
 
-__all__ = [
-    "AccessDenied",
-    "ConfigError",
-    "ConstantLoad",
-    "K351CError",
-    "LocalProtocolError",
-    "Meter",
-    "MeterConfig",
-    "Profile",
-    "Reading",
-    "RemoteProtocolError",
-    "SimClock",
-    "SystemClock",
-]
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "AccessDenied": "k351c.errors",
+    "ConfigError": "k351c.errors",
+    "K351CError": "k351c.errors",
+    "LocalProtocolError": "k351c.errors",
+    "RemoteProtocolError": "k351c.errors",
+    "SimClock": "k351c.clock",
+    "SystemClock": "k351c.clock",
+    "MeterConfig": "k351c.codes",
+    "Meter": "k351c.meter.core",
+    "ConstantLoad": "k351c.meter.loads",
+    "Profile": "k351c.meter.readings",
+    "Reading": "k351c.meter.readings",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    """Import the public names lazily, so `import k351c.protocols...` stays light."""
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'k351c' has no attribute {name!r}")
