@@ -1,0 +1,383 @@
+"""The configuration file's tables: display lists, tariff (activity calendar) tables, thresholds."""
+
+from __future__ import annotations
+
+import bisect
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from importlib import resources
+
+from k351c.errors import ConfigError
+from k351c.obis import Obis
+
+DISPLAY_LIMITS = {"auto": 16, "manual": 30, "backup": 8}
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+TARIFFS = (1, 2, 3, 4)
+
+
+def _check_id(what: str, value: object) -> int:
+    """A table id: an integer 0..999 (printed with 3 digits in the codes)."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 999:
+        raise ConfigError(f"{what} id", value, "0..999")
+    return value
+
+
+def parse_hhmm(field_name: str, text: str) -> int:
+    """Minutes after midnight of "HH:MM" (00:00..23:59)."""
+    try:
+        hours, minutes = (int(part) for part in str(text).split(":"))
+    except ValueError:
+        raise ConfigError(field_name, text, "HH:MM, 00:00..23:59") from None
+    if not (0 <= hours <= 23 and 0 <= minutes <= 59):
+        raise ConfigError(field_name, text, "HH:MM, 00:00..23:59")
+    return hours * 60 + minutes
+
+
+def _parse_day(field_name: str, text: str) -> tuple[int | None, int, int]:
+    """(year or None, month, day) of "MM-DD" (every year) or "YYYY-MM-DD"."""
+    parts = str(text).split("-")
+    try:
+        numbers = [int(p) for p in parts]
+        if len(numbers) == 2:
+            date(2000, numbers[0], numbers[1])
+            return None, numbers[0], numbers[1]
+        if len(numbers) == 3:
+            date(*numbers)
+            return numbers[0], numbers[1], numbers[2]
+    except ValueError:
+        pass
+    raise ConfigError(field_name, text, "MM-DD or YYYY-MM-DD")
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayTable:
+    """One display configuration (FFF): the auto, manual and backup-powered lists of OBIS codes."""
+
+    id: int
+    name: str = ""
+    auto: tuple[str, ...] = ()
+    manual: tuple[str, ...] = ()
+    backup: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_id("display table", self.id)
+        for list_name, limit in DISPLAY_LIMITS.items():
+            items = tuple(str(Obis.parse(x)) for x in getattr(self, list_name))
+            if len(items) > limit:
+                raise ConfigError(
+                    f"display table {self.id:03d} {list_name}",
+                    len(items),
+                    f"at most {limit} readings",
+                )
+            object.__setattr__(self, list_name, items)
+
+    def to_dict(self) -> dict:
+        """The table as the configuration file writes it."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "auto": list(self.auto),
+            "manual": list(self.manual),
+            "backup": list(self.backup),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class DayProfile:
+    """A day profile: switch times ("HH:MM", tariff 1-4); before the first switch the last applies."""
+
+    name: str
+    switches: tuple[tuple[str, int], ...]
+
+    def __post_init__(self) -> None:
+        where = f"day profile {self.name!r}"
+        if not self.switches:
+            raise ConfigError(where, (), "at least one (HH:MM, tariff) switch")
+        cleaned = []
+        for time_text, tariff in self.switches:
+            minute = parse_hhmm(f"{where} switch time", time_text)
+            if tariff not in TARIFFS:
+                raise ConfigError(f"{where} tariff", tariff, list(TARIFFS))
+            cleaned.append((minute, f"{minute // 60:02d}:{minute % 60:02d}", tariff))
+        cleaned.sort()
+        if len({m for m, _, _ in cleaned}) != len(cleaned):
+            raise ConfigError(f"{where} switch times", self.switches, "distinct times")
+        object.__setattr__(self, "switches", tuple((text, tariff) for _, text, tariff in cleaned))
+
+    def tariff_at(self, minute_of_day: int) -> int:
+        """The tariff in force at this minute of the (local) day."""
+        minutes = [int(text[:2]) * 60 + int(text[3:]) for text, _ in self.switches]
+        index = bisect.bisect_right(minutes, minute_of_day) - 1
+        return self.switches[index][1]
+
+
+@dataclass(frozen=True, slots=True)
+class WeekProfile:
+    """A week profile: one day profile name per weekday, Monday first."""
+
+    name: str
+    days: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.days) != 7:
+            raise ConfigError(
+                f"week profile {self.name!r}", self.days, "7 day profiles, Monday..Sunday"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Season:
+    """A season: from its start date ("MM-DD") every year, the week profile it uses."""
+
+    name: str
+    start: str
+    week: str
+
+    def __post_init__(self) -> None:
+        year, month, day = _parse_day(f"season {self.name!r} start", self.start)
+        if year is not None:
+            raise ConfigError(f"season {self.name!r} start", self.start, "MM-DD")
+        object.__setattr__(self, "start", f"{month:02d}-{day:02d}")
+
+
+@dataclass(frozen=True, slots=True)
+class TariffTable:
+    """A tariff control table (config 3 "000"), shaped like the DLMS activity calendar."""
+
+    id: int
+    name: str
+    day_profiles: tuple[DayProfile, ...]
+    week_profiles: tuple[WeekProfile, ...]
+    seasons: tuple[Season, ...]
+    public_holidays: bool = True
+    non_working: str | None = None
+    special_days: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        where = f"tariff table {_check_id('tariff table', self.id):03d}"
+        days = {p.name for p in self.day_profiles}
+        weeks = {w.name for w in self.week_profiles}
+        for week in self.week_profiles:
+            for day in week.days:
+                if day not in days:
+                    raise ConfigError(f"{where} week profile {week.name!r}", day, sorted(days))
+        if not self.seasons:
+            raise ConfigError(f"{where} seasons", (), "at least one season")
+        for season in self.seasons:
+            if season.week not in weeks:
+                raise ConfigError(
+                    f"{where} season {season.name!r} week", season.week, sorted(weeks)
+                )
+        object.__setattr__(self, "seasons", tuple(sorted(self.seasons, key=lambda s: s.start)))
+        if self.non_working is not None and self.non_working not in days:
+            raise ConfigError(f"{where} non_working", self.non_working, sorted(days))
+        for when, profile in self.special_days:
+            _parse_day(f"{where} special day", when)
+            if profile not in days:
+                raise ConfigError(f"{where} special day {when}", profile, sorted(days))
+
+    def day_profile(self, name: str) -> DayProfile:
+        """The day profile called name."""
+        return next(p for p in self.day_profiles if p.name == name)
+
+    def season_for(self, day: date) -> Season:
+        """The season in force on day (before the first start, the year's last season goes on)."""
+        key = f"{day.month:02d}-{day.day:02d}"
+        current = self.seasons[-1]
+        for season in self.seasons:
+            if season.start <= key:
+                current = season
+        return current
+
+    def day_profile_for(self, day: date, holiday: bool = False) -> DayProfile:
+        """Special day, else public holiday (non_working), else the season's week profile."""
+        specials = dict(self.special_days)
+        for key in (day.isoformat(), f"{day.month:02d}-{day.day:02d}"):
+            if key in specials:
+                return self.day_profile(specials[key])
+        if holiday and self.public_holidays and self.non_working is not None:
+            return self.day_profile(self.non_working)
+        season = self.season_for(day)
+        week = next(w for w in self.week_profiles if w.name == season.week)
+        return self.day_profile(week.days[day.weekday()])
+
+    def tariff_at(self, day: date, minute_of_day: int, holiday: bool = False) -> int:
+        """The tariff (1-4) at a local date and minute; holiday says it is a public holiday."""
+        return self.day_profile_for(day, holiday).tariff_at(minute_of_day)
+
+    def to_dict(self) -> dict:
+        """The table as the configuration file writes it."""
+        data: dict = {"id": self.id, "name": self.name, "public_holidays": self.public_holidays}
+        if self.non_working is not None:
+            data["non_working"] = self.non_working
+        data["day_profiles"] = {p.name: dict(p.switches) for p in self.day_profiles}
+        data["week_profiles"] = {w.name: list(w.days) for w in self.week_profiles}
+        data["seasons"] = [{"name": s.name, "start": s.start, "week": s.week} for s in self.seasons]
+        if self.special_days:
+            data["special_days"] = dict(self.special_days)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> TariffTable:
+        """Build a table from its configuration-file form."""
+        where = f"tariff table {data.get('id')!r}"
+        try:
+            return cls(
+                id=data["id"],
+                name=str(data.get("name", "")),
+                day_profiles=tuple(
+                    DayProfile(name, tuple(switches.items()))
+                    for name, switches in data["day_profiles"].items()
+                ),
+                week_profiles=tuple(
+                    WeekProfile(name, tuple(days)) for name, days in data["week_profiles"].items()
+                ),
+                seasons=tuple(Season(s["name"], s["start"], s["week"]) for s in data["seasons"]),
+                public_holidays=bool(data.get("public_holidays", True)),
+                non_working=data.get("non_working"),
+                special_days=tuple(data.get("special_days", {}).items()),
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ConfigError(where, exc, "id, day_profiles, week_profiles, seasons") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Voltage-quality and power thresholds (percent of nominal voltage, seconds, primary W)."""
+
+    undervoltage_percent: float = -10.0
+    overvoltage_percent: float = 10.0
+    min_duration_s: int = 60
+    power_threshold_w: float = 2000.0
+
+    def __post_init__(self) -> None:
+        if not -100.0 < self.undervoltage_percent < 0.0:
+            raise ConfigError(
+                "thresholds undervoltage_percent", self.undervoltage_percent, "-100 < x < 0"
+            )
+        if not self.overvoltage_percent > 0.0:
+            raise ConfigError("thresholds overvoltage_percent", self.overvoltage_percent, "x > 0")
+        if self.min_duration_s < 0:
+            raise ConfigError("thresholds min_duration_s", self.min_duration_s, "x >= 0")
+        if self.power_threshold_w < 0:
+            raise ConfigError("thresholds power_threshold_w", self.power_threshold_w, "x >= 0")
+
+    def undervoltage_v(self, nominal: float) -> float:
+        """Undervoltage limit in volts for a nominal voltage."""
+        return nominal * (1.0 + self.undervoltage_percent / 100.0)
+
+    def overvoltage_v(self, nominal: float) -> float:
+        """Overvoltage limit in volts for a nominal voltage."""
+        return nominal * (1.0 + self.overvoltage_percent / 100.0)
+
+    def to_dict(self) -> dict:
+        """The thresholds as the configuration file writes them."""
+        return {
+            "undervoltage_percent": float(self.undervoltage_percent),
+            "overvoltage_percent": float(self.overvoltage_percent),
+            "min_duration_s": int(self.min_duration_s),
+            "power_threshold_w": float(self.power_threshold_w),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """All tables of a configuration file; codes refer to display and tariff tables by id."""
+
+    display_tables: tuple[DisplayTable, ...]
+    tariff_tables: tuple[TariffTable, ...]
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    holiday_subdiv: str | None = None
+
+    def __post_init__(self) -> None:
+        for what, tables in (("display", self.display_tables), ("tariff", self.tariff_tables)):
+            ids = [table.id for table in tables]
+            if len(set(ids)) != len(ids):
+                raise ConfigError(f"{what} table ids", ids, "each id once")
+
+    def display(self, table_id: int) -> DisplayTable:
+        """The display table with this id (config 2 FFF)."""
+        for table in self.display_tables:
+            if table.id == table_id:
+                return table
+        known = [f"{t.id:03d}" for t in self.display_tables]
+        raise ConfigError(
+            "config2 FFF display configuration",
+            f"{table_id:03d}",
+            known,
+            "not in the configuration file's display tables",
+        )
+
+    def tariff(self, table_id: int) -> TariffTable | None:
+        """The tariff table with this id (config 3 "000"); None for 000 (tariff 1 only)."""
+        if table_id == 0:
+            return None
+        for table in self.tariff_tables:
+            if table.id == table_id:
+                return table
+        known = ["000"] + [f"{t.id:03d}" for t in self.tariff_tables]
+        raise ConfigError(
+            "config3 000 tariff control table",
+            f"{table_id:03d}",
+            known,
+            "not in the configuration file's tariff tables",
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping, base: Settings | None = None) -> Settings:
+        """Tables from a parsed configuration file; a kind of table it omits comes from base."""
+        base = base if base is not None else Settings.default()
+        displays = base.display_tables
+        if "display" in data:
+            displays = tuple(_display_from_dict(d) for d in data["display"])
+        tariffs = base.tariff_tables
+        if "tariff" in data:
+            tariffs = tuple(TariffTable.from_dict(d) for d in data["tariff"])
+        thresholds = Thresholds(**{**base.thresholds.to_dict(), **data.get("thresholds", {})})
+        subdiv = data.get("holidays", {}).get("subdiv", base.holiday_subdiv)
+        return cls(displays, tariffs, thresholds, subdiv)
+
+    def to_dict(self) -> dict:
+        """The tables as the configuration file writes them."""
+        data: dict = {"thresholds": self.thresholds.to_dict()}
+        if self.holiday_subdiv is not None:
+            data["holidays"] = {"subdiv": self.holiday_subdiv}
+        data["display"] = [t.to_dict() for t in self.display_tables]
+        data["tariff"] = [t.to_dict() for t in self.tariff_tables]
+        return data
+
+    @classmethod
+    def default(cls) -> Settings:
+        """The tables of the embedded default configuration file."""
+        return _default_settings()
+
+
+def _display_from_dict(data: Mapping) -> DisplayTable:
+    """A display table from its configuration-file form."""
+    try:
+        return DisplayTable(
+            id=data["id"],
+            name=str(data.get("name", "")),
+            auto=tuple(data.get("auto", ())),
+            manual=tuple(data.get("manual", ())),
+            backup=tuple(data.get("backup", ())),
+        )
+    except (KeyError, TypeError) as exc:
+        raise ConfigError("display table", exc, "id, auto, manual, backup") from None
+
+
+def default_toml() -> dict:
+    """The embedded default configuration file, parsed."""
+    text = resources.files("k351c").joinpath("data/default.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+@cache
+def _default_settings() -> Settings:
+    """Parse the embedded tables once."""
+    data = default_toml()
+    empty = Settings((), (), Thresholds())
+    return Settings.from_dict(data, base=empty)
