@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
 
@@ -60,12 +61,19 @@ class Meter:
         self.functions: list[MeterFunction] = list(
             functions if functions is not None else default_functions(self.config)
         )
-        self.t = self.clock.timestamp()
+        self.t = float(math.floor(self.clock.timestamp()))
         self.instant = self._measure_at(self.t)
         core_values(self)
         for function in self.functions:
             function.attach(self)
         self._restore()
+
+    def function(self, name: str) -> MeterFunction:
+        """The meter function called ``name`` (tariffs, load_profile, tamper...)."""
+        for function in self.functions:
+            if function.name == name:
+                return function
+        raise KeyError(f"this meter has no function {name!r}")
 
     # ----------------------------------------------------------------- time
     @property
