@@ -1,0 +1,545 @@
+"""A-XDR encoding of COSEM Data (IEC 62056-6-2 / Blue Book 4.1.5, Green Book 9.5).
+
+A value is a ``Data(type, value)``; the Python value per type is:
+
+* null-data, dont-care: ``None``; boolean: ``bool``; bit-string: ``str`` of "0"/"1" digits
+* integer types, enum, bcd: ``int``; float32/float64: ``float``
+* octet-string: ``bytes``; visible-string: ``str`` (latin-1 octets); utf8-string: ``str``
+* array, structure: ``tuple[Data, ...]``
+* date-time, date, time: ``CosemDateTime`` / ``CosemDate`` / ``CosemTime``
+* compact-array: ``CompactArray(description, elements)``
+
+``decode_data`` raises only ``RemoteProtocolError`` on truncated or malformed input; declared
+lengths and element counts are checked against the bytes left, and nesting is limited.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from enum import IntEnum
+
+from k351c.errors import LocalProtocolError, RemoteProtocolError
+from k351c.protocols.dlms.cosem_datetime import CosemDate, CosemDateTime, CosemTime
+
+MAX_DEPTH = 32
+
+Buffer = bytes | bytearray | memoryview
+
+
+class DataType(IntEnum):
+    """A-XDR Data CHOICE tags (Blue Book table 2)."""
+
+    NULL_DATA = 0
+    ARRAY = 1
+    STRUCTURE = 2
+    BOOLEAN = 3
+    BIT_STRING = 4
+    DOUBLE_LONG = 5
+    DOUBLE_LONG_UNSIGNED = 6
+    OCTET_STRING = 9
+    VISIBLE_STRING = 10
+    UTF8_STRING = 12
+    BCD = 13
+    INTEGER = 15
+    LONG = 16
+    UNSIGNED = 17
+    LONG_UNSIGNED = 18
+    COMPACT_ARRAY = 19
+    LONG64 = 20
+    LONG64_UNSIGNED = 21
+    ENUM = 22
+    FLOAT32 = 23
+    FLOAT64 = 24
+    DATE_TIME = 25
+    DATE = 26
+    TIME = 27
+    DONT_CARE = 255
+
+
+_T = DataType
+
+
+@dataclass(frozen=True, slots=True)
+class Data:
+    """One typed COSEM value."""
+
+    type: DataType
+    value: object = None
+
+    @classmethod
+    def null(cls) -> Data:
+        """null-data."""
+        return NULL
+
+    @classmethod
+    def boolean(cls, value: bool) -> Data:
+        """boolean."""
+        return cls(_T.BOOLEAN, bool(value))
+
+    @classmethod
+    def octet_string(cls, value: bytes) -> Data:
+        """octet-string."""
+        return cls(_T.OCTET_STRING, bytes(value))
+
+    @classmethod
+    def visible_string(cls, value: str) -> Data:
+        """visible-string."""
+        return cls(_T.VISIBLE_STRING, value)
+
+    @classmethod
+    def integer(cls, value: int) -> Data:
+        """integer (int8)."""
+        return cls(_T.INTEGER, value)
+
+    @classmethod
+    def long(cls, value: int) -> Data:
+        """long (int16)."""
+        return cls(_T.LONG, value)
+
+    @classmethod
+    def unsigned(cls, value: int) -> Data:
+        """unsigned (uint8)."""
+        return cls(_T.UNSIGNED, value)
+
+    @classmethod
+    def long_unsigned(cls, value: int) -> Data:
+        """long-unsigned (uint16)."""
+        return cls(_T.LONG_UNSIGNED, value)
+
+    @classmethod
+    def double_long(cls, value: int) -> Data:
+        """double-long (int32)."""
+        return cls(_T.DOUBLE_LONG, value)
+
+    @classmethod
+    def double_long_unsigned(cls, value: int) -> Data:
+        """double-long-unsigned (uint32)."""
+        return cls(_T.DOUBLE_LONG_UNSIGNED, value)
+
+    @classmethod
+    def long64(cls, value: int) -> Data:
+        """long64 (int64)."""
+        return cls(_T.LONG64, value)
+
+    @classmethod
+    def long64_unsigned(cls, value: int) -> Data:
+        """long64-unsigned (uint64)."""
+        return cls(_T.LONG64_UNSIGNED, value)
+
+    @classmethod
+    def enum(cls, value: int) -> Data:
+        """enum (uint8)."""
+        return cls(_T.ENUM, int(value))
+
+    @classmethod
+    def array(cls, items: object) -> Data:
+        """array of Data (all of one type, not checked)."""
+        return cls(_T.ARRAY, tuple(items))  # type: ignore[arg-type]
+
+    @classmethod
+    def structure(cls, *items: Data) -> Data:
+        """structure of the given Data."""
+        return cls(_T.STRUCTURE, items)
+
+    @classmethod
+    def date_time(cls, value: CosemDateTime | datetime) -> Data:
+        """date-time (a datetime is converted with its UTC offset as deviation)."""
+        if isinstance(value, datetime):
+            value = CosemDateTime.from_datetime(value)
+        return cls(_T.DATE_TIME, value)
+
+
+NULL = Data(_T.NULL_DATA, None)
+
+
+@dataclass(frozen=True, slots=True)
+class CompactArray:
+    """compact-array value: a type description and the elements it describes.
+
+    A description is a DataType for simple types, ``(DataType.ARRAY, count, description)`` or
+    ``(DataType.STRUCTURE, (description, ...))``.
+    """
+
+    description: object
+    elements: tuple[Data, ...]
+
+
+# ---- lengths ------------------------------------------------------------------------------
+
+
+def encode_length(length: int) -> bytes:
+    """BER-style A-XDR length: one octet below 128, else 0x81..0x84 and the big-endian length."""
+    if length < 0x80:
+        return bytes((length,))
+    if length > 0xFFFFFFFF:
+        raise LocalProtocolError(f"length {length} does not fit in 4 octets")
+    size = (length.bit_length() + 7) // 8
+    return bytes((0x80 | size,)) + length.to_bytes(size, "big")
+
+
+def decode_length(buf: Buffer, pos: int) -> tuple[int, int]:
+    """Decode a length at pos; returns (length, new position)."""
+    try:
+        first = buf[pos]
+    except IndexError:
+        raise RemoteProtocolError("truncated: length expected") from None
+    if first < 0x80:
+        return first, pos + 1
+    size = first & 0x7F
+    if not 1 <= size <= 4:
+        raise RemoteProtocolError(f"bad length prefix 0x{first:02x}")
+    end = pos + 1 + size
+    if end > len(buf):
+        raise RemoteProtocolError("truncated: long length")
+    return int.from_bytes(buf[pos + 1 : end], "big"), end
+
+
+def take(buf: Buffer, pos: int, count: int) -> tuple[bytes, int]:
+    """The next count octets as bytes, checked against the end of the buffer."""
+    end = pos + count
+    if end > len(buf):
+        raise RemoteProtocolError(f"truncated: {count} octets declared, {len(buf) - pos} left")
+    return bytes(buf[pos:end]), end
+
+
+def take_octet_string(buf: Buffer, pos: int) -> tuple[bytes, int]:
+    """A length-prefixed octet string."""
+    length, pos = decode_length(buf, pos)
+    return take(buf, pos, length)
+
+
+# ---- value codecs (no tag) ----------------------------------------------------------------
+
+_FIXED: dict[DataType, struct.Struct] = {
+    _T.BOOLEAN: struct.Struct(">B"),
+    _T.DOUBLE_LONG: struct.Struct(">i"),
+    _T.DOUBLE_LONG_UNSIGNED: struct.Struct(">I"),
+    _T.BCD: struct.Struct(">B"),
+    _T.INTEGER: struct.Struct(">b"),
+    _T.LONG: struct.Struct(">h"),
+    _T.UNSIGNED: struct.Struct(">B"),
+    _T.LONG_UNSIGNED: struct.Struct(">H"),
+    _T.LONG64: struct.Struct(">q"),
+    _T.LONG64_UNSIGNED: struct.Struct(">Q"),
+    _T.ENUM: struct.Struct(">B"),
+    _T.FLOAT32: struct.Struct(">f"),
+    _T.FLOAT64: struct.Struct(">d"),
+}
+_BY_TAG: tuple[DataType | None, ...] = tuple(
+    _T(i) if i in _T._value2member_map_ else None for i in range(256)
+)
+_TIME_TYPES = {_T.DATE_TIME: (CosemDateTime, 12), _T.DATE: (CosemDate, 5), _T.TIME: (CosemTime, 4)}
+
+
+def _enc_value(data: Data, out: bytearray, depth: int) -> None:
+    kind = data.type
+    value = data.value
+    packer = _FIXED.get(kind)
+    if packer is not None:
+        if kind is _T.BOOLEAN:
+            value = 1 if value else 0
+        out += packer.pack(value)
+    elif kind is _T.OCTET_STRING:
+        out += encode_length(len(value))  # type: ignore[arg-type]
+        out += value  # type: ignore[operator]
+    elif kind is _T.VISIBLE_STRING or kind is _T.UTF8_STRING:
+        raw = value.encode("latin-1" if kind is _T.VISIBLE_STRING else "utf-8")  # type: ignore[union-attr]
+        out += encode_length(len(raw))
+        out += raw
+    elif kind is _T.ARRAY or kind is _T.STRUCTURE:
+        if depth >= MAX_DEPTH:
+            raise LocalProtocolError("Data nested too deeply")
+        out += encode_length(len(value))  # type: ignore[arg-type]
+        for item in value:  # type: ignore[union-attr]
+            out.append(item.type)
+            _enc_value(item, out, depth + 1)
+    elif kind in _TIME_TYPES:
+        out += value.to_bytes()  # type: ignore[union-attr]
+    elif kind is _T.BIT_STRING:
+        _enc_bits(value, out)  # type: ignore[arg-type]
+    elif kind is _T.COMPACT_ARRAY:
+        _enc_compact(value, out)  # type: ignore[arg-type]
+    elif kind is not _T.NULL_DATA and kind is not _T.DONT_CARE:
+        raise LocalProtocolError(f"cannot encode Data type {kind!r}")
+
+
+def _enc_bits(bits: str, out: bytearray) -> None:
+    out += encode_length(len(bits))
+    if bits:
+        padded = bits.ljust((len(bits) + 7) // 8 * 8, "0")
+        out += int(padded, 2).to_bytes(len(padded) // 8, "big")
+
+
+def encode_data(data: Data) -> bytes:
+    """The A-XDR octets of one Data (tag, length where needed, contents)."""
+    out = bytearray((data.type,))
+    try:
+        _enc_value(data, out, 0)
+    except (struct.error, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise LocalProtocolError(f"cannot encode {data!r}: {exc}") from exc
+    return bytes(out)
+
+
+def _dec_value(kind: int, buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
+    """Decode the contents of a value whose tag is kind (tag already consumed)."""
+    dtype = _BY_TAG[kind]
+    if dtype is None:
+        raise RemoteProtocolError(f"unknown Data tag {kind}")
+    unpacker = _FIXED.get(dtype)
+    if unpacker is not None:
+        end = pos + unpacker.size
+        if end > len(buf):
+            raise RemoteProtocolError(f"truncated {dtype.name}")
+        (value,) = unpacker.unpack_from(buf, pos)
+        return (value != 0 if dtype is _T.BOOLEAN else value), end
+    decoder = _DECODERS.get(dtype)
+    if decoder is None:
+        return None, pos
+    return decoder(buf, pos, depth)
+
+
+def _dec_items(buf: Buffer, pos: int, depth: int) -> tuple[tuple[Data, ...], int]:
+    if depth >= MAX_DEPTH:
+        raise RemoteProtocolError("Data nested too deeply")
+    count, pos = decode_length(buf, pos)
+    if count > len(buf) - pos:
+        raise RemoteProtocolError(f"{count} elements declared, {len(buf) - pos} octets left")
+    items = []
+    for _ in range(count):
+        item, pos = _decode(buf, pos, depth + 1)
+        items.append(item)
+    return tuple(items), pos
+
+
+def _dec_string(encoding: str) -> Callable[[Buffer, int, int], tuple[object, int]]:
+    def decode(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
+        raw, pos = take_octet_string(buf, pos)
+        try:
+            return raw.decode(encoding), pos
+        except UnicodeDecodeError:
+            raise RemoteProtocolError(f"bad {encoding} string") from None
+
+    return decode
+
+
+def _dec_bits(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
+    nbits, pos = decode_length(buf, pos)
+    raw, pos = take(buf, pos, (nbits + 7) // 8)
+    if not nbits:
+        return "", pos
+    return format(int.from_bytes(raw, "big"), f"0{len(raw) * 8}b")[:nbits], pos
+
+
+def _dec_time(dtype: DataType) -> Callable[[Buffer, int, int], tuple[object, int]]:
+    cls, size = _TIME_TYPES[dtype]
+
+    def decode(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
+        raw, pos = take(buf, pos, size)
+        return cls.from_bytes(raw), pos
+
+    return decode
+
+
+def _decode(buf: Buffer, pos: int, depth: int) -> tuple[Data, int]:
+    try:
+        kind = buf[pos]
+    except IndexError:
+        raise RemoteProtocolError("truncated: Data tag expected") from None
+    value, pos = _dec_value(kind, buf, pos + 1, depth)
+    return Data(_BY_TAG[kind], value), pos  # type: ignore[arg-type]
+
+
+def decode_data(buf: Buffer, offset: int = 0) -> tuple[Data, int]:
+    """Decode one Data at offset; returns (Data, offset after it). RemoteProtocolError if bad."""
+    return _decode(buf, offset, 0)
+
+
+# ---- plain Python values ------------------------------------------------------------------
+
+
+def to_python(data: Data) -> object:
+    """Plain Python: arrays become lists, structures tuples, compact-arrays lists; others as is."""
+    kind = data.type
+    if kind is _T.ARRAY:
+        return [to_python(item) for item in data.value]  # type: ignore[union-attr]
+    if kind is _T.STRUCTURE:
+        return tuple(to_python(item) for item in data.value)  # type: ignore[union-attr]
+    if kind is _T.COMPACT_ARRAY:
+        return [to_python(item) for item in data.value.elements]  # type: ignore[union-attr]
+    return data.value
+
+
+def from_python(value: object) -> Data:
+    """Infer a Data: None, bool, int (smallest of double-long/-unsigned/long64/-unsigned),
+    float (float64), bytes, str (visible or utf8), list (array), tuple (structure), datetimes."""
+    if isinstance(value, Data):
+        return value
+    if value is None:
+        return NULL
+    if isinstance(value, bool):
+        return Data(_T.BOOLEAN, value)
+    if isinstance(value, int):
+        for kind, low, high in _INT_RANGES:
+            if low <= value <= high:
+                return Data(kind, int(value))
+        raise LocalProtocolError(f"integer {value} does not fit in 64 bits")
+    if isinstance(value, float):
+        return Data(_T.FLOAT64, value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return Data(_T.OCTET_STRING, bytes(value))
+    if isinstance(value, str):
+        return Data(_T.VISIBLE_STRING if value.isascii() else _T.UTF8_STRING, value)
+    if isinstance(value, list):
+        return Data(_T.ARRAY, tuple(from_python(item) for item in value))
+    if isinstance(value, tuple):
+        return Data(_T.STRUCTURE, tuple(from_python(item) for item in value))
+    return _from_time(value)
+
+
+_INT_RANGES = (
+    (_T.DOUBLE_LONG, -(2**31), 2**31 - 1),
+    (_T.DOUBLE_LONG_UNSIGNED, 0, 2**32 - 1),
+    (_T.LONG64, -(2**63), 2**63 - 1),
+    (_T.LONG64_UNSIGNED, 0, 2**64 - 1),
+)
+
+
+def _from_time(value: object) -> Data:
+    if isinstance(value, datetime):
+        return Data(_T.DATE_TIME, CosemDateTime.from_datetime(value))
+    if isinstance(value, date):
+        return Data(_T.DATE, CosemDate.from_date(value))
+    if isinstance(value, time):
+        return Data(_T.TIME, CosemTime.from_time(value))
+    for kind, (cls, _size) in _TIME_TYPES.items():
+        if isinstance(value, cls):
+            return Data(kind, value)
+    raise LocalProtocolError(f"no COSEM type for {type(value).__name__}")
+
+
+# ---- compact-array ------------------------------------------------------------------------
+
+
+def _enc_description(desc: object, out: bytearray) -> None:
+    if isinstance(desc, tuple):
+        out.append(desc[0])
+        if desc[0] == _T.ARRAY:
+            out += struct.pack(">H", desc[1])
+            _enc_description(desc[2], out)
+        else:
+            out += encode_length(len(desc[1]))
+            for sub in desc[1]:
+                _enc_description(sub, out)
+    else:
+        out.append(int(desc))  # type: ignore[call-overload]
+
+
+def _dec_description(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
+    if depth >= MAX_DEPTH:
+        raise RemoteProtocolError("compact-array description nested too deeply")
+    try:
+        kind = _T(buf[pos])
+    except (IndexError, ValueError):
+        raise RemoteProtocolError("bad compact-array type description") from None
+    pos += 1
+    if kind is _T.ARRAY:
+        raw, pos = take(buf, pos, 2)
+        sub, pos = _dec_description(buf, pos, depth + 1)
+        if raw != b"\0\0" and _min_size(sub) == 0:
+            raise RemoteProtocolError("compact-array of empty elements")
+        return (kind, int.from_bytes(raw, "big"), sub), pos
+    if kind is _T.STRUCTURE:
+        count, pos = decode_length(buf, pos)
+        if count > len(buf) - pos:
+            raise RemoteProtocolError("compact-array structure description too long")
+        subs = []
+        for _ in range(count):
+            sub, pos = _dec_description(buf, pos, depth + 1)
+            subs.append(sub)
+        return (kind, tuple(subs)), pos
+    if kind in (_T.COMPACT_ARRAY, _T.NULL_DATA, _T.DONT_CARE):
+        raise RemoteProtocolError(f"{kind.name} in a compact-array description")
+    return kind, pos
+
+
+def _min_size(desc: object) -> int:
+    if not isinstance(desc, tuple):
+        return 1
+    if desc[0] == _T.ARRAY:
+        return desc[1] * _min_size(desc[2])
+    return sum(_min_size(sub) for sub in desc[1])
+
+
+def _enc_described(desc: object, data: Data, out: bytearray) -> None:
+    if isinstance(desc, tuple):
+        items = data.value
+        subs = (desc[2],) * len(items) if desc[0] == _T.ARRAY else desc[1]  # type: ignore[arg-type]
+        if len(subs) != len(items):  # type: ignore[arg-type]
+            raise LocalProtocolError("compact-array element does not match its description")
+        for sub, item in zip(subs, items, strict=True):  # type: ignore[call-overload]
+            _enc_described(sub, item, out)
+    else:
+        if data.type != desc:
+            raise LocalProtocolError("compact-array element does not match its description")
+        _enc_value(data, out, 0)
+
+
+def _dec_described(desc: object, buf: Buffer, pos: int, depth: int) -> tuple[Data, int]:
+    if not isinstance(desc, tuple):
+        value, pos = _dec_value(desc, buf, pos, depth)  # type: ignore[arg-type]
+        return Data(desc, value), pos  # type: ignore[arg-type]
+    if depth >= MAX_DEPTH:
+        raise RemoteProtocolError("compact-array nested too deeply")
+    if desc[0] == _T.ARRAY:
+        if desc[1] > len(buf) - pos:
+            raise RemoteProtocolError("compact-array element count exceeds contents")
+        subs = (desc[2],) * desc[1]
+    else:
+        subs = desc[1]
+    items = []
+    for sub in subs:
+        item, pos = _dec_described(sub, buf, pos, depth + 1)
+        items.append(item)
+    return Data(desc[0], tuple(items)), pos
+
+
+def _enc_compact(value: CompactArray, out: bytearray) -> None:
+    _enc_description(value.description, out)
+    contents = bytearray()
+    for element in value.elements:
+        _enc_described(value.description, element, contents)
+    out += encode_length(len(contents))
+    out += contents
+
+
+def _dec_compact(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
+    desc, pos = _dec_description(buf, pos, depth)
+    contents, pos = take_octet_string(buf, pos)
+    elements = []
+    inner = 0
+    while inner < len(contents):
+        before = inner
+        element, inner = _dec_described(desc, contents, inner, depth + 1)
+        if inner == before:
+            raise RemoteProtocolError("compact-array of empty elements")
+        elements.append(element)
+    if inner != len(contents):
+        raise RemoteProtocolError("compact-array contents overrun")
+    return CompactArray(desc, tuple(elements)), pos
+
+
+_DECODERS: dict[DataType, Callable[[Buffer, int, int], tuple[object, int]]] = {
+    _T.ARRAY: _dec_items,
+    _T.STRUCTURE: _dec_items,
+    _T.BIT_STRING: _dec_bits,
+    _T.OCTET_STRING: lambda buf, pos, depth: take_octet_string(buf, pos),
+    _T.VISIBLE_STRING: _dec_string("latin-1"),
+    _T.UTF8_STRING: _dec_string("utf-8"),
+    _T.DATE_TIME: _dec_time(_T.DATE_TIME),
+    _T.DATE: _dec_time(_T.DATE),
+    _T.TIME: _dec_time(_T.TIME),
+    _T.COMPACT_ARRAY: _dec_compact,
+}
