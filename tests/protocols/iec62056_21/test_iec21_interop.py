@@ -26,6 +26,8 @@ def _serve_connection(conn: socket.socket, backend, stop: threading.Event) -> No
             data = conn.recv(1024)
         except TimeoutError:
             continue
+        except ConnectionResetError:
+            return
         if not data:
             return
         server.receive_data(data)
