@@ -65,6 +65,14 @@ def test_identification_baud_char_follows_max_baud(backend) -> None:
     assert feed(plain, b"/?!\r\n") == [Send(b"/KAm3K351C\r\n")]
 
 
+@pytest.mark.parametrize(
+    "kwargs", [{"manufacturer": "KA"}, {"manufacturer": "K4M"}, {"max_baud": 38400}]
+)
+def test_bad_settings_fail_at_construction(backend, kwargs) -> None:
+    with pytest.raises(LocalProtocolError):
+        Iec62056Server(backend, **kwargs)
+
+
 @pytest.mark.parametrize("address", ["12345678", "0012345678"])
 def test_addressed_sign_on(server, address: str) -> None:
     assert feed(server, f"/?{address}!\r\n".encode()) == [Send(IDENT)]

@@ -143,6 +143,7 @@ class Iec62056Server:
         self._ident = IdentificationMessage(
             manufacturer, char_for_baud(max_baud), "", "2" if mode_e else ""
         )
+        self._ident.to_bytes()
         self._max_baud = max_baud
         self._mode_e = mode_e
         self._timing = timing
