@@ -5,6 +5,7 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from k351c.codes.configcodes import (
     FixedCode,
     compact,
 )
-from k351c.codes.settings import DisplayTable, Settings, TariffTable, default_toml
+from k351c.codes.settings import DisplayTable, Settings, TariffTable
 from k351c.codes.typenumber import PREFIX, TypeNumber
 from k351c.errors import ConfigError
 
@@ -109,7 +110,7 @@ class MeterConfig:
     @classmethod
     def default(cls) -> MeterConfig:
         """The embedded default: 685-35BC423-070, 3-1-000-00-2, 001-01-01-1, ..., serial 12345678."""
-        return cls.from_codes()
+        return _default_config() if cls is MeterConfig else cls.from_codes()
 
     @classmethod
     def from_codes(
@@ -342,6 +343,7 @@ class MeterConfig:
         return [(name, *row) for name in CODE_FIELDS for row in getattr(self, name).describe()]
 
 
-def default_codes_from_file() -> dict[str, str]:
-    """The [codes] table of the embedded default configuration file."""
-    return dict(default_toml().get("codes", {}))
+@cache
+def _default_config() -> MeterConfig:
+    """Build the default once; it is immutable, so every caller may share it."""
+    return MeterConfig.from_codes()

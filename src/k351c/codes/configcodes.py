@@ -118,7 +118,12 @@ _E_TEXT = {code: f"{minutes} min." for code, minutes in tb.INTEGRATION_MINUTES.i
 
 @dataclass(frozen=True, slots=True)
 class Config1(FixedCode):
-    """Configuration 1, A-B-CCC-DD-E: decimals, LED, module, I/O configuration, integration."""
+    """Configuration 1, A-B-CCC-DD-E: decimals, LED, module, I/O configuration, integration.
+
+    E has no printed codes on the sheet; ours number its rows 1/2/3/4 = 5/15/30/60 min.
+    A DD that does not fit the module's I/O lines is allowed (modules are retrofitted
+    later); io_conflicts() lists the mismatches.
+    """
 
     a: int
     b: int
