@@ -55,7 +55,8 @@ def set_primary_address(address: int, new_address: int) -> bytes:
     """SND_UD CI=51h with DIF 01h VIF 7Ah: write a new primary address."""
     if not 0 <= new_address <= MAX_PRIMARY_ADDRESS:
         raise LocalProtocolError(f"primary address must be 0..250, got {new_address}")
-    record = DataRecord(DataField.INT8, b"\x7a", new_address)
+    unsigned_as_signed = new_address - 256 if new_address > 127 else new_address
+    record = DataRecord(DataField.INT8, b"\x7a", unsigned_as_signed)
     return snd_ud(address, CI.DATA_SEND, record.to_bytes())
 
 

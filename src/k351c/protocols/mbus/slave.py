@@ -255,13 +255,15 @@ class MBusSlave:
             return
         record = records[0]
         if (
-            record.vib == bytes([ADDRESS_VIF])
-            and record.field in (DataField.INT8, DataField.BCD2)
-            and isinstance(record.value, int)
-            and 0 <= record.value <= MAX_PRIMARY_ADDRESS
-            and (record.storage, record.tariff, record.subunit) == (0, 0, 0)
+            record.vib != bytes([ADDRESS_VIF])
+            or record.field not in (DataField.INT8, DataField.BCD2)
+            or not isinstance(record.value, int)
+            or (record.storage, record.tariff, record.subunit) != (0, 0, 0)
         ):
-            self.backend.primary_address = record.value
+            return
+        address = record.value & 0xFF if record.field is DataField.INT8 else record.value
+        if 0 <= address <= MAX_PRIMARY_ADDRESS:
+            self.backend.primary_address = address
 
 
 def split_telegrams(records: list[DataRecord]) -> list[list[Record]]:
