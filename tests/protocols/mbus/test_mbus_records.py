@@ -156,3 +156,21 @@ def test_random_record_bytes_never_raise_anything_else(data) -> None:
         decode_records(data)
     except RemoteProtocolError:
         pass
+
+
+def test_energy_exponent_choice() -> None:
+    from k351c.protocols.mbus.electricity import energy_record, reactive_energy_record
+
+    assert energy_record(99999999).vib == b"\x03"
+    assert energy_record(100000000).vib == b"\x04"
+    assert energy_record(10**13).vib == b"\xfb\x00"
+    assert energy_record(1234, field=DataField.INT48).value == 1234
+    rec = reactive_energy_record(5678, export=True)
+    assert rec.vib == bytes.fromhex("FB82F33C")
+    meaning = describe(rec.vib)
+    assert (meaning.unit, meaning.exponent, meaning.qualifiers) == (
+        "varh",
+        0,
+        ("negative accumulation",),
+    )
+    assert describe(reactive_energy_record(10**11).vib).exponent == 4
