@@ -1,15 +1,41 @@
-"""Load sources: pure functions of (seed, time) giving per-phase phasors on the secondary side."""
+"""Load sources: pure functions of (seed, time) giving per-phase phasors on the secondary side.
+
+Every source answers ``segments(t0, t1)``: [t0, t1] split at the source's own resolution into
+intervals of constant phasors. The value at any instant is recomputable on its own (no state),
+so a meter that restarts, or a fleet that skips ahead, sees the same load.
+
+More sources: k351c.meter.loads_schedule (StepLoad, ScheduleLoad), k351c.meter.loads_profile
+(BdewLoad: H0/G0..G6 with noise, PF and PV), k351c.meter.loads_replay (ReplayLoad) and
+k351c.meter.waveform (WaveformLoad). They are also importable from here by name.
+"""
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from k351c.meter.metrology import PhaseInputs
 
 Triple = float | tuple[float, float, float]
+
+_ELSEWHERE = {
+    "StepLoad": "k351c.meter.loads_schedule",
+    "ScheduleLoad": "k351c.meter.loads_schedule",
+    "BdewLoad": "k351c.meter.loads_profile",
+    "household_load": "k351c.meter.loads_profile",
+    "ReplayLoad": "k351c.meter.loads_replay",
+    "WaveformLoad": "k351c.meter.waveform",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Lazily re-export the sources that live in the loads_* modules."""
+    if name in _ELSEWHERE:
+        return getattr(importlib.import_module(_ELSEWHERE[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _triple(value: Triple) -> np.ndarray:
@@ -42,6 +68,56 @@ class LoadSource(Protocol):
         ...
 
 
+def grid_times(t0: float, t1: float, resolution: float, origin: float = 0.0) -> np.ndarray:
+    """Boundary times t0, every grid instant origin + k*resolution strictly inside, t1."""
+    first = np.floor((t0 - origin) / resolution) + 1
+    last = np.ceil((t1 - origin) / resolution) - 1
+    inner = origin + np.arange(first, last + 1) * resolution
+    inner = inner[(inner > t0) & (inner < t1)]
+    return np.concatenate(([t0], inner, [t1]))
+
+
+def interval_index(times: np.ndarray, resolution: float, origin: float = 0.0) -> np.ndarray:
+    """The grid interval (int64) each segment of ``times`` falls in (by its midpoint)."""
+    mid = (times[:-1] + times[1:]) / 2
+    return np.floor((mid - origin) / resolution).astype(np.int64)
+
+
+def _splitmix(x: np.ndarray) -> np.ndarray:
+    z = x + np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+def hash_uniform(seed: int, stream: int, index: np.ndarray) -> np.ndarray:
+    """Counter-based uniform numbers in (0, 1): one per (seed, stream, index), independently computable."""
+    base = np.array([(seed * 1_000_003 + stream * 7919) & 0xFFFFFFFFFFFFFFFF], dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        key = _splitmix(base)
+        z = _splitmix(np.asarray(index, dtype=np.int64).astype(np.uint64) ^ key)
+    return ((z >> np.uint64(11)).astype(np.float64) + 0.5) / float(1 << 53)
+
+
+def hash_normal(seed: int, stream: int, index: np.ndarray) -> np.ndarray:
+    """Counter-based standard normal numbers (Box-Muller over two hash streams)."""
+    u1 = hash_uniform(seed, 2 * stream, index)
+    u2 = hash_uniform(seed, 2 * stream + 1, index)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2 * np.pi * u2)
+
+
+def phasors_from_power(
+    p: np.ndarray, q: np.ndarray, voltage: np.ndarray, frequency: np.ndarray
+) -> PhaseInputs:
+    """PhaseInputs (n, 3) whose U I cos/sin give the per-phase P and Q (W, var) at these voltages."""
+    voltage = np.broadcast_to(np.asarray(voltage, dtype=float), p.shape)
+    current = np.hypot(p, q) / np.where(voltage > 0, voltage, 1.0)
+    angle = np.degrees(np.arctan2(q, p))
+    return PhaseInputs(
+        np.array(voltage), current, angle, np.broadcast_to(frequency, p.shape[:1]).astype(float)
+    )
+
+
 @dataclass(frozen=True)
 class ConstantLoad:
     """A constant load; angle is the degrees by which the current lags its voltage."""
@@ -69,32 +145,26 @@ NO_LOAD = ConstantLoad(voltage=230.0, current=0.0)
 
 
 @dataclass(frozen=True)
-class DailyShapeLoad:
-    """A deterministic daily load shape (base + morning/evening peaks) at a fixed resolution."""
+class HarmonicLoad:
+    """A constant load with harmonics: ``harmonics`` is ((order, U_h, I_h, angle_h), ...) for every phase."""
 
-    peak_current: float = 4.0
-    base_current: float = 0.4
-    angle: float = 20.0
-    voltage: float = 230.0
-    frequency: float = 50.0
-    resolution: float = 60.0
+    base: ConstantLoad
+    harmonics: tuple[tuple[float, float, float, float], ...] = ()
+
+    def inputs(self, n: int) -> PhaseInputs:
+        """The fundamental of ``base`` plus the harmonics, for n intervals."""
+        inp = self.base.inputs(n)
+        h = np.asarray(self.harmonics, dtype=float).reshape(-1, 4)
+        arr = np.broadcast_to(h[None, None, :, :], (n, 3, h.shape[0], 4)).copy()
+        return PhaseInputs(inp.voltage, inp.current, inp.angle, inp.frequency, harmonics=arr)
 
     def segments(self, t0: float, t1: float) -> Segments:
-        """Intervals on the resolution grid between t0 and t1."""
-        start = np.floor(t0 / self.resolution) * self.resolution
-        grid = np.arange(start + self.resolution, t1, self.resolution)
-        times = np.concatenate(([t0], grid[grid > t0], [t1]))
-        mid = (times[:-1] + times[1:]) / 2
-        hour = (mid % 86400) / 3600.0
-        shape = np.exp(-((hour - 7.5) ** 2) / 2.0) * 0.6 + np.exp(-((hour - 19.0) ** 2) / 4.0)
-        current = self.base_current + (self.peak_current - self.base_current) * shape
-        n = len(mid)
-        return Segments(times, PhaseInputs(
-            np.full((n, 3), self.voltage), np.repeat(current[:, None], 3, axis=1),
-            np.full((n, 3), self.angle), np.full(n, self.frequency),
-        ))
+        """One interval: the load never changes."""
+        return Segments(np.array([t0, t1], dtype=float), self.inputs(1))
 
 
 def default_load(config, seed: int = 0) -> LoadSource:
-    """The deterministic load `k351c serve` runs with by default."""
-    return DailyShapeLoad(frequency=config.nominal_frequency)
+    """The deterministic load `k351c serve` runs with: a BDEW H0 household scaled for the CT meter."""
+    from k351c.meter.loads_profile import household_load
+
+    return household_load(config, seed)

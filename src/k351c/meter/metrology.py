@@ -1,4 +1,26 @@
-"""Metrology: per-phase voltage and current phasors in, P, Q, S, PF and quadrants out (numpy)."""
+"""Metrology: per-phase phasors (with optional harmonics) in, P, Q, S, PF and quadrants out (numpy).
+
+Conventions (IEC 62053-23, consumer reference frame): ``angle`` is the degrees by which a
+current lags its voltage, so P = U I cos(angle), Q = U I sin(angle); quadrant I is import
+inductive, II export with Q > 0, III export with Q < 0, IV import capacitive.
+
+Reactive power is what the meter's DSP computes by the quarter-period delay method: the
+voltage is delayed by T/4 of the fundamental and multiplied by the current. For a harmonic
+of order h that delay is h x 90 degrees, so
+
+    Q = sum_h U_h I_h cos(h * 90deg - angle_h)
+
+which is the fundamental reactive power Q1 (IEC 62053-24, IEEE 1459) plus the harmonic terms
+with the sign pattern +sin for h = 1, 5, 9..., -sin for h = 3, 7, 11..., and +/-cos for even
+orders. For sinusoidal signals (the IEC 62053-23 reference condition) it is U I sin(phi).
+The waveform path (k351c.meter.waveform) computes exactly the same quantity, sample by sample.
+
+Aron (two-element, three-wire, X1 = 2) meters measure U12 with I1 and U32 with I3:
+P = U12 I1 cos(30deg + phi1) + U32 I3 cos(30deg - phi3) for a symmetric system. Loads for
+an Aron meter are given, like every load, as star (phase-to-neutral) phasors; the voltages
+are taken at 0, -120 and +120 degrees (positive sequence). When the currents sum to zero
+(a three-wire load), the two elements' totals equal the three-phase P and Q exactly.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +28,81 @@ from dataclasses import dataclass
 
 import numpy as np
 
-# Starting current as a fraction of the nominal current In (5 A) per accuracy class:
-# EN 50470-3 (B, C) and IEC 62053-21/22 (1, 0.5) for transformer-operated meters.
-STARTING_CURRENT_FRACTION: dict[str, float] = {"B": 0.002, "C": 0.001, "1": 0.002, "0.5": 0.001}
 NOMINAL_CURRENT = 5.0
+MAXIMUM_CURRENT = 6.0
+# Starting current Ist as a fraction of In for transformer-operated meters:
+# EN 50470-3 classes B and C, IEC 62053-21 class 1, IEC 62053-22 class 0.5S, IEC 62053-23 class 2.
+STARTING_CURRENT_FRACTION: dict[str, float] = {
+    "B": 0.002,
+    "C": 0.001,
+    "1": 0.002,
+    "0.5": 0.001,
+    "0.5S": 0.001,
+    "2": 0.003,
+}
+# The no-load (anti-creep) threshold sits below Ist so the meter starts at Ist with margin.
+NO_LOAD_THRESHOLD_RATIO = 0.8
 # Below this voltage (fraction of Un) a phase counts as lost.
 VOLTAGE_PRESENT_FRACTION = 0.5
+# Voltage angles of the star system L1, L2, L3 (positive sequence), radians.
+PHASE_ANGLES = np.radians([0.0, -120.0, 120.0])
+SQRT3 = float(np.sqrt(3.0))
+
+
+def starting_current(meter_class: str, nominal_current: float = NOMINAL_CURRENT) -> float:
+    """The standard's starting current Ist (A) of a transformer-operated meter of this class."""
+    return STARTING_CURRENT_FRACTION.get(meter_class, 0.002) * nominal_current
+
+
+def no_load_threshold(meter_class: str, nominal_current: float = NOMINAL_CURRENT) -> float:
+    """Current (A) below which a measuring element registers nothing (anti-creep)."""
+    return NO_LOAD_THRESHOLD_RATIO * starting_current(meter_class, nominal_current)
 
 
 @dataclass(frozen=True, slots=True)
 class PhaseInputs:
-    """Per-phase rms values over n intervals: arrays of shape (n, 3); frequency shape (n,)."""
+    """Per-phase inputs over n intervals: arrays (n, 3), frequency (n,); optional extras.
+
+    voltage/current/angle are the fundamental's rms phasors. ``harmonics`` (n, 3, H, 4) holds
+    (order, U_h, I_h, angle_h) per phase. ``p``/``q`` (n, 3), when given, are powers already
+    measured from waveforms (voltage/current are then total rms values) and take precedence.
+    """
 
     voltage: np.ndarray
     current: np.ndarray
     angle: np.ndarray
     frequency: np.ndarray
+    harmonics: np.ndarray | None = None
+    p: np.ndarray | None = None
+    q: np.ndarray | None = None
 
     @property
     def n(self) -> int:
         """Number of intervals."""
         return int(self.voltage.shape[0])
 
-    def take(self, index: int | slice) -> PhaseInputs:
-        """The inputs of one interval or a slice of intervals (keeps 2-D shape)."""
+    def take(self, index: int | slice | np.ndarray) -> PhaseInputs:
+        """The inputs of one interval, a slice or an index array of intervals (keeps 2-D shape)."""
         if isinstance(index, int):
             index = slice(index, index + 1 if index != -1 else None)
+
+        def part(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[index]
+
         return PhaseInputs(
-            self.voltage[index], self.current[index], self.angle[index], self.frequency[index]
+            self.voltage[index],
+            self.current[index],
+            self.angle[index],
+            self.frequency[index],
+            part(self.harmonics),
+            part(self.p),
+            part(self.q),
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Measurement:
-    """What the measuring systems compute from PhaseInputs, per interval and phase."""
+    """What the measuring elements compute, per interval and element (phase, or Aron element)."""
 
     voltage: np.ndarray
     current: np.ndarray
@@ -51,7 +114,7 @@ class Measurement:
 
     @property
     def p_total(self) -> np.ndarray:
-        """Total active power (vector sum of the phases), W."""
+        """Total active power (sum of the elements), W."""
         return self.p.sum(axis=1)
 
     @property
@@ -63,6 +126,26 @@ class Measurement:
     def s_total(self) -> np.ndarray:
         """Total apparent power as sqrt(P^2 + Q^2) of the totals, VA."""
         return np.hypot(self.p_total, self.q_total)
+
+    @property
+    def pf(self) -> np.ndarray:
+        """Power factor per element with the IEC sign (negative on export)."""
+        return power_factor(self.p, self.s)
+
+    @property
+    def pf_total(self) -> np.ndarray:
+        """Total power factor with the IEC sign."""
+        return power_factor(self.p_total, self.s_total)
+
+    @property
+    def quadrants(self) -> np.ndarray:
+        """Quadrant 1..4 per element (0 without power)."""
+        return quadrant(self.p, self.q)
+
+    @property
+    def quadrant_total(self) -> np.ndarray:
+        """Quadrant 1..4 of the totals (0 without power)."""
+        return quadrant(self.p_total, self.q_total)
 
 
 def power_factor(p: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -78,26 +161,91 @@ def quadrant(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     return np.where((p == 0) & (q == 0), 0, quad)
 
 
+def _star_terms(inputs: PhaseInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-phase U rms, I rms, P and Q (quarter-period delay) of a four-wire connection."""
+    u = np.asarray(inputs.voltage, dtype=float)
+    i = np.asarray(inputs.current, dtype=float)
+    phi = np.radians(np.asarray(inputs.angle, dtype=float))
+    ui = u * i
+    p, q = ui * np.cos(phi), ui * np.sin(phi)
+    h = inputs.harmonics
+    if h is not None and h.shape[-2]:
+        order, uh, ih, phih = (h[..., k] for k in range(4))
+        uih = uh * ih
+        p = p + (uih * np.cos(np.radians(phih))).sum(axis=-1)
+        q = q + (uih * np.cos(np.radians(order * 90.0 - phih))).sum(axis=-1)
+        u = np.sqrt(u * u + (uh * uh).sum(axis=-1))
+        i = np.sqrt(i * i + (ih * ih).sum(axis=-1))
+    return u, i, p, q
+
+
+def _phasors(inputs: PhaseInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Complex star phasors (n, 3, H+1) of voltage and current and the orders (n, 3, H+1)."""
+    u = np.asarray(inputs.voltage, dtype=float)[..., None]
+    i = np.asarray(inputs.current, dtype=float)[..., None]
+    phi = np.asarray(inputs.angle, dtype=float)[..., None]
+    order = np.ones_like(u)
+    h = inputs.harmonics
+    if h is not None and h.shape[-2]:
+        order = np.concatenate([order, h[..., 0]], axis=-1)
+        u = np.concatenate([u, h[..., 1]], axis=-1)
+        i = np.concatenate([i, h[..., 2]], axis=-1)
+        phi = np.concatenate([phi, h[..., 3]], axis=-1)
+    theta = order * PHASE_ANGLES[None, :, None]
+    return u * np.exp(1j * theta), i * np.exp(1j * (theta - np.radians(phi))), order
+
+
+def _aron_terms(inputs: PhaseInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Element values (U12, I1) and (U32, I3) of an Aron connection, in slots 0 and 2."""
+    uc, ic, order = _phasors(inputs)
+    n = uc.shape[0]
+    u, i, p, q = (np.zeros((n, 3)) for _ in range(4))
+    delay = np.exp(-1j * np.radians(order[:, 0] * 90.0))
+    for slot, line in ((0, 0), (2, 2)):
+        ul = uc[:, line] - uc[:, 1]
+        prod = ul * np.conj(ic[:, line])
+        p[:, slot] = prod.real.sum(axis=-1)
+        q[:, slot] = (prod * delay).real.sum(axis=-1)
+        u[:, slot] = np.sqrt((np.abs(ul) ** 2).sum(axis=-1))
+        i[:, slot] = np.sqrt((np.abs(ic[:, line]) ** 2).sum(axis=-1))
+    return u, i, p, q
+
+
 def measure(
     inputs: PhaseInputs,
     nominal_voltage: float = 230.0,
     meter_class: str = "B",
     aron: bool = False,
 ) -> Measurement:
-    """Compute per-phase P = U I cos(phi), Q = U I sin(phi), S = U I with starting current and creep rules."""
-    voltage = np.asarray(inputs.voltage, dtype=float)
-    current = np.asarray(inputs.current, dtype=float)
-    powered_phase = voltage >= VOLTAGE_PRESENT_FRACTION * nominal_voltage
-    starting = STARTING_CURRENT_FRACTION.get(meter_class, 0.002) * NOMINAL_CURRENT
-    current = np.where(powered_phase & (current >= starting), current, 0.0)
-    phi = np.radians(np.asarray(inputs.angle, dtype=float))
-    s = voltage * current
-    p = s * np.cos(phi)
-    q = s * np.sin(phi)
-    if aron:
-        # Aron (two-wattmeter) connection: phase L2 carries no measuring element.
-        p[:, 1] = 0.0
-        q[:, 1] = 0.0
-        s[:, 1] = 0.0
-    powered = powered_phase.any(axis=1)
-    return Measurement(voltage, current, p, q, s, np.asarray(inputs.frequency, float), powered)
+    """Measure P, Q, S per element with the starting-current (anti-creep) and voltage-loss rules.
+
+    ``nominal_voltage`` is Un of the element: phase voltage for four-wire meters, line-to-line
+    voltage for Aron meters (3x230 V).
+    """
+    if inputs.p is not None:
+        u = np.asarray(inputs.voltage, dtype=float)
+        i = np.asarray(inputs.current, dtype=float)
+        p = np.asarray(inputs.p, dtype=float)
+        q = np.asarray(inputs.q, dtype=float) if inputs.q is not None else np.zeros_like(p)
+    elif aron:
+        u, i, p, q = _aron_terms(inputs)
+    else:
+        u, i, p, q = _star_terms(inputs)
+    present = u >= VOLTAGE_PRESENT_FRACTION * nominal_voltage
+    active = present & (i >= no_load_threshold(meter_class))
+    i = np.where(active, i, 0.0)
+    p = np.where(active, p, 0.0)
+    q = np.where(active, q, 0.0)
+    s = u * i
+    powered = (u >= VOLTAGE_PRESENT_FRACTION * nominal_voltage).any(axis=1)
+    return Measurement(u, i, p, q, s, np.asarray(inputs.frequency, dtype=float), powered)
+
+
+def measure_config(inputs: PhaseInputs, config) -> Measurement:
+    """measure() with the nominal voltage, class and connection of a MeterConfig."""
+    return measure(inputs, config.nominal_voltage, config.meter_class, config.aron)
+
+
+def aron_voltage(line_to_line: float = 230.0) -> float:
+    """The star (phase) voltage of a symmetric three-wire system of this line-to-line voltage."""
+    return line_to_line / SQRT3
