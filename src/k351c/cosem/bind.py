@@ -1,0 +1,127 @@
+"""Bind a meter's value table to COSEM objects (classes 1, 3, 4, 7, 8): the object list is data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList, RequestContext
+from k351c.cosem.profile import profile_object
+from k351c.cosem.types import datetime_octets, python_value, scaler_unit, value_data
+from k351c.meter.core import Meter
+from k351c.meter.objects import ProfileData, ValueDef
+from k351c.protocols.dlms.axdr import Data, DataType
+from k351c.protocols.dlms.cosem_datetime import NOT_SPECIFIED, YEAR_NOT_SPECIFIED, CosemDateTime
+
+# version of each interface class we implement (Blue Book)
+CLASS_VERSION = {1: 0, 3: 0, 4: 0, 7: 1, 8: 0, 11: 0, 15: 1, 17: 0, 20: 0, 23: 1, 40: 0, 41: 0, 64: 0, 70: 0}
+
+LEVEL_NAMES = {"public": Level.PUBLIC, "reading": Level.READING, "management": Level.MANAGEMENT}
+
+
+def _const(fn: Callable[[], Data]) -> Callable[[RequestContext], Data]:
+    return lambda ctx: fn()
+
+
+def logical_name(definition_obis) -> Attribute:
+    """Attribute 1 of every class: the logical name, readable by all."""
+    ln = Data(DataType.OCTET_STRING, definition_obis.to_bytes())
+    return Attribute(lambda ctx: ln, read_level=Level.PUBLIC)
+
+
+def _levels(definition: ValueDef) -> tuple[Level, Level | None]:
+    read = Level.PUBLIC if definition.public else Level.READING
+    if definition.legal or definition.set is None:
+        return read, None
+    return read, LEVEL_NAMES[definition.extra.get("write_level", "management")]
+
+
+def _value_attribute(definition: ValueDef, read: Level, write: Level | None) -> Attribute:
+    def get(ctx: RequestContext) -> Data:
+        return value_data(definition, definition.get())
+
+    def set_(value: Data, ctx: RequestContext) -> None:
+        definition.set(python_value(value, definition.get()))  # type: ignore[misc]
+
+    return Attribute(get, set_ if write is not None else None, read, write)
+
+
+def register_object(definition: ValueDef) -> CosemObject:
+    """Class 1 (data), 3 (register) or 4 (extended register) over one meter value."""
+    read, write = _levels(definition)
+    attrs = {1: logical_name(definition.obis), 2: _value_attribute(definition, read, write)}
+    if definition.class_id in (3, 4):
+        su = scaler_unit(definition)
+        attrs[3] = Attribute(lambda ctx: su, read_level=read)
+    if definition.class_id == 4:
+        status = definition.extra.get("status", lambda: 0)
+        attrs[4] = Attribute(lambda ctx: Data(DataType.UNSIGNED, int(status())), read_level=read)
+        capture = definition.capture_time or (lambda: None)
+        attrs[5] = Attribute(lambda ctx: datetime_octets(capture()), read_level=read)
+    methods = {}
+    reset = definition.extra.get("reset")
+    if reset is not None and definition.class_id in (3, 4):
+        from k351c.cosem.model import Method
+
+        methods[1] = Method(lambda params, ctx: reset())
+    return CosemObject(definition.class_id, CLASS_VERSION[definition.class_id], definition.obis, attrs, methods,
+                       definition.description)
+
+
+def _dst_edge(month: int, hour: int) -> Data:
+    edge = CosemDateTime(YEAR_NOT_SPECIFIED, month, 0xFE, 7, hour, 0, 0, 0, -0x8000, NOT_SPECIFIED)
+    return Data(DataType.OCTET_STRING, edge.to_bytes())
+
+
+def clock_object(meter: Meter, definition: ValueDef) -> CosemObject:
+    """Class 8: time (settable by reading and management), time zone, status and the DST rule."""
+    local = meter.localtime
+    eu = local.dst_rule == "eu"
+
+    def status() -> int:
+        base = int(getattr(meter, "clock_status", 0)) & 0x7F
+        return base | (0x80 if local.is_dst(meter.t) else 0)
+
+    def set_time(value: Data, ctx: RequestContext) -> None:
+        meter.set_clock(python_value(value, meter.now))
+
+    attrs = {
+        1: logical_name(definition.obis),
+        2: Attribute(lambda ctx: datetime_octets(meter.now, status()), set_time, Level.PUBLIC, Level.READING),
+        3: Attribute(lambda ctx: Data(DataType.LONG, -local.utc_offset_minutes), read_level=Level.PUBLIC),
+        4: Attribute(lambda ctx: Data(DataType.UNSIGNED, status()), read_level=Level.PUBLIC),
+        5: Attribute(lambda ctx: _dst_edge(3, (local.utc_offset_minutes // 60) + 1), read_level=Level.PUBLIC),
+        6: Attribute(lambda ctx: _dst_edge(10, (local.utc_offset_minutes // 60) + 2), read_level=Level.PUBLIC),
+        7: Attribute(lambda ctx: Data(DataType.INTEGER, 60 if eu else 0), read_level=Level.PUBLIC),
+        8: Attribute(lambda ctx: Data(DataType.BOOLEAN, eu), read_level=Level.PUBLIC),
+        9: Attribute(lambda ctx: Data(DataType.ENUM, 1), read_level=Level.PUBLIC),
+    }
+    return CosemObject(8, 0, definition.obis, attrs, description="clock")
+
+
+def meter_objects(meter: Meter) -> list[CosemObject]:
+    """COSEM objects for every value of the meter's table."""
+    out = []
+    for definition in meter.objects:
+        if definition.class_id == 8:
+            out.append(clock_object(meter, definition))
+        elif definition.class_id == 7 or isinstance(definition.extra.get("profile"), bool):
+            read, _ = _levels(definition)
+            out.append(profile_object(definition, meter.objects, read, definition.extra.get("setters")))
+        elif definition.class_id in (1, 3, 4):
+            out.append(register_object(definition))
+    return out
+
+
+def build_object_list(meter: Meter, settings: dict | None = None) -> ObjectList:
+    """The logical device's full object list: the meter's values plus the communication objects."""
+    from k351c.cosem.infra import infrastructure_objects
+
+    objects = ObjectList(meter_objects(meter))
+    for obj in infrastructure_objects(meter, objects, settings or {}):
+        objects.add(obj)
+    return objects
+
+
+def is_profile(definition: ValueDef) -> bool:
+    """Whether a value is a logger (class 7)."""
+    return definition.class_id == 7 or isinstance(definition.get(), ProfileData)

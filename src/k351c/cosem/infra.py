@@ -1,0 +1,120 @@
+"""Communication objects of the logical device: association LN (15), SAP assignment (17), HDLC (23), TCP (41)."""
+
+from __future__ import annotations
+
+from k351c.cosem.bind import CLASS_VERSION, logical_name
+from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList, RequestContext
+from k351c.meter.catalog import logical_device_name
+from k351c.meter.core import Meter
+from k351c.obis import Obis
+from k351c.protocols.dlms.axdr import Data, DataType
+
+ASSOCIATION_LN = Obis(0, 0, 40, 0, 0)
+SAP_ASSIGNMENT = Obis(0, 0, 41, 0, 0)
+HDLC_SETUP = Obis(0, 0, 22, 0, 0)
+TCP_UDP_SETUP = Obis(0, 0, 25, 0, 0)
+SECURITY_SETUP = Obis(0, 0, 43, 0, 0)
+LN_CONTEXT_OID = bytes.fromhex("60857405080101")
+LLS_OID = bytes.fromhex("60857405080201")
+
+
+def _u(kind: DataType, value: object) -> Data:
+    return Data(kind, value)
+
+
+def object_list_entry(obj: CosemObject, level: Level) -> Data:
+    """One element of object_list: class, version, logical name and the access rights at ``level``."""
+    attribute_access = tuple(
+        Data.structure(_u(DataType.INTEGER, attr_id), _u(DataType.ENUM, int(attr.mode(level))),
+                       Data.array([_u(DataType.INTEGER, 1), _u(DataType.INTEGER, 2)]) if attr.selective
+                       else Data(DataType.NULL_DATA, None))
+        for attr_id, attr in sorted(obj.attributes.items())
+    )
+    method_access = tuple(
+        Data.structure(_u(DataType.INTEGER, method_id), _u(DataType.ENUM, 1 if level >= method.level else 0))
+        for method_id, method in sorted(obj.methods.items())
+    )
+    return Data.structure(
+        _u(DataType.LONG_UNSIGNED, obj.class_id), _u(DataType.UNSIGNED, obj.version),
+        _u(DataType.OCTET_STRING, obj.obis.to_bytes()),
+        Data.structure(Data(DataType.ARRAY, attribute_access), Data(DataType.ARRAY, method_access)),
+    )
+
+
+def association_ln(objects: ObjectList) -> CosemObject:
+    """Class 15 "current association": what the asking client sees and may do."""
+
+    def object_list(ctx: RequestContext) -> Data:
+        return Data(DataType.ARRAY, tuple(object_list_entry(o, ctx.level) for o in objects
+                                          if o.visible_to(ctx.level)))
+
+    def info(ctx: RequestContext, key: str, default: object) -> object:
+        return ctx.association.get(key, default)
+
+    def xdlms(ctx: RequestContext) -> Data:
+        conformance = int(info(ctx, "conformance", 0))
+        return Data.structure(
+            _u(DataType.BIT_STRING, format(conformance, "024b")),
+            _u(DataType.LONG_UNSIGNED, int(info(ctx, "max_receive_pdu", 0xFFFF))),
+            _u(DataType.LONG_UNSIGNED, int(info(ctx, "max_send_pdu", 0xFFFF))),
+            _u(DataType.UNSIGNED, 6), _u(DataType.INTEGER, 0), _u(DataType.OCTET_STRING, b""),
+        )
+
+    attrs = {
+        1: logical_name(ASSOCIATION_LN),
+        2: Attribute(object_list, read_level=Level.PUBLIC),
+        3: Attribute(lambda ctx: Data.structure(_u(DataType.INTEGER, ctx.client_sap),
+                                                _u(DataType.LONG_UNSIGNED, 1)), read_level=Level.PUBLIC),
+        4: Attribute(lambda ctx: _u(DataType.OCTET_STRING, bytes(info(ctx, "context_name", LN_CONTEXT_OID))),
+                     read_level=Level.PUBLIC),
+        5: Attribute(xdlms, read_level=Level.PUBLIC),
+        6: Attribute(lambda ctx: _u(DataType.OCTET_STRING, bytes(info(ctx, "mechanism_name", b""))),
+                     read_level=Level.PUBLIC),
+        8: Attribute(lambda ctx: _u(DataType.ENUM, 2), read_level=Level.PUBLIC),
+        9: Attribute(lambda ctx: _u(DataType.OCTET_STRING, SECURITY_SETUP.to_bytes()), read_level=Level.PUBLIC),
+    }
+    return CosemObject(15, CLASS_VERSION[15], ASSOCIATION_LN, attrs, description="current association")
+
+
+def sap_assignment(meter: Meter) -> CosemObject:
+    """Class 17: the one logical device (SAP 1) and its name."""
+    name = logical_device_name(meter.config.serial).encode()
+    value = Data.array([Data.structure(_u(DataType.LONG_UNSIGNED, 1), _u(DataType.OCTET_STRING, name))])
+    attrs = {1: logical_name(SAP_ASSIGNMENT), 2: Attribute(lambda ctx: value, read_level=Level.PUBLIC)}
+    return CosemObject(17, 0, SAP_ASSIGNMENT, attrs, description="SAP assignment")
+
+
+def hdlc_setup(settings: dict) -> CosemObject:
+    """Class 23: the HDLC port's parameters (speed 9600, window 1, 128 octets, inactivity 120 s)."""
+    values = {
+        2: _u(DataType.ENUM, 5),
+        3: _u(DataType.UNSIGNED, int(settings.get("hdlc_window", 1))),
+        4: _u(DataType.UNSIGNED, int(settings.get("hdlc_window", 1))),
+        5: _u(DataType.LONG_UNSIGNED, int(settings.get("hdlc_max_info", 128))),
+        6: _u(DataType.LONG_UNSIGNED, int(settings.get("hdlc_max_info", 128))),
+        7: _u(DataType.LONG_UNSIGNED, 25),
+        8: _u(DataType.LONG_UNSIGNED, int(settings.get("hdlc_inactivity", 120))),
+        9: _u(DataType.LONG_UNSIGNED, int(settings.get("physical_address", 0))),
+    }
+    attrs = {1: logical_name(HDLC_SETUP)}
+    attrs.update({k: Attribute(lambda ctx, v=v: v, read_level=Level.READING) for k, v in values.items()})
+    return CosemObject(23, CLASS_VERSION[23], HDLC_SETUP, attrs, description="IEC HDLC setup")
+
+
+def tcp_udp_setup(settings: dict) -> CosemObject:
+    """Class 41: the wrapper port, MSS, simultaneous connections and inactivity time-out."""
+    values = {
+        2: _u(DataType.LONG_UNSIGNED, int(settings.get("dlms_port", 4059))),
+        3: _u(DataType.OCTET_STRING, bytes(Obis(0, 0, 25, 1, 0).to_bytes())),
+        4: _u(DataType.LONG_UNSIGNED, 1460),
+        5: _u(DataType.UNSIGNED, min(int(settings.get("max_connections", 255)), 255)),
+        6: _u(DataType.LONG_UNSIGNED, int(settings.get("tcp_inactivity", 300))),
+    }
+    attrs = {1: logical_name(TCP_UDP_SETUP)}
+    attrs.update({k: Attribute(lambda ctx, v=v: v, read_level=Level.READING) for k, v in values.items()})
+    return CosemObject(41, 0, TCP_UDP_SETUP, attrs, description="TCP-UDP setup")
+
+
+def infrastructure_objects(meter: Meter, objects: ObjectList, settings: dict) -> list[CosemObject]:
+    """The communication objects every logical device of ours carries."""
+    return [association_ln(objects), sap_assignment(meter), hdlc_setup(settings), tcp_udp_setup(settings)]

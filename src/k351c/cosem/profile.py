@@ -1,0 +1,123 @@
+"""Profile generic (class 7): buffer with selective access by range and by entry, capture objects."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from k351c.cosem.model import Attribute, CosemObject, Level, RequestContext
+from k351c.cosem.types import datetime_octets, octets_datetime, value_data
+from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
+from k351c.obis import Obis
+from k351c.protocols.dlms.apdu import CaptureObject
+from k351c.protocols.dlms.axdr import Data, DataType, from_python
+
+CLOCK = Obis(0, 0, 1, 0, 0)
+
+
+def parse_column(column: str, table: ObjectTable) -> tuple[int, Obis, int, ValueDef | None]:
+    """A capture column "A-B:C.D.E.F[:attr]" -> (class id, OBIS, attribute, definition or None)."""
+    parts = column.split(":")
+    attr = int(parts[2]) if len(parts) > 2 else 2
+    obis = Obis.parse(":".join(parts[:2]))
+    definition = table.get(obis)
+    class_id = definition.class_id if definition is not None else 1
+    return class_id, obis, attr, definition
+
+
+def capture_objects(data: ProfileData, table: ObjectTable) -> list[CaptureObject]:
+    """The capture object definitions of a profile's columns."""
+    out = []
+    for column in data.columns:
+        class_id, obis, attr, _ = parse_column(column, table)
+        out.append(CaptureObject(class_id, obis.to_bytes(), attr, 0))
+    return out
+
+
+def _cell(definition: ValueDef | None, attr: int, value: object) -> Data:
+    if isinstance(value, datetime):
+        return datetime_octets(value)
+    if value is None:
+        return Data(DataType.NULL_DATA, None)
+    if definition is not None and attr == 2:
+        return value_data(definition, value)
+    if isinstance(value, int) and value >= 0 and not isinstance(value, bool):
+        return Data(DataType.DOUBLE_LONG_UNSIGNED if value < 2**32 else DataType.LONG64_UNSIGNED, value)
+    return from_python(value)
+
+
+def _select_rows(data: ProfileData, ctx: RequestContext, clock_index: int | None) -> tuple[list, slice]:
+    rows, columns = data.rows, slice(None)
+    access = ctx.access
+    if access is None:
+        return rows, columns
+    if access.selector == 1:
+        descriptor = access.range_descriptor()
+        low = octets_datetime(descriptor.from_value)
+        high = octets_datetime(descriptor.to_value)
+        index = clock_index if clock_index is not None else 0
+        rows = [r for r in rows if isinstance(r[index], datetime) and low <= r[index] <= high]
+        if descriptor.selected_values:
+            wanted = [(c.logical_name, c.attribute_index) for c in descriptor.selected_values]
+            return rows, wanted  # type: ignore[return-value]
+        return rows, columns
+    if access.selector == 2:
+        entry = access.entry_descriptor()
+        start = max(entry.from_entry, 1) - 1
+        stop = entry.to_entry if entry.to_entry else len(rows)
+        first = max(entry.from_selected_value, 1) - 1
+        last = entry.to_selected_value if entry.to_selected_value else None
+        return rows[start:stop], slice(first, last)
+    raise ValueError(f"selective access selector {access.selector} is not supported")
+
+
+def buffer_getter(definition: ValueDef, table: ObjectTable) -> Callable[[RequestContext], Data]:
+    """attribute 2 (buffer): array of structures, filtered by the request's selective access."""
+
+    def get(ctx: RequestContext) -> Data:
+        data: ProfileData = definition.get()
+        parsed = [parse_column(c, table) for c in data.columns]
+        clock_index = next((i for i, p in enumerate(parsed) if p[1] == CLOCK), None)
+        rows, columns = _select_rows(data, ctx, clock_index)
+        indices = list(range(len(parsed)))
+        if isinstance(columns, slice):
+            indices = indices[columns]
+        else:
+            keys = [(p[1].to_bytes(), p[2]) for p in parsed]
+            indices = [keys.index(w) for w in columns if w in keys]
+        out = []
+        for row in rows:
+            cells = tuple(_cell(parsed[i][3], parsed[i][2], row[i]) for i in indices)
+            out.append(Data(DataType.STRUCTURE, cells))
+        return Data(DataType.ARRAY, tuple(out))
+
+    return get
+
+
+def profile_object(definition: ValueDef, table: ObjectTable, read_level: Level,
+                   setters: dict[int, Callable] | None = None, write_level: Level = Level.MANAGEMENT) -> CosemObject:
+    """A class 7 object over a meter logger; ``setters`` make capture objects / period writable."""
+    setters = setters or {}
+
+    def data() -> ProfileData:
+        return definition.get()
+
+    def constant(fn: Callable[[], Data]) -> Callable[[RequestContext], Data]:
+        return lambda ctx: fn()
+
+    capacity = definition.extra.get("capacity", 0)
+    attrs = {
+        1: Attribute(constant(lambda: Data(DataType.OCTET_STRING, definition.obis.to_bytes())),
+                     read_level=read_level),
+        2: Attribute(buffer_getter(definition, table), read_level=read_level, selective=True),
+        3: Attribute(constant(lambda: Data(DataType.ARRAY, tuple(c.to_data() for c in capture_objects(data(), table)))),
+                     setters.get(3), read_level, write_level if 3 in setters else None),
+        4: Attribute(constant(lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, int(data().capture_period))),
+                     setters.get(4), read_level, write_level if 4 in setters else None),
+        5: Attribute(constant(lambda: Data(DataType.ENUM, 1)), read_level=read_level),
+        6: Attribute(constant(lambda: CaptureObject(0, bytes(6), 0, 0).to_data()), read_level=read_level),
+        7: Attribute(constant(lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, len(data().rows))), read_level=read_level),
+        8: Attribute(constant(lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, int(capacity or len(data().rows)))),
+                     read_level=read_level),
+    }
+    return CosemObject(7, 1, definition.obis, attrs, description=definition.description)

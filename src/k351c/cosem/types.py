@@ -1,0 +1,94 @@
+"""How meter values become A-XDR data: value types per unit, scaler_unit, date-time octet strings."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from k351c.meter.objects import ValueDef
+from k351c.protocols.dlms.axdr import Data, DataType, from_python, to_python
+from k351c.protocols.dlms.cosem_datetime import CosemDateTime
+from k351c.units import Unit
+
+# The A-XDR type of a register value by its unit: energy never changes type as it grows.
+TYPE_BY_UNIT: dict[Unit | None, DataType] = {
+    Unit.WATT_HOUR: DataType.LONG64_UNSIGNED,
+    Unit.VAR_HOUR: DataType.LONG64_UNSIGNED,
+    Unit.VOLT_AMPERE_HOUR: DataType.LONG64_UNSIGNED,
+    Unit.WATT: DataType.DOUBLE_LONG,
+    Unit.VAR: DataType.DOUBLE_LONG,
+    Unit.VOLT_AMPERE: DataType.DOUBLE_LONG,
+    Unit.VOLT: DataType.LONG_UNSIGNED,
+    Unit.AMPERE: DataType.DOUBLE_LONG_UNSIGNED,
+    Unit.HERTZ: DataType.LONG_UNSIGNED,
+    None: DataType.LONG,
+}
+INTEGER_TYPES = {
+    DataType.INTEGER, DataType.LONG, DataType.UNSIGNED, DataType.LONG_UNSIGNED, DataType.DOUBLE_LONG,
+    DataType.DOUBLE_LONG_UNSIGNED, DataType.LONG64, DataType.LONG64_UNSIGNED, DataType.ENUM,
+}
+
+
+def datetime_octets(moment: datetime | None, status: int = 0) -> Data:
+    """A date-time as the 12-octet octet-string that COSEM attributes carry (null-data if unknown)."""
+    if moment is None:
+        return Data(DataType.OCTET_STRING, bytes(CosemDateTime().to_bytes()))
+    return Data(DataType.OCTET_STRING, CosemDateTime.from_datetime(moment, status).to_bytes())
+
+
+def octets_datetime(data: Data) -> datetime:
+    """The aware datetime of a date-time octet-string or date-time value."""
+    if data.type == DataType.DATE_TIME:
+        return data.value.to_datetime()  # type: ignore[union-attr]
+    if data.type != DataType.OCTET_STRING or len(data.value) != 12:  # type: ignore[arg-type]
+        raise TypeError("expected a 12-octet date-time")
+    return CosemDateTime.from_bytes(data.value).to_datetime()  # type: ignore[arg-type]
+
+
+def value_data(definition: ValueDef, raw: Any) -> Data:
+    """The A-XDR value of a meter value (attribute 2 of classes 1, 3, 4)."""
+    forced = definition.extra.get("dlms_type")
+    if isinstance(raw, datetime):
+        return datetime_octets(raw)
+    if isinstance(raw, Data):
+        return raw
+    if forced is not None:
+        return Data(DataType(forced), raw.encode() if forced == DataType.OCTET_STRING and isinstance(raw, str)
+                    else raw)
+    if isinstance(raw, bool):
+        return Data(DataType.BOOLEAN, raw)
+    if isinstance(raw, int) and definition.class_id in (3, 4):
+        return Data(TYPE_BY_UNIT.get(definition.unit, DataType.DOUBLE_LONG), raw)
+    if isinstance(raw, int) and raw >= 0:
+        return Data(DataType.DOUBLE_LONG_UNSIGNED if raw < 2**32 else DataType.LONG64_UNSIGNED, raw)
+    if isinstance(raw, float):
+        return Data(DataType.FLOAT64, raw)
+    return from_python(raw)
+
+
+def scaler_unit(definition: ValueDef) -> Data:
+    """The scaler_unit structure {integer scaler, enum unit} (unit 255 = count/unitless)."""
+    unit = int(definition.unit) if definition.unit is not None else int(Unit.COUNT)
+    return Data.structure(Data(DataType.INTEGER, definition.scaler), Data(DataType.ENUM, unit))
+
+
+def python_value(data: Data, like: Any) -> Any:
+    """Convert written data to the Python type of the current value ``like`` (TypeError if it cannot)."""
+    if isinstance(like, datetime):
+        return octets_datetime(data)
+    value = to_python(data)
+    if isinstance(like, bool):
+        if data.type != DataType.BOOLEAN:
+            raise TypeError("expected boolean")
+        return value
+    if isinstance(like, int):
+        if data.type not in INTEGER_TYPES:
+            raise TypeError("expected an integer type")
+        return int(value)  # type: ignore[arg-type]
+    if isinstance(like, str):
+        if isinstance(value, bytes):
+            return value.decode("ascii")
+        if not isinstance(value, str):
+            raise TypeError("expected a string")
+        return value
+    return value
