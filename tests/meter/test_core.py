@@ -142,3 +142,16 @@ def test_clock_adjustment_is_logged_and_not_integrated():
     assert value(meter, "1-1:1.8.0.255") == 6900
     logged = [e.data for e in meter.store.entries("standard")]
     assert logged[-1]["kind"] == "clock_adjusted"
+
+
+def test_serial_number_is_settable_and_persisted(tmp_path):
+    store = SqliteStore(tmp_path / "m.sqlite")
+    meter = make_meter(store=store)
+    meter.write("0-0:96.1.0.255", "87654321")
+    assert meter.read("0-0:42.0.0.255").value == "KAM87654321"
+    with pytest.raises(ConfigError):
+        meter.write("0-0:96.1.0.255", "12ab")
+    again = Meter(MeterConfig.default(), clock=SimClock(EPOCH, rate=0), store=store)
+    assert again.read("0-0:96.1.0.255").value == "87654321"
+    with pytest.raises(AccessDenied):
+        again.reconfigure(config5="000-080-1-1")

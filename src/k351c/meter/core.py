@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -58,6 +59,7 @@ class Meter:
         self._listeners: list[Callable[[Event], None]] = []
         self._appends: list[tuple[str, float, object]] = []
         self._trims: dict[str, int] = {}
+        self._overrides: dict[str, object] = {}
         self.functions: list[MeterFunction] = list(
             functions if functions is not None else default_functions(self.config)
         )
@@ -158,6 +160,17 @@ class Meter:
         self.emit(Event(new, "clock_adjusted", log="standard", data={"old": old, "new": new}))
         self.commit()
 
+    def reconfigure(self, **changes: object) -> None:
+        """Change non-legal configuration fields (serial, settings); validated, persisted, logged."""
+        allowed = {"serial", "settings"}
+        for name in changes:
+            if name not in allowed:
+                raise AccessDenied(f"{name} cannot be changed in a running meter (allowed: {sorted(allowed)})")
+        self.config = dataclasses.replace(self.config, **changes)  # type: ignore[arg-type]
+        self._overrides.update({k: _to_state(v) for k, v in changes.items()})
+        self.emit(Event(self.t, "configuration_changed", log="standard", data={"fields": sorted(changes)}))
+        self.commit()
+
     # ------------------------------------------------------------ CT ratio
     def set_ct_ratio(self, primary: int, secondary: int = 5) -> None:
         """Change the CT ratio (5/5 .. 3000/5); refused when the ratio is locked (config 5 T=2)."""
@@ -204,6 +217,7 @@ class Meter:
             "led_active": self.led_active.state(),
             "led_reactive": self.led_reactive.state(),
             "s0": self.s0.state(),
+            "overrides": self._overrides,
         }
 
     def commit(self) -> None:
@@ -222,6 +236,9 @@ class Meter:
         if state is None:
             return
         self.t = float(state["t"])
+        self._overrides = dict(state.get("overrides", {}))
+        if self._overrides:
+            self.config = dataclasses.replace(self.config, **{k: _from_state(k, v) for k, v in self._overrides.items()})
         self.tariff = int(state["tariff"])
         self.ct_primary, self.ct_secondary = (int(x) for x in state["ct"])
         self.secondary.restore(state["secondary"])
@@ -259,6 +276,19 @@ class Meter:
             raise AccessDenied(f"{definition.obis} is {'legal data' if definition.legal else 'read-only'}")
         definition.set(value)
         self.commit()
+
+
+def _to_state(value: object) -> object:
+    to_dict = getattr(value, "to_dict", None)
+    return to_dict() if to_dict is not None else value
+
+
+def _from_state(name: str, value: object) -> object:
+    if name == "settings":
+        from k351c.codes.settings import Settings
+
+        return Settings.from_dict(value)  # type: ignore[arg-type]
+    return value
 
 
 def _last(meas: Measurement) -> Measurement:
