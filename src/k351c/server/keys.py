@@ -1,0 +1,98 @@
+"""Per-meter secrets: LLS password, authentication and encryption keys, in the state directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+from k351c.errors import ConfigError, StoreError
+
+TEST_KEYS = {
+    "lls_password": "12345678",
+    "authentication_key": "D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF",
+    "encryption_key": "000102030405060708090A0B0C0D0E0F",
+    "master_key": "000102030405060708090A0B0C0D0E0F",
+}
+KEY_FILE = "keys.json"
+
+
+@dataclass(frozen=True)
+class MeterKeys:
+    """The secrets of one meter (hex keys, 16 octets each); never logged."""
+
+    lls_password: str
+    authentication_key: str
+    encryption_key: str
+    master_key: str
+
+    def __repr__(self) -> str:
+        return "MeterKeys(<secret>)"
+
+    @classmethod
+    def random(cls) -> MeterKeys:
+        """Fresh random keys and an 8-digit password."""
+        return cls(
+            lls_password="".join(secrets.choice("0123456789") for _ in range(8)),
+            authentication_key=secrets.token_hex(16).upper(),
+            encryption_key=secrets.token_hex(16).upper(),
+            master_key=secrets.token_hex(16).upper(),
+        )
+
+    @classmethod
+    def test(cls) -> MeterKeys:
+        """The well-known lab keys of DESIGN.md (labs and tests only)."""
+        return cls(**TEST_KEYS)
+
+    def key(self, name: str) -> bytes:
+        """A key as 16 bytes."""
+        return bytes.fromhex(getattr(self, name))
+
+    def with_key(self, name: str, value: bytes) -> MeterKeys:
+        """A copy with one key replaced."""
+        if len(value) != 16:
+            raise ConfigError(name, f"{len(value)} octets", "16 octets (AES-128)")
+        return replace(self, **{name: value.hex().upper()})
+
+
+class KeyStore:
+    """Loads, creates and saves keys.json in a state directory (or keeps them in memory)."""
+
+    def __init__(self, state_dir: str | Path | None, test_keys: bool = False) -> None:
+        self.path = Path(state_dir) / KEY_FILE if state_dir is not None else None
+        self.keys = self._load_or_create(test_keys)
+
+    def _load_or_create(self, test_keys: bool) -> MeterKeys:
+        if test_keys:
+            keys = MeterKeys.test()
+            if self.path is not None and not self.path.exists():
+                self._write(keys)
+            return keys
+        if self.path is not None and self.path.exists():
+            try:
+                return MeterKeys(**json.loads(self.path.read_text()))
+            except (ValueError, TypeError) as exc:
+                raise StoreError(f"key file {self.path} is corrupt: {exc}") from exc
+        keys = MeterKeys.random()
+        if self.path is not None:
+            self._write(keys)
+        return keys
+
+    def _write(self, keys: MeterKeys) -> None:
+        assert self.path is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(asdict(keys), handle, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, self.path)
+
+    def update(self, keys: MeterKeys) -> None:
+        """Replace the keys and persist them before returning."""
+        if self.path is not None:
+            self._write(keys)
+        self.keys = keys
