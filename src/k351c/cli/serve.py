@@ -43,7 +43,15 @@ def serve(
     options = ListenerOptions(host=host, dlms_port=dlms_port, hdlc_port=hdlc_port, optical_port=optical_port,
                               mbus_port=mbus_port, web_port=web_port, serial=serial, state=state,
                               test_keys=test_keys, scenario=scenario, quiet=quiet)
-    runtime = Runtime(meter, host=host)
+    from k351c.server.keys import KeyStore
+
+    try:
+        keys = KeyStore(state, test_keys=test_keys)
+    except K351CError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    settings = {"dlms_port": dlms_port, "hdlc_port": hdlc_port}
+    runtime = Runtime(meter, host=host, keys=keys, settings=settings)
     asyncio.run(runtime.run(listener_factories(options)))
 
 

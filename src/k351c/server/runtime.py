@@ -9,7 +9,9 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from k351c.cosem import ObjectList, build_object_list
 from k351c.meter.core import Meter
+from k351c.server.keys import KeyStore
 
 log = logging.getLogger("k351c.server")
 
@@ -27,6 +29,16 @@ class Runtime:
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     on_tick: list[Callable[[Meter], None]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    keys: KeyStore = field(default_factory=lambda: KeyStore(None, test_keys=True))
+    settings: dict = field(default_factory=dict)
+    _objects: ObjectList | None = None
+
+    @property
+    def objects(self) -> ObjectList:
+        """The COSEM object list of the meter (built once, shared by every listener)."""
+        if self._objects is None:
+            self._objects = build_object_list(self.meter, self.settings)
+        return self._objects
 
     def sync(self) -> None:
         """Bring the meter up to its clock (call before answering a request)."""
