@@ -23,6 +23,13 @@ def serve(state: Path) -> subprocess.Popen:
     )
 
 
+def wait_ready(proc: subprocess.Popen) -> None:
+    for line in proc.stderr:  # type: ignore[union-attr]
+        if b"serving" in line:
+            return
+    raise AssertionError("k351c serve ended before serving")
+
+
 def registers(state: Path) -> tuple[float, list[int]]:
     path = state / "meter.sqlite"
     db = sqlite3.connect(path)
@@ -60,12 +67,14 @@ def test_sigkill_twenty_times(tmp_path):
 def test_sigterm_stops_cleanly_and_resumes(tmp_path):
     state = tmp_path / "state"
     proc = serve(state)
-    time.sleep(2.0)
+    wait_ready(proc)
+    time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
     t1, counts1 = registers(state)
     proc = serve(state)
-    time.sleep(2.0)
+    wait_ready(proc)
+    time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(timeout=20) == 0
     t2, counts2 = registers(state)

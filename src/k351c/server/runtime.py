@@ -55,6 +55,7 @@ class Runtime:
                 server = await factory(self)
                 if server is not None:
                     self.servers.append(server)
+            log.info("meter %s serving (%d listeners)", self.meter.config.serial, len(self.servers))
             while not self.stopping.is_set():
                 self._tick()
                 with contextlib.suppress(asyncio.TimeoutError):
