@@ -126,9 +126,9 @@ class Meter:
         d_pri = self.primary.add_ws(energy * self.ct_ratio)
         self._pulses(energy, t1)
         step = Step(t0, t1, segments, meas, energy, d_sec, d_pri, self.tariff, bool(meas.powered.any()))
+        self.instant = _last(meas)
         for function in self.functions:
             function.on_step(step)
-        self.instant = _last(meas)
         self.t = t1
 
     def _pulses(self, energy: np.ndarray, t: float) -> None:
