@@ -94,9 +94,20 @@ def synthesize(
     return u, i
 
 
-def rising_zero_crossings(x: np.ndarray, sample_rate: float) -> np.ndarray:
-    """Instants (s from the first sample) of the rising zero crossings, linearly interpolated."""
+def rising_zero_crossings(
+    x: np.ndarray, sample_rate: float, hysteresis: float = 0.25
+) -> np.ndarray:
+    """Instants (s) of the rising zero crossings, linearly interpolated.
+
+    A crossing counts only after the signal has been below -hysteresis x peak since the last
+    one, so harmonic wiggles around zero do not add crossings.
+    """
     k = np.nonzero((x[:-1] < 0) & (x[1:] >= 0))[0]
+    if k.size == 0:
+        return np.zeros(0)
+    armed = x < -hysteresis * float(np.max(np.abs(x)))
+    last_armed = np.maximum.accumulate(np.where(armed, np.arange(x.size), -1))
+    k = k[last_armed[k] > np.concatenate(([-1], k[:-1]))]
     frac = -x[k] / (x[k + 1] - x[k])
     return (k + frac) / sample_rate
 
@@ -131,17 +142,22 @@ def analyse(
     starts = tc[tc >= quarter]
     if starts.size < 2:
         raise ValueError("the window must hold at least a quarter period plus one whole period")
-    k0 = int(np.ceil(starts[0] * sample_rate))
-    k1 = int(np.ceil(starts[-1] * sample_rate))
     t = np.arange(ue.shape[1]) / sample_rate
-    tw = t[k0:k1]
-    delayed = np.stack([np.interp(tw - quarter, t, row) for row in ue])
-    uw, iw = ue[:, k0:k1], ie[:, k0:k1]
-    urms = np.sqrt(np.mean(uw * uw, axis=1))
-    irms = np.sqrt(np.mean(iw * iw, axis=1))
-    p = np.mean(uw * iw, axis=1)
-    q = np.mean(delayed * iw, axis=1)
+    weight = _window_weights(t, starts[0], starts[-1], 1.0 / sample_rate)
+    k = np.nonzero(weight)[0]
+    w = weight[k] / weight[k].sum()
+    delayed = np.stack([np.interp(t[k] - quarter, t, row) for row in ue])
+    uw, iw = ue[:, k], ie[:, k]
+    urms = np.sqrt((uw * uw) @ w)
+    irms = np.sqrt((iw * iw) @ w)
+    p = (uw * iw) @ w
+    q = (delayed * iw) @ w
     return WaveformMeasurement(urms, irms, p, q, urms * irms, float(freq))
+
+
+def _window_weights(t: np.ndarray, start: float, end: float, h: float) -> np.ndarray:
+    """Midpoint-rule weights of each sample's cell inside [start, end] (fractional at the ends)."""
+    return np.clip(np.minimum(t + h / 2, end) - np.maximum(t - h / 2, start), 0.0, None)
 
 
 def _no_signal(ue: np.ndarray, ie: np.ndarray) -> WaveformMeasurement:
