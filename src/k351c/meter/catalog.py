@@ -17,17 +17,16 @@ if TYPE_CHECKING:
 
 def default_functions(config: MeterConfig) -> list[MeterFunction]:
     """The meter's functions in the order they run each step (tariffs before what books by tariff)."""
+    from k351c.meter.analysis import AnalysisLogger
     from k351c.meter.billing import Billing
     from k351c.meter.demand import Demand
-    from k351c.meter.hours import HourCounter
-    from k351c.meter.tariffs import Tariffs
-
-    from k351c.meter.analysis import AnalysisLogger
     from k351c.meter.eventlog import EventLogs
+    from k351c.meter.hours import HourCounter
     from k351c.meter.loadprofile import LoadProfile
     from k351c.meter.powerfail import PowerFail
     from k351c.meter.quality import VoltageQuality
     from k351c.meter.tamper import Tamper
+    from k351c.meter.tariffs import Tariffs
 
     return [PowerFail(), Tariffs(), Demand(), HourCounter(), Billing(),
             VoltageQuality(), Tamper(), EventLogs(), LoadProfile(), AnalysisLogger()]
