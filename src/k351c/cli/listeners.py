@@ -27,7 +27,9 @@ class ListenerOptions:
 
 def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     """The coroutines that start each enabled listener and the terminal view."""
-    factories: list[ListenerFactory] = []
+    from k351c.server.dlms import hdlc_listener, wrapper_listener
+
+    factories: list[ListenerFactory] = [wrapper_listener, hdlc_listener]
     if not options.quiet:
         from k351c.cli.live import live_view
 

@@ -41,8 +41,9 @@ class Runtime:
         return self._objects
 
     def sync(self) -> None:
-        """Bring the meter up to its clock (call before answering a request)."""
-        self.meter.sync()
+        """Bring the meter up to its clock before answering a request (at most once per simulated second)."""
+        if self.meter.clock.timestamp() - self.meter.t >= 1.0:
+            self.meter.sync()
 
     async def run(self, listeners: list[ListenerFactory]) -> None:
         """Start the listeners, tick the meter until stopped, then close everything and commit."""

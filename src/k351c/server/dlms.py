@@ -1,0 +1,204 @@
+"""DLMS/COSEM listeners: the IEC 62056-47 wrapper on TCP and HDLC (IEC 62056-46) on TCP or a serial line.
+
+Each adapter is thin: bytes in -> sans-IO codec -> AssociationServer -> bytes out. A ``DlmsEndpoint`` is one
+logical device (one meter); fleets route many endpoints through one port by wrapper or HDLC address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from k351c.cosem.model import ObjectList
+from k351c.errors import K351CError, RemoteProtocolError
+from k351c.protocols.dlms.association import AssociationServer, ClientRule
+from k351c.protocols.dlms.enums import AuthenticationMechanism
+from k351c.protocols.hdlc import (
+    NEED_DATA,
+    ApduReceived,
+    Disconnected,
+    HdlcServerConnection,
+    default_physical_address,
+)
+from k351c.protocols.wrapper import ConnectionClosed, WrapperConnection, WrapperFrame
+from k351c.server.runtime import Runtime
+
+log = logging.getLogger("k351c.dlms")
+
+SERVER_SAP = 1
+READ_SIZE = 65536
+IDLE_TIMEOUT = 300.0
+
+
+@dataclass
+class DlmsEndpoint:
+    """One logical device reachable over DLMS: its object list, secrets and the sync before requests."""
+
+    objects: ObjectList
+    password: Callable[[], str]
+    sync: Callable[[], None] = lambda: None
+    physical_address: int = 0
+    name: str = ""
+    clients: dict[int, ClientRule] | None = None
+    failures: int = field(default=0)
+
+    def authenticate(self, client_sap: int, mechanism: AuthenticationMechanism, value: bytes | None) -> bool:
+        """LLS: the calling authentication value must equal the meter's password."""
+        if mechanism != AuthenticationMechanism.LOW or value is None:
+            return False
+        ok = hmac.compare_digest(value, self.password().encode())
+        if not ok:
+            self.failures += 1
+        return ok
+
+    def association(self) -> AssociationServer:
+        """A fresh association state machine for one connection."""
+
+        def on_event(kind: str, data: dict) -> None:
+            log.info("%s %s %s", self.name or "meter", kind, data)
+
+        return AssociationServer(self.objects, self.authenticate, self.clients, on_event)
+
+
+def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
+    """The DLMS endpoint of the runtime's meter."""
+    serial = runtime.meter.config.serial
+    physical = int(runtime.settings.get("physical_address") or default_physical_address(int(serial)))
+    return DlmsEndpoint(runtime.objects, lambda: runtime.keys.keys.lls_password, runtime.sync, physical,
+                        f"KAM{serial}")
+
+
+async def _read(reader: asyncio.StreamReader, timeout: float) -> bytes:
+    try:
+        return await asyncio.wait_for(reader.read(READ_SIZE), timeout)
+    except (TimeoutError, ConnectionError):
+        return b""
+
+
+def _close(writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(Exception):
+        writer.close()
+
+
+async def wrapper_session(reader, writer, route: Callable[[int], DlmsEndpoint | None],
+                          idle_timeout: float = IDLE_TIMEOUT) -> None:
+    """Serve one TCP connection with wrapper framing; ``route`` picks the endpoint by destination wPort."""
+    codec = WrapperConnection()
+    associations: dict[tuple[int, int], AssociationServer] = {}
+    peer = writer.get_extra_info("peername")
+    try:
+        while True:
+            data = await _read(reader, idle_timeout)
+            try:
+                codec.receive_data(data)
+                while True:
+                    event = codec.next_event()
+                    if event is NEED_DATA or isinstance(event, ConnectionClosed):
+                        break
+                    reply = _answer_wrapper(event, route, associations)
+                    if reply is not None:
+                        writer.write(codec.send(reply))
+            except RemoteProtocolError as exc:
+                log.info("wrapper peer %s sent garbage: %s; closing", peer, exc)
+                return
+            if not data:
+                return
+            await writer.drain()
+    except ConnectionError:
+        return
+    finally:
+        for association in associations.values():
+            association.release()
+        _close(writer)
+
+
+def _answer_wrapper(frame: WrapperFrame, route, associations) -> WrapperFrame | None:
+    endpoint = route(frame.destination)
+    if endpoint is None:
+        return None
+    key = (frame.destination, frame.source)
+    association = associations.get(key)
+    if association is None:
+        association = associations[key] = endpoint.association()
+    endpoint.sync()
+    try:
+        response = association.handle(frame.source, frame.apdu)
+    except K351CError as exc:
+        log.warning("request failed: %s", exc)
+        return None
+    return frame.reply(response) if response is not None else None
+
+
+async def hdlc_session(reader, writer, endpoints: list[DlmsEndpoint], point_to_point: bool = True,
+                       idle_timeout: float = IDLE_TIMEOUT, monotonic: Callable[[], float] | None = None) -> None:
+    """Serve one HDLC byte stream; every endpoint listens to it and answers only its own address."""
+    loop = asyncio.get_running_loop()
+    now = monotonic or loop.time
+    links = [(ep, HdlcServerConnection(ep.physical_address, point_to_point=point_to_point), ep.association())
+             for ep in endpoints]
+    try:
+        while True:
+            data = await _read(reader, 1.0)
+            if not data and reader.at_eof():
+                return
+            for endpoint, link, association in links:
+                if data:
+                    link.receive_data(data)
+                _pump_hdlc(endpoint, link, association)
+                if link.check_timeout(now()) is not None:
+                    association.release()
+                out = link.data_to_send()
+                if out:
+                    writer.write(out)
+            await writer.drain()
+    except ConnectionError:
+        return
+    finally:
+        for _, _, association in links:
+            association.release()
+        _close(writer)
+
+
+def _pump_hdlc(endpoint: DlmsEndpoint, link: HdlcServerConnection, association: AssociationServer) -> None:
+    while True:
+        event = link.next_event()
+        if event is NEED_DATA:
+            return
+        if isinstance(event, ApduReceived):
+            endpoint.sync()
+            try:
+                response = association.handle(event.client, event.apdu)
+            except K351CError as exc:
+                log.warning("request failed: %s", exc)
+                response = None
+            if response is not None and not event.unnumbered:
+                link.send_apdu(response)
+        elif isinstance(event, Disconnected):
+            association.release()
+
+
+async def wrapper_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
+    """Start the wrapper listener on the runtime's DLMS port (0 = off)."""
+    port = int(runtime.settings.get("dlms_port", 4059))
+    if not port:
+        return None
+    endpoint = endpoint_for(runtime)
+    route = lambda destination: endpoint if destination in (SERVER_SAP, 0x7F) else None  # noqa: E731
+    server = await asyncio.start_server(lambda r, w: wrapper_session(r, w, route), runtime.host, port)
+    log.info("DLMS wrapper listening on %s:%d", runtime.host, port)
+    return server
+
+
+async def hdlc_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
+    """Start the HDLC-over-TCP listener on the runtime's HDLC port (0 = off)."""
+    port = int(runtime.settings.get("hdlc_port", 4060))
+    if not port:
+        return None
+    endpoint = endpoint_for(runtime)
+    server = await asyncio.start_server(lambda r, w: hdlc_session(r, w, [endpoint]), runtime.host, port)
+    log.info("DLMS HDLC listening on %s:%d (physical address %d)", runtime.host, port, endpoint.physical_address)
+    return server
