@@ -60,6 +60,29 @@ class DataType(IntEnum):
 
 
 _T = DataType
+_ARRAY = _T.ARRAY
+_BIT_STRING = _T.BIT_STRING
+_BOOLEAN = _T.BOOLEAN
+_COMPACT_ARRAY = _T.COMPACT_ARRAY
+_DATE = _T.DATE
+_DATE_TIME = _T.DATE_TIME
+_DONT_CARE = _T.DONT_CARE
+_DOUBLE_LONG = _T.DOUBLE_LONG
+_DOUBLE_LONG_UNSIGNED = _T.DOUBLE_LONG_UNSIGNED
+_ENUM = _T.ENUM
+_FLOAT64 = _T.FLOAT64
+_INTEGER = _T.INTEGER
+_LONG = _T.LONG
+_LONG64 = _T.LONG64
+_LONG64_UNSIGNED = _T.LONG64_UNSIGNED
+_LONG_UNSIGNED = _T.LONG_UNSIGNED
+_NULL_DATA = _T.NULL_DATA
+_OCTET_STRING = _T.OCTET_STRING
+_STRUCTURE = _T.STRUCTURE
+_TIME = _T.TIME
+_UNSIGNED = _T.UNSIGNED
+_UTF8_STRING = _T.UTF8_STRING
+_VISIBLE_STRING = _T.VISIBLE_STRING
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,79 +100,79 @@ class Data:
     @classmethod
     def boolean(cls, value: bool) -> Data:
         """boolean."""
-        return cls(_T.BOOLEAN, bool(value))
+        return cls(_BOOLEAN, bool(value))
 
     @classmethod
     def octet_string(cls, value: bytes) -> Data:
         """octet-string."""
-        return cls(_T.OCTET_STRING, bytes(value))
+        return cls(_OCTET_STRING, bytes(value))
 
     @classmethod
     def visible_string(cls, value: str) -> Data:
         """visible-string."""
-        return cls(_T.VISIBLE_STRING, value)
+        return cls(_VISIBLE_STRING, value)
 
     @classmethod
     def integer(cls, value: int) -> Data:
         """integer (int8)."""
-        return cls(_T.INTEGER, value)
+        return cls(_INTEGER, value)
 
     @classmethod
     def long(cls, value: int) -> Data:
         """long (int16)."""
-        return cls(_T.LONG, value)
+        return cls(_LONG, value)
 
     @classmethod
     def unsigned(cls, value: int) -> Data:
         """unsigned (uint8)."""
-        return cls(_T.UNSIGNED, value)
+        return cls(_UNSIGNED, value)
 
     @classmethod
     def long_unsigned(cls, value: int) -> Data:
         """long-unsigned (uint16)."""
-        return cls(_T.LONG_UNSIGNED, value)
+        return cls(_LONG_UNSIGNED, value)
 
     @classmethod
     def double_long(cls, value: int) -> Data:
         """double-long (int32)."""
-        return cls(_T.DOUBLE_LONG, value)
+        return cls(_DOUBLE_LONG, value)
 
     @classmethod
     def double_long_unsigned(cls, value: int) -> Data:
         """double-long-unsigned (uint32)."""
-        return cls(_T.DOUBLE_LONG_UNSIGNED, value)
+        return cls(_DOUBLE_LONG_UNSIGNED, value)
 
     @classmethod
     def long64(cls, value: int) -> Data:
         """long64 (int64)."""
-        return cls(_T.LONG64, value)
+        return cls(_LONG64, value)
 
     @classmethod
     def long64_unsigned(cls, value: int) -> Data:
         """long64-unsigned (uint64)."""
-        return cls(_T.LONG64_UNSIGNED, value)
+        return cls(_LONG64_UNSIGNED, value)
 
     @classmethod
     def enum(cls, value: int) -> Data:
         """enum (uint8)."""
-        return cls(_T.ENUM, int(value))
+        return cls(_ENUM, int(value))
 
     @classmethod
     def array(cls, items: object) -> Data:
         """array of Data (all of one type, not checked)."""
-        return cls(_T.ARRAY, tuple(items))  # type: ignore[arg-type]
+        return cls(_ARRAY, tuple(items))  # type: ignore[arg-type]
 
     @classmethod
     def structure(cls, *items: Data) -> Data:
         """structure of the given Data."""
-        return cls(_T.STRUCTURE, items)
+        return cls(_STRUCTURE, items)
 
     @classmethod
     def date_time(cls, value: CosemDateTime | datetime) -> Data:
         """date-time (a datetime is converted with its UTC offset as deviation)."""
         if isinstance(value, datetime):
             value = CosemDateTime.from_datetime(value)
-        return cls(_T.DATE_TIME, value)
+        return cls(_DATE_TIME, value)
 
 
 NULL = Data(_T.NULL_DATA, None)
@@ -232,37 +255,43 @@ _BY_TAG: tuple[DataType | None, ...] = tuple(
     _T(i) if i in _T._value2member_map_ else None for i in range(256)
 )
 _TIME_TYPES = {_T.DATE_TIME: (CosemDateTime, 12), _T.DATE: (CosemDate, 5), _T.TIME: (CosemTime, 4)}
+# Tables indexed by the tag octet: IntEnum hashing is slow, tuple indexing is not.
+_PACK: tuple[struct.Struct | None, ...] = tuple(
+    _FIXED.get(t) if t is not None else None
+    for t in _BY_TAG  # type: ignore[arg-type]
+)
+_IS_TIME = tuple(t in _TIME_TYPES for t in _BY_TAG)
 
 
 def _enc_value(data: Data, out: bytearray, depth: int) -> None:
     kind = data.type
     value = data.value
-    packer = _FIXED.get(kind)
+    packer = _PACK[kind]
     if packer is not None:
-        if kind is _T.BOOLEAN:
+        if kind is _BOOLEAN:
             value = 1 if value else 0
         out += packer.pack(value)
-    elif kind is _T.OCTET_STRING:
+    elif kind is _OCTET_STRING:
         out += encode_length(len(value))  # type: ignore[arg-type]
         out += value  # type: ignore[operator]
-    elif kind is _T.VISIBLE_STRING or kind is _T.UTF8_STRING:
-        raw = value.encode("latin-1" if kind is _T.VISIBLE_STRING else "utf-8")  # type: ignore[union-attr]
+    elif kind is _VISIBLE_STRING or kind is _UTF8_STRING:
+        raw = value.encode("latin-1" if kind is _VISIBLE_STRING else "utf-8")  # type: ignore[union-attr]
         out += encode_length(len(raw))
         out += raw
-    elif kind is _T.ARRAY or kind is _T.STRUCTURE:
+    elif kind is _ARRAY or kind is _STRUCTURE:
         if depth >= MAX_DEPTH:
             raise LocalProtocolError("Data nested too deeply")
         out += encode_length(len(value))  # type: ignore[arg-type]
         for item in value:  # type: ignore[union-attr]
             out.append(item.type)
             _enc_value(item, out, depth + 1)
-    elif kind in _TIME_TYPES:
+    elif _IS_TIME[kind]:
         out += value.to_bytes()  # type: ignore[union-attr]
-    elif kind is _T.BIT_STRING:
+    elif kind is _BIT_STRING:
         _enc_bits(value, out)  # type: ignore[arg-type]
-    elif kind is _T.COMPACT_ARRAY:
+    elif kind is _COMPACT_ARRAY:
         _enc_compact(value, out)  # type: ignore[arg-type]
-    elif kind is not _T.NULL_DATA and kind is not _T.DONT_CARE:
+    elif kind is not _NULL_DATA and kind is not _DONT_CARE:
         raise LocalProtocolError(f"cannot encode Data type {kind!r}")
 
 
@@ -285,18 +314,17 @@ def encode_data(data: Data) -> bytes:
 
 def _dec_value(kind: int, buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
     """Decode the contents of a value whose tag is kind (tag already consumed)."""
-    dtype = _BY_TAG[kind]
-    if dtype is None:
-        raise RemoteProtocolError(f"unknown Data tag {kind}")
-    unpacker = _FIXED.get(dtype)
+    unpacker = _PACK[kind]
     if unpacker is not None:
         end = pos + unpacker.size
         if end > len(buf):
-            raise RemoteProtocolError(f"truncated {dtype.name}")
+            raise RemoteProtocolError(f"truncated Data of type {kind}")
         (value,) = unpacker.unpack_from(buf, pos)
-        return (value != 0 if dtype is _T.BOOLEAN else value), end
-    decoder = _DECODERS.get(dtype)
+        return (value != 0 if kind == 3 else value), end
+    decoder = _DECODER_TABLE[kind]
     if decoder is None:
+        if _BY_TAG[kind] is None:
+            raise RemoteProtocolError(f"unknown Data tag {kind}")
         return None, pos
     return decoder(buf, pos, depth)
 
@@ -363,11 +391,11 @@ def decode_data(buf: Buffer, offset: int = 0) -> tuple[Data, int]:
 def to_python(data: Data) -> object:
     """Plain Python: arrays become lists, structures tuples, compact-arrays lists; others as is."""
     kind = data.type
-    if kind is _T.ARRAY:
+    if kind is _ARRAY:
         return [to_python(item) for item in data.value]  # type: ignore[union-attr]
-    if kind is _T.STRUCTURE:
+    if kind is _STRUCTURE:
         return tuple(to_python(item) for item in data.value)  # type: ignore[union-attr]
-    if kind is _T.COMPACT_ARRAY:
+    if kind is _COMPACT_ARRAY:
         return [to_python(item) for item in data.value.elements]  # type: ignore[union-attr]
     return data.value
 
@@ -380,40 +408,40 @@ def from_python(value: object) -> Data:
     if value is None:
         return NULL
     if isinstance(value, bool):
-        return Data(_T.BOOLEAN, value)
+        return Data(_BOOLEAN, value)
     if isinstance(value, int):
         for kind, low, high in _INT_RANGES:
             if low <= value <= high:
                 return Data(kind, int(value))
         raise LocalProtocolError(f"integer {value} does not fit in 64 bits")
     if isinstance(value, float):
-        return Data(_T.FLOAT64, value)
+        return Data(_FLOAT64, value)
     if isinstance(value, (bytes, bytearray, memoryview)):
-        return Data(_T.OCTET_STRING, bytes(value))
+        return Data(_OCTET_STRING, bytes(value))
     if isinstance(value, str):
-        return Data(_T.VISIBLE_STRING if value.isascii() else _T.UTF8_STRING, value)
+        return Data(_VISIBLE_STRING if value.isascii() else _UTF8_STRING, value)
     if isinstance(value, list):
-        return Data(_T.ARRAY, tuple(from_python(item) for item in value))
+        return Data(_ARRAY, tuple(from_python(item) for item in value))
     if isinstance(value, tuple):
-        return Data(_T.STRUCTURE, tuple(from_python(item) for item in value))
+        return Data(_STRUCTURE, tuple(from_python(item) for item in value))
     return _from_time(value)
 
 
 _INT_RANGES = (
-    (_T.DOUBLE_LONG, -(2**31), 2**31 - 1),
-    (_T.DOUBLE_LONG_UNSIGNED, 0, 2**32 - 1),
-    (_T.LONG64, -(2**63), 2**63 - 1),
-    (_T.LONG64_UNSIGNED, 0, 2**64 - 1),
+    (_DOUBLE_LONG, -(2**31), 2**31 - 1),
+    (_DOUBLE_LONG_UNSIGNED, 0, 2**32 - 1),
+    (_LONG64, -(2**63), 2**63 - 1),
+    (_LONG64_UNSIGNED, 0, 2**64 - 1),
 )
 
 
 def _from_time(value: object) -> Data:
     if isinstance(value, datetime):
-        return Data(_T.DATE_TIME, CosemDateTime.from_datetime(value))
+        return Data(_DATE_TIME, CosemDateTime.from_datetime(value))
     if isinstance(value, date):
-        return Data(_T.DATE, CosemDate.from_date(value))
+        return Data(_DATE, CosemDate.from_date(value))
     if isinstance(value, time):
-        return Data(_T.TIME, CosemTime.from_time(value))
+        return Data(_TIME, CosemTime.from_time(value))
     for kind, (cls, _size) in _TIME_TYPES.items():
         if isinstance(value, cls):
             return Data(kind, value)
@@ -426,7 +454,7 @@ def _from_time(value: object) -> Data:
 def _enc_description(desc: object, out: bytearray) -> None:
     if isinstance(desc, tuple):
         out.append(desc[0])
-        if desc[0] == _T.ARRAY:
+        if desc[0] == _ARRAY:
             out += struct.pack(">H", desc[1])
             _enc_description(desc[2], out)
         else:
@@ -445,13 +473,13 @@ def _dec_description(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
     except (IndexError, ValueError):
         raise RemoteProtocolError("bad compact-array type description") from None
     pos += 1
-    if kind is _T.ARRAY:
+    if kind is _ARRAY:
         raw, pos = take(buf, pos, 2)
         sub, pos = _dec_description(buf, pos, depth + 1)
         if raw != b"\0\0" and _min_size(sub) == 0:
             raise RemoteProtocolError("compact-array of empty elements")
         return (kind, int.from_bytes(raw, "big"), sub), pos
-    if kind is _T.STRUCTURE:
+    if kind is _STRUCTURE:
         count, pos = decode_length(buf, pos)
         if count > len(buf) - pos:
             raise RemoteProtocolError("compact-array structure description too long")
@@ -460,7 +488,7 @@ def _dec_description(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
             sub, pos = _dec_description(buf, pos, depth + 1)
             subs.append(sub)
         return (kind, tuple(subs)), pos
-    if kind in (_T.COMPACT_ARRAY, _T.NULL_DATA, _T.DONT_CARE):
+    if kind in (_COMPACT_ARRAY, _NULL_DATA, _DONT_CARE):
         raise RemoteProtocolError(f"{kind.name} in a compact-array description")
     return kind, pos
 
@@ -468,7 +496,7 @@ def _dec_description(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
 def _min_size(desc: object) -> int:
     if not isinstance(desc, tuple):
         return 1
-    if desc[0] == _T.ARRAY:
+    if desc[0] == _ARRAY:
         return desc[1] * _min_size(desc[2])
     return sum(_min_size(sub) for sub in desc[1])
 
@@ -476,7 +504,7 @@ def _min_size(desc: object) -> int:
 def _enc_described(desc: object, data: Data, out: bytearray) -> None:
     if isinstance(desc, tuple):
         items = data.value
-        subs = (desc[2],) * len(items) if desc[0] == _T.ARRAY else desc[1]  # type: ignore[arg-type]
+        subs = (desc[2],) * len(items) if desc[0] == _ARRAY else desc[1]  # type: ignore[arg-type]
         if len(subs) != len(items):  # type: ignore[arg-type]
             raise LocalProtocolError("compact-array element does not match its description")
         for sub, item in zip(subs, items, strict=True):  # type: ignore[call-overload]
@@ -493,7 +521,7 @@ def _dec_described(desc: object, buf: Buffer, pos: int, depth: int) -> tuple[Dat
         return Data(desc, value), pos  # type: ignore[arg-type]
     if depth >= MAX_DEPTH:
         raise RemoteProtocolError("compact-array nested too deeply")
-    if desc[0] == _T.ARRAY:
+    if desc[0] == _ARRAY:
         if desc[1] > len(buf) - pos:
             raise RemoteProtocolError("compact-array element count exceeds contents")
         subs = (desc[2],) * desc[1]
@@ -543,3 +571,4 @@ _DECODERS: dict[DataType, Callable[[Buffer, int, int], tuple[object, int]]] = {
     _T.TIME: _dec_time(_T.TIME),
     _T.COMPACT_ARRAY: _dec_compact,
 }
+_DECODER_TABLE = tuple(_DECODERS.get(t) if t is not None else None for t in _BY_TAG)  # type: ignore[arg-type]
