@@ -1,0 +1,227 @@
+"""Power failures (all phases lost) and the real-time clock on its backup: counters, log, clock status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from k351c.meter.eventlog import CLOCK, EventCode, RingLog
+from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.objects import ProfileData, ValueDef
+from k351c.obis import Obis
+from k351c.units import Unit
+
+if TYPE_CHECKING:
+    from k351c.meter.core import Meter
+
+# COSEM clock status bits (IEC 62056-6-2, class 8 attribute "status").
+CLOCK_INVALID = 0x01
+CLOCK_DOUBTFUL = 0x02
+CLOCK_DST_ACTIVE = 0x80
+
+SUPERCAP_SECONDS = 7 * 86400  # data sheet: supercap operating time 7 days fully charged
+LONG_FAILURE_SECONDS = 180  # EN 50160: a short interruption lasts up to 3 minutes
+DOUBTFUL_AFTER_S = 1.0  # clock flagged doubtful once backup drift may exceed a second
+DEFAULT_DRIFT_PPM = 5.0  # data sheet: typically 5 ppm at 23 degC
+LOG_DEPTH = 100
+DURATION = "0-0:96.7.19.255"
+HARDWARE_WITH_BATTERY = frozenset({"2", "5"})  # X6: both options carry supercap and battery
+
+
+class PowerFail(MeterFunction):
+    """Decides when the meter is down, counts and logs the failures and keeps the RTC status."""
+
+    name = "powerfail"
+
+    def __init__(
+        self,
+        drift_ppm: float = DEFAULT_DRIFT_PPM,
+        battery: bool | None = None,
+        long_after_s: float = LONG_FAILURE_SECONDS,
+        depth: int = LOG_DEPTH,
+    ) -> None:
+        self.drift_ppm = float(drift_ppm)
+        self.battery = battery
+        self.long_after_s = float(long_after_s)
+        self.log = RingLog("powerfail", depth)
+        self.down_since: float | None = None
+        self.short_count = 0
+        self.long_count = 0
+        self.long_duration_s = 0.0
+        self.last_duration_s = 0
+        self.rtc_error_s = 0.0
+        self.rtc_bits = 0
+        self._dst_window: tuple[float, float, float, float] | None = None
+
+    # ------------------------------------------------------------------ setup
+    def attach(self, meter: Meter) -> None:
+        """Add counters and the power-failure log; publish meter.powered and meter.clock_status."""
+        super().attach(meter)
+        if self.battery is None:
+            self.battery = meter.config.type_number.hardware in HARDWARE_WITH_BATTERY
+        self.log.load(meter)
+        add = meter.objects.add
+        add(
+            ValueDef(
+                Obis(0, 0, 96, 7, 0),
+                1,
+                lambda: self.short_count + self.long_count,
+                description="number of power failures in all three phases",
+            )
+        )
+        add(
+            ValueDef(
+                Obis(0, 0, 96, 7, 5),
+                1,
+                lambda: self.long_count,
+                description="number of long power failures in all three phases",
+            )
+        )
+        add(
+            ValueDef(
+                Obis(0, 0, 96, 7, 128),
+                1,
+                lambda: self.short_count,
+                description="number of short power failures in all three phases (manufacturer)",
+            )
+        )
+        add(
+            ValueDef(
+                Obis.parse(DURATION),
+                3,
+                lambda: self.last_duration_s,
+                Unit.SECOND,
+                description="duration of the last power failure",
+            )
+        )
+        add(
+            ValueDef(
+                Obis(0, 0, 96, 7, 15),
+                3,
+                lambda: int(self.long_duration_s),
+                Unit.SECOND,
+                description="total duration of long power failures in all three phases",
+            )
+        )
+        add(
+            ValueDef(
+                Obis(1, 0, 99, 97, 0),
+                7,
+                self._profile,
+                description=f"power failure event log (start, duration), depth {self.log.depth}",
+            )
+        )
+        self._publish(meter.t)
+
+    def _profile(self) -> ProfileData:
+        return ProfileData([CLOCK, DURATION], self.log.local_rows(self.meter))
+
+    # ------------------------------------------------------------------- step
+    @property
+    def down(self) -> bool:
+        """Whether all phases are lost now (no registration, backup display only)."""
+        return self.down_since is not None
+
+    def on_step(self, step: Step) -> None:
+        """Find the instants where supply is lost and comes back; update the clock status."""
+        powered = step.measurement.powered
+        if self.down_since is None and powered.all():
+            self._publish(step.t1)
+            return
+        times = step.segments.times
+        for i, on in enumerate(np.asarray(powered, dtype=bool)):
+            if self.down_since is None and not on:
+                self._power_down(float(times[i]))
+            elif self.down_since is not None and on:
+                self._power_up(float(times[i]))
+        self._publish(step.t1)
+
+    def _power_down(self, t: float) -> None:
+        self.down_since = t
+        self.meter.emit(Event(t, "power_down", EventCode.POWER_DOWN))
+
+    def _power_up(self, t: float) -> None:
+        start = self.down_since
+        assert start is not None
+        self.down_since = None
+        duration = t - start
+        self.last_duration_s = int(round(duration))
+        if duration >= self.long_after_s:
+            self.long_count += 1
+            self.long_duration_s += duration
+        else:
+            self.short_count += 1
+        self.log.append(self.meter, start, (start, self.last_duration_s))
+        self._run_rtc_on_backup(duration)
+        self.meter.emit(
+            Event(
+                t,
+                "power_up",
+                EventCode.POWER_UP,
+                data={"start": start, "duration": duration, "long": duration >= self.long_after_s},
+            )
+        )
+        if self.rtc_bits & CLOCK_INVALID:
+            self.meter.emit(Event(t, "clock_invalid", EventCode.CLOCK_INVALID))
+
+    def _run_rtc_on_backup(self, duration: float) -> None:
+        """Drift while on backup; without battery the RTC stops when the supercap runs out."""
+        on_backup = duration if self.battery else min(duration, SUPERCAP_SECONDS)
+        self.rtc_error_s += on_backup * self.drift_ppm * 1e-6
+        if duration > on_backup:
+            self.rtc_error_s += duration - on_backup
+            self.rtc_bits |= CLOCK_INVALID
+        if abs(self.rtc_error_s) >= DOUBTFUL_AFTER_S:
+            self.rtc_bits |= CLOCK_DOUBTFUL
+
+    def on_time_set(self, old: float, new: float) -> None:
+        """Setting the clock makes it valid again and cancels the accumulated drift."""
+        self.rtc_bits = 0
+        self.rtc_error_s = 0.0
+        self._publish(new)
+
+    # ----------------------------------------------------------- clock status
+    def _dst(self, t: float) -> bool:
+        """Summer time at t, from a per-year cache (is_dst builds datetimes; this runs every step)."""
+        window = self._dst_window
+        if window is None or not window[0] <= t < window[1]:
+            window = self._dst_window = self._window_for(t)
+        return window[2] <= t < window[3]
+
+    def _window_for(self, t: float) -> tuple[float, float, float, float]:
+        year = datetime.fromtimestamp(t, UTC).year
+        edges = self.meter.localtime.dst_window(year) or (0.0, 0.0)
+        first = datetime(year, 1, 1, tzinfo=UTC).timestamp()
+        last = datetime(year + 1, 1, 1, tzinfo=UTC).timestamp()
+        return (first, last, edges[0], edges[1])
+
+    def _publish(self, t: float) -> None:
+        meter = self.meter
+        meter.clock_status = self.rtc_bits | (CLOCK_DST_ACTIVE if self._dst(t) else 0)
+        meter.powered = self.down_since is None
+
+    # ------------------------------------------------------------ persistence
+    def state(self) -> dict:
+        """Counters, the open failure and the RTC status."""
+        return {
+            "down_since": self.down_since,
+            "short": self.short_count,
+            "long": self.long_count,
+            "long_s": self.long_duration_s,
+            "last_s": self.last_duration_s,
+            "rtc_error_s": self.rtc_error_s,
+            "rtc_bits": self.rtc_bits,
+        }
+
+    def restore(self, state: dict) -> None:
+        """Load a state written by state()."""
+        self.down_since = state["down_since"]
+        self.short_count = int(state["short"])
+        self.long_count = int(state["long"])
+        self.long_duration_s = float(state["long_s"])
+        self.last_duration_s = int(state["last_s"])
+        self.rtc_error_s = float(state["rtc_error_s"])
+        self.rtc_bits = int(state["rtc_bits"])
+        self._publish(self.meter.t)

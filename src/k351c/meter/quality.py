@@ -1,0 +1,294 @@
+"""Voltage quality per phase: min/max with time, under/overvoltage with minimum duration, voltage failures."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from k351c.meter.eventlog import EventCode
+from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.metrology import VOLTAGE_PRESENT_FRACTION
+from k351c.meter.objects import ValueDef
+from k351c.obis import Obis
+from k351c.units import Unit
+
+if TYPE_CHECKING:
+    from k351c.meter.core import Meter
+
+PHASE_C = (32, 52, 72)
+NORMAL, UNDER, OVER, MISSING = 0, 1, 2, 3
+START_CODE = {
+    UNDER: EventCode.UNDER_VOLTAGE_L1,
+    OVER: EventCode.OVER_VOLTAGE_L1,
+    MISSING: EventCode.PHASE_OUTAGE_L1,
+}
+END_CODE = {
+    UNDER: EventCode.VOLTAGE_L1_NORMAL,
+    OVER: EventCode.VOLTAGE_L1_NORMAL,
+    MISSING: EventCode.PHASE_RETURNED_L1,
+}
+KIND_NAME = {UNDER: "undervoltage", OVER: "overvoltage", MISSING: "voltage failure"}
+# IEC 62056-6-1 D codes: occurrence counter and duration of under limit, over limit and missing voltage.
+COUNTER_D = {UNDER: (32, 33), OVER: (36, 37), MISSING: (40, 41)}
+
+
+@dataclass(slots=True)
+class Condition:
+    """The condition a phase is in and since when; counters and durations of each kind."""
+
+    kind: int = NORMAL
+    since: float = 0.0
+    confirmed: bool = False
+
+
+class VoltageQuality(MeterFunction):
+    """Per phase: minimum and maximum voltage, under/overvoltage and voltage failures with counters and events."""
+
+    name = "quality"
+
+    def attach(self, meter: Meter) -> None:
+        """Thresholds from the configuration's [thresholds]; values 1-0:32/52/72.x.0."""
+        super().attach(meter)
+        un = meter.config.nominal_voltage
+        thresholds = meter.config.settings.thresholds
+        self.under_v = thresholds.undervoltage_v(un)
+        self.over_v = thresholds.overvoltage_v(un)
+        self.lost_v = VOLTAGE_PRESENT_FRACTION * un
+        self.min_duration = float(thresholds.min_duration_s)
+        self.conditions = [Condition() for _ in range(3)]
+        self.counts = {kind: [0, 0, 0] for kind in COUNTER_D}
+        self.durations = {kind: [0.0, 0.0, 0.0] for kind in COUNTER_D}
+        self.reset_min_max()
+        self._values(meter)
+
+    def reset_min_max(self) -> None:
+        """Start a new min/max period (e.g. at a billing stop)."""
+        self.vmin = np.full(3, math.inf)
+        self.vmax = np.full(3, -math.inf)
+        self.vmin_t = [0.0, 0.0, 0.0]
+        self.vmax_t = [0.0, 0.0, 0.0]
+
+    def _values(self, meter: Meter) -> None:
+        add = meter.objects.add
+        for p, c in enumerate(PHASE_C):
+            add(
+                ValueDef(
+                    Obis(1, 0, c, 3, 0),
+                    4,
+                    self._extreme("vmin", p),
+                    Unit.VOLT,
+                    -1,
+                    capture_time=self._extreme_time("vmin", p),
+                    description=f"minimum voltage L{p + 1}",
+                )
+            )
+            add(
+                ValueDef(
+                    Obis(1, 0, c, 6, 0),
+                    4,
+                    self._extreme("vmax", p),
+                    Unit.VOLT,
+                    -1,
+                    capture_time=self._extreme_time("vmax", p),
+                    description=f"maximum voltage L{p + 1}",
+                )
+            )
+            for kind, (d_count, d_duration) in COUNTER_D.items():
+                add(
+                    ValueDef(
+                        Obis(1, 0, c, d_count, 0),
+                        1,
+                        self._count(kind, p),
+                        description=f"{KIND_NAME[kind]} count L{p + 1}",
+                    )
+                )
+                add(
+                    ValueDef(
+                        Obis(1, 0, c, d_duration, 0),
+                        3,
+                        self._duration(kind, p),
+                        Unit.SECOND,
+                        description=f"{KIND_NAME[kind]} duration L{p + 1}",
+                    )
+                )
+        add(
+            ValueDef(
+                Obis(1, 0, 12, 31, 0),
+                3,
+                lambda: int(round(self.under_v * 10)),
+                Unit.VOLT,
+                -1,
+                description="undervoltage threshold",
+            )
+        )
+        add(
+            ValueDef(
+                Obis(1, 0, 12, 35, 0),
+                3,
+                lambda: int(round(self.over_v * 10)),
+                Unit.VOLT,
+                -1,
+                description="overvoltage threshold",
+            )
+        )
+        add(
+            ValueDef(
+                Obis(0, 0, 96, 7, 21),
+                1,
+                lambda: sum(self.counts[MISSING]),
+                description="number of power failures in any phase",
+            )
+        )
+
+    def _extreme(self, name: str, p: int):
+        def get() -> int:
+            value = getattr(self, name)[p]
+            return int(round(value * 10)) if math.isfinite(value) else 0
+
+        return get
+
+    def _extreme_time(self, name: str, p: int):
+        def get():
+            if not math.isfinite(getattr(self, name)[p]):
+                return None
+            return self.meter.localtime.to_local(getattr(self, f"{name}_t")[p])
+
+        return get
+
+    def _count(self, kind: int, p: int):
+        return lambda: self.counts[kind][p]
+
+    def _duration(self, kind: int, p: int):
+        return lambda: int(self.duration(kind, p))
+
+    def duration(self, kind: int, p: int) -> float:
+        """Seconds spent in confirmed conditions of a kind on phase p (0-based), the running one included."""
+        cond = self.conditions[p]
+        running = self.meter.t - cond.since if cond.kind == kind and cond.confirmed else 0.0
+        return self.durations[kind][p] + running
+
+    @property
+    def supply_indicator(self) -> tuple[bool, bool, bool]:
+        """Whether mains voltage is present on L1, L2, L3 now (the display's supply-voltage indicator)."""
+        volts = self.meter.instant.voltage[-1]
+        return tuple(bool(v >= self.lost_v) for v in volts)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------- step
+    def on_step(self, step: Step) -> None:
+        """Update min/max; run the condition machine only when some phase is or was out of band."""
+        volts = step.measurement.voltage
+        self._min_max(volts, step.segments.times)
+        quiet = all(c.kind == NORMAL for c in self.conditions)
+        if quiet and volts.min() >= self.under_v and volts.max() <= self.over_v:
+            return
+        times = step.segments.times
+        for i in range(volts.shape[0]):
+            for p in range(3):
+                self._classify(p, float(volts[i, p]), float(times[i]), float(times[i + 1]))
+        for p, cond in enumerate(self.conditions):
+            self._confirm(p, cond, step.t1)
+
+    def _min_max(self, volts: np.ndarray, times: np.ndarray) -> None:
+        present = volts >= self.lost_v
+        low = np.where(present, volts, math.inf)
+        high = np.where(present, volts, -math.inf)
+        lows, highs = low.min(axis=0), high.max(axis=0)
+        for p in np.nonzero(lows < self.vmin)[0]:
+            self.vmin[p] = lows[p]
+            self.vmin_t[p] = float(times[int(low[:, p].argmin())])
+        for p in np.nonzero(highs > self.vmax)[0]:
+            self.vmax[p] = highs[p]
+            self.vmax_t[p] = float(times[int(high[:, p].argmax())])
+
+    def _kind(self, v: float) -> int:
+        if v < self.lost_v:
+            return MISSING
+        if v < self.under_v:
+            return UNDER
+        if v > self.over_v:
+            return OVER
+        return NORMAL
+
+    def _classify(self, p: int, v: float, t0: float, t1: float) -> None:
+        cond = self.conditions[p]
+        kind = self._kind(v)
+        if kind == cond.kind:
+            return
+        if cond.kind != NORMAL:
+            self._end(p, cond, t0)
+        cond.kind, cond.since, cond.confirmed = kind, t0, False
+        if kind == MISSING:
+            self._confirm(p, cond, t0)
+
+    def _confirm(self, p: int, cond: Condition, t: float) -> None:
+        """Count a condition once it has lasted its minimum duration (voltage failures at once)."""
+        if cond.kind == NORMAL or cond.confirmed:
+            return
+        wait = 0.0 if cond.kind == MISSING else self.min_duration
+        if t - cond.since < wait:
+            return
+        cond.confirmed = True
+        self.counts[cond.kind][p] += 1
+        at = cond.since + wait
+        self.meter.emit(
+            Event(
+                at,
+                "voltage_quality",
+                START_CODE[cond.kind] + p,
+                data={"phase": p + 1, "condition": KIND_NAME[cond.kind], "state": "start"},
+            )
+        )
+
+    def _end(self, p: int, cond: Condition, t: float) -> None:
+        self._confirm(p, cond, t)
+        if cond.confirmed:
+            self.durations[cond.kind][p] += t - cond.since
+            self.meter.emit(
+                Event(
+                    t,
+                    "voltage_quality",
+                    END_CODE[cond.kind] + p,
+                    data={"phase": p + 1, "condition": KIND_NAME[cond.kind], "state": "end"},
+                )
+            )
+        cond.kind, cond.since, cond.confirmed = NORMAL, t, False
+
+    def on_time_set(self, old: float, new: float) -> None:
+        """Running conditions continue from the new time (their elapsed part is kept)."""
+        for p, cond in enumerate(self.conditions):
+            if cond.kind != NORMAL and cond.confirmed:
+                self.durations[cond.kind][p] += old - cond.since
+                cond.since = new
+            elif cond.kind != NORMAL:
+                cond.since = new - (old - cond.since)
+
+    # ------------------------------------------------------------ persistence
+    def state(self) -> dict:
+        """Extremes, counters, durations and the running conditions."""
+        return {
+            "vmin": [x if math.isfinite(x) else None for x in self.vmin.tolist()],
+            "vmax": [x if math.isfinite(x) else None for x in self.vmax.tolist()],
+            "vmin_t": list(self.vmin_t),
+            "vmax_t": list(self.vmax_t),
+            "counts": {str(k): v for k, v in self.counts.items()},
+            "durations": {str(k): v for k, v in self.durations.items()},
+            "conditions": [[c.kind, c.since, c.confirmed] for c in self.conditions],
+        }
+
+    def restore(self, state: dict) -> None:
+        """Load a state written by state()."""
+        self.vmin[:] = [math.inf if x is None else x for x in state["vmin"]]
+        self.vmax[:] = [-math.inf if x is None else x for x in state["vmax"]]
+        self.vmin_t[:] = state["vmin_t"]
+        self.vmax_t[:] = state["vmax_t"]
+        for k, v in state["counts"].items():
+            self.counts[int(k)][:] = [int(x) for x in v]
+        for k, v in state["durations"].items():
+            self.durations[int(k)][:] = [float(x) for x in v]
+        for cond, (kind, since, confirmed) in zip(
+            self.conditions, state["conditions"], strict=True
+        ):
+            cond.kind, cond.since, cond.confirmed = int(kind), float(since), bool(confirmed)

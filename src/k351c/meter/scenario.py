@@ -1,0 +1,296 @@
+"""Scenarios: a TOML file of outages, sags/swells, tamper, CT, clock, tariff-input and load events at given times."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from k351c.clock import SimClock, parse_instant
+from k351c.errors import ConfigError
+from k351c.meter.loads import ConstantLoad, LoadSource, Segments
+
+if TYPE_CHECKING:
+    from k351c.meter.core import Meter
+
+WINDOW_KINDS = ("outage", "sag", "swell", "load")
+ACTION_KINDS = ("tamper", "magnetic", "ct_ratio", "clock", "tariff_input")
+_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(value: Any, where: str = "duration") -> float:
+    """Seconds from a number or a text like "90s", "15m", "2h", "7d"."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*", str(value))
+    if not match or match.group(2) not in _UNITS:
+        raise ConfigError(where, value, 'seconds, or a number with s, m, h, d, w ("2h")')
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _signed(value: Any) -> float:
+    """Signed seconds: a number or a duration text with an optional leading minus ("-1h")."""
+    text = str(value).strip()
+    if isinstance(value, (int, float)):
+        return float(value)
+    return (
+        -parse_duration(text[1:], "clock shift")
+        if text.startswith("-")
+        else parse_duration(text, "clock shift")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Over [t0, t1) the given phases get these values instead of the base load's (None keeps the base)."""
+
+    t0: float
+    t1: float
+    phases: tuple[int, ...] = (0, 1, 2)
+    voltage: float | None = None
+    current: tuple[float, float, float] | None = None
+    angle: tuple[float, float, float] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """A discrete change applied at time t: tamper switch, CT ratio, clock, tariff input."""
+
+    t: float
+    kind: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+class ScenarioLoad:
+    """Wraps a base load and overrides voltages/currents/angles in windows; still a pure function of time."""
+
+    def __init__(self, base: LoadSource, windows: list[Window]) -> None:
+        self.base = base
+        self.windows = list(windows)
+        self._starts = np.array([w.t0 for w in self.windows], dtype=float)
+        self._ends = np.array([w.t1 for w in self.windows], dtype=float)
+
+    def segments(self, t0: float, t1: float) -> Segments:
+        """The base segments, split at window edges, with the windows' values applied."""
+        base = self.base.segments(t0, t1)
+        if not self.windows:
+            return base
+        hit = np.nonzero((self._starts < t1) & (self._ends > t0))[0]
+        if hit.size == 0:
+            return base
+        windows = [self.windows[i] for i in hit]
+        edges = [e for w in windows for e in (w.t0, w.t1) if t0 < e < t1]
+        times = np.unique(np.concatenate([base.times, np.asarray(edges, dtype=float)]))
+        mid = (times[:-1] + times[1:]) / 2
+        index = np.clip(np.searchsorted(base.times, mid, side="right") - 1, 0, base.inputs.n - 1)
+        inputs = base.inputs.take(index)
+        voltage, current, angle = inputs.voltage.copy(), inputs.current.copy(), inputs.angle.copy()
+        for w in windows:
+            rows = np.nonzero((mid >= w.t0) & (mid < w.t1))[0]
+            for p in w.phases:
+                if w.voltage is not None:
+                    voltage[rows, p] = w.voltage
+                if w.current is not None:
+                    current[rows, p] = w.current[p]
+                if w.angle is not None:
+                    angle[rows, p] = w.angle[p]
+        return Segments(
+            times, dataclasses.replace(inputs, voltage=voltage, current=current, angle=angle)
+        )
+
+
+def _triple(value: Any, where: str) -> tuple[float, float, float] | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return (float(value),) * 3
+    if isinstance(value, list) and len(value) == 3:
+        return tuple(float(v) for v in value)  # type: ignore[return-value]
+    raise ConfigError(where, value, "a number or [L1, L2, L3]")
+
+
+def _phases(value: Any, where: str) -> tuple[int, ...]:
+    phases = value if value is not None else [1, 2, 3]
+    phases = [phases] if isinstance(phases, int) else phases
+    if not phases or any(p not in (1, 2, 3) for p in phases):
+        raise ConfigError(where, value, "phase numbers 1, 2, 3")
+    return tuple(sorted({p - 1 for p in phases}))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A parsed scenario: optional base load, override windows and timed actions."""
+
+    name: str = ""
+    base: LoadSource | None = None
+    windows: tuple[Window, ...] = ()
+    actions: tuple[Action, ...] = ()
+    start: float | None = None
+    end: float | None = None
+
+    @classmethod
+    def from_toml(cls, source: str | Path | Mapping[str, Any]) -> Scenario:
+        """Read a scenario file (path) or its parsed dict."""
+        if isinstance(source, Mapping):
+            return _build(source)
+        try:
+            text = Path(source).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(
+                "scenario", str(source), "a readable TOML scenario file", str(exc)
+            ) from None
+        return cls.from_text(text)
+
+    @classmethod
+    def from_text(cls, text: str) -> Scenario:
+        """Parse a scenario file's text."""
+        try:
+            return _build(tomllib.loads(text))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("scenario", "<text>", "valid TOML", str(exc)) from None
+
+    def load(self, default: LoadSource) -> ScenarioLoad:
+        """The scenario's load over its own base load, else over ``default``."""
+        return ScenarioLoad(self.base or default, list(self.windows))
+
+
+def _instant(value: Any, where: str) -> float:
+    try:
+        return parse_instant(value).timestamp()
+    except (TypeError, ValueError):
+        raise ConfigError(where, value, "an ISO 8601 instant, e.g. 2026-03-01T12:00:00Z") from None
+
+
+def _build(data: Mapping[str, Any]) -> Scenario:
+    base = None
+    if "load" in data:
+        spec = data["load"]
+        base = ConstantLoad(
+            voltage=_triple(spec.get("voltage", 230.0), "load voltage"),
+            current=_triple(spec.get("current", 5.0), "load current"),
+            angle=_triple(spec.get("angle", 0.0), "load angle"),
+            frequency=float(spec.get("frequency", 50.0)),
+        )
+    windows: list[Window] = []
+    actions: list[Action] = []
+    for n, event in enumerate(data.get("events", [])):
+        where = f"scenario event {n + 1}"
+        kind = event.get("kind")
+        t = _instant(event.get("at"), f"{where} at")
+        if kind in WINDOW_KINDS:
+            windows.append(_window(event, kind, t, where))
+        elif kind in ACTION_KINDS:
+            actions.extend(_actions(event, kind, t, where))
+        else:
+            raise ConfigError(f"{where} kind", kind, list(WINDOW_KINDS + ACTION_KINDS))
+    span = data.get("scenario", {})
+    start = _instant(span["from"], "scenario from") if "from" in span else None
+    end = _instant(span["to"], "scenario to") if "to" in span else None
+    return Scenario(
+        str(data.get("name", "")),
+        base,
+        tuple(windows),
+        tuple(sorted(actions, key=lambda a: a.t)),
+        start,
+        end,
+    )
+
+
+def _window(event: Mapping[str, Any], kind: str, t: float, where: str) -> Window:
+    end = (
+        t + parse_duration(event["duration"], f"{where} duration")
+        if "duration" in event
+        else float("inf")
+    )
+    phases = _phases(event.get("phases"), f"{where} phases")
+    if kind == "outage":
+        return Window(t, end, phases, voltage=0.0, current=(0.0, 0.0, 0.0))
+    if kind in ("sag", "swell"):
+        if "voltage" not in event:
+            raise ConfigError(f"{where} voltage", None, "the rms voltage during the sag/swell (V)")
+        return Window(t, end, phases, voltage=float(event["voltage"]))
+    return Window(
+        t,
+        end,
+        phases,
+        voltage=event.get("voltage"),
+        current=_triple(event.get("current"), f"{where} current"),
+        angle=_triple(event.get("angle"), f"{where} angle"),
+    )
+
+
+def _actions(event: Mapping[str, Any], kind: str, t: float, where: str) -> list[Action]:
+    params = {k: v for k, v in event.items() if k not in ("at", "kind", "duration")}
+    if kind in ("tamper", "magnetic"):
+        source = "magnetic" if kind == "magnetic" else params.get("what", "meter_cover")
+        state = bool(params.get("opened", params.get("active", True)))
+        out = [Action(t, "tamper", {"source": source, "state": state})]
+        if "duration" in event:
+            out.append(
+                Action(
+                    t + parse_duration(event["duration"], f"{where} duration"),
+                    "tamper",
+                    {"source": source, "state": not state},
+                )
+            )
+        return out
+    if kind == "clock" and "set" not in params and "shift" not in params:
+        raise ConfigError(f"{where} clock", params, "set = ISO instant or shift = seconds")
+    return [Action(t, kind, params)]
+
+
+class ScenarioPlayer:
+    """Plays a scenario on a meter: installs its load and applies each action at its time."""
+
+    def __init__(self, meter: Meter, scenario: Scenario) -> None:
+        self.meter = meter
+        self.scenario = scenario
+        self.actions = list(scenario.actions)
+        self.next = 0
+        while self.next < len(self.actions) and self.actions[self.next].t < meter.t:
+            self.next += 1
+        meter.set_load(scenario.load(meter.load))
+        self.skipped: list[Action] = []
+
+    def advance_to(self, t_end: float) -> None:
+        """Advance the meter to t_end, stopping at every action on the way."""
+        meter = self.meter
+        while self.next < len(self.actions) and self.actions[self.next].t <= t_end:
+            action = self.actions[self.next]
+            self.next += 1
+            if action.t > meter.t:
+                self._advance(action.t)
+            self.apply(action)
+        if t_end > meter.t:
+            self._advance(t_end)
+
+    def _advance(self, t: float) -> None:
+        clock = self.meter.clock
+        if isinstance(clock, SimClock) and clock.rate == 0:
+            clock.set(t)
+        self.meter.advance_to(t)
+
+    def apply(self, action: Action) -> None:
+        """Carry out one action on the meter now."""
+        meter, p = self.meter, action.params
+        if action.kind == "tamper":
+            meter.function("tamper").set(p["source"], bool(p["state"]))
+        elif action.kind == "ct_ratio":
+            meter.set_ct_ratio(int(p["primary"]), int(p.get("secondary", 5)))
+        elif action.kind == "clock":
+            meter.set_clock(
+                _instant(p["set"], "clock set") if "set" in p else meter.t + _signed(p["shift"])
+            )
+        elif action.kind == "tariff_input":
+            try:
+                tariffs = meter.function("tariffs")
+            except KeyError:
+                self.skipped.append(action)
+                return
+            tariffs.set_input(int(p["line"]), int(p["level"]))
