@@ -52,5 +52,5 @@ def test_reading_client_with_lls_reads_instantaneous_values(running_meter, hdlc)
 
 
 def test_wrong_password_is_refused(running_meter):
-    with pytest.raises(Exception):
+    with pytest.raises(GXDLMSException):
         session(running_meter, False, client_sap=32, password="00000000")
