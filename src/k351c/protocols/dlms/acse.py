@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar
 
-from k351c.errors import RemoteProtocolError
+from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.protocols.dlms.apdu import (
     CIPHERED_TAGS,
     Apdu,
@@ -267,6 +267,13 @@ def _opt(tag: int, content: bytes | None) -> bytes:
 _AUTH_TRUE = b"\x07\x80"
 
 
+def _encoded(build) -> bytes:  # noqa: ANN001
+    try:
+        return build()
+    except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+        raise LocalProtocolError(f"cannot encode ACSE APDU: {exc}") from exc
+
+
 def _guarded(build, elements: list[tuple[int, bytes]]):  # noqa: ANN001, ANN202
     try:
         return build(elements)
@@ -332,6 +339,9 @@ class Aarq:
 
     def to_bytes(self) -> bytes:
         """The AARQ octets."""
+        return _encoded(self._body)
+
+    def _body(self) -> bytes:
         body = (
             tlv(0xA1, tlv(0x06, self.application_context_name))
             + _opt(0xA2, None if self.called_ap_title is None else tlv(0x04, self.called_ap_title))
@@ -385,6 +395,11 @@ class Aare:
     implementation_information: bytes | None = None
 
     @property
+    def context(self) -> ApplicationContextName | None:
+        """The application context as an enum (None if not a DLMS UA one)."""
+        return _last_arc(self.application_context_name, CONTEXT_PREFIX, ApplicationContextName)  # type: ignore[return-value]
+
+    @property
     def diagnostic_source(self) -> ResultSourceDiagnostic:
         """Which ACSE side the diagnostic comes from."""
         if isinstance(self.diagnostic, AcseServiceProvider):
@@ -425,6 +440,9 @@ class Aare:
 
     def to_bytes(self) -> bytes:
         """The AARE octets."""
+        return _encoded(self._body)
+
+    def _body(self) -> bytes:
         source = (
             0xA1 if self.diagnostic_source is ResultSourceDiagnostic.ACSE_SERVICE_USER else 0xA2
         )

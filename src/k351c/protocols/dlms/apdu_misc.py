@@ -118,7 +118,7 @@ class EventNotificationRequest(Apdu):
         return stamp + self.attribute._encode() + encode_data(self.value)
 
 
-AnyApdu = object
+AnyApdu = Apdu | Aarq | Aare | Rlrq | Rlre | CipheredApdu
 _BY_CHOICE: dict[tuple[int, int], type[Apdu]] = {
     (cls.TAG, cls.CHOICE): cls  # type: ignore[misc]
     for cls in GET_APDUS + SET_APDUS + ACTION_APDUS

@@ -70,6 +70,7 @@ _DONT_CARE = _T.DONT_CARE
 _DOUBLE_LONG = _T.DOUBLE_LONG
 _DOUBLE_LONG_UNSIGNED = _T.DOUBLE_LONG_UNSIGNED
 _ENUM = _T.ENUM
+_FLOAT32 = _T.FLOAT32
 _FLOAT64 = _T.FLOAT64
 _INTEGER = _T.INTEGER
 _LONG = _T.LONG
@@ -156,6 +157,21 @@ class Data:
     def enum(cls, value: int) -> Data:
         """enum (uint8)."""
         return cls(_ENUM, int(value))
+
+    @classmethod
+    def float32(cls, value: float) -> Data:
+        """float32."""
+        return cls(_FLOAT32, float(value))
+
+    @classmethod
+    def float64(cls, value: float) -> Data:
+        """float64."""
+        return cls(_FLOAT64, float(value))
+
+    @classmethod
+    def utf8_string(cls, value: str) -> Data:
+        """utf8-string."""
+        return cls(_UTF8_STRING, value)
 
     @classmethod
     def array(cls, items: object) -> Data:
