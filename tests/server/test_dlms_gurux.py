@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from gurux_client import GuruxSession
+from gurux_dlms import GXDLMSException
 from gurux_dlms.objects import GXDLMSClock, GXDLMSData, GXDLMSRegister
 
 
