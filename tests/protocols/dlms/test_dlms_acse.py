@@ -37,7 +37,7 @@ GB_AARQ = bytes.fromhex("601DA109060760857405080101BE10040E01000000065F1F0400007
 GB_AARE = bytes.fromhex(
     "6129A109060760857405080101A203020100A305A103020100BE10040E0800065F1F040000501F01F40007"
 )
-# AARQ with low level security, password "12345678" (Green Book style, as gurux sends it).
+# AARQ with low level security, password "12345678" (Green Book layout).
 LLS_AARQ = bytes.fromhex(
     "6036A1090607608574050801018A0207808B0760857405080201AC0A80083132333435363738"
     "BE10040E01000000065F1F040000181DFFFF"
@@ -71,6 +71,23 @@ def test_lls_aarq() -> None:
     assert aarq.mechanism is AuthenticationMechanism.LOW
     assert aarq.calling_authentication_value == b"12345678"
     assert aarq.to_bytes() == LLS_AARQ
+
+
+# HLS-GMAC AARQ with a glo-initiateRequest, as gurux-dlms 1.0.203 sent it (system title MMM 12345678).
+GMAC_AARQ = bytes.fromhex(
+    "605da109060760857405080103a60a04084d4d4d0000bc614e8a0207808b0760857405080205ac128010"
+    "fc9485a83ce48c5a79b21d0cbccab754be230421211f3000000001d061000a04ec615571c4ca5676a23c"
+    "b02e0f3b43a1ee9c3b5c56"
+)
+
+
+def test_hls_gmac_aarq_keeps_the_ciphered_initiate_request_opaque() -> None:
+    aarq = Aarq.from_bytes(GMAC_AARQ)
+    assert aarq.context is ApplicationContextName.LOGICAL_NAME_WITH_CIPHERING
+    assert aarq.mechanism is AuthenticationMechanism.HIGH_GMAC
+    assert aarq.calling_authentication_value == bytes.fromhex("fc9485a83ce48c5a79b21d0cbccab754")
+    assert aarq.user_information == CipheredApdu(0x21, GMAC_AARQ[-31:])
+    assert aarq.to_bytes() == GMAC_AARQ
 
 
 def test_rejected_aare_with_initiate_error() -> None:

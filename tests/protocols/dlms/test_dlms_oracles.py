@@ -14,7 +14,7 @@ from dlms_cosem.protocol import xdlms as dc_xdlms
 from dlms_cosem.protocol.xdlms.conformance import Conformance as DcConformance
 from dlms_strategies import LEAVES, T
 from gurux_dlms import GXByteBuffer, GXDLMSClient, GXDLMSSettings, GXReplyData
-from gurux_dlms.enums import Authentication, InterfaceType
+from gurux_dlms.enums import Authentication, InterfaceType, Security
 from gurux_dlms.internal._GXCommon import _GXCommon
 from gurux_dlms.internal._GXDataInfo import _GXDataInfo
 from gurux_dlms.objects import (
@@ -24,6 +24,7 @@ from gurux_dlms.objects import (
     GXDLMSProfileGeneric,
     GXDLMSRegister,
 )
+from gurux_dlms.secure import GXDLMSSecureClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +33,9 @@ from k351c.protocols.dlms import (
     Aare,
     Aarq,
     ActionRequestNormal,
+    ApplicationContextName,
     AuthenticationMechanism,
+    CipheredApdu,
     Conformance,
     Data,
     DataAccessResult,
@@ -95,6 +98,23 @@ def test_gurux_aarq_with_lls() -> None:
     aarq = Aarq.from_bytes(raw)
     assert aarq.sender_acse_requirements and aarq.mechanism is AuthenticationMechanism.LOW
     assert aarq.calling_authentication_value == b"12345678"
+    assert aarq.to_bytes() == raw
+
+
+def test_gurux_ciphered_hls_gmac_aarq() -> None:
+    client = GXDLMSSecureClient(True, 1, 1, Authentication.HIGH_GMAC, None, InterfaceType.WRAPPER)
+    client.ciphering.security = Security.AUTHENTICATION_ENCRYPTION
+    client.ciphering.systemTitle = bytes.fromhex("4D4D4D0000BC614E")
+    client.ciphering.blockCipherKey = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
+    client.ciphering.authenticationKey = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
+    (raw,) = _apdus(client.aarqRequest())
+    aarq = Aarq.from_bytes(raw)
+    assert aarq.context is ApplicationContextName.LOGICAL_NAME_WITH_CIPHERING
+    assert aarq.mechanism is AuthenticationMechanism.HIGH_GMAC
+    assert aarq.calling_ap_title == bytes.fromhex("4D4D4D0000BC614E")
+    assert isinstance(aarq.user_information, CipheredApdu)
+    assert aarq.user_information.tag == 0x21
+    assert aarq.user_information.payload[0] == 0x30  # security control: auth + encryption
     assert aarq.to_bytes() == raw
 
 
