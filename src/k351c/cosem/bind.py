@@ -106,7 +106,8 @@ def meter_objects(meter: Meter) -> list[CosemObject]:
             out.append(clock_object(meter, definition))
         elif definition.class_id == 7 or isinstance(definition.extra.get("profile"), bool):
             read, _ = _levels(definition)
-            out.append(profile_object(definition, meter.objects, read, definition.extra.get("setters")))
+            write = LEVEL_NAMES[definition.extra.get("write_level", "management")]
+            out.append(profile_object(definition, meter.objects, read, definition.extra.get("setters"), write))
         elif definition.class_id in (1, 3, 4):
             out.append(register_object(definition))
     return out

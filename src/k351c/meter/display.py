@@ -1,0 +1,286 @@
+"""The display lists and the left push button: auto scroll, manual list, backup list (data sheet "Display").
+
+Auto scroll shows the auto list, one reading every 10 s of meter time. A press of the left
+push button enters the manual list (first reading) and each further press advances it; two
+minutes after the last press the meter returns to auto scroll. Without supply (all phases
+below 50 % Un) the backup list is shown and the button advances it. The lists come from the
+configuration file's display table (config 2 FFF) and are set through ``set_list`` (API),
+DLMS (capture objects of 0-0:21.0.1/2/3.255) or the optical port; each change is persisted
+with ``meter.reconfigure(settings=...)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from k351c.codes.settings import DISPLAY_LIMITS, DisplayTable
+from k351c.errors import ConfigError
+from k351c.meter.function import Event, MeterFunction
+from k351c.meter.objects import ProfileData, ValueDef
+from k351c.obis import Obis
+
+if TYPE_CHECKING:
+    from k351c.meter.core import Meter
+
+SCROLL_S = 10.0
+MANUAL_TIMEOUT_S = 120.0
+DISPLAY_TEST_S = 5.0
+KINDS = ("auto", "manual", "backup")
+LIST_OBIS = {
+    "auto": Obis(0, 0, 21, 0, 1),
+    "manual": Obis(0, 0, 21, 0, 2),
+    "backup": Obis(0, 0, 21, 0, 3),
+}
+# C of the total active energy register of each active energy type (IEC 62056-6-1).
+LEGAL_C = {"A+": 1, "A-": 2}
+
+
+def is_historical(obis: Obis) -> bool:
+    """Whether a code is a historical (billing period) value: F != 255."""
+    return obis.f != 255
+
+
+class Display(MeterFunction):
+    """The three display lists, the push button and which reading the LCD shows at meter time t."""
+
+    name = "display"
+
+    def __init__(self) -> None:
+        self.manual_index = 0
+        self.backup_index = 0
+        self.last_press: float | None = None
+        self.auto_epoch = 0.0
+        self.test_until: float | None = None
+        self.pulses = 0
+        self.last_pulse_t: float | None = None
+
+    def attach(self, meter: Meter) -> None:
+        """Add the display list objects 0-0:21.0.1/2/3.255 and count the LED pulses."""
+        super().attach(meter)
+        self.auto_epoch = meter.t
+        for kind in KINDS:
+            meter.objects.add(
+                ValueDef(
+                    LIST_OBIS[kind],
+                    7,
+                    self._profile_getter(kind),
+                    set=self._list_setter(kind),
+                    description=f"display list {kind} (capture objects = readings, one row of current values)",
+                    extra={
+                        "setters": {3: self._capture_setter(kind)},
+                        "write_level": "reading",
+                        "capacity": 1,
+                    },
+                )
+            )
+        meter.subscribe(self._on_event)
+
+    # ---------------------------------------------------------------- lists
+    @property
+    def legal(self) -> tuple[str, ...]:
+        """The legal readings the manual list always holds: total primary active energy per energy type."""
+        return tuple(
+            str(Obis(1, 0, c, 8, 0))
+            for q, c in LEGAL_C.items()
+            if q in self.meter.config.energy_channels
+        )
+
+    def configured(self, kind: str) -> tuple[str, ...]:
+        """The list as the configuration holds it."""
+        return getattr(self.meter.config.display_table, _kind(kind))
+
+    def readings(self, kind: str) -> tuple[str, ...]:
+        """The list as the meter shows it: codes it has, with missing legal readings first in the manual list."""
+        items = [c for c in self.configured(kind) if self._showable(c)]
+        if kind == "manual":
+            items = [c for c in self.legal if c not in items] + items
+        return tuple(items)
+
+    def _showable(self, code: str) -> bool:
+        definition = self.meter.objects.get(code)
+        return definition is not None and definition.class_id != 7
+
+    def validate(self, kind: str, codes: Iterable[object]) -> tuple[str, ...]:
+        """Canonical codes of a list, or ConfigError naming the bad reading or the limit."""
+        kind = _kind(kind)
+        field = f"display list {kind}"
+        if isinstance(codes, (str, bytes)):
+            raise ConfigError(field, codes, "a list of OBIS codes")
+        out: list[str] = []
+        for item in codes:
+            code = str(Obis.parse(item))  # type: ignore[arg-type]
+            definition = self.meter.objects.get(code)
+            if definition is None:
+                raise ConfigError(
+                    f"{field} reading", code, "a reading of this meter (see docs/obis.md)"
+                )
+            if definition.class_id == 7:
+                raise ConfigError(f"{field} reading", code, "a value, not a logger (profile)")
+            if kind == "auto" and is_historical(definition.obis):
+                raise ConfigError(
+                    f"{field} reading", code, "no historical values (F = 255) in the auto list"
+                )
+            if code in out:
+                raise ConfigError(f"{field} reading", code, "each reading once")
+            out.append(code)
+        limit = DISPLAY_LIMITS[kind]
+        if len(out) > limit:
+            raise ConfigError(field, len(out), f"at most {limit} readings")
+        if kind == "manual":
+            missing = [c for c in self.legal if c not in out]
+            if missing:
+                raise ConfigError(
+                    field,
+                    missing,
+                    f"a list holding the legal readings {list(self.legal)}",
+                    "legal readings cannot be deselected",
+                )
+        return tuple(out)
+
+    def set_list(self, kind: str, codes: Iterable[object]) -> None:
+        """Replace one list of the active display table (validated, persisted, logged)."""
+        kind = _kind(kind)
+        items = self.validate(kind, codes)
+        config = self.meter.config
+        table: DisplayTable = dataclasses.replace(config.display_table, **{kind: items})
+        tables = tuple(table if t.id == table.id else t for t in config.settings.display_tables)
+        self.meter.reconfigure(settings=dataclasses.replace(config.settings, display_tables=tables))
+
+    def _profile_getter(self, kind: str):
+        def get() -> ProfileData:
+            columns = list(self.readings(kind))
+            row = tuple(self.meter.objects.lookup(c).get() for c in columns)
+            return ProfileData(columns, [row], 0)
+
+        return get
+
+    def _list_setter(self, kind: str):
+        return lambda codes: self.set_list(kind, codes)
+
+    def _capture_setter(self, kind: str):
+        def set_(value: Any, ctx: Any) -> None:
+            self.set_list(kind, capture_codes(value))
+
+        return set_
+
+    # -------------------------------------------------------------- button
+    @property
+    def supplied(self) -> bool:
+        """Whether the meter has supply (at least one phase at 50 % Un or more)."""
+        return bool(self.meter.instant.powered[-1])
+
+    def mode(self, t: float | None = None) -> str:
+        """ "test", "backup", "manual" or "auto" at meter time t (default now)."""
+        t = self.meter.t if t is None else t
+        if self.test_until is not None and t < self.test_until:
+            return "test"
+        if not self.supplied:
+            return "backup"
+        if self.last_press is not None and t - self.last_press < MANUAL_TIMEOUT_S:
+            return "manual"
+        return "auto"
+
+    def press(self, t: float | None = None) -> str | None:
+        """A press of the left push button; returns the reading now shown."""
+        t = self.meter.t if t is None else t
+        mode = self.mode(t)
+        if mode == "backup":
+            self.backup_index += 1
+        elif mode == "manual":
+            self.manual_index += 1
+        else:
+            self.manual_index = 0
+        self.test_until = None
+        if mode != "backup":
+            self.last_press = t
+            self.auto_epoch = t + MANUAL_TIMEOUT_S
+        return self.current(t)
+
+    def display_test(self, t: float | None = None, seconds: float = DISPLAY_TEST_S) -> None:
+        """Show every segment for a few seconds (as at power-up)."""
+        t = self.meter.t if t is None else t
+        self.test_until = t + seconds
+
+    def current(self, t: float | None = None) -> str | None:
+        """The OBIS code shown at meter time t, or None (empty list, display test)."""
+        t = self.meter.t if t is None else t
+        mode = self.mode(t)
+        if mode == "test":
+            return None
+        if mode == "auto":
+            items = self.readings("auto")
+            index = int(max(t - self.auto_epoch, 0.0) // SCROLL_S)
+        else:
+            items = self.readings(mode)
+            index = self.manual_index if mode == "manual" else self.backup_index
+        return items[index % len(items)] if items else None
+
+    def position(self, t: float | None = None) -> tuple[str, int, int]:
+        """(mode, index in its list, list length) at meter time t."""
+        t = self.meter.t if t is None else t
+        mode = self.mode(t)
+        if mode == "test":
+            return mode, 0, 0
+        items = self.readings(mode)
+        code = self.current(t)
+        return mode, items.index(code) if code in items else 0, len(items)
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "pulses":
+            count = int(event.data.get("led_active", 0))
+            if count:
+                self.pulses += count
+                self.last_pulse_t = event.t
+        elif event.kind == "power_up":
+            self.display_test(event.t)
+
+    def on_time_set(self, old: float, new: float) -> None:
+        """A clock adjustment restarts the auto scroll at the new time."""
+        self.auto_epoch = new
+        self.last_press = None
+        self.test_until = None
+
+    def state(self) -> dict:
+        """Button state and the LED pulse count."""
+        return {
+            "manual_index": self.manual_index,
+            "backup_index": self.backup_index,
+            "last_press": self.last_press,
+            "auto_epoch": self.auto_epoch,
+            "pulses": self.pulses,
+        }
+
+    def restore(self, state: dict) -> None:
+        """Load a state written by state()."""
+        self.manual_index = int(state.get("manual_index", 0))
+        self.backup_index = int(state.get("backup_index", 0))
+        self.last_press = state.get("last_press")
+        self.auto_epoch = float(state.get("auto_epoch", self.auto_epoch))
+        self.pulses = int(state.get("pulses", 0))
+
+
+def capture_codes(value: Any) -> list[str]:
+    """OBIS codes from a DLMS capture_objects array (structures of class, logical name, attribute, data index)."""
+    items = getattr(value, "value", None)
+    if not isinstance(items, (tuple, list)):
+        raise TypeError("capture objects must be an array of structures")
+    out = []
+    for item in items:
+        fields = getattr(item, "value", None)
+        if not isinstance(fields, (tuple, list)) or len(fields) != 4:
+            raise TypeError("a capture object is a structure of four")
+        ln, attribute = fields[1].value, fields[2].value
+        if not isinstance(ln, (bytes, bytearray)) or len(ln) != 6:
+            raise TypeError("a capture object's logical name is 6 octets")
+        if attribute != 2:
+            raise ConfigError("display list capture object attribute", attribute, "2 (the value)")
+        out.append(str(Obis.parse(bytes(ln))))
+    return out
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise ConfigError("display list", kind, list(KINDS))
+    return kind
