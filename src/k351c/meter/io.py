@@ -1,0 +1,393 @@
+"""The module slot: the fitted module (configuration 1 CCC) and its two I/O lines (DD).
+
+Inputs are driven through ``meter.function("io").set_input(line, level)`` (scenario files, the web
+page, tests); outputs are observable as events (``output_changed``, ``pulse_output``) and as values:
+
+| OBIS | what |
+| --- | --- |
+| 0-0:128.11.0.255 | pulse input, pulses counted (kept by the tariffs function when present) |
+| 0-0:128.11.1.255 | pulse input value = pulses x weight, unit per NN: Wh (for kWh), m3 or l |
+| 0-0:128.11.2.255 | pulse input weight: NN units per pulse (settable) |
+| 0-0:128.12.1/2.255 | I/O 1/2 input level (kept by the tariffs function when present) |
+| 0-0:128.13.1/2.255 | I/O 1/2 output level |
+| 0-0:128.14.1/2.255 | I/O 1/2 pulse output count |
+| 0-0:128.14.3.255 | module pulse output constant, imp/kWh (kvarh) of secondary or primary energy |
+| 0-0:128.15.0.255 / .1 | fitted module (CCC) / I/O configuration (DD) |
+| 0-0:128.16.0.255 | alarm inputs active (bit 0 = I/O 1, bit 1 = I/O 2) |
+| 0-0:128.17.0.255 | load tariffs: bit t-1 set = the load tariff sync output is active in tariff t |
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from k351c.codes.tables import MODULES, IoDirection, IoFunction, Module
+from k351c.errors import ConfigError
+from k351c.meter.energy import PulseCounter
+from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.objects import ValueDef
+from k351c.obis import Obis
+from k351c.units import Unit
+
+if TYPE_CHECKING:
+    from k351c.meter.core import Meter
+
+_F = IoFunction
+PULSE_COUNT = Obis(0, 0, 128, 11, 0)
+PULSE_VALUE = Obis(0, 0, 128, 11, 1)
+PULSE_WEIGHT = Obis(0, 0, 128, 11, 2)
+INPUT_LEVEL = (Obis(0, 0, 128, 12, 1), Obis(0, 0, 128, 12, 2))
+OUTPUT_LEVEL = (Obis(0, 0, 128, 13, 1), Obis(0, 0, 128, 13, 2))
+PULSE_OUT_COUNT = (Obis(0, 0, 128, 14, 1), Obis(0, 0, 128, 14, 2))
+PULSE_OUT_CONSTANT = Obis(0, 0, 128, 14, 3)
+MODULE_CODE = Obis(0, 0, 128, 15, 0)
+IO_CODE = Obis(0, 0, 128, 15, 1)
+ALARM_STATUS = Obis(0, 0, 128, 16, 0)
+LOAD_TARIFFS = Obis(0, 0, 128, 17, 0)
+
+SECONDARY_CONSTANT = 5000
+"""Module pulse outputs of secondary energy: 5000 imp/kWh like the S0 output."""
+PRIMARY_CONSTANTS = (5000, 1000, 500, 100, 50, 10, 5, 1)
+"""Primary energy: the largest of these with constant x CT ratio <= 5000, so pulses stay as frequent."""
+
+PULSE_UNITS = {"kWh": Unit.WATT_HOUR, "m3": Unit.CUBIC_METRE, "L": Unit.LITRE}
+DEFAULT_WEIGHT = {"kWh": 0.001, "m3": 0.01, "L": 1.0, "": 1.0}
+"""NN units per input pulse by default: 1 Wh (1000 imp/kWh), 10 L (100 imp/m3), 1 L."""
+
+TARIFF_INPUTS = {_F.TARIFF_4, _F.TARIFF_4_INV, _F.TARIFF_2, _F.TARIFF_2_INV}
+PULSE_INPUTS = {_F.PULSE_IN, _F.PULSE_IN_INV}
+ALARM_INPUTS = {_F.ALARM_IN, _F.ALARM_IN_INV}
+PULSE_OUTPUTS = {_F.A_PLUS_OUT: 0, _F.A_MINUS_OUT: 1, _F.R_PLUS_OUT: 2}
+"""Pulse output function -> row of the step's energy array (A+, A-, R+)."""
+RELAY_OF_OUTPUT = {
+    _F.LOAD_CONTROL_OUT: 1,
+    _F.LOAD_CONTROL_1_OUT: 1,
+    _F.LOAD_CONTROL_2_OUT: 2,
+    _F.LOAD_CONTROL_STATUS_OUT: 1,
+}
+TARIFF_SYNC = {_F.TARIFF_SYNC_LOAD_CONTROL_OUT, _F.TARIFF_SYNC_LOAD_CONTROL_INV_OUT}
+LOAD_TARIFF_SYNC = {_F.LOAD_TARIFF_SYNC_OUT, _F.LOAD_TARIFF_SYNC_INV_OUT}
+
+
+def primary_constant(ct_ratio: float) -> int:
+    """Pulse constant (imp/kWh of primary energy) for a CT ratio."""
+    for constant in PRIMARY_CONSTANTS:
+        if constant * ct_ratio <= SECONDARY_CONSTANT:
+            return constant
+    return PRIMARY_CONSTANTS[-1]
+
+
+class IoModule(MeterFunction):
+    """The module slot: which module is fitted, what its I/O lines do, their levels and pulses."""
+
+    name = "io"
+
+    def __init__(self) -> None:
+        self.levels = [False, False]
+        self.outputs = [False, False]
+        self.alarms = [False, False]
+        self.own_pulses = 0
+        self.weight: float | None = None
+        self.load_tariffs = 0b0010
+        self.toggle = False
+
+    # ----------------------------------------------------------------- setup
+    def attach(self, meter: Meter) -> None:
+        """Read CCC/DD, set up pulse outputs and register the module's values."""
+        super().attach(meter)
+        config = meter.config
+        self.module_code = config.module_code
+        self.module: Module = MODULES.get(self.module_code, MODULES[0])
+        self.functions: tuple[IoFunction, IoFunction] = tuple(config.io_functions)  # type: ignore[assignment]
+        self.unit = config.pulse_input_unit
+        if self.weight is None:
+            self.weight = DEFAULT_WEIGHT.get(self.unit, 1.0)
+        self.primary = config.pulse_output_primary
+        self.constant = primary_constant(meter.ct_ratio) if self.primary else SECONDARY_CONSTANT
+        self.counters = [PulseCounter(self.constant) for _ in range(2)]
+        self._register(meter)
+        meter.subscribe(self._on_event)
+
+    def _register(self, meter: Meter) -> None:
+        add, objects = meter.objects.add, meter.objects
+        if PULSE_COUNT not in objects:
+            add(
+                ValueDef(
+                    PULSE_COUNT, 3, lambda: self.pulses, description="pulse input counter (pulses)"
+                )
+            )
+        for i, obis in enumerate(INPUT_LEVEL):
+            if obis not in objects:
+                add(
+                    ValueDef(
+                        obis,
+                        1,
+                        lambda i=i: int(self.levels[i]),
+                        description=f"I/O {i + 1} input level",
+                    )
+                )
+        add(
+            ValueDef(
+                PULSE_VALUE,
+                3,
+                lambda: self.pulse_value,
+                PULSE_UNITS.get(self.unit, Unit.COUNT),
+                description=f"pulse input value ({self.unit or 'no unit'}, NN)",
+            )
+        )
+        add(
+            ValueDef(
+                PULSE_WEIGHT,
+                1,
+                lambda: self.weight,
+                set=self.set_weight,
+                description="pulse input weight (NN units per pulse)",
+            )
+        )
+        for i in range(2):
+            add(
+                ValueDef(
+                    OUTPUT_LEVEL[i],
+                    1,
+                    lambda i=i: int(self.outputs[i]),
+                    description=f"I/O {i + 1} output level ({self.functions[i].value})",
+                )
+            )
+            add(
+                ValueDef(
+                    PULSE_OUT_COUNT[i],
+                    3,
+                    lambda i=i: self.counters[i].count,
+                    description=f"I/O {i + 1} pulse output count",
+                )
+            )
+        add(
+            ValueDef(
+                PULSE_OUT_CONSTANT,
+                1,
+                lambda: self.constant,
+                description=f"module pulse output constant, imp/kWh of {'primary' if self.primary else 'secondary'} energy",
+            )
+        )
+        add(
+            ValueDef(
+                MODULE_CODE,
+                1,
+                lambda: self.module_code,
+                description=f"fitted module: {self.module.name}",
+            )
+        )
+        add(
+            ValueDef(
+                IO_CODE,
+                1,
+                lambda: self.meter.config.config1.dd,
+                description="I/O configuration (DD)",
+            )
+        )
+        add(
+            ValueDef(
+                ALARM_STATUS,
+                1,
+                lambda: int(self.alarms[0]) | int(self.alarms[1]) << 1,
+                description="alarm inputs active",
+            )
+        )
+        add(
+            ValueDef(
+                LOAD_TARIFFS,
+                1,
+                lambda: self.load_tariffs,
+                set=self.set_load_tariffs,
+                description="load tariffs of the load tariff sync output (bit t-1 = tariff t)",
+            )
+        )
+
+    # -------------------------------------------------------------- helpers
+    def _function(self, name: str) -> MeterFunction | None:
+        try:
+            return self.meter.function(name)
+        except KeyError:
+            return None
+
+    @property
+    def pulses(self) -> int:
+        """Pulses counted on the pulse input."""
+        tariffs = self._function("tariffs")
+        return int(getattr(tariffs, "pulses", self.own_pulses))
+
+    @property
+    def pulse_value(self) -> float:
+        """The pulse input in its DLMS unit (a kWh input is reported in Wh)."""
+        factor = 1000.0 if self.unit == "kWh" else 1.0
+        return round(self.pulses * (self.weight or 1.0) * factor, 6)
+
+    def set_weight(self, value: float) -> None:
+        """Set the NN units per pulse (> 0)."""
+        if not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError("pulse input weight", value, "a number > 0 (units per pulse)")
+        self.weight = float(value)
+
+    def set_load_tariffs(self, mask: int) -> None:
+        """Set which tariffs (bit t-1) make the load tariff sync output active."""
+        if not isinstance(mask, int) or not 0 <= mask <= 0b1111:
+            raise ConfigError("load tariffs", mask, "a bit mask 0..15 (bit t-1 = tariff t)")
+        self.load_tariffs = mask
+        self._refresh(self.meter.t)
+
+    # ---------------------------------------------------------------- inputs
+    def set_input(self, line: int, level: bool | int) -> None:
+        """Set the level of input ``line`` (1 or 2) now: tariff, pulse, alarm or load control input."""
+        if line not in (1, 2):
+            raise ConfigError("I/O line", line, [1, 2])
+        function = self.functions[line - 1]
+        if function.direction is not IoDirection.INPUT:
+            inputs = [
+                i + 1 for i, f in enumerate(self.functions) if f.direction is IoDirection.INPUT
+            ]
+            raise ConfigError(
+                f"I/O {line} ({function.value})", "input", f"input lines: {inputs or 'none'}"
+            )
+        new, old = bool(level), self.levels[line - 1]
+        self.levels[line - 1] = new
+        tariffs = self._function("tariffs")
+        if tariffs is not None and hasattr(tariffs, "set_input"):
+            tariffs.set_input(line, new)  # type: ignore[attr-defined]
+        elif new != old:
+            if function in PULSE_INPUTS and new != function.inverted:
+                self.own_pulses += 1
+            data = {"line": line, "level": int(new), "function": function.value}
+            self.meter.emit(Event(self.meter.t, "input_changed", data=data))
+        if new != old:
+            self._input_effect(line, function, new != function.inverted)
+
+    def pulse(self, count: int = 1) -> None:
+        """Count a burst of ``count`` pulses on the pulse input."""
+        if not isinstance(count, int) or count < 0:
+            raise ConfigError("pulse count", count, "an integer >= 0")
+        if not any(f in PULSE_INPUTS for f in self.functions):
+            raise ConfigError(
+                "pulse input", self.meter.config.config1.dd, "a DD with a pulse input"
+            )
+        tariffs = self._function("tariffs")
+        if tariffs is not None and hasattr(tariffs, "pulse"):
+            tariffs.pulse(count)  # type: ignore[attr-defined]
+        else:
+            self.own_pulses += count
+
+    def _input_effect(self, line: int, function: IoFunction, active: bool) -> None:
+        t = self.meter.t
+        if function in ALARM_INPUTS and self.meter.config.alarm_input:
+            self.alarms[line - 1] = active
+            data = {"line": line, "active": active, "inverted": function.inverted}
+            self.meter.emit(Event(t, "alarm_input", log="standard", data=data))
+        elif function is _F.LOAD_CONTROL_IN:
+            control = self._function("load_control")
+            if control is not None and getattr(control, "relays", None):
+                control.local(not active, 1, f"input {line}")  # type: ignore[attr-defined]
+        self.meter.commit()
+
+    # --------------------------------------------------------------- outputs
+    def begin_step(self, t0: float) -> None:
+        """Bring level outputs (tariff sync, load control status) up to date."""
+        self._refresh(t0)
+
+    def on_step(self, step: Step) -> None:
+        """Turn the step's energy into pulses on the A+/A-/R+ output lines."""
+        factor = self.meter.ct_ratio if self.primary else 1.0
+        for i, function in enumerate(self.functions):
+            row = PULSE_OUTPUTS.get(function)
+            if row is None:
+                continue
+            count = self.counters[i].add_ws(float(step.energy_ws[row, 0]) * factor)
+            if count:
+                self._pulse_event(step.t1, i + 1, function, count)
+
+    def _pulse_event(self, t: float, line: int, function: IoFunction, count: int) -> None:
+        data = {
+            "line": line,
+            "function": function.value,
+            "count": count,
+            "length_ms": self.meter.config.pulse_length_ms,
+            "constant": self.constant,
+            "energy": "primary" if self.primary else "secondary",
+        }
+        self.meter.emit(Event(t, "pulse_output", data=data))
+
+    def _wanted(self, function: IoFunction, line: int, current: bool) -> bool:
+        tariff = self.meter.tariff
+        if function in LOAD_TARIFF_SYNC:
+            return bool(self.load_tariffs >> (tariff - 1) & 1) != function.inverted
+        if function in TARIFF_SYNC:
+            return bool((tariff - 1) >> (line - 1) & 1) != function.inverted
+        relay = RELAY_OF_OUTPUT.get(function)
+        if relay is not None:
+            return self._relay_connected(relay)
+        if function is _F.TOGGLE_LOAD_CONTROL_OUT:
+            return self.toggle
+        return current
+
+    def _relay_connected(self, number: int) -> bool:
+        control = self._function("load_control")
+        relays = getattr(control, "relays", [])
+        return len(relays) >= number and bool(relays[number - 1].output_state)
+
+    def _refresh(self, t: float) -> None:
+        for i, function in enumerate(self.functions):
+            if function.direction is not IoDirection.OUTPUT:
+                continue
+            level = self._wanted(function, i + 1, self.outputs[i])
+            if level != self.outputs[i]:
+                self.outputs[i] = level
+                data = {"line": i + 1, "level": int(level), "function": function.value}
+                self.meter.emit(Event(t, "output_changed", data=data))
+        self._sync_relays()
+
+    def _sync_relays(self) -> None:
+        """4-tariff sync load control: the module's relays follow the tariff-coded outputs."""
+        control = self._function("load_control")
+        relays = getattr(control, "relays", [])
+        for i, function in enumerate(self.functions):
+            if (
+                function in TARIFF_SYNC
+                and i < len(relays)
+                and relays[i].output_state != self.outputs[i]
+            ):
+                control.local(self.outputs[i], i + 1, "tariff sync")  # type: ignore[union-attr]
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "debiting_stop":
+            for i, function in enumerate(self.functions):
+                if function is _F.DEBITING_STOP_OUT:
+                    self.counters[i].count += 1
+                    self._pulse_event(event.t, i + 1, function, 1)
+        elif event.kind == "disconnect_control":
+            if _F.TOGGLE_LOAD_CONTROL_OUT in self.functions:
+                self.toggle = not self.toggle
+            self._refresh(event.t)
+
+    # ----------------------------------------------------------- persistence
+    def state(self) -> dict:
+        """Levels, own pulse count, pulse output counters and settings."""
+        return {
+            "levels": [int(x) for x in self.levels],
+            "outputs": [int(x) for x in self.outputs],
+            "alarms": [int(x) for x in self.alarms],
+            "pulses": self.own_pulses,
+            "weight": self.weight,
+            "load_tariffs": self.load_tariffs,
+            "toggle": self.toggle,
+            "counters": [c.state() for c in self.counters],
+        }
+
+    def restore(self, state: dict) -> None:
+        """Load a state written by state()."""
+        self.levels = [bool(x) for x in state.get("levels", [0, 0])]
+        self.outputs = [bool(x) for x in state.get("outputs", [0, 0])]
+        self.alarms = [bool(x) for x in state.get("alarms", [0, 0])]
+        self.own_pulses = int(state.get("pulses", 0))
+        self.weight = float(state.get("weight") or self.weight or 1.0)
+        self.load_tariffs = int(state.get("load_tariffs", self.load_tariffs))
+        self.toggle = bool(state.get("toggle", False))
+        for counter, saved in zip(self.counters, state.get("counters", []), strict=False):
+            counter.restore(saved)
