@@ -22,6 +22,8 @@ def default_functions(config: MeterConfig) -> list[MeterFunction]:
     from k351c.meter.demand import Demand
     from k351c.meter.eventlog import EventLogs
     from k351c.meter.hours import HourCounter
+    from k351c.meter.io import IoModule
+    from k351c.meter.loadcontrol import LoadControl
     from k351c.meter.loadprofile import LoadProfile
     from k351c.meter.powerfail import PowerFail
     from k351c.meter.quality import VoltageQuality
@@ -29,7 +31,8 @@ def default_functions(config: MeterConfig) -> list[MeterFunction]:
     from k351c.meter.tariffs import Tariffs
 
     return [PowerFail(), Tariffs(), Demand(), HourCounter(), Billing(),
-            VoltageQuality(), Tamper(), EventLogs(), LoadProfile(), AnalysisLogger()]
+            VoltageQuality(), Tamper(), EventLogs(), LoadProfile(), AnalysisLogger(),
+            LoadControl(), IoModule()]
 
 
 def core_values(meter: Meter) -> None:
