@@ -165,6 +165,10 @@ class LoadProfile(MeterFunction):
         self.flags |= int(ProfileStatus.CLOCK_ADJUSTED)
         self.end = aligned_after(new, self.period, self.offset_s)
 
+    def running(self) -> list[int]:
+        """Energy per channel booked in the running (not yet closed) interval."""
+        return (self._counts() - self.start).tolist()
+
     def entries(self) -> list[tuple]:
         """Raw entries (POSIX end time, status, energy per channel), oldest first."""
         return list(self.log.rows)
