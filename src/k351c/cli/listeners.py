@@ -30,6 +30,9 @@ def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     from k351c.server.dlms import hdlc_listener, wrapper_listener
 
     factories: list[ListenerFactory] = [wrapper_listener, hdlc_listener]
+    from k351c.server.optical import optical_listener
+
+    factories.append(optical_listener(options.optical_port, options.serial))
     if not options.quiet:
         from k351c.cli.live import live_view
 

@@ -18,6 +18,9 @@ def _mount_optional() -> None:
     except ImportError:  # pragma: no cover - during development only
         return
     app.add_typer(codes_app, name="codes", help="Decode and encode type numbers and configuration codes.")
+    from k351c.cli.tool import tool_app
+
+    app.add_typer(tool_app, name="tool")
 
 
 _mount_optional()
