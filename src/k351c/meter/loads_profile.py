@@ -21,7 +21,7 @@ from k351c.meter.loads import Segments, grid_times, hash_normal, hash_uniform, p
 from k351c.meter.metrology import NOMINAL_CURRENT, PhaseInputs
 
 RESOLUTION = 900.0
-PER_DAY = 96
+PER_BLOCK = 96 * 16  # intervals computed (and cached) together: 16 days
 PROFILES = ("h0", "h0_dyn", "g0", "g1", "g2", "g3", "g4", "g5", "g6", "l0", "l1", "l2")
 
 
@@ -134,12 +134,12 @@ class BdewLoad:
             return self.annual_kwh * 1000.0 / self.ct_ratio * 3600.0 / RESOLUTION
         return 3.0 * self.voltage * self.peak_current * self.pf_mean / float(shares.max())
 
-    def _day(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """P, Q, U (96, 3) of one UTC day, computed once and kept in a small cache."""
-        hit = self._days.get(day)
+    def _block(self, block: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """P, Q, U (PER_BLOCK, 3) of one block of intervals, computed once and kept in a small cache."""
+        hit = self._days.get(block)
         if hit is not None:
             return hit
-        idx = day * PER_DAY + np.arange(PER_DAY)
+        idx = block * PER_BLOCK + np.arange(PER_BLOCK)
         mid = idx * RESOLUTION + RESOLUTION / 2
         k3 = idx[:, None] * 3 + (np.zeros(3, np.int64) if self.balanced else np.arange(3))[None, :]
         sigma = self.noise
@@ -153,7 +153,7 @@ class BdewLoad:
             p = p - pv
             q = q + self.pv_var_per_w * pv
         u = self.voltage * (1.0 + self.voltage_noise * hash_normal(self.seed, 13, k3))
-        self._days[day] = (p, q, u)
+        self._days[block] = (p, q, u)
         if len(self._days) > 8:
             self._days.popitem(last=False)
         return p, q, u
@@ -174,14 +174,14 @@ class BdewLoad:
     def power(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per-phase P, Q and U (n, 3) of the 15-min intervals holding the instants t."""
         k = np.floor(np.asarray(t, dtype=float) / RESOLUTION).astype(np.int64)
-        days, slot = np.divmod(k, PER_DAY)
+        days, slot = np.divmod(k, PER_BLOCK)
         if days.size and days.min() == days.max():
-            p, q, u = self._day(int(days[0]))
+            p, q, u = self._block(int(days[0]))
             return p[slot], q[slot], u[slot]
         out = tuple(np.empty((k.size, 3)) for _ in range(3))
         for d in np.unique(days):
             sel = days == d
-            for dst, src in zip(out, self._day(int(d)), strict=True):
+            for dst, src in zip(out, self._block(int(d)), strict=True):
                 dst[sel] = src[slot[sel]]
         return out
 
