@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from k351c.codes.settings import TariffTable
 from k351c.codes.tables import IoFunction
 from k351c.errors import ConfigError
-from k351c.meter.function import Event, MeterFunction
+from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import ValueDef
 from k351c.obis import Obis
@@ -210,19 +210,26 @@ class Tariffs(MeterFunction):
         return self._next
 
     def begin_step(self, t0: float) -> None:
-        """Switch meter.tariff when a switch time is reached or an input changed."""
-        if not self._dirty and (self._next is None or t0 < self._next):
-            return
+        """Re-evaluate the tariff after an input change or a clock adjustment."""
+        if self._dirty:
+            self._switch(t0)
+
+    def on_step(self, step: Step) -> None:
+        """At a switch time, change the tariff for the steps that follow (readable at that instant)."""
+        if self._next is not None and step.t1 >= self._next:
+            self._switch(step.t1)
+
+    def _switch(self, t: float) -> None:
         self._dirty = False
         chosen = external_tariff(self.io_functions, self.levels)
         if chosen is None:
-            chosen, self._next = self.calendar.window(t0)
+            chosen, self._next = self.calendar.window(t)
         else:
             self._next = None
         if chosen != self.meter.tariff:
             data = {"old": self.meter.tariff, "new": chosen}
             self.meter.tariff = chosen
-            self.meter.emit(Event(t0, "tariff_changed", data=data))
+            self.meter.emit(Event(t, "tariff_changed", data=data))
 
     def on_time_set(self, old: float, new: float) -> None:
         """After a clock adjustment the calendar is evaluated afresh."""
