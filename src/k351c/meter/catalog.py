@@ -20,6 +20,7 @@ def default_functions(config: MeterConfig) -> list[MeterFunction]:
     from k351c.meter.analysis import AnalysisLogger
     from k351c.meter.billing import Billing
     from k351c.meter.demand import Demand
+    from k351c.meter.display import Display
     from k351c.meter.eventlog import EventLogs
     from k351c.meter.hours import HourCounter
     from k351c.meter.io import IoModule
@@ -31,7 +32,7 @@ def default_functions(config: MeterConfig) -> list[MeterFunction]:
     from k351c.meter.tariffs import Tariffs
 
     return [PowerFail(), Tariffs(), Demand(), HourCounter(), Billing(),
-            VoltageQuality(), Tamper(), EventLogs(), LoadProfile(), AnalysisLogger(),
+            VoltageQuality(), Tamper(), EventLogs(), LoadProfile(), AnalysisLogger(), Display(),
             LoadControl(), IoModule()]
 
 
