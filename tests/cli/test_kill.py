@@ -52,7 +52,8 @@ def test_sigkill_twenty_times(tmp_path):
     grew = 0
     for _ in range(20):
         proc = serve(state)
-        time.sleep(rng.uniform(1.2, 2.5))
+        wait_ready(proc)
+        time.sleep(rng.uniform(0.3, 1.6))
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         t, counts = registers(state)

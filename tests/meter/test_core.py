@@ -58,7 +58,7 @@ def test_no_float_drift_over_a_year_of_small_steps():
 
 
 def test_tariff_register_follows_current_tariff():
-    meter = make_meter()
+    meter = make_meter(functions=[])  # no tariff function: the test switches the tariff itself
     meter.set_load(ConstantLoad(current=5.0))
     meter.run_for(3600)
     meter.tariff = 3
