@@ -3,15 +3,25 @@
 import pytest
 
 from k351c import ConfigError, ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.meter.analysis import BUDGET_BYTES, DEFAULT_CHANNELS, MAX_CHANNELS, AnalysisLogger, depth_for
+from k351c.meter.analysis import (
+    BUDGET_BYTES,
+    DEFAULT_CHANNELS,
+    MAX_CHANNELS,
+    AnalysisLogger,
+    depth_for,
+)
 from k351c.store import MemoryStore
 
 T0 = 1767225600.0
 
 
 def meter(store=None, **kwargs):
-    m = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0), store=store or MemoryStore(),
-              functions=[AnalysisLogger(**kwargs)])
+    m = Meter(
+        MeterConfig.default(),
+        clock=SimClock(T0, rate=0),
+        store=store or MemoryStore(),
+        functions=[AnalysisLogger(**kwargs)],
+    )
     m.set_load(ConstantLoad(voltage=(229.0, 231.0, 232.5), current=(1.0, 2.0, 3.0), angle=0.0))
     return m
 
@@ -47,13 +57,16 @@ def test_configure_channels_and_interval():
     assert len(rows) == 3 and rows[-1][1] == m.read("1.8.0").value and rows[-1][2] == 229.0
 
 
-@pytest.mark.parametrize(("channels", "interval"), [
-    ([], 15),
-    (["1-0:32.7.0.255"] * 2, 15),
-    (["1-0:1.8.0.255"] * (MAX_CHANNELS + 1), 15),
-    (["9-9:9.9.9.255"], 15),
-    (["1-0:1.8.0.255"], 7),
-])
+@pytest.mark.parametrize(
+    ("channels", "interval"),
+    [
+        ([], 15),
+        (["1-0:32.7.0.255"] * 2, 15),
+        (["1-0:1.8.0.255"] * (MAX_CHANNELS + 1), 15),
+        (["9-9:9.9.9.255"], 15),
+        (["1-0:1.8.0.255"], 7),
+    ],
+)
 def test_bad_configuration_is_refused(channels, interval):
     m = meter()
     with pytest.raises(ConfigError):
@@ -67,6 +80,8 @@ def test_configuration_and_rows_survive_restart():
     m.run_for(1800)
     m.function("analysis").configure(["1-0:1.8.0.255"], 15)
     m.run_for(1800)
-    again = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0), store=store, functions=[AnalysisLogger()])
+    again = Meter(
+        MeterConfig.default(), clock=SimClock(T0, rate=0), store=store, functions=[AnalysisLogger()]
+    )
     assert again.function("analysis").channels == ["1-0:1.8.0.255"]
     assert len(again.read("1-0:99.2.0.255").rows) == 2

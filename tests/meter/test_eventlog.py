@@ -9,8 +9,12 @@ T0 = 1767225600.0
 
 
 def meter(store=None, depths=None):
-    m = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0), store=store or MemoryStore(),
-              functions=[EventLogs(depths)])
+    m = Meter(
+        MeterConfig.default(),
+        clock=SimClock(T0, rate=0),
+        store=store or MemoryStore(),
+        functions=[EventLogs(depths)],
+    )
     m.set_load(ConstantLoad(current=1.0))
     return m
 
@@ -45,9 +49,15 @@ def test_depth_trims_memory_and_permanent_store():
     for i in range(5):
         m.emit(Event(T0 + i, "voltage_quality", 77 + i % 3))
     m.commit()
-    assert [t for t, _ in m.function("eventlog").entries("power_quality")] == [T0 + 2, T0 + 3, T0 + 4]
+    assert [t for t, _ in m.function("eventlog").entries("power_quality")] == [
+        T0 + 2,
+        T0 + 3,
+        T0 + 4,
+    ]
     again = meter(store, depths={"power_quality": 3})
-    assert again.function("eventlog").entries("power_quality") == m.function("eventlog").entries("power_quality")
+    assert again.function("eventlog").entries("power_quality") == m.function("eventlog").entries(
+        "power_quality"
+    )
     assert len(store.entries("eventlog.power_quality")) <= 4
 
 

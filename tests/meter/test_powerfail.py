@@ -4,14 +4,24 @@ import pytest
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.meter.eventlog import EventLogs
-from k351c.meter.powerfail import CLOCK_DOUBTFUL, CLOCK_DST_ACTIVE, CLOCK_INVALID, SUPERCAP_SECONDS, PowerFail
+from k351c.meter.powerfail import (
+    CLOCK_DOUBTFUL,
+    CLOCK_DST_ACTIVE,
+    CLOCK_INVALID,
+    SUPERCAP_SECONDS,
+    PowerFail,
+)
 from k351c.meter.scenario import ScenarioLoad, Window
 
 T0 = 1767225600.0  # 2026-01-01T00:00:00Z
 
 
 def meter(outages, **kwargs):
-    m = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0), functions=[PowerFail(**kwargs), EventLogs()])
+    m = Meter(
+        MeterConfig.default(),
+        clock=SimClock(T0, rate=0),
+        functions=[PowerFail(**kwargs), EventLogs()],
+    )
     windows = [Window(T0 + a, T0 + b, voltage=0.0) for a, b in outages]
     m.set_load(ScenarioLoad(ConstantLoad(current=5.0), windows))
     return m
@@ -82,10 +92,17 @@ def test_state_survives_restart():
     from k351c.store import MemoryStore
 
     store = MemoryStore()
-    m = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0), store=store, functions=[PowerFail()])
+    m = Meter(
+        MeterConfig.default(), clock=SimClock(T0, rate=0), store=store, functions=[PowerFail()]
+    )
     m.set_load(ScenarioLoad(ConstantLoad(current=5.0), [Window(T0 + 10, T0 + 1000, voltage=0.0)]))
     m.run_for(500)
-    again = Meter(MeterConfig.default(), clock=SimClock(T0 + 500, rate=0), store=store, functions=[PowerFail()])
+    again = Meter(
+        MeterConfig.default(),
+        clock=SimClock(T0 + 500, rate=0),
+        store=store,
+        functions=[PowerFail()],
+    )
     again.set_load(m.load)
     assert again.function("powerfail").down
     again.run_for(1000)

@@ -11,7 +11,9 @@ T0 = 1767225600.0
 
 def meter(windows, min_duration=60, base=None):
     settings = Settings.default()
-    settings = Settings(settings.display_tables, settings.tariff_tables, Thresholds(min_duration_s=min_duration))
+    settings = Settings(
+        settings.display_tables, settings.tariff_tables, Thresholds(min_duration_s=min_duration)
+    )
     config = MeterConfig.from_codes(settings=settings)
     m = Meter(config, clock=SimClock(T0, rate=0), functions=[VoltageQuality(), EventLogs()])
     m.set_load(ScenarioLoad(base or ConstantLoad(voltage=230.0, current=1.0), windows))
@@ -19,7 +21,12 @@ def meter(windows, min_duration=60, base=None):
 
 
 def test_min_max_with_timestamps_per_phase():
-    m = meter([Window(T0 + 100, T0 + 130, (0,), voltage=221.3), Window(T0 + 500, T0 + 510, (2,), voltage=241.7)])
+    m = meter(
+        [
+            Window(T0 + 100, T0 + 130, (0,), voltage=221.3),
+            Window(T0 + 500, T0 + 510, (2,), voltage=241.7),
+        ]
+    )
     m.run_for(3600)
     assert m.read("1-0:32.3.0.255").value == 221.3
     assert m.read("1-0:32.3.0.255").captured.timestamp() == T0 + 100
@@ -29,9 +36,13 @@ def test_min_max_with_timestamps_per_phase():
 
 
 def test_undervoltage_needs_the_minimum_duration():
-    m = meter([Window(T0 + 100, T0 + 159, (0,), voltage=200.0),  # 59 s: too short
-               Window(T0 + 300, T0 + 400, (0,), voltage=200.0),  # 100 s: counted
-               Window(T0 + 600, T0 + 900, (1,), voltage=255.0)])  # overvoltage L2, 300 s
+    m = meter(
+        [
+            Window(T0 + 100, T0 + 159, (0,), voltage=200.0),  # 59 s: too short
+            Window(T0 + 300, T0 + 400, (0,), voltage=200.0),  # 100 s: counted
+            Window(T0 + 600, T0 + 900, (1,), voltage=255.0),
+        ]
+    )  # overvoltage L2, 300 s
     m.run_for(1800)
     assert m.read("1-0:32.32.0.255").value == 1
     assert m.read("1-0:32.33.0.255").value == 100
@@ -51,7 +62,9 @@ def test_running_condition_duration_and_split_steps():
 
 
 def test_phase_failures_counted_and_supply_indicator():
-    m = meter([Window(T0 + 100, T0 + 200, (1,), voltage=0.0), Window(T0 + 300, T0 + 400, voltage=0.0)])
+    m = meter(
+        [Window(T0 + 100, T0 + 200, (1,), voltage=0.0), Window(T0 + 300, T0 + 400, voltage=0.0)]
+    )
     m.run_for(150)
     assert m.function("quality").supply_indicator == (True, False, True)
     m.run_for(1000)
@@ -70,10 +83,17 @@ def test_reset_and_restart_keep_counters():
 
     store = MemoryStore()
     windows = [Window(T0 + 100, T0 + 300, (0,), voltage=260.0)]
-    m = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0), store=store, functions=[VoltageQuality()])
+    m = Meter(
+        MeterConfig.default(), clock=SimClock(T0, rate=0), store=store, functions=[VoltageQuality()]
+    )
     m.set_load(ScenarioLoad(ConstantLoad(current=1.0), windows))
     m.run_for(200)
-    again = Meter(MeterConfig.default(), clock=SimClock(T0 + 200, rate=0), store=store, functions=[VoltageQuality()])
+    again = Meter(
+        MeterConfig.default(),
+        clock=SimClock(T0 + 200, rate=0),
+        store=store,
+        functions=[VoltageQuality()],
+    )
     again.set_load(m.load)
     again.run_for(200)
     assert again.read("1-0:32.36.0.255").value == 1 and again.read("1-0:32.37.0.255").value == 200

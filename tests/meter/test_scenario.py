@@ -56,7 +56,9 @@ shift = "-10m"
 
 
 def test_parse_duration():
-    assert parse_duration(90) == 90 and parse_duration("15m") == 900 and parse_duration("2h") == 7200
+    assert (
+        parse_duration(90) == 90 and parse_duration("15m") == 900 and parse_duration("2h") == 7200
+    )
     assert parse_duration("7d") == 7 * DAY
     with pytest.raises(ConfigError):
         parse_duration("soon")
@@ -68,12 +70,16 @@ def test_bad_scenarios_are_refused():
     with pytest.raises(ConfigError):
         Scenario.from_text('[[events]]\nat = "yesterday"\nkind = "outage"')
     with pytest.raises(ConfigError):
-        Scenario.from_text('[[events]]\nat = "2026-01-01T00:00:00Z"\nkind = "sag"\nphases = [4]\nvoltage = 1')
+        Scenario.from_text(
+            '[[events]]\nat = "2026-01-01T00:00:00Z"\nkind = "sag"\nphases = [4]\nvoltage = 1'
+        )
 
 
 def test_scenario_load_splits_and_overrides():
-    load = ScenarioLoad(ConstantLoad(current=1.0), [Window(100, 200, (1,), voltage=0.0),
-                                                     Window(150, 300, current=(5.0, 6.0, 7.0))])
+    load = ScenarioLoad(
+        ConstantLoad(current=1.0),
+        [Window(100, 200, (1,), voltage=0.0), Window(150, 300, current=(5.0, 6.0, 7.0))],
+    )
     seg = load.segments(0, 400)
     assert list(seg.times) == [0, 100, 150, 200, 300, 400]
     assert seg.inputs.voltage[:, 1].tolist() == [230, 0, 0, 230, 230]
@@ -90,8 +96,11 @@ def test_examples_parse():
 
 def test_a_quarter_year_against_computed_expectations():
     scenario = Scenario.from_text(SCENARIO)
-    meter = Meter(MeterConfig.default(), clock=SimClock(scenario.start, rate=0),
-                  functions=[PowerFail(), VoltageQuality(), Tamper(), EventLogs(), LoadProfile()])
+    meter = Meter(
+        MeterConfig.default(),
+        clock=SimClock(scenario.start, rate=0),
+        functions=[PowerFail(), VoltageQuality(), Tamper(), EventLogs(), LoadProfile()],
+    )
     player = ScenarioPlayer(meter, scenario)
     t = scenario.start
     while t < scenario.end:
@@ -100,7 +109,9 @@ def test_a_quarter_year_against_computed_expectations():
     # time covered: the quarter plus the 10 minutes the clock was set back; 1380 W while supplied
     off_all = 90 + 5 * 3600
     seconds = scenario.end - scenario.start + 600
-    expected_wh = (1380 * (seconds - off_all) - 460 * 1800 - 70 * 600) / 3600  # L3 lost 30 min, L1 sag
+    expected_wh = (
+        1380 * (seconds - off_all) - 460 * 1800 - 70 * 600
+    ) / 3600  # L3 lost 30 min, L1 sag
     total = meter.read("1-1:1.8.0.255").value
     assert abs(total - expected_wh) <= 1
     rows = meter.function("load_profile").entries()

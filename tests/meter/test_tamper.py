@@ -12,8 +12,12 @@ T0 = 1767225600.0
 
 
 def meter(store=None):
-    m = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0), store=store or MemoryStore(),
-              functions=[PowerFail(), Tamper(), EventLogs()])
+    m = Meter(
+        MeterConfig.default(),
+        clock=SimClock(T0, rate=0),
+        store=store or MemoryStore(),
+        functions=[PowerFail(), Tamper(), EventLogs()],
+    )
     m.set_load(ConstantLoad(current=1.0))
     return m
 
@@ -34,7 +38,13 @@ def test_covers_and_magnet_logged_with_standard_codes():
     tamper.set("magnetic", active=False)
     log = m.read("0-0:99.98.1.255")
     assert log.columns == ["0-0:1.0.0.255", "0-0:96.11.1.255"]
-    assert [(r[0].timestamp() - T0, r[1]) for r in log.rows] == [(60, 44), (120, 45), (120, 40), (180, 42), (180, 43)]
+    assert [(r[0].timestamp() - T0, r[1]) for r in log.rows] == [
+        (60, 44),
+        (120, 45),
+        (120, 40),
+        (180, 42),
+        (180, 43),
+    ]
     assert m.read("0-0:96.11.1.255").value == 43
     assert [a.data["cause"] for a in alarms] == [44, 40, 42]
     assert alarms[0].data["source"] == "meter_cover" and alarms[0].t == T0 + 60
