@@ -20,7 +20,6 @@ ALL_STATION_2 = 0x3FFF
 NO_STATION = 0x00
 CALLING_PHYSICAL_1 = 0x7E
 CALLING_PHYSICAL_2 = 0x3FFE
-_MAX_HEADER = 2 + 4 + 4 + 1
 
 
 class Command(IntEnum):
@@ -218,13 +217,16 @@ Parsed = HdlcFrame | UndefinedFrame | FrameDropped
 
 
 def _address_length(buf: bytearray | bytes, start: int) -> int | None:
-    """Length of the address field at start: 0 if invalid, None if more octets are needed."""
+    """Length of the address field at start; None if more octets are needed.
+
+    An invalid field (3 octets, or no end within 4) gives minus the number of octets examined.
+    """
     for n in range(4):
         if start + n >= len(buf):
             return None
         if buf[start + n] & 1:
-            return n + 1 if n != 2 else 0
-    return 0
+            return n + 1 if n != 2 else -3
+    return -4
 
 
 def _parse_at(buf: bytearray | bytes, s: int, length: int) -> tuple[int, Parsed | None]:
@@ -232,13 +234,12 @@ def _parse_at(buf: bytearray | bytes, s: int, length: int) -> tuple[int, Parsed 
     dest_len = _address_length(buf, s + 3)
     if dest_len is None:
         return 0, None
-    src_len = _address_length(buf, s + 3 + dest_len) if dest_len else 0
+    src_len = _address_length(buf, s + 3 + dest_len) if dest_len > 0 else 0
     if src_len is None:
         return 0, None
-    if not dest_len or not src_len:
-        return 1, FrameDropped(
-            "bad address field", bytes(buf[s : s + 1 + min(length, _MAX_HEADER)])
-        )
+    if dest_len < 0 or src_len < 0:
+        examined = 3 + (-dest_len if dest_len < 0 else dest_len - src_len)
+        return 1, FrameDropped("bad address field", bytes(buf[s : s + examined]))
     header_end = 3 + dest_len + src_len + 1
     has_info = length > header_end + 1
     if has_info:
@@ -247,7 +248,7 @@ def _parse_at(buf: bytearray | bytes, s: int, length: int) -> tuple[int, Parsed 
         if length < header_end + 3 or not fcs16_ok(buf[s + 1 : s + header_end + 2]):
             return 1, FrameDropped("bad HCS", bytes(buf[s : s + header_end + 2]))
     elif length != header_end + 1:
-        return 1, FrameDropped("bad frame length", bytes(buf[s : s + 1 + min(length, _MAX_HEADER)]))
+        return 1, FrameDropped("bad frame length", bytes(buf[s : s + header_end]))
     if len(buf) < s + length + 2:
         return 0, None
     raw = bytes(buf[s : s + length + 2])
