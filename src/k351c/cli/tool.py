@@ -239,7 +239,8 @@ class OpticalSession:
         """B0 if in programming mode, then release the line."""
         try:
             if self.programming:
-                self.line.write(self.client.b0())
+                with contextlib.suppress(OSError):
+                    self.line.write(self.client.b0())
         finally:
             self.line.close()
 

@@ -198,9 +198,18 @@ class SerialLine:
         """Wait until sent bytes left, then set the baud rate and the framing (8N1 in mode E)."""
         await asyncio.to_thread(self.port.flush)
         s = self._serial_mod
-        self.port.baudrate = baud
-        self.port.bytesize = s.EIGHTBITS if hdlc else s.SEVENBITS
-        self.port.parity = s.PARITY_NONE if hdlc else s.PARITY_EVEN
+        wanted = {
+            "baudrate": baud,
+            "bytesize": s.EIGHTBITS if hdlc else s.SEVENBITS,
+            "parity": s.PARITY_NONE if hdlc else s.PARITY_EVEN,
+        }
+        for name, value in wanted.items():
+            if getattr(self.port, name) == value:
+                continue
+            try:
+                setattr(self.port, name, value)
+            except (OSError, ValueError, s.SerialException) as exc:
+                log.warning("serial %s: cannot set %s=%s (%s)", self.port.port, name, value, exc)
         self.baud = baud
 
     # the StreamWriter subset the dialogue and the HDLC session use
@@ -234,11 +243,15 @@ class SerialLine:
         return self.port.port if name == "peername" else default
 
 
-async def serve_serial(port: OpticalPort, device: str) -> None:
-    """Run the optical protocol on a serial device until the runtime stops."""
+async def serve_serial(
+    port: OpticalPort, device: str, started: Callable[[SerialLine], None] | None = None
+) -> None:
+    """Run the optical protocol on a serial device until the runtime stops; `started` sees the open line."""
     line = SerialLine(device)
     line.attach(asyncio.get_running_loop())
     log.info("optical port on serial %s (7E1, %d baud)", device, INITIAL_BAUD)
+    if started is not None:
+        started(line)
     try:
         while not port.runtime.stopping.is_set() and not line.is_closing():
             await port.dialogue(line.reader, line, line)

@@ -1,0 +1,85 @@
+"""The optical port on a serial line: a pty pair stands in for the optical head's cable."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import sys
+import threading
+import tty
+
+import pytest
+
+from k351c import Meter, MeterConfig, SimClock
+from k351c.cli.tool import OpticalSession
+from k351c.server.keys import KeyStore
+from k351c.server.optical import OpticalPort, serve_serial
+from k351c.server.runtime import Runtime
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="needs a pty")
+
+
+class PtyLine:
+    """The tool's Line on the master side of the pty (the baud rate is the slave's business)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.bauds: list[int] = []
+
+    def write(self, data: bytes) -> None:
+        """Send bytes to the meter."""
+        os.write(self.fd, data)
+
+    def read(self, timeout: float) -> bytes:
+        """Bytes from the meter within timeout."""
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        return os.read(self.fd, 4096) if ready else b""
+
+    def set_baud(self, baud: int) -> None:
+        """Remember the switch."""
+        self.bauds.append(baud)
+
+    def close(self) -> None:
+        """The test closes the fd."""
+
+
+@pytest.fixture
+def serial_meter():
+    """A meter serving its optical protocol on the slave side of a pty; yields the master fd."""
+    master, slave = os.openpty()
+    tty.setraw(master)
+    meter = Meter(MeterConfig.default(), clock=SimClock("2026-01-01T00:00:00Z", rate=0))
+    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True))
+    loop = asyncio.new_event_loop()
+    opened = threading.Event()
+
+    async def main() -> None:
+        runtime.stopping = asyncio.Event()
+        await serve_serial(OpticalPort(runtime), os.ttyname(slave), lambda line: opened.set())
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    assert opened.wait(5)
+    try:
+        yield meter, master
+    finally:
+        loop.call_soon_threadsafe(runtime.stopping.set)
+        thread.join(5)
+        loop.close()
+        os.close(master)
+        os.close(slave)
+
+
+def test_readout_and_programming_over_a_serial_line(serial_meter) -> None:
+    meter, master = serial_meter
+    line = PtyLine(master)
+    session = OpticalSession(line, timeout=3.0)
+    lines = session.readout()
+    assert lines[0].address == "0-0:96.1.0" and lines[0].value == "12345678"
+    assert line.bauds[-2:] == [19200, 300]
+    session = OpticalSession(line, timeout=3.0)
+    session.login("12345678")
+    session.write("0-0:96.1.0", "11223344")
+    session.close()
+    assert meter.config.serial == "11223344"
