@@ -21,6 +21,7 @@ from k351c.protocols.hdlc import (
     HdlcServerConnection,
     LinkState,
     fcs16_bytes,
+    parse_frame,
     server_address,
 )
 
@@ -299,25 +300,47 @@ def test_oversized_apdu_is_refused() -> None:
 def test_multidrop_each_server_answers_only_its_address() -> None:
     meters = {p: HdlcServerConnection(physical=p, point_to_point=False) for p in (1001, 1002, 1003)}
     client = HdlcClientConnection(16, server_address(1, 1002))
-    line = bytearray(client.connect())
+    line = client.connect()
+    got: list[bytes] = []
     for _ in range(10):
-        answers = b""
+        answers, disc = b"", b""
         for meter in meters.values():
-            feed(meter, bytes(line))
+            for event in feed(meter, line):
+                if isinstance(event, ApduReceived):
+                    meter.send_apdu(b"\xc4\x01\xc1" + bytes([meter.physical % 256]))
             answers += meter.data_to_send()
-        line = bytearray(answers)
         for event in feed(client, answers):
             if isinstance(event, Connected):
                 client.send_apdu(b"\xc0\x01\xc1")
             if isinstance(event, ApduReceived):
-                assert event.apdu == b"\xc4\x01\xc1"
-                line += client.disconnect()
-        for meter in meters.values():
-            if meter.connected and meter._poll:
-                meter.send_apdu(b"\xc4\x01\xc1")
-        line += client.data_to_send()
+                got.append(event.apdu)
+                disc = client.disconnect()
+        line = answers + client.data_to_send() + disc
+    assert got == [b"\xc4\x01\xc1" + bytes([1002 % 256])]
     assert [m.client for m in meters.values()] == [None, 16, None]
     assert not meters[1002].connected
+
+
+def test_lost_frame_inside_a_window_is_sent_again() -> None:
+    ours = HdlcParameters(64, 64, 3, 3)
+    server = HdlcServerConnection(physical=1234, params=ours)
+    client = HdlcClientConnection(16, server_address(1, 1234), ours)
+    connect(server, client)
+    client.send_apdu(bytes(range(150)))
+    burst = client.data_to_send()
+    frames = []
+    while burst:
+        _, parsed = parse_frame(burst)
+        raw = parsed.to_bytes()
+        frames.append(raw)
+        burst = burst[len(raw) :]
+    assert [HdlcFrame.from_bytes(f).control.pf for f in frames] == [False, False, True]
+    events = feed(server, frames[0] + frames[2])
+    assert "out of sequence" in events[0].reason
+    rr = HdlcFrame.from_bytes(server.data_to_send())
+    assert rr.control == Control(Command.RR, True, 0, 1)
+    feed(client, rr.to_bytes())
+    assert feed(server, client.data_to_send()) == [ApduReceived(bytes(range(150)), 16)]
 
 
 def test_broadcast_and_one_octet_addresses() -> None:
