@@ -11,9 +11,21 @@ from k351c.meter.core import Meter
 from k351c.meter.lcd import VALUE_DIGITS, LcdState, lcd_state
 
 MAIN_READINGS = [
-    "0-0:1.0.0.255", "1-0:1.8.0.255", "1-0:2.8.0.255", "1-0:3.8.0.255", "1-0:4.8.0.255",
-    "1-0:1.7.0.255", "1-0:2.7.0.255", "1-0:32.7.0.255", "1-0:52.7.0.255", "1-0:72.7.0.255",
-    "1-0:31.7.0.255", "1-0:51.7.0.255", "1-0:71.7.0.255", "1-0:13.7.0.255", "1-0:14.7.0.255",
+    "0-0:1.0.0.255",
+    "1-0:1.8.0.255",
+    "1-0:2.8.0.255",
+    "1-0:3.8.0.255",
+    "1-0:4.8.0.255",
+    "1-0:1.7.0.255",
+    "1-0:2.7.0.255",
+    "1-0:32.7.0.255",
+    "1-0:52.7.0.255",
+    "1-0:72.7.0.255",
+    "1-0:31.7.0.255",
+    "1-0:51.7.0.255",
+    "1-0:71.7.0.255",
+    "1-0:13.7.0.255",
+    "1-0:14.7.0.255",
 ]
 ARROWS = {"+": "→", "-": "←", "±": "↔", "": " "}
 KEYS_HELP = "space/b: left push button   t: display test   Ctrl-C: stop"
@@ -30,7 +42,11 @@ def readings_table(meter: Meter, codes: list[str] | None = None) -> Table:
             continue
         reading = meter.read(code)
         value = reading.value
-        text = value.isoformat(sep=" ", timespec="seconds") if hasattr(value, "isoformat") else str(value)
+        text = (
+            value.isoformat(sep=" ", timespec="seconds")
+            if hasattr(value, "isoformat")
+            else str(value)
+        )
         table.add_row(str(definition.obis), definition.description, text, reading.unit)
     return table
 
@@ -47,7 +63,9 @@ def lcd_text(state: LcdState) -> Text:
     quadrants = "".join(f"Q{q}" if q in state.quadrants else "  " for q in (1, 2, 3, 4))
     out.append(f"  {quadrants:8} ", on)
     out.append(f"\n {state.obis:<12}", on)
-    out.append(f"{state.value:>{VALUE_DIGITS + 2}} {state.unit:<6}\n", "bold black on dark_sea_green")
+    out.append(
+        f"{state.value:>{VALUE_DIGITS + 2}} {state.unit:<6}\n", "bold black on dark_sea_green"
+    )
     out.append(f" {state.text:<20}{'' if state.mode == 'auto' else state.mode.upper():>10} ", on)
     return out
 
