@@ -265,12 +265,45 @@ async def serve_serial(
 _TASKS: set[asyncio.Task] = set()
 
 
+class _PrefixedReader:
+    """A stream reader that first returns bytes already read (those after the mode E option select)."""
+
+    def __init__(self, reader: Any, initial: bytes) -> None:
+        self._reader = reader
+        self._initial = initial
+
+    async def read(self, n: int = -1) -> bytes:
+        """The saved bytes first, then the stream's."""
+        if self._initial:
+            data, self._initial = self._initial, b""
+            return data
+        return await self._reader.read(n)
+
+    def at_eof(self) -> bool:
+        """True when the saved bytes are gone and the stream has ended."""
+        return not self._initial and self._reader.at_eof()
+
+
+def dlms_over_optical(runtime: Runtime) -> HdlcSessionFactory:
+    """Mode E: the meter's DLMS endpoint over HDLC on the optical byte stream."""
+    from k351c.server.dlms import endpoint_for, hdlc_session
+
+    endpoint = endpoint_for(runtime)
+
+    async def factory(reader: Any, writer: Any, initial: bytes) -> None:
+        await hdlc_session(_PrefixedReader(reader, initial) if initial else reader, writer, [endpoint])
+
+    return factory
+
+
 def optical_listener(
     port: int = OPTICAL_PORT, serial: str | None = None, **options: Any
 ) -> ListenerFactory:
     """Listener factory: the optical port on TCP ``port`` (0 = off) and on ``serial`` if given."""
 
     async def start(runtime: Runtime) -> asyncio.AbstractServer | None:
+        if getattr(runtime, "hdlc_session_factory", None) is None:
+            runtime.hdlc_session_factory = dlms_over_optical(runtime)  # type: ignore[attr-defined]
         optical = OpticalPort(runtime, **options)
         if serial:
             task = asyncio.get_running_loop().create_task(serve_serial(optical, serial))
