@@ -45,6 +45,7 @@ class DlmsEndpoint:
     name: str = ""
     clients: dict[int, ClientRule] | None = None
     failures: int = field(default=0)
+    secure: Callable | None = None  # security hook (k351c.server.security): builds a SecureAssociation
 
     def authenticate(self, client_sap: int, mechanism: AuthenticationMechanism, value: bytes | None) -> bool:
         """LLS: the calling authentication value must equal the meter's password."""
@@ -61,6 +62,8 @@ class DlmsEndpoint:
         def on_event(kind: str, data: dict) -> None:
             log.info("%s %s %s", self.name or "meter", kind, data)
 
+        if self.secure is not None:
+            return self.secure(self, on_event)
         return AssociationServer(self.objects, self.authenticate, self.clients, on_event)
 
 
@@ -68,8 +71,12 @@ def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
     """The DLMS endpoint of the runtime's meter."""
     serial = runtime.meter.config.serial
     physical = int(runtime.settings.get("physical_address") or default_physical_address(int(serial)))
-    return DlmsEndpoint(runtime.objects, lambda: runtime.keys.keys.lls_password, runtime.sync, physical,
-                        f"KAM{serial}")
+    endpoint = DlmsEndpoint(runtime.objects, lambda: runtime.keys.keys.lls_password, runtime.sync, physical,
+                            f"KAM{serial}")
+    from k351c.server.security import install_security  # security hook (issue 7)
+
+    install_security(runtime, endpoint)
+    return endpoint
 
 
 async def _read(reader: asyncio.StreamReader, timeout: float) -> bytes:

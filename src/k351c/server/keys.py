@@ -96,3 +96,101 @@ class KeyStore:
         if self.path is not None:
             self._write(keys)
         self.keys = keys
+
+
+SECURITY_FILE = "security.json"
+COUNTER_BLOCK = 1024
+DEFAULT_POLICY = 3
+
+
+def _write_json(path: Path, data: dict, sync: bool = True) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2)
+        handle.flush()
+        if sync:
+            os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+class SecurityState:
+    """Persisted DLMS security state: policy, the server's invocation counter, clients' last counters.
+
+    The server counter is reserved in blocks written (and fsynced) before any value of the block is
+    used, so after a restart, even after SIGKILL, counting resumes past every value ever sent.
+    """
+
+    def __init__(
+        self, state_dir: str | Path | None, block: int = COUNTER_BLOCK, policy: int = DEFAULT_POLICY
+    ) -> None:
+        self.path = Path(state_dir) / SECURITY_FILE if state_dir is not None else None
+        self.block = block
+        data = self._read()
+        self.policy = int(data.get("policy", policy))
+        self._reserved = int(data.get("server_counter_reserved", 0))
+        self._next = self._reserved
+        self.clients: dict[str, int] = {
+            str(k): int(v) for k, v in data.get("client_counters", {}).items()
+        }
+        self.dirty = False
+
+    def _read(self) -> dict:
+        if self.path is None or not self.path.exists():
+            return {}
+        try:
+            return json.loads(self.path.read_text())
+        except ValueError as exc:
+            raise StoreError(f"security file {self.path} is corrupt: {exc}") from exc
+
+    def save(self, sync: bool = True) -> None:
+        """Write the state (policy, reserved counter block, client counters) to the state directory."""
+        self.dirty = False
+        if self.path is None:
+            return
+        data = {
+            "policy": self.policy,
+            "server_counter_reserved": self._reserved,
+            "client_counters": dict(self.clients),
+        }
+        _write_json(self.path, data, sync)
+
+    def next_counter(self) -> int:
+        """The server's next invocation counter; reserves (and persists) a new block when needed."""
+        if self._next >= self._reserved:
+            self._reserved = min(self._next + self.block, 0xFFFFFFFF)
+            self.save()
+        if self._next >= 0xFFFFFFFF:
+            raise StoreError("server invocation counter exhausted: change the keys")
+        value = self._next
+        self._next += 1
+        return value
+
+    @property
+    def last_counter(self) -> int:
+        """The last server invocation counter handed out (or reserved before a restart)."""
+        return max(self._next - 1, 0)
+
+    def accept_counter(self, client_title: bytes, counter: int) -> bool:
+        """Record a client's counter if it is newer than the last one accepted from that title."""
+        key = client_title.hex().upper()
+        if counter <= self.clients.get(key, -1):
+            return False
+        self.clients[key] = counter
+        self.dirty = True
+        return True
+
+    def client_counter(self) -> int:
+        """The highest client invocation counter accepted so far (0 if none)."""
+        return max(self.clients.values(), default=0)
+
+    def keys_changed(self) -> None:
+        """Counters belong to a key: a new key starts the clients' counters afresh."""
+        self.clients.clear()
+        self.save()
+
+    def set_policy(self, policy: int) -> None:
+        """Store a new security policy."""
+        self.policy = int(policy)
+        self.save()
