@@ -10,9 +10,11 @@ daylight curve and seeded cloudiness. Every random number is a counter-based has
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -25,9 +27,32 @@ PER_BLOCK = 96 * 16  # intervals computed (and cached) together: 16 days
 PROFILES = ("h0", "h0_dyn", "g0", "g1", "g2", "g3", "g4", "g5", "g6", "l0", "l1", "l2")
 
 
+def _cache_file(year: int, country: str | None) -> Path:
+    root = Path(os.environ.get("K351C_CACHE", Path.home() / ".cache" / "k351c"))
+    return root / f"bdew-{year}-{country or 'none'}-v1.npz"
+
+
 @lru_cache(maxsize=8)
 def bdew_shares(year: int, country: str | None = "DE") -> dict[str, np.ndarray]:
-    """Every BDEW profile of ``year`` as 15-min shares of the annual energy (demandlib, cached)."""
+    """Every BDEW profile of ``year`` as 15-min shares of the annual energy (cached in memory and on disk)."""
+    path = _cache_file(year, country)
+    try:
+        with np.load(path) as cached:
+            return {name: cached[name] for name in cached.files}
+    except (OSError, ValueError, KeyError):
+        pass
+    shares = _compute_bdew_shares(year, country)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, **shares)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs the recomputation next time
+    return shares
+
+
+def _compute_bdew_shares(year: int, country: str | None) -> dict[str, np.ndarray]:
     from demandlib import bdew
 
     days = None
