@@ -35,6 +35,9 @@ def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     from k351c.server.optical import optical_listener
 
     factories.append(optical_listener(options.optical_port, options.serial))
+    from k351c.server.mbus import mbus_listener
+
+    factories.append(mbus_listener(options.mbus_port, options.serial))
     # cli and web are sibling layers (import-linter): the web listener is looked up by name.
     web = importlib.import_module("k351c.web.listener")
     factories.append(web.web_listener(options.web_port, options.state, options.web_token))

@@ -1,0 +1,243 @@
+"""The wired M-Bus module (068) as a listener: EN 13757-2/-3 slave on TCP (port 4063) and on a serial line.
+
+One TCP port is one bus: every connection talks to the same slaves, so selection and FCB state
+belong to the bus, as on a real pair of wires. ``serve_mbus_bus`` puts several meters on one bus
+(replies collide like on the wire, which is what a secondary-address search relies on).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from k351c.meter.core import Meter
+from k351c.meter.readings import Reading
+from k351c.protocols.mbus.electricity import (
+    current_record,
+    datetime_record,
+    energy_record,
+    fabrication_record,
+    power_record,
+    reactive_energy_record,
+    reactive_power_record,
+    voltage_record,
+)
+from k351c.protocols.mbus.header import Medium, Status
+from k351c.protocols.mbus.master import WiredBus
+from k351c.protocols.mbus.records import DataField, DataRecord
+from k351c.protocols.mbus.slave import MBusSlave, Repeat
+
+log = logging.getLogger("k351c.server.mbus")
+
+STORE_KEY = "mbus"
+VERSION = 0x01
+PULSE_SUBUNIT = 1
+PULSE_VIBS: dict[str, tuple[bytes, int]] = {
+    "Wh": (b"\x03", 1),
+    "m3": (b"\x14", 100),
+    "l": (b"\x13", 1),
+    "": (b"\x6e", 1),
+}
+"""Pulse input (VIF, multiplier) by the value's unit: Wh, 0.01 m3, litre (10^-3 m3), plain units."""
+_TASKS: set[asyncio.Task] = set()
+MBUS_MODULE = 68
+
+
+def _value(meter: Meter, obis: str) -> float | None:
+    """A register's value in its base unit (Wh, varh, W, V, A), None when the meter lacks it."""
+    if obis not in meter.objects:
+        return None
+    reading = meter.read(obis)
+    if not isinstance(reading, Reading) or not isinstance(reading.value, (int, float)):
+        return None
+    return float(reading.value) * (1000.0 if reading.unit.startswith("k") else 1.0)
+
+
+class MeterBackend:
+    """The SlaveBackend of one meter: ident from the serial, primary energy records, persisted address."""
+
+    def __init__(self, meter: Meter) -> None:
+        self.meter = meter
+        saved = meter.store.get(STORE_KEY) or {}
+        self._address = int(saved.get("primary_address", 0))
+
+    @property
+    def primary_address(self) -> int:
+        """The primary address (0 by default, settable by SND_UD, persisted)."""
+        return self._address
+
+    @primary_address.setter
+    def primary_address(self, value: int) -> None:
+        old, self._address = self._address, int(value)
+        self.meter.store.commit({STORE_KEY: {"primary_address": self._address}})
+        if old != self._address:
+            log.info(
+                "meter %s: M-Bus primary address %d -> %d", self.meter.config.serial, old, value
+            )
+
+    @property
+    def ident(self) -> int:
+        """Identification number: the last 8 digits of the serial number."""
+        digits = "".join(c for c in self.meter.config.serial if c.isdigit())
+        return int(digits[-8:] or "0")
+
+    def identification(self) -> tuple[int, str, int, int]:
+        """(ident, "KAM", version, electricity)."""
+        return (self.ident, "KAM", VERSION, int(Medium.ELECTRICITY))
+
+    def status_byte(self) -> int:
+        """Error flags: application error when the meter's error register is set."""
+        errors = _value(self.meter, "0-0:97.97.0.255") or 0
+        return int(Status.APPLICATION_ERROR) if errors else 0
+
+    def records(self) -> list[DataRecord]:
+        """Energy (total and per tariff), power, voltages, currents, date/time, serial, pulse input."""
+        return self._energy() + self._instantaneous() + self._identity()
+
+    def _energy(self) -> list[DataRecord]:
+        """A+ A- R+ R- totals, then A+ and R+ per tariff (primary energy, as the 1-0 registers)."""
+        kinds = {
+            1: (energy_record, False),
+            2: (energy_record, True),
+            3: (reactive_energy_record, False),
+            4: (reactive_energy_record, True),
+        }
+        wanted = [(c, 0) for c in kinds] + [(c, t) for c in (1, 3) for t in range(1, 5)]
+        out: list[DataRecord] = []
+        for c, tariff in wanted:
+            value = _value(self.meter, f"1-0:{c}.8.{tariff}.255")
+            if value is not None:
+                build, export = kinds[c]
+                out.append(build(int(value), export=export, tariff=tariff))
+        return out
+
+    def _instantaneous(self) -> list[DataRecord]:
+        m = lambda obis: _value(self.meter, obis)  # noqa: E731
+        out: list[DataRecord] = []
+        p_in, p_out = m("1-0:1.7.0.255"), m("1-0:2.7.0.255") or 0.0
+        if p_in is not None:
+            out.append(power_record(round(p_in - p_out)))
+        q_in, q_out = m("1-0:3.7.0.255"), m("1-0:4.7.0.255") or 0.0
+        if q_in is not None:
+            out.append(reactive_power_record(round(q_in - q_out)))
+        for phase, c in enumerate((32, 52, 72), start=1):
+            if (u := m(f"1-0:{c}.7.0.255")) is not None:
+                out.append(voltage_record(u, phase=phase))
+        for phase, c in enumerate((31, 51, 71), start=1):
+            if (i := m(f"1-0:{c}.7.0.255")) is not None:
+                out.append(current_record(i, phase=phase))
+        return out
+
+    def _identity(self) -> list[DataRecord]:
+        now = self.meter.now
+        out = [datetime_record(datetime(now.year, now.month, now.day, now.hour, now.minute))]
+        out.append(fabrication_record(self.ident))
+        pulse = self.pulse_record()
+        if pulse is not None:
+            out.append(pulse)
+        return out
+
+    def pulse_record(self) -> DataRecord | None:
+        """The pulse input (subunit 1) in its unit, when the module has one."""
+        if "0-0:128.11.1.255" not in self.meter.objects:
+            return None
+        reading = self.meter.read("0-0:128.11.1.255")
+        vib, factor = PULSE_VIBS.get(reading.unit, PULSE_VIBS[""])  # type: ignore[union-attr]
+        mantissa = int(round(float(reading.value) * factor))  # type: ignore[union-attr]
+        return DataRecord(DataField.BCD8, vib, mantissa % 100_000_000, subunit=PULSE_SUBUNIT)
+
+
+class MBusBus:
+    """Slaves on one bus, fed the master's bytes after each meter is brought up to its clock."""
+
+    def __init__(self, meters: Sequence[Meter]) -> None:
+        self.meters = list(meters)
+        self.backends = [MeterBackend(m) for m in self.meters]
+        self.slaves = [MBusSlave(b, repeat=Repeat.REFRESH) for b in self.backends]
+        self.bus = WiredBus(self.slaves)
+
+    def transact(self, data: bytes) -> bytes:
+        """Bring every meter to its clock, pass the bytes, return what the master hears."""
+        for meter in self.meters:
+            meter.sync()
+        return self.bus.transact(data)
+
+
+async def _serve_connection(
+    bus: MBusBus, lock: asyncio.Lock, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+) -> None:
+    try:
+        while data := await reader.read(4096):
+            async with lock:
+                reply = bus.transact(data)
+            if reply:
+                writer.write(reply)
+                await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        writer.close()
+        with contextlib.suppress(Exception):
+            await writer.wait_closed()
+
+
+async def serve_mbus_bus(
+    meters: Sequence[Meter], host: str, port: int, lock: asyncio.Lock | None = None
+) -> tuple[asyncio.AbstractServer, MBusBus]:
+    """Start one TCP M-Bus bus with these meters; the fleet uses it with many meters."""
+    bus = MBusBus(meters)
+    guard = lock or asyncio.Lock()
+    server = await asyncio.start_server(
+        lambda r, w: _serve_connection(bus, guard, r, w), host, port
+    )
+    return server, bus
+
+
+def mbus_listener(port: int, serial: str | None = None, baudrate: int = 2400):
+    """A Runtime listener factory: TCP port (0 = off) and, for module 068, a serial line."""
+
+    async def factory(runtime) -> asyncio.AbstractServer | None:
+        server: asyncio.AbstractServer | None = None
+        bus: MBusBus | None = None
+        if port:
+            server, bus = await serve_mbus_bus([runtime.meter], runtime.host, port, runtime.lock)
+            log.info("M-Bus slave on %s:%d", runtime.host, port)
+        if serial and runtime.meter.config.module_code == MBUS_MODULE:
+            bus = bus or MBusBus([runtime.meter])
+            task = asyncio.create_task(
+                serve_mbus_serial(bus, serial, runtime.stopping, runtime.lock, baudrate)
+            )
+            _TASKS.add(task)
+            task.add_done_callback(_TASKS.discard)
+        return server
+
+    return factory
+
+
+async def serve_mbus_serial(
+    bus: MBusBus,
+    device: str,
+    stopping: asyncio.Event,
+    lock: asyncio.Lock | None = None,
+    baudrate: int = 2400,
+) -> None:
+    """Serve the bus on a serial line (2400 baud 8E1 by default) until ``stopping`` is set."""
+    import serial
+
+    port = serial.serial_for_url(device, baudrate=baudrate, parity=serial.PARITY_EVEN, timeout=0.1)
+    guard = lock or asyncio.Lock()
+    log.info("M-Bus slave on serial %s", device)
+    try:
+        while not stopping.is_set():
+            data = await asyncio.to_thread(port.read, 256)
+            if not data:
+                continue
+            async with guard:
+                reply = bus.transact(data)
+            if reply:
+                await asyncio.to_thread(port.write, reply)
+    finally:
+        port.close()
