@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,9 +37,9 @@ def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     from k351c.server.mbus import mbus_listener
 
     factories.append(mbus_listener(options.mbus_port, options.serial))
-    # cli and web are sibling layers (import-linter): the web listener is looked up by name.
-    web = importlib.import_module("k351c.web.listener")
-    factories.append(web.web_listener(options.web_port, options.state, options.web_token))
+    from k351c.web.listener import web_listener
+
+    factories.append(web_listener(options.web_port, options.state, options.web_token))
     if not options.quiet:
         from k351c.cli.live import live_view
 

@@ -29,6 +29,8 @@ def serve(
     test_keys: bool = typer.Option(False, "--test-keys", help="Use the well-known lab keys (labs and tests only)."),
     scenario: Path = typer.Option(None, "--scenario", help="Scenario file (TOML) played live."),
     quiet: bool = typer.Option(False, "--quiet", help="No live terminal view."),
+    web_token: str = typer.Option(None, "--web-token", envvar="K351C_WEB_TOKEN",
+                                  help="Token for the web page's writing endpoints (default: generated in the state dir)."),
 ) -> None:
     """Start one meter with its listeners and a live view; Ctrl-C or SIGTERM stops it with nothing lost."""
     from k351c.cli.listeners import ListenerOptions, listener_factories
@@ -42,7 +44,8 @@ def serve(
         raise typer.Exit(2) from exc
     options = ListenerOptions(host=host, dlms_port=dlms_port, hdlc_port=hdlc_port, optical_port=optical_port,
                               mbus_port=mbus_port, web_port=web_port, serial=serial, state=state,
-                              test_keys=test_keys, scenario=scenario, quiet=quiet)
+                              test_keys=test_keys, scenario=scenario, quiet=quiet,
+                              web_token=web_token)
     from k351c.server.keys import KeyStore
 
     try:
