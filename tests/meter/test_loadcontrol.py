@@ -142,3 +142,26 @@ def test_load_control_input_drives_relay_locally_and_status_output_follows() -> 
     assert meter.function("load_control").relay(1).state is C
     assert meter.read("0-0:128.13.2.255").value == 1
     assert [row[1] for row in meter.read("0-0:99.98.2.255").rows] == [64, 69]
+
+
+def test_cosem_class_70_methods_and_attributes() -> None:
+    from k351c.cosem import Level, RequestContext, build_object_list
+    from k351c.cosem.disconnect import install_disconnect
+    from k351c.protocols.dlms.axdr import Data, DataType
+    from k351c.protocols.dlms.enums import ActionResult, DataAccessResult
+
+    meter = make()
+    objects = build_object_list(meter)
+    install_disconnect(objects, meter)
+    ln = bytes.fromhex("000060030aff")
+    manage, public = RequestContext(Level.MANAGEMENT, 1), RequestContext(Level.PUBLIC)
+    zero = Data(DataType.INTEGER, 0)
+    assert objects.action(public, 70, ln, 1, zero)[0] == ActionResult.READ_WRITE_DENIED
+    assert objects.action(manage, 70, ln, 1, zero)[0] == ActionResult.SUCCESS
+    assert objects.get(manage, 70, ln, 2) == Data(DataType.BOOLEAN, False)
+    assert objects.get(manage, 70, ln, 3) == Data(DataType.ENUM, 0)
+    assert objects.action(manage, 70, ln, 1, zero)[0] != ActionResult.SUCCESS
+    assert objects.set(manage, 70, ln, 4, Data(DataType.ENUM, 2)) == DataAccessResult.SUCCESS
+    assert objects.action(manage, 70, ln, 2, zero)[0] == ActionResult.SUCCESS
+    assert objects.get(manage, 70, ln, 3) == Data(DataType.ENUM, 1)
+    assert objects.find(70, "0-1:96.3.10.255") is not None

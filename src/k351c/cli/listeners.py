@@ -37,6 +37,10 @@ def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     from k351c.server.mbus import mbus_listener
 
     factories.append(mbus_listener(options.mbus_port, options.serial))
+    from k351c.cosem.disconnect import disconnect_hook
+    from k351c.server.multidrop import multidrop_serial_listener
+
+    factories += [disconnect_hook, multidrop_serial_listener(options.serial)]
     from k351c.web.listener import web_listener
 
     factories.append(web_listener(options.web_port, options.state, options.web_token))
