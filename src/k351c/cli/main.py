@@ -21,6 +21,9 @@ def _mount_optional() -> None:
     from k351c.cli.tool import tool_app
 
     app.add_typer(tool_app, name="tool")
+    from k351c.cli.keys import keys_app  # issue 7
+
+    app.add_typer(keys_app, name="keys")
 
 
 _mount_optional()
