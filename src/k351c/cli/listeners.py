@@ -41,6 +41,9 @@ def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     from k351c.server.multidrop import multidrop_serial_listener
 
     factories += [disconnect_hook, multidrop_serial_listener(options.serial)]
+    from k351c.server.wmbus import wmbus_listener
+
+    factories.append(wmbus_listener)
     from k351c.web.listener import web_listener
 
     factories.append(web_listener(options.web_port, options.state, options.web_token))

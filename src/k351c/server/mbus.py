@@ -95,9 +95,9 @@ class MeterBackend:
 
     def records(self) -> list[DataRecord]:
         """Energy (total and per tariff), power, voltages, currents, date/time, serial, pulse input."""
-        return self._energy() + self._instantaneous() + self._identity()
+        return self.energy_records() + self.instantaneous_records() + self.identity_records()
 
-    def _energy(self) -> list[DataRecord]:
+    def energy_records(self) -> list[DataRecord]:
         """A+ A- R+ R- totals, then A+ and R+ per tariff (primary energy, as the 1-0 registers)."""
         kinds = {
             1: (energy_record, False),
@@ -114,7 +114,8 @@ class MeterBackend:
                 out.append(build(int(value), export=export, tariff=tariff))
         return out
 
-    def _instantaneous(self) -> list[DataRecord]:
+    def instantaneous_records(self) -> list[DataRecord]:
+        """Active and reactive power (import positive), voltages and currents per phase."""
         m = lambda obis: _value(self.meter, obis)  # noqa: E731
         out: list[DataRecord] = []
         p_in, p_out = m("1-0:1.7.0.255"), m("1-0:2.7.0.255") or 0.0
@@ -131,7 +132,8 @@ class MeterBackend:
                 out.append(current_record(i, phase=phase))
         return out
 
-    def _identity(self) -> list[DataRecord]:
+    def identity_records(self) -> list[DataRecord]:
+        """Date and time (local), fabrication number and the pulse input."""
         now = self.meter.now
         out = [datetime_record(datetime(now.year, now.month, now.day, now.hour, now.minute))]
         out.append(fabrication_record(self.ident))
