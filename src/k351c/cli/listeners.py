@@ -44,6 +44,9 @@ def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     from k351c.server.wmbus import wmbus_listener
 
     factories.append(wmbus_listener)
+    from k351c.server.sms import sms_listener
+
+    factories.append(sms_listener)
     from k351c.web.listener import web_listener
 
     factories.append(web_listener(options.web_port, options.state, options.web_token))
