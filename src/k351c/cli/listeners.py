@@ -31,6 +31,9 @@ def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     from k351c.server.dlms import hdlc_listener, wrapper_listener
 
     factories: list[ListenerFactory] = [wrapper_listener, hdlc_listener]
+    from k351c.server.push import push_listener  # issue 7: push setup / CCC notifications
+
+    factories.append(push_listener)
     from k351c.server.optical import optical_listener
 
     factories.append(optical_listener(options.optical_port, options.serial))

@@ -1,0 +1,145 @@
+"""Push: alarm and CCC data-notifications reach a TCP head-end and decode with gurux; backlog and retries."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import pytest
+from conftest import RunningMeter, free_port
+from gurux_dlms import GXByteBuffer, GXReplyData
+from gurux_dlms.enums import InterfaceType
+from gurux_dlms.GXDLMSNotify import GXDLMSNotify
+from gurux_dlms.secure.GXDLMSSecureNotify import GXDLMSSecureNotify
+
+from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.server.keys import TEST_KEYS, KeyStore
+from k351c.server.push import PUSH_FILE, push_listener
+from k351c.server.runtime import Runtime
+
+
+class HeadEnd:
+    """A TCP listener that collects whole wrapper frames."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.sock = socket.create_server(("127.0.0.1", port or 0))
+        self.port = self.sock.getsockname()[1]
+        self.frames: list[bytes] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            data = b""
+            with conn:
+                while chunk := conn.recv(65536):
+                    data += chunk
+            while len(data) >= 8:
+                size = 8 + int.from_bytes(data[6:8], "big")
+                self.frames.append(data[:size])
+                data = data[size:]
+
+    def wait(self, count: int, timeout: float = 5.0) -> list[bytes]:
+        end = time.monotonic() + timeout
+        while len(self.frames) < count and time.monotonic() < end:
+            time.sleep(0.02)
+        return self.frames
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def start(tmp_path, **settings) -> RunningMeter:
+    from k351c.server.dlms import wrapper_listener
+
+    meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
+    meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
+    meter.run_for(3600)
+    settings = {"dlms_port": free_port(), **settings}
+    runtime = Runtime(meter, keys=KeyStore(tmp_path, test_keys=True), settings=settings, tick=0.05)
+    return RunningMeter(runtime, [wrapper_listener, push_listener])
+
+
+def decode(frame: bytes, ciphered: bool = False) -> GXReplyData:
+    """Decode with gurux's independent notification parser."""
+    if ciphered:
+        notify = GXDLMSSecureNotify(True, 1, 102, InterfaceType.WRAPPER)
+        notify.ciphering.blockCipherKey = bytes.fromhex(TEST_KEYS["encryption_key"])
+        notify.ciphering.authenticationKey = bytes.fromhex(TEST_KEYS["authentication_key"])
+    else:
+        notify = GXDLMSNotify(True, 1, 102, InterfaceType.WRAPPER)
+    reply = GXReplyData()
+    assert notify.getData(GXByteBuffer(frame), reply)
+    return reply
+
+
+def test_alarm_push_on_tamper_decoded_by_gurux(tmp_path):
+    head_end = HeadEnd()
+    running = start(tmp_path, alarm_push_destination=f"127.0.0.1:{head_end.port}")
+    try:
+        running.call(lambda: running.meter.function("tamper").set("meter_cover", True))
+        (frame,) = head_end.wait(1)[:1]
+    finally:
+        running.stop()
+        head_end.close()
+    assert frame[8] == 0x0F  # data-notification
+    values = decode(frame).value
+    assert bytes(values[0]) == bytes((0, 0, 25, 9, 0, 255))
+    assert str(values[1]) == running.meter.config.serial
+    assert int(values[3]) != 0  # the alarm register shows the cover alarm
+
+
+def test_ciphered_ccc_push_every_ten_seconds(tmp_path):
+    head_end = HeadEnd()
+    running = start(
+        tmp_path, ccc_push_destination=f"127.0.0.1:{head_end.port}", ccc_push_ciphered=True
+    )
+    try:
+        for _ in range(2):
+            running.call(running.meter.clock.jump, 10)
+            time.sleep(0.3)
+        frames = head_end.wait(2)
+    finally:
+        running.stop()
+        head_end.close()
+    assert len(frames) >= 2 and all(f[8] == 0xDB for f in frames)  # general-glo-ciphering
+    values = decode(frames[0], ciphered=True).value
+    assert bytes(values[0]) == bytes((0, 2, 25, 9, 0, 255))
+    assert len(values) == 3 + 11
+    voltage = values[3 + 4]
+    assert 200 < float(voltage) * 0.1 < 260 or 200 < float(voltage) < 260
+
+
+def test_backlog_survives_restart_and_is_retried(tmp_path):
+    port = free_port()
+    running = start(tmp_path, alarm_push_destination=f"127.0.0.1:{port}")
+    running.call(lambda: running.runtime.push.setups["alarm"].__setattr__("repetition_delay", 600))
+    running.call(lambda: running.runtime.push.trigger(running.runtime.push.setups["alarm"]))
+    time.sleep(0.3)
+    running.stop()
+    assert (tmp_path / PUSH_FILE).exists()
+    assert running.runtime.push.backlog, "the head-end was down: the notification must wait"
+    head_end = HeadEnd(port)
+    again = start(tmp_path)
+    try:
+        frames = head_end.wait(1)
+    finally:
+        again.stop()
+        head_end.close()
+    assert len(frames) == 1 and decode(frames[0]).value is not None
+    assert again.runtime.push.backlog == []
+
+
+@pytest.mark.parametrize("retries", [0])
+def test_undeliverable_notification_dropped_after_retries(tmp_path, retries):
+    running = start(tmp_path, alarm_push_destination=f"127.0.0.1:{free_port()}")
+    push = running.runtime.push
+    running.call(lambda: push.setups["alarm"].__setattr__("retries", retries))
+    running.call(lambda: push.trigger(push.setups["alarm"]))
+    time.sleep(0.5)
+    running.stop()
+    assert push.backlog == []
