@@ -11,8 +11,14 @@ from gurux_dlms.enums import Authentication, InterfaceType
 class GuruxSession:
     """Connect, associate, read/write objects and release with gurux's GXDLMSClient."""
 
-    def __init__(self, port: int, client_sap: int = 16, password: str | None = None, hdlc: bool = False,
-                 physical: int = 0) -> None:
+    def __init__(
+        self,
+        port: int,
+        client_sap: int = 16,
+        password: str | None = None,
+        hdlc: bool = False,
+        physical: int = 0,
+    ) -> None:
         interface = InterfaceType.HDLC if hdlc else InterfaceType.WRAPPER
         auth = Authentication.LOW if password else Authentication.NONE
         server = GXDLMSClient.getServerAddress(1, physical) if hdlc else 1
@@ -58,9 +64,9 @@ class GuruxSession:
         reply = self.request(self.client.read(obj, attribute))
         return self.client.updateValue(obj, attribute, reply.value)
 
-    def write(self, obj, attribute: int) -> None:
-        """Write one attribute from the gurux object."""
-        self.request(self.client.write(obj, attribute))
+    def write(self, obj, attribute: int) -> GXReplyData:
+        """Write one attribute from the gurux object; the reply's ``error`` is the data-access-result."""
+        return self.request(self.client.write(obj, attribute))
 
     def close(self) -> None:
         """Release and disconnect."""
