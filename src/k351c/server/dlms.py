@@ -45,9 +45,13 @@ class DlmsEndpoint:
     name: str = ""
     clients: dict[int, ClientRule] | None = None
     failures: int = field(default=0)
-    secure: Callable | None = None  # security hook (k351c.server.security): builds a SecureAssociation
+    secure: Callable | None = (
+        None  # security hook (k351c.server.security): builds a SecureAssociation
+    )
 
-    def authenticate(self, client_sap: int, mechanism: AuthenticationMechanism, value: bytes | None) -> bool:
+    def authenticate(
+        self, client_sap: int, mechanism: AuthenticationMechanism, value: bytes | None
+    ) -> bool:
         """LLS: the calling authentication value must equal the meter's password."""
         if mechanism != AuthenticationMechanism.LOW or value is None:
             return False
@@ -70,9 +74,16 @@ class DlmsEndpoint:
 def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
     """The DLMS endpoint of the runtime's meter."""
     serial = runtime.meter.config.serial
-    physical = int(runtime.settings.get("physical_address") or default_physical_address(int(serial)))
-    endpoint = DlmsEndpoint(runtime.objects, lambda: runtime.keys.keys.lls_password, runtime.sync, physical,
-                            f"KAM{serial}")
+    physical = int(
+        runtime.settings.get("physical_address") or default_physical_address(int(serial))
+    )
+    endpoint = DlmsEndpoint(
+        runtime.objects,
+        lambda: runtime.keys.keys.lls_password,
+        runtime.sync,
+        physical,
+        f"KAM{serial}",
+    )
     from k351c.server.security import install_security  # security hook (issue 7)
 
     install_security(runtime, endpoint)
@@ -91,8 +102,9 @@ def _close(writer: asyncio.StreamWriter) -> None:
         writer.close()
 
 
-async def wrapper_session(reader, writer, route: Callable[[int], DlmsEndpoint | None],
-                          idle_timeout: float = IDLE_TIMEOUT) -> None:
+async def wrapper_session(
+    reader, writer, route: Callable[[int], DlmsEndpoint | None], idle_timeout: float = IDLE_TIMEOUT
+) -> None:
     """Serve one TCP connection with wrapper framing; ``route`` picks the endpoint by destination wPort."""
     codec = WrapperConnection()
     associations: dict[tuple[int, int], AssociationServer] = {}
@@ -140,17 +152,39 @@ def _answer_wrapper(frame: WrapperFrame, route, associations) -> WrapperFrame | 
     return frame.reply(response) if response is not None else None
 
 
-async def hdlc_session(reader, writer, endpoints: list[DlmsEndpoint], point_to_point: bool = True,
-                       idle_timeout: float = IDLE_TIMEOUT, monotonic: Callable[[], float] | None = None) -> None:
+async def hdlc_session(
+    reader,
+    writer,
+    endpoints: list[DlmsEndpoint],
+    point_to_point: bool = True,
+    idle_timeout: float = IDLE_TIMEOUT,
+    monotonic: Callable[[], float] | None = None,
+) -> None:
     """Serve one HDLC byte stream; every endpoint listens to it and answers only its own address."""
     loop = asyncio.get_running_loop()
     now = monotonic or loop.time
-    links = [(ep, HdlcServerConnection(ep.physical_address, point_to_point=point_to_point), ep.association())
-             for ep in endpoints]
+    links = [
+        (
+            ep,
+            HdlcServerConnection(ep.physical_address, point_to_point=point_to_point),
+            ep.association(),
+        )
+        for ep in endpoints
+    ]
+    last = now()
     try:
         while True:
-            data = await _read(reader, 1.0)
+            data = await _read(reader, min(1.0, idle_timeout))
             if not data and reader.at_eof():
+                return
+            if data:
+                last = now()
+            elif now() - last >= idle_timeout:
+                log.info(
+                    "HDLC peer %s idle for %.0f s; closing",
+                    writer.get_extra_info("peername"),
+                    idle_timeout,
+                )
                 return
             for endpoint, link, association in links:
                 if data:
@@ -170,7 +204,9 @@ async def hdlc_session(reader, writer, endpoints: list[DlmsEndpoint], point_to_p
         _close(writer)
 
 
-def _pump_hdlc(endpoint: DlmsEndpoint, link: HdlcServerConnection, association: AssociationServer) -> None:
+def _pump_hdlc(
+    endpoint: DlmsEndpoint, link: HdlcServerConnection, association: AssociationServer
+) -> None:
     while True:
         event = link.next_event()
         if event is NEED_DATA:
@@ -188,6 +224,47 @@ def _pump_hdlc(endpoint: DlmsEndpoint, link: HdlcServerConnection, association: 
             association.release()
 
 
+class ConnectionLimit:
+    """At most ``limit`` simultaneous connections on one listener; the next is closed at once and logged."""
+
+    def __init__(self, limit: int, what: str) -> None:
+        self.limit = limit
+        self.what = what
+        self.active = 0
+
+    def wrap(self, session: Callable) -> Callable:
+        """A connection handler that refuses beyond the limit, else runs ``session``."""
+
+        async def handler(reader, writer) -> None:
+            if self.active >= self.limit:
+                log.warning(
+                    "%s: refusing %s, %d connections already open (max_connections=%d)",
+                    self.what,
+                    writer.get_extra_info("peername"),
+                    self.active,
+                    self.limit,
+                )
+                _close(writer)
+                return
+            self.active += 1
+            log.info("%s: connection from %s", self.what, writer.get_extra_info("peername"))
+            try:
+                await session(reader, writer)
+            finally:
+                self.active -= 1
+
+        return handler
+
+
+def _limits(runtime: Runtime, kind: str) -> tuple[ConnectionLimit, float]:
+    settings = runtime.settings
+    limit = ConnectionLimit(int(settings.get("max_connections", 64)), f"DLMS {kind}")
+    idle = float(
+        settings.get("tcp_inactivity" if kind == "wrapper" else "hdlc_inactivity", IDLE_TIMEOUT)
+    )
+    return limit, idle
+
+
 async def wrapper_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
     """Start the wrapper listener on the runtime's DLMS port (0 = off)."""
     port = int(runtime.settings.get("dlms_port", 4059))
@@ -195,7 +272,9 @@ async def wrapper_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
         return None
     endpoint = endpoint_for(runtime)
     route = lambda destination: endpoint if destination in (SERVER_SAP, 0x7F) else None  # noqa: E731
-    server = await asyncio.start_server(lambda r, w: wrapper_session(r, w, route), runtime.host, port)
+    limit, idle = _limits(runtime, "wrapper")
+    handler = limit.wrap(lambda r, w: wrapper_session(r, w, route, idle))
+    server = await asyncio.start_server(handler, runtime.host, port)
     log.info("DLMS wrapper listening on %s:%d", runtime.host, port)
     return server
 
@@ -206,6 +285,13 @@ async def hdlc_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
     if not port:
         return None
     endpoint = endpoint_for(runtime)
-    server = await asyncio.start_server(lambda r, w: hdlc_session(r, w, [endpoint]), runtime.host, port)
-    log.info("DLMS HDLC listening on %s:%d (physical address %d)", runtime.host, port, endpoint.physical_address)
+    limit, idle = _limits(runtime, "HDLC")
+    handler = limit.wrap(lambda r, w: hdlc_session(r, w, [endpoint], idle_timeout=idle))
+    server = await asyncio.start_server(handler, runtime.host, port)
+    log.info(
+        "DLMS HDLC listening on %s:%d (physical address %d)",
+        runtime.host,
+        port,
+        endpoint.physical_address,
+    )
     return server

@@ -49,10 +49,17 @@ from k351c.protocols.dlms.services import Services
 log = logging.getLogger("k351c.dlms")
 
 SERVER_CONFORMANCE = (
-    Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ | Conformance.BLOCK_TRANSFER_WITH_SET_OR_WRITE
-    | Conformance.BLOCK_TRANSFER_WITH_ACTION | Conformance.MULTIPLE_REFERENCES | Conformance.GET
-    | Conformance.SET | Conformance.SELECTIVE_ACCESS | Conformance.ACTION | Conformance.ATTRIBUTE0_SUPPORTED_WITH_GET
-    | Conformance.PRIORITY_MGMT_SUPPORTED | Conformance.DATA_NOTIFICATION
+    Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ
+    | Conformance.BLOCK_TRANSFER_WITH_SET_OR_WRITE
+    | Conformance.BLOCK_TRANSFER_WITH_ACTION
+    | Conformance.MULTIPLE_REFERENCES
+    | Conformance.GET
+    | Conformance.SET
+    | Conformance.SELECTIVE_ACCESS
+    | Conformance.ACTION
+    | Conformance.ATTRIBUTE0_SUPPORTED_WITH_GET
+    | Conformance.PRIORITY_MGMT_SUPPORTED
+    | Conformance.DATA_NOTIFICATION
 )
 SERVER_MAX_RECEIVE_PDU = 0xFFFF
 MIN_PDU = 12
@@ -109,12 +116,22 @@ class AssociationServer:
             message = parse_apdu(apdu)
         except RemoteProtocolError as exc:
             log.info("client %s sent a malformed APDU: %s", client_sap, exc)
-            return ExceptionResponse(StateError.SERVICE_UNKNOWN, ServiceError.OTHER_REASON).to_bytes()
+            return ExceptionResponse(
+                StateError.SERVICE_UNKNOWN, ServiceError.OTHER_REASON
+            ).to_bytes()
         handler = TRANSITIONS.get((self.state, _kind(message)))
         if handler is None:
-            return ExceptionResponse(StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED).to_bytes()
-        if self.state is State.ASSOCIATED and _kind(message) not in ("aarq", "rlrq") and client_sap != self.client_sap:
-            return ExceptionResponse(StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE).to_bytes()
+            return ExceptionResponse(
+                StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED
+            ).to_bytes()
+        if (
+            self.state is State.ASSOCIATED
+            and _kind(message) not in ("aarq", "rlrq")
+            and client_sap != self.client_sap
+        ):
+            return ExceptionResponse(
+                StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE
+            ).to_bytes()
         response = handler(self, client_sap, message)
         return response.to_bytes() if response is not None else None
 
@@ -128,11 +145,17 @@ class AssociationServer:
         self.services = None
 
     # ------------------------------------------------------------- handlers
-    def _reject(self, diagnostic: AcseServiceUser, aarq: Aarq | None = None,
-                user_information: object = None) -> Aare:
+    def _reject(
+        self, diagnostic: AcseServiceUser, aarq: Aarq | None = None, user_information: object = None
+    ) -> Aare:
         context = aarq.application_context_name if aarq is not None else None
         kwargs = {"application_context_name": context} if context else {}
-        return Aare(AssociationResult.REJECTED_PERMANENT, diagnostic, user_information=user_information, **kwargs)
+        return Aare(
+            AssociationResult.REJECTED_PERMANENT,
+            diagnostic,
+            user_information=user_information,
+            **kwargs,
+        )
 
     def _on_aarq(self, client_sap: int, aarq: Aarq) -> Aare:
         self.release()
@@ -146,31 +169,44 @@ class AssociationServer:
             return self._reject(AcseServiceUser.NO_REASON_GIVEN, aarq)
         error = _initiate_error(initiate)
         if error is not None:
-            fault = ConfirmedServiceError(ConfirmedServiceErrorChoice.INITIATE_ERROR, ServiceErrorChoice.INITIATE, error)
+            fault = ConfirmedServiceError(
+                ConfirmedServiceErrorChoice.INITIATE_ERROR, ServiceErrorChoice.INITIATE, error
+            )
             return self._reject(AcseServiceUser.NO_REASON_GIVEN, aarq, fault)
         if aarq.mechanism != rule.mechanism:
             return self._reject(AcseServiceUser.AUTHENTICATION_MECHANISM_NAME_NOT_RECOGNISED, aarq)
         if rule.mechanism != AuthenticationMechanism.LOWEST and not self.authenticate(
-                client_sap, aarq.mechanism, aarq.calling_authentication_value):
+            client_sap, aarq.mechanism, aarq.calling_authentication_value
+        ):
             self.on_event("authentication_failed", {"client_sap": client_sap})
             return self._reject(AcseServiceUser.AUTHENTICATION_FAILURE, aarq)
         conformance = Conformance(int(initiate.proposed_conformance) & int(SERVER_CONFORMANCE))
         max_pdu = initiate.client_max_receive_pdu_size or 0xFFFF
-        info = {"conformance": int(conformance), "max_receive_pdu": SERVER_MAX_RECEIVE_PDU, "max_send_pdu": max_pdu,
-                "context_name": aarq.application_context_name, "client_sap": client_sap,
-                "mechanism_name": aarq.mechanism_name or b""}
+        info = {
+            "conformance": int(conformance),
+            "max_receive_pdu": SERVER_MAX_RECEIVE_PDU,
+            "max_send_pdu": max_pdu,
+            "context_name": aarq.application_context_name,
+            "client_sap": client_sap,
+            "mechanism_name": aarq.mechanism_name or b"",
+        }
         self.state = State.ASSOCIATED
         self.client_sap = client_sap
         self.context = RequestContext(rule.level, client_sap, None, info)
         block = bool(conformance & Conformance.BLOCK_TRANSFER_WITH_GET_OR_READ)
         self.services = Services(self.objects, max_pdu, block)
         self.on_event("associated", {"client_sap": client_sap, "level": rule.name})
-        response = InitiateResponse(negotiated_conformance=conformance,
-                                    server_max_receive_pdu_size=SERVER_MAX_RECEIVE_PDU)
+        response = InitiateResponse(
+            negotiated_conformance=conformance, server_max_receive_pdu_size=SERVER_MAX_RECEIVE_PDU
+        )
         needs_mechanism = rule.mechanism != AuthenticationMechanism.LOWEST
-        return Aare(AssociationResult.ACCEPTED, AcseServiceUser.NULL, user_information=response,
-                    responder_acse_requirements=needs_mechanism,
-                    mechanism_name=mechanism_name(rule.mechanism) if needs_mechanism else None)
+        return Aare(
+            AssociationResult.ACCEPTED,
+            AcseServiceUser.NULL,
+            user_information=response,
+            responder_acse_requirements=needs_mechanism,
+            mechanism_name=mechanism_name(rule.mechanism) if needs_mechanism else None,
+        )
 
     def _on_rlrq(self, client_sap: int, rlrq: Rlrq) -> Rlre:
         self.release()
@@ -197,11 +233,17 @@ def _initiate_error(initiate: InitiateRequest) -> InitiateError | None:
 
 
 KINDS: dict[type, str] = {
-    Aarq: "aarq", Rlrq: "rlrq",
-    GetRequestNormal: "get", GetRequestNext: "get", GetRequestWithList: "get",
-    SetRequestNormal: "set", SetRequestWithList: "set", SetRequestWithFirstDataBlock: "set",
+    Aarq: "aarq",
+    Rlrq: "rlrq",
+    GetRequestNormal: "get",
+    GetRequestNext: "get",
+    GetRequestWithList: "get",
+    SetRequestNormal: "set",
+    SetRequestWithList: "set",
+    SetRequestWithFirstDataBlock: "set",
     SetRequestWithDataBlock: "set",
-    ActionRequestNormal: "action", ActionRequestWithList: "action",
+    ActionRequestNormal: "action",
+    ActionRequestWithList: "action",
 }
 
 

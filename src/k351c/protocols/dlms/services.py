@@ -51,7 +51,7 @@ class BlockTransfer:
     def block(self, number: int) -> tuple[bool, bytes]:
         """(last, data) of block ``number`` (1-based)."""
         start = (number - 1) * self.size
-        chunk = self.raw[start:start + self.size]
+        chunk = self.raw[start : start + self.size]
         return start + self.size >= len(self.raw), chunk
 
 
@@ -100,20 +100,27 @@ class Services:
         if not self.block_transfer:
             if isinstance(request, GetRequestNormal):
                 return GetResponseNormal(request.invoke, DataAccessResult.OTHER_REASON)
-            return GetResponseWithList(request.invoke, tuple(DataAccessResult.OTHER_REASON for _ in results))
+            return GetResponseWithList(
+                request.invoke, tuple(DataAccessResult.OTHER_REASON for _ in results)
+            )
         if raw is None:
             raw = encoded[3:]  # with-list: the result list itself (count + Get-Data-Results)
         self.get_transfer = BlockTransfer(raw, self.max_pdu - BLOCK_OVERHEAD)
         return self._next_block(request.invoke, 0)
 
-    def _next_block(self, invoke: InvokeIdAndPriority, acknowledged: int) -> GetResponseWithDataBlock:
+    def _next_block(
+        self, invoke: InvokeIdAndPriority, acknowledged: int
+    ) -> GetResponseWithDataBlock:
         transfer = self.get_transfer
         if transfer is None:
-            return GetResponseWithDataBlock(invoke, True, acknowledged, DataAccessResult.NO_LONG_GET_IN_PROGRESS)
+            return GetResponseWithDataBlock(
+                invoke, True, acknowledged, DataAccessResult.NO_LONG_GET_IN_PROGRESS
+            )
         if acknowledged != transfer.next_block - 1:
             self.get_transfer = None
-            return GetResponseWithDataBlock(invoke, True, acknowledged + 1,
-                                            DataAccessResult.DATA_BLOCK_NUMBER_INVALID)
+            return GetResponseWithDataBlock(
+                invoke, True, acknowledged + 1, DataAccessResult.DATA_BLOCK_NUMBER_INVALID
+            )
         number = transfer.next_block
         last, chunk = transfer.block(number)
         transfer.next_block += 1
@@ -122,7 +129,9 @@ class Services:
         return GetResponseWithDataBlock(invoke, last, number, chunk)
 
     # ------------------------------------------------------------------ SET
-    def _write(self, ctx: RequestContext, selection: AttributeSelection, value: Data) -> DataAccessResult:
+    def _write(
+        self, ctx: RequestContext, selection: AttributeSelection, value: Data
+    ) -> DataAccessResult:
         attr = selection.attribute
         scoped = RequestContext(ctx.level, ctx.client_sap, selection.access, ctx.association)
         return self.objects.set(scoped, attr.class_id, attr.instance_id, attr.attribute_id, value)
@@ -131,11 +140,16 @@ class Services:
         """Answer a SET-Request (normal, with-list, with first/next data block)."""
         if isinstance(request, SetRequestNormal):
             self.set_transfer = None
-            result = self._write(ctx, AttributeSelection(request.attribute, request.access), request.value)
+            result = self._write(
+                ctx, AttributeSelection(request.attribute, request.access), request.value
+            )
             return SetResponseNormal(request.invoke, result)
         if isinstance(request, SetRequestWithList):
             self.set_transfer = None
-            results = tuple(self._write(ctx, s, v) for s, v in zip(request.attributes, request.values, strict=False))
+            results = tuple(
+                self._write(ctx, s, v)
+                for s, v in zip(request.attributes, request.values, strict=False)
+            )
             return SetResponseWithList(request.invoke, results)
         if isinstance(request, SetRequestWithFirstDataBlock):
             self.set_transfer = SetTransfer(AttributeSelection(request.attribute, request.access))
@@ -146,10 +160,14 @@ class Services:
     def _set_block(self, ctx: RequestContext, invoke: InvokeIdAndPriority, block) -> object:
         transfer = self.set_transfer
         if transfer is None:
-            return SetResponseLastDataBlock(invoke, DataAccessResult.NO_LONG_SET_IN_PROGRESS, block.block_number)
+            return SetResponseLastDataBlock(
+                invoke, DataAccessResult.NO_LONG_SET_IN_PROGRESS, block.block_number
+            )
         if block.block_number != transfer.last_number + 1 or len(transfer.received) > MAX_SET_BYTES:
             self.set_transfer = None
-            return SetResponseLastDataBlock(invoke, DataAccessResult.DATA_BLOCK_NUMBER_INVALID, block.block_number)
+            return SetResponseLastDataBlock(
+                invoke, DataAccessResult.DATA_BLOCK_NUMBER_INVALID, block.block_number
+            )
         transfer.received += block.raw_data
         transfer.last_number = block.block_number
         if not block.last_block:
@@ -158,14 +176,20 @@ class Services:
         try:
             value, end = decode_data(bytes(transfer.received))
         except RemoteProtocolError:
-            return SetResponseLastDataBlock(invoke, DataAccessResult.TYPE_UNMATCHED, block.block_number)
+            return SetResponseLastDataBlock(
+                invoke, DataAccessResult.TYPE_UNMATCHED, block.block_number
+            )
         result = self._write(ctx, transfer.selection, value)
         return SetResponseLastDataBlock(invoke, result, block.block_number)
 
     # --------------------------------------------------------------- ACTION
     def _invoke(self, ctx: RequestContext, method, params: Data | None) -> ActionResponseItem:
-        result, returned = self.objects.action(ctx, method.class_id, method.instance_id, method.method_id, params)
-        return ActionResponseItem(result, returned if result == ActionResult.SUCCESS and returned is not None else None)
+        result, returned = self.objects.action(
+            ctx, method.class_id, method.instance_id, method.method_id, params
+        )
+        return ActionResponseItem(
+            result, returned if result == ActionResult.SUCCESS and returned is not None else None
+        )
 
     def action(self, ctx: RequestContext, request: object) -> object:
         """Answer an ACTION-Request (normal or with-list)."""
@@ -173,7 +197,10 @@ class Services:
             item = self._invoke(ctx, request.method, request.parameters)
             return ActionResponseNormal(request.invoke, item.result, item.return_parameters)
         assert isinstance(request, ActionRequestWithList)
-        items = tuple(self._invoke(ctx, m, p) for m, p in zip(request.methods, request.parameters, strict=False))
+        items = tuple(
+            self._invoke(ctx, m, p)
+            for m, p in zip(request.methods, request.parameters, strict=False)
+        )
         return ActionResponseWithList(request.invoke, items)
 
 
