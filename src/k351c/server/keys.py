@@ -130,7 +130,7 @@ class SecurityState:
         data = self._read()
         self.policy = int(data.get("policy", policy))
         self._reserved = int(data.get("server_counter_reserved", 0))
-        self._next = self._reserved
+        self._next = max(self._reserved, 1)  # 0 is never sent: clients expect a counter above it
         self.clients: dict[str, int] = {
             str(k): int(v) for k, v in data.get("client_counters", {}).items()
         }
