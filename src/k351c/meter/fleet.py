@@ -1,0 +1,411 @@
+"""A fleet of meters as arrays: registers, CT ratios and loads of thousands of meters, advanced at once.
+
+State per meter is a few hundred bytes: primary and secondary energy registers (int64 Wh/varh per
+quantity, total/phase/tariff, with float remainders exactly as ``EnergyBank``), the CT ratio and the
+load seed. The fleet advances whole 15-minute intervals of its load grid (``advance_to``) for all
+meters in one numpy pass through ``k351c.meter.metrology.measure``; a read between two boundaries
+adds the running interval's energy on the fly, as a single ``Meter`` step would.
+
+Load profiles are recomputed, not stored: at every UTC day boundary the fleet keeps a checkpoint of
+the load-profile bank's total registers (count + remainder) per meter and channel; an entry of meter
+i is the difference of whole register units between two interval ends, recomputed from the day's
+checkpoint and the seeded load. The registers and the recomputed profile therefore agree to the
+unit (tests/meter/test_fleet.py checks it), and the memory is a (meters, depth days, channels)
+array instead of every entry.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from k351c.codes import MeterConfig
+from k351c.errors import ConfigError
+from k351c.meter.energy import QUANTITIES, SLOTS, TARIFF_SLOT0, quantity_mask
+from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel
+from k351c.meter.loadprofile import DAYLIGHT_SAVING, POWER_DOWN, depth_entries
+from k351c.meter.localtime import LocalTime
+from k351c.meter.metrology import Measurement, measure
+from k351c.meter.tariffs import TariffCalendar
+
+PER_DAY = 96
+PRIMARY, SECONDARY = 0, 1
+CHUNK_ELEMENTS = 250_000  # meters x intervals per numpy pass (bounds the temporary memory)
+POWER_DOWN_CODE, POWER_UP_CODE = 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """All phases of ``meters`` (fleet indices) lose voltage from t0 to t1 (a feeder outage)."""
+
+    t0: float
+    t1: float
+    meters: np.ndarray
+
+
+class Fleet:
+    """N meters of one configuration: consecutive serials, per-meter seeds and CT ratios, vectorised state."""
+
+    def __init__(
+        self,
+        n: int,
+        config: MeterConfig | None = None,
+        start: float = 0.0,
+        first_serial: int | None = None,
+        seeds: np.ndarray | None = None,
+        ct_primary: np.ndarray | None = None,
+        model: FleetLoadModel | None = None,
+    ) -> None:
+        if n < 1:
+            raise ConfigError("--meters", n, "at least 1")
+        self.n = int(n)
+        self.config = config or MeterConfig.default()
+        if (self.config.integration_minutes * 60) % RESOLUTION:
+            raise ConfigError(
+                "integration period",
+                self.config.integration_minutes,
+                "15, 30 or 60 minutes in a fleet",
+            )
+        self.first_serial = int(first_serial if first_serial is not None else self.config.serial)
+        self.seeds = np.asarray(
+            seeds if seeds is not None else self.first_serial + np.arange(n), dtype=np.int64
+        )
+        self.model = model or FleetLoadModel.for_config(self.config)
+        self.params = self.model.params(self.seeds)
+        ct = ct_primary if ct_primary is not None else np.full(n, int(self.config.ct_primary))
+        self.ct_primary = np.asarray(ct, dtype=np.int64).copy()
+        self.ct_secondary = int(self.config.ct_secondary)
+        self.mask = quantity_mask(self.config.energy_channels)
+        self.counts = np.zeros((2, n, 4, SLOTS), dtype=np.int64)
+        self.remainder = np.zeros((2, n, 4, SLOTS), dtype=np.float64)
+        self.k = self.start_k = int(math.floor(start / RESOLUTION))
+        self.t = self.k * RESOLUTION
+        self.localtime = LocalTime(self.config.utc_offset_minutes, self.config.dst_rule)
+        self.calendar = TariffCalendar(
+            self.config.tariff_table,
+            self.localtime,
+            self.config.holiday_country,
+            self.config.holiday_subdiv,
+            self.config.holiday_language,
+        )
+        self._tariffs: dict[int, int] = {}
+        self.lp_bank = PRIMARY if self.config.load_profile_primary else SECONDARY
+        self.lp_q = np.array([QUANTITIES.index(q) for q in self.config.energy_channels])
+        self.depth = depth_entries(self.config.energy_channels, self.config.integration_minutes)
+        self.days = int(math.ceil(self.depth * self.config.integration_minutes / 1440)) + 2
+        self.ckpt = np.zeros((n, self.days, len(self.lp_q)), dtype=np.float64)
+        self.ckpt_k = np.full(self.days, -1, dtype=np.int64)
+        self.outages: list[Outage] = []
+        self._checkpoint(self.k)
+
+    # ------------------------------------------------------------ identity
+    def serial(self, i: int) -> str:
+        """Serial number of meter i (consecutive from the first)."""
+        return str(self.first_serial + int(i))
+
+    def ct_ratio(self) -> np.ndarray:
+        """CT ratios primary/secondary of all meters (n,)."""
+        return self.ct_primary / float(self.ct_secondary)
+
+    def set_ct(self, i: int, primary: int) -> None:
+        """Change meter i's CT primary current (the running interval books with the new ratio)."""
+        if self.config.ct_locked:
+            from k351c.errors import AccessDenied
+
+            raise AccessDenied("the CT ratio is locked (configuration 5 T=2) and is legal data")
+        if not isinstance(primary, int) or not 5 <= primary <= 3000:
+            raise ConfigError("CT primary current", primary, "an integer 5..3000 (A)")
+        self.ct_primary[i] = primary
+
+    # --------------------------------------------------------------- time
+    def tariff(self, k: int) -> int:
+        """The tariff in force in interval k (shared by all meters: one configuration)."""
+        hit = self._tariffs.get(k)
+        if hit is None:
+            if len(self._tariffs) > 200_000:
+                self._tariffs.clear()
+            hit = self._tariffs[k] = self.calendar.tariff_at(k * RESOLUTION)
+        return hit
+
+    def advance_to(self, t: float, progress=None) -> None:
+        """Register every whole interval up to t for all meters; ``progress(intervals)`` is told as it goes."""
+        k_end = int(math.floor(t / RESOLUTION))
+        step = max(1, min(PER_DAY, CHUNK_ELEMENTS // self.n))
+        while self.k < k_end:
+            k1 = min(k_end, self.k + step, (self.k // PER_DAY + 1) * PER_DAY)
+            self._advance_chunk(self.k, k1)
+            if progress is not None:
+                progress(k1 - self.k)
+            self.k = k1
+            if k1 % PER_DAY == 0:
+                self._checkpoint(k1)
+        self.t = max(self.t, float(t))
+
+    def _advance_chunk(self, k0: int, k1: int) -> None:
+        idx = np.arange(k0, k1, dtype=np.int64)
+        meters = np.arange(self.n)
+        frac = self.powered_fraction(meters, idx)
+        dt = frac * RESOLUTION
+        parts = _signed_parts(self.measurement(meters, idx, frac > 0), self.n, idx.size)
+        tariffs = np.array([self.tariff(int(k)) for k in idx])
+        ws = np.zeros((self.n, 4, SLOTS))
+        for qi, (tot, phases) in enumerate(parts):
+            if tot is None:
+                continue
+            booked = tot * dt
+            ws[:, qi, 0] = booked.sum(axis=1)
+            ws[:, qi, 1:4] = np.einsum("nmp,nm->np", phases, dt)
+            for tariff in np.unique(tariffs):
+                ws[:, qi, TARIFF_SLOT0 + int(tariff) - 1] = booked[:, tariffs == tariff].sum(axis=1)
+        ratio = self.ct_ratio()[:, None, None]
+        self._book(PRIMARY, (ws * ratio) / 3600.0)
+        self._book(SECONDARY, ws / 3600.0)
+
+    def _book(self, bank: int, delta: np.ndarray) -> None:
+        """Add energies (n, 4, 8) in Wh/varh to a bank with the remainder carry of EnergyBank."""
+        exact = self.remainder[bank] + np.where(self.mask, delta, 0.0)
+        whole = np.floor(exact)
+        self.remainder[bank] = exact - whole
+        self.counts[bank] += whole.astype(np.int64)
+
+    def _checkpoint(self, k: int) -> None:
+        slot = (k // PER_DAY) % self.days
+        bank = self.lp_bank
+        self.ckpt[:, slot, :] = (
+            self.counts[bank][:, self.lp_q, 0] + self.remainder[bank][:, self.lp_q, 0]
+        )
+        self.ckpt_k[slot] = k
+
+    # ------------------------------------------------------------- energy
+    def measurement(
+        self, meters: np.ndarray, idx: np.ndarray, powered: np.ndarray | None = None
+    ) -> Measurement:
+        """What the meters measure in the intervals idx: arrays (len(meters) * len(idx), 3)."""
+        p, q, u = self.model.power(self.params.take(meters), idx)
+        if powered is None:
+            powered = self.powered_fraction(meters, idx) > 0
+        if not powered.all():
+            off = ~powered[..., None]
+            p, q, u = (np.where(off, 0.0, a) for a in (p, q, u))
+        cfg = self.config
+        return measure(self.model.inputs(p, q, u), cfg.nominal_voltage, cfg.meter_class, cfg.aron)
+
+    def energy_wh(self, meters: np.ndarray, idx: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+        """Energy (Wh, varh) booked per bank, meter, interval, quantity and slot 0..3: (2, n, m, 4, 4).
+
+        ``seconds`` is how much of each interval counts (900 for whole ones); outages reduce it.
+        """
+        frac = self.powered_fraction(meters, idx)
+        meas = self.measurement(meters, idx, frac > 0)
+        dt = (frac * seconds[None, :]).reshape(-1)
+        ws = np.empty((dt.size, 4, 4))
+        for qi, (tot, phases) in enumerate(_signed_parts(meas, 1, dt.size, skip_zero=False)):
+            ws[:, qi, 0] = tot[0] * dt
+            ws[:, qi, 1:4] = phases[0] * dt[:, None]
+        ws = ws.reshape(len(meters), idx.size, 4, 4)
+        ratio = self.ct_ratio()[meters][:, None, None, None]
+        return np.stack([(ws * ratio) / 3600.0, ws / 3600.0])
+
+    def registers(self, i: int, bank: int, t: float | None = None) -> np.ndarray:
+        """Meter i's registers (4, 8) of a bank at time t (default: the fleet's time), running interval included."""
+        t = self.t if t is None else t
+        counts = self.counts[bank, i].copy()
+        seconds = t - self.k * RESOLUTION
+        if seconds <= 0:
+            return counts
+        wh = self.energy_wh(
+            np.array([i]), np.array([self.k]), np.array([min(seconds, RESOLUTION)])
+        )[bank, 0, 0]
+        delta = np.zeros((4, SLOTS))
+        delta[:, :4] = wh
+        delta[:, TARIFF_SLOT0 + self.tariff(self.k) - 1] = wh[:, 0]
+        exact = self.remainder[bank, i] + np.where(self.mask, delta, 0.0)
+        return counts + np.floor(exact).astype(np.int64)
+
+    def instant(self, i: int, t: float | None = None) -> Measurement:
+        """Meter i's measurement in the interval holding t (its instantaneous values)."""
+        k = int(math.floor((self.t if t is None else t) / RESOLUTION))
+        return self.measurement(np.array([i]), np.array([k]))
+
+    # ------------------------------------------------------------ outages
+    def add_outage(self, t0: float, t1: float, meters) -> Outage:
+        """A feeder outage: these meters lose all phases from t0 to t1 (no energy, power-failure events)."""
+        if t1 <= t0:
+            raise ConfigError("outage", (t0, t1), "an end after the start")
+        outage = Outage(float(t0), float(t1), np.unique(np.asarray(meters, dtype=np.int64)))
+        if outage.meters.size and (outage.meters.min() < 0 or outage.meters.max() >= self.n):
+            raise ConfigError(
+                "outage meters",
+                [int(outage.meters.min()), int(outage.meters.max())],
+                f"fleet indices 0..{self.n - 1}",
+            )
+        self.outages.append(outage)
+        return outage
+
+    def powered_fraction(self, meters: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """Share (0..1) of each interval that each meter has voltage: (len(meters), len(idx))."""
+        frac = np.ones((len(meters), idx.size))
+        if not self.outages:
+            return frac
+        starts = idx * RESOLUTION
+        for outage in self.outages:
+            overlap = np.clip(
+                np.minimum(starts + RESOLUTION, outage.t1) - np.maximum(starts, outage.t0), 0, None
+            )
+            if not overlap.any():
+                continue
+            hit = np.isin(meters, outage.meters)
+            frac[hit] -= overlap / RESOLUTION
+        return np.clip(frac, 0.0, 1.0)
+
+    def failures(self, i: int, until: float | None = None) -> list[tuple[float, float]]:
+        """Meter i's power failures so far: (start, duration in s) — the power-failure log."""
+        until = self.t if until is None else until
+        return [
+            (o.t0, min(o.t1, until) - o.t0)
+            for o in self.outages
+            if o.t0 <= until and np.isin(i, o.meters)
+        ]
+
+    def events(self, i: int, until: float | None = None) -> list[tuple[float, int]]:
+        """Meter i's standard-log events so far: (time, code 1 power down / 2 power up)."""
+        until = self.t if until is None else until
+        out = []
+        for o in self.outages:
+            if o.t0 <= until and np.isin(i, o.meters):
+                out.append((o.t0, POWER_DOWN_CODE))
+                if o.t1 <= until:
+                    out.append((o.t1, POWER_UP_CODE))
+        return sorted(out)
+
+    # ------------------------------------------------------- load profile
+    def profile(self, i: int, until: float | None = None) -> list[tuple[float, int, ...]]:
+        """Meter i's load profile entries (POSIX end, status, energy per channel), oldest first, recomputed."""
+        k_end = min(self.k, int(math.floor((self.t if until is None else until) / RESOLUTION)))
+        period = self.config.integration_minutes * 60.0
+        offset = self.config.utc_offset_minutes * 60.0
+        first_day = (
+            max(self.start_k, k_end - self.depth * int(period // RESOLUTION) - PER_DAY) // PER_DAY
+        )
+        rows: list[tuple] = []
+        for day in range(first_day, k_end // PER_DAY + 1):
+            k0 = max(day * PER_DAY, self.start_k)
+            k1 = min((day + 1) * PER_DAY, k_end)
+            slot = (k0 // PER_DAY) % self.days
+            if k1 <= k0 or self.ckpt_k[slot] != k0:
+                continue
+            rows.extend(self._profile_day(i, k0, k1, self.ckpt[i, slot], period, offset))
+        return rows[-self.depth :]
+
+    def _profile_day(
+        self, i: int, k0: int, k1: int, start: np.ndarray, period: float, offset: float
+    ) -> list:
+        idx = np.arange(k0, k1, dtype=np.int64)
+        wh = self.energy_wh(np.array([i]), idx, np.full(idx.size, RESOLUTION))[self.lp_bank, 0][
+            :, self.lp_q, 0
+        ]
+        cum = start[None, :] + np.cumsum(wh, axis=0)
+        floors = np.floor(np.vstack([start[None, :], cum])).astype(np.int64)
+        ends = (idx + 1) * RESOLUTION
+        frac = self.powered_fraction(np.array([i]), idx)[0]
+        closes = np.nonzero(((ends + offset) % period) == 0)[0]
+        rows, last, down = [], 0, False
+        for j in range(idx.size):
+            down |= bool(frac[j] < 1.0)
+            if j not in closes:
+                continue
+            status = (POWER_DOWN if down else 0) | (
+                DAYLIGHT_SAVING if self.localtime.is_dst(ends[j]) else 0
+            )
+            delta = floors[j + 1] - floors[last]
+            rows.append((float(ends[j]), status, *(int(x) for x in delta)))
+            last, down = j + 1, False
+        return rows
+
+    # -------------------------------------------------------- persistence
+    def save(self, path: str | Path) -> None:
+        """Write the state to an .npz file atomically (temporary file, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {
+            "n": self.n,
+            "first_serial": self.first_serial,
+            "k": self.k,
+            "start_k": self.start_k,
+            "t": self.t,
+            "outages": [[o.t0, o.t1] for o in self.outages],
+            "version": 1,
+        }
+        arrays = {f"outage{j}": o.meters for j, o in enumerate(self.outages)}
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as handle:
+            np.savez(
+                handle,
+                meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+                counts=self.counts,
+                remainder=self.remainder,
+                ckpt=self.ckpt,
+                ckpt_k=self.ckpt_k,
+                ct_primary=self.ct_primary,
+                seeds=self.seeds,
+                **arrays,
+            )
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+
+    @classmethod
+    def load(
+        cls,
+        path: str | Path,
+        config: MeterConfig | None = None,
+        model: FleetLoadModel | None = None,
+    ) -> Fleet:
+        """A fleet restored from a file written by save()."""
+        with np.load(Path(path)) as data:
+            meta = json.loads(bytes(data["meta"]).decode())
+            fleet = cls(
+                meta["n"],
+                config,
+                meta["start_k"] * RESOLUTION,
+                meta["first_serial"],
+                data["seeds"],
+                data["ct_primary"],
+                model,
+            )
+            fleet.counts, fleet.remainder = data["counts"].copy(), data["remainder"].copy()
+            if data["ckpt"].shape == fleet.ckpt.shape:
+                fleet.ckpt, fleet.ckpt_k = data["ckpt"].copy(), data["ckpt_k"].copy()
+            fleet.outages = [
+                Outage(t0, t1, data[f"outage{j}"]) for j, (t0, t1) in enumerate(meta["outages"])
+            ]
+        fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
+        return fleet
+
+
+def _signed_parts(meas: Measurement, n: int, m: int, skip_zero: bool = True) -> list[tuple]:
+    """(total (n, m), phases (n, m, 3)) of P+, P-, Q+, Q- as step_energy_ws splits them.
+
+    With ``skip_zero`` a direction no element ever takes (export, mostly) is (None, None): it adds nothing.
+    """
+    out = []
+    for values in (meas.p, meas.q):
+        total = values.sum(axis=1).reshape(n, m)
+        phases = values.reshape(n, m, 3)
+        low, high = phases.min(), phases.max()
+        out.append(
+            (np.maximum(total, 0.0), np.maximum(phases, 0.0))
+            if high > 0 or not skip_zero
+            else (None, None)
+        )
+        out.append(
+            (np.maximum(-total, 0.0), np.maximum(-phases, 0.0))
+            if low < 0 or not skip_zero
+            else (None, None)
+        )
+    return [out[0], out[1], out[2], out[3]]
