@@ -378,12 +378,12 @@ def _parse_line(buf: bytes) -> tuple[int, Frame | None]:
             else (0, None)
         )
     raw = bytes(buf[: end + 1])
-    text = raw.decode("ascii")
     try:
+        text = raw.decode("ascii")
         if text.startswith("/?"):
             return len(raw), RequestMessage.from_text(text)
         return len(raw), IdentificationMessage.from_text(text)
-    except RemoteProtocolError as exc:
+    except (RemoteProtocolError, UnicodeDecodeError) as exc:
         return len(raw), InvalidFrame(raw, str(exc))
 
 
@@ -414,7 +414,7 @@ def _parse_block_frame(buf: bytes, max_frame: int) -> tuple[int, Frame | None]:
                 return len(raw), InvalidFrame(raw, "BCC")
             try:
                 return len(raw), _decode_block(buf[0], raw[1 : i + 1].decode("ascii"))
-            except RemoteProtocolError as exc:
+            except (RemoteProtocolError, UnicodeDecodeError) as exc:
                 return len(raw), InvalidFrame(raw, str(exc))
         stx_allowed = buf[0] == SOH and i == 3 and byte == STX
         if (byte in (SOH, STX) and not stx_allowed) or byte == ord("/"):
