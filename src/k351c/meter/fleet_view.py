@@ -1,0 +1,252 @@
+"""One fleet meter seen as a meter: a small value table whose getters read the fleet's arrays.
+
+The COSEM binder (k351c.cosem.bind) needs ``objects``, ``config``, ``localtime``, ``t``, ``now`` and
+a few setters; ``MeterView`` gives exactly that for meter i, built on demand (when a DLMS association
+arrives) and dropped again by an LRU cache, so a fleet of 10,000 meters keeps only the views in use.
+The values are the single meter's: ``core_values`` (clock, identification, CT ratio, energy and
+instantaneous registers) plus the tariff, the load profile and the event / power-failure logs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+
+import numpy as np
+
+from k351c.errors import AccessDenied
+from k351c.meter.catalog import core_values
+from k351c.meter.eventlog import CLOCK
+from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
+from k351c.meter.loadprofile import STATUS
+from k351c.meter.metrology import Measurement
+from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
+from k351c.meter.powerfail import DURATION
+from k351c.meter.registers import ENERGY_UNIT
+from k351c.obis import Obis
+from k351c.units import Unit
+
+EVENT_CODE = "0-0:96.11.0.255"
+
+
+class _Bank:
+    """The ``counts`` of one register bank of meter i, read from the fleet at the fleet's time."""
+
+    def __init__(self, view: MeterView, bank: int) -> None:
+        self.view, self.bank = view, bank
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Registers (4, 8) including the running interval."""
+        return self.view.registers(self.bank)
+
+
+class MeterView:
+    """Meter i of a fleet with the attributes the COSEM binder reads; values come from the fleet."""
+
+    def __init__(self, fleet: Fleet, i: int) -> None:
+        self.fleet, self.i = fleet, int(i)
+        self.config = dataclasses.replace(fleet.config, serial=fleet.serial(i))
+        self.localtime = fleet.localtime
+        self.objects = ObjectTable()
+        self.primary, self.secondary = _Bank(self, PRIMARY), _Bank(self, SECONDARY)
+        self._cache: dict[tuple, object] = {}
+        core_values(self)
+        self._add_fleet_values()
+
+    # ----------------------------------------------------- what bind reads
+    @property
+    def t(self) -> float:
+        """The fleet's current simulated time."""
+        return self.fleet.t
+
+    @property
+    def now(self) -> datetime:
+        """Current local time of the meter."""
+        return self.localtime.to_local(self.fleet.t)
+
+    @property
+    def ct_primary(self) -> int:
+        """CT primary current (A)."""
+        return int(self.fleet.ct_primary[self.i])
+
+    @property
+    def ct_secondary(self) -> int:
+        """CT secondary current (A)."""
+        return self.fleet.ct_secondary
+
+    @property
+    def ct_ratio(self) -> float:
+        """CT ratio primary/secondary."""
+        return self.ct_primary / self.ct_secondary
+
+    @property
+    def instant(self) -> Measurement:
+        """The measurement of the running interval (instantaneous values)."""
+        return self._cached("instant", lambda: self.fleet.instant(self.i))
+
+    @property
+    def tariff(self) -> int:
+        """The tariff in force now."""
+        return self.fleet.tariff(self.fleet.k)
+
+    def registers(self, bank: int) -> np.ndarray:
+        """Energy registers (4, 8) of a bank at the fleet's time."""
+        return self._cached(("bank", bank), lambda: self.fleet.registers(self.i, bank))
+
+    def _cached(self, key, compute: Callable):
+        full = (key, self.fleet.t, self.fleet.k, int(self.fleet.ct_primary[self.i]))
+        hit = self._cache.get(full)
+        if hit is None:
+            if len(self._cache) > 8:
+                self._cache.clear()
+            hit = self._cache[full] = compute()
+        return hit
+
+    # -------------------------------------------------------------- setters
+    def set_ct_ratio(self, primary: int, secondary: int = 5) -> None:
+        """Change the CT ratio of this meter (refused when locked)."""
+        if secondary != self.ct_secondary:
+            from k351c.errors import ConfigError
+
+            raise ConfigError("CT secondary current", secondary, "5 (A)")
+        self.fleet.set_ct(self.i, primary)
+
+    def reconfigure(self, **changes: object) -> None:
+        """A fleet meter's serial number follows its position in the fleet: refused."""
+        raise AccessDenied("a fleet meter's serial number and settings are the fleet's")
+
+    def set_clock(self, instant: object) -> None:
+        """The fleet shares one clock: setting it per meter is refused."""
+        raise AccessDenied("a fleet meter's clock is the fleet's simulated clock")
+
+    # ---------------------------------------------------------- more values
+    def _add_fleet_values(self) -> None:
+        add, fleet = self.objects.add, self.fleet
+        b = 0 if fleet.lp_bank == PRIMARY else 1
+        channels = self.config.energy_channels
+        self.channel_obis = [
+            Obis(1, b, {"A+": 1, "A-": 2, "R+": 3, "R-": 4}[q], 29, 0) for q in channels
+        ]
+        add(
+            ValueDef(
+                Obis(0, 0, 96, 14, 0),
+                1,
+                lambda: self.tariff,
+                public=True,
+                description="current tariff",
+            )
+        )
+        for obis, quantity in zip(self.channel_obis, channels, strict=True):
+            add(
+                ValueDef(
+                    obis,
+                    3,
+                    lambda o=obis: self._last_entry(o),
+                    ENERGY_UNIT[quantity],
+                    description=f"{quantity} energy of the last load-profile interval",
+                )
+            )
+        add(
+            ValueDef(
+                Obis.parse(STATUS),
+                1,
+                lambda: 0,
+                description="AMR profile status of the running interval",
+            )
+        )
+        add(
+            ValueDef(
+                Obis(1, 0, 99, 1, 0),
+                7,
+                self._load_profile,
+                description=f"load profile, depth {fleet.depth} entries (recomputed)",
+            )
+        )
+        add(
+            ValueDef(
+                Obis.parse(EVENT_CODE),
+                1,
+                lambda: self._last_event(),
+                description="last standard event code",
+            )
+        )
+        add(ValueDef(Obis(0, 0, 99, 98, 0), 7, self._event_log, description="standard event log"))
+        add(
+            ValueDef(
+                Obis.parse(DURATION),
+                3,
+                lambda: self._last_failure(),
+                Unit.SECOND,
+                description="duration of the last power failure",
+            )
+        )
+        add(
+            ValueDef(
+                Obis(0, 0, 96, 7, 0),
+                1,
+                lambda: len(fleet.failures(self.i)),
+                description="number of power failures in all three phases",
+            )
+        )
+        add(
+            ValueDef(
+                Obis(1, 0, 99, 97, 0), 7, self._failure_log, description="power failure event log"
+            )
+        )
+
+    def _rows(self) -> list[tuple]:
+        return self._cached("profile", lambda: self.fleet.profile(self.i))
+
+    def _load_profile(self) -> ProfileData:
+        columns = [CLOCK, STATUS, *(str(o) for o in self.channel_obis)]
+        to_local = self.localtime.to_local
+        rows = [(to_local(r[0]), *r[1:]) for r in self._rows()]
+        return ProfileData(columns, rows, self.config.integration_minutes * 60)
+
+    def _last_entry(self, obis: Obis) -> int:
+        rows = self._rows()
+        return int(rows[-1][2 + self.channel_obis.index(obis)]) if rows else 0
+
+    def _last_event(self) -> int:
+        events = self.fleet.events(self.i)
+        return events[-1][1] if events else 0
+
+    def _event_log(self) -> ProfileData:
+        rows = [(self.localtime.to_local(t), code) for t, code in self.fleet.events(self.i)]
+        return ProfileData([CLOCK, EVENT_CODE], rows)
+
+    def _last_failure(self) -> int:
+        failures = self.fleet.failures(self.i)
+        return int(failures[-1][1]) if failures else 0
+
+    def _failure_log(self) -> ProfileData:
+        rows = [(self.localtime.to_local(t), int(d)) for t, d in self.fleet.failures(self.i)]
+        return ProfileData([CLOCK, DURATION], rows)
+
+
+class ViewCache:
+    """The views of a fleet, built on demand and kept for the ``size`` most recently used meters."""
+
+    def __init__(
+        self, fleet: Fleet, size: int = 256, build: Callable[[MeterView], object] | None = None
+    ) -> None:
+        self.fleet, self.size = fleet, size
+        self.build = build or (lambda view: view)
+        self._items: OrderedDict[int, object] = OrderedDict()
+
+    def get(self, i: int) -> object:
+        """The (built) view of meter i."""
+        hit = self._items.get(i)
+        if hit is not None:
+            self._items.move_to_end(i)
+            return hit
+        item = self._items[i] = self.build(MeterView(self.fleet, i))
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return item
+
+    def __len__(self) -> int:
+        return len(self._items)

@@ -1,0 +1,316 @@
+"""Serve a fleet over DLMS: a port per meter and/or shared ports routed by address, one tick for all meters.
+
+Addressing (docs/fleet.md):
+- wrapper, a port per meter: meter i listens on ``dlms_base_port + i`` (destination wPort 1 or 0x7F);
+- HDLC, a port per meter: meter i on ``hdlc_base_port + i`` (physical address (serial mod 10000) + 1000);
+- wrapper, one shared port: destination wPort ``i + 1`` selects meter i;
+- HDLC, one shared port: the frame's lower server address (the physical address) selects the meter.
+
+Sessions are those of k351c.server.dlms (``wrapper_session``, ``hdlc_session`` with ``DlmsEndpoint``);
+each endpoint is built on demand from a ``MeterView`` and kept in an LRU cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import logging
+import random
+import resource
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+from k351c.clock import Clock
+from k351c.cosem import build_object_list
+from k351c.errors import ConfigError
+from k351c.meter.fleet import Fleet, Outage
+from k351c.meter.fleet_view import MeterView, ViewCache
+from k351c.protocols.hdlc import HdlcServerConnection, default_physical_address, parse_frame
+from k351c.protocols.hdlc.frame import HdlcFrame
+from k351c.server.dlms import SERVER_SAP, DlmsEndpoint, _pump_hdlc, hdlc_session, wrapper_session
+
+log = logging.getLogger("k351c.fleet")
+
+TEST_PASSWORD = "12345678"
+STATE_FILE = "fleet.npz"
+SECRET_FILE = "fleet-secret"
+SPARE_DESCRIPTORS = 64
+PUSH_CLIENT_SAP = 102
+
+
+def raise_file_limit(needed: int) -> int:
+    """Raise RLIMIT_NOFILE to the hard limit; ConfigError if ``needed`` descriptors still do not fit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, needed + SPARE_DESCRIPTORS)
+    if target > soft:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if needed + SPARE_DESCRIPTORS > soft:
+        raise ConfigError(
+            "--meters",
+            needed,
+            f"at most {soft - SPARE_DESCRIPTORS} listening ports in one process "
+            f"(open-file limit {soft}; raise it with `ulimit -Hn`, use --shared-port or --processes)",
+        )
+    return soft
+
+
+class FleetPasswords:
+    """LLS passwords per meter: the lab password with test keys, else an HMAC of the serial by a fleet secret."""
+
+    def __init__(self, state: Path | None, test_keys: bool) -> None:
+        self.secret: bytes | None = None
+        if test_keys:
+            return
+        path = Path(state) / SECRET_FILE if state is not None else None
+        if path is not None and path.exists():
+            self.secret = bytes.fromhex(path.read_text().strip())
+            return
+        self.secret = secrets.token_bytes(32)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(self.secret.hex())
+            path.chmod(0o600)
+
+    def password(self, serial: str) -> str:
+        """The LLS password (8 digits) of the meter with this serial number."""
+        if self.secret is None:
+            return TEST_PASSWORD
+        digest = hmac.new(self.secret, serial.encode(), hashlib.sha256).digest()
+        return f"{int.from_bytes(digest[:8], 'big') % 10**8:08d}"
+
+
+class FleetServer:
+    """A fleet on asyncio: endpoints on demand, listeners, the tick that advances every meter, state saves."""
+
+    def __init__(
+        self,
+        fleet: Fleet,
+        clock: Clock,
+        host: str = "127.0.0.1",
+        *,
+        dlms_base_port: int = 0,
+        hdlc_base_port: int = 0,
+        shared_port: int = 0,
+        shared_hdlc_port: int = 0,
+        state: Path | None = None,
+        test_keys: bool = False,
+        tick: float = 1.0,
+        save_every: float = 300.0,
+        cache: int = 256,
+        push_destination: str | None = None,
+    ) -> None:
+        self.fleet, self.clock, self.host = fleet, clock, host
+        self.ports = (dlms_base_port, hdlc_base_port, shared_port, shared_hdlc_port)
+        self.state = Path(state) if state is not None else None
+        self.passwords = FleetPasswords(self.state, test_keys)
+        self.tick, self.save_every = tick, save_every
+        self.push_destination = push_destination
+        self.views = ViewCache(fleet, cache, self._endpoint)
+        self.servers: list[asyncio.AbstractServer] = []
+        self.stopping = asyncio.Event()
+        self.on_tick: list[Callable[[Fleet], None]] = []
+        self.pushes_sent = 0
+        self._announced: set[tuple[float, int]] = set()
+        self._tasks: set[asyncio.Task] = set()
+        first = default_physical_address(fleet.first_serial)
+        self.by_physical = {
+            (first - 1000 + i) % 10000 + 1000: i for i in range(min(fleet.n, 10000))
+        }
+
+    # ------------------------------------------------------------ endpoints
+    def _endpoint(self, view: MeterView) -> DlmsEndpoint:
+        serial = view.config.serial
+        password = self.passwords.password(serial)
+        return DlmsEndpoint(
+            build_object_list(view),
+            lambda: password,
+            self.sync,
+            default_physical_address(int(serial)),
+            f"KAM{serial}",
+        )
+
+    def endpoint(self, i: int) -> DlmsEndpoint:
+        """The DLMS endpoint of meter i (built on demand, LRU-cached)."""
+        return self.views.get(i)  # type: ignore[return-value]
+
+    def sync(self) -> None:
+        """Bring every meter up to the clock (whole intervals; the running one is added on read)."""
+        self.fleet.advance_to(self.clock.timestamp())
+
+    def _route_own(self, i: int) -> Callable[[int], DlmsEndpoint | None]:
+        return lambda destination: self.endpoint(i) if destination in (SERVER_SAP, 0x7F) else None
+
+    def _route_shared(self, destination: int) -> DlmsEndpoint | None:
+        return self.endpoint(destination - 1) if 1 <= destination <= self.fleet.n else None
+
+    # ------------------------------------------------------------ listeners
+    async def start(self) -> None:
+        """Open every listener; ConfigError naming the port when one cannot be opened."""
+        dlms, hdlc, shared, shared_hdlc = self.ports
+        per_meter = int(bool(dlms)) + int(bool(hdlc))
+        raise_file_limit(per_meter * self.fleet.n + 2)
+        for i in range(self.fleet.n):
+            if dlms:
+                await self._listen(
+                    lambda r, w, i=i: wrapper_session(r, w, self._route_own(i)), dlms + i
+                )
+            if hdlc:
+                await self._listen(
+                    lambda r, w, i=i: hdlc_session(r, w, [self.endpoint(i)]), hdlc + i
+                )
+        if shared:
+            await self._listen(lambda r, w: wrapper_session(r, w, self._route_shared), shared)
+        if shared_hdlc:
+            await self._listen(
+                lambda r, w: routed_hdlc_session(r, w, self._by_address), shared_hdlc
+            )
+        log.info("fleet of %d meters serving on %d listeners", self.fleet.n, len(self.servers))
+
+    def _by_address(self, physical: int) -> DlmsEndpoint | None:
+        i = self.by_physical.get(physical)
+        return self.endpoint(i) if i is not None else None
+
+    async def _listen(self, handler, port: int) -> None:
+        try:
+            server = await asyncio.start_server(handler, self.host, port, backlog=16)
+        except OSError as exc:
+            raise ConfigError("port", port, f"a free port on {self.host} ({exc.strerror})") from exc
+        self.servers.append(server)
+
+    # ----------------------------------------------------------------- run
+    async def run(self) -> None:
+        """Serve until stopped: tick every ``tick`` s, save the state every ``save_every`` s and at the end."""
+        loop = asyncio.get_running_loop()
+        try:
+            await self.start()
+            last_save = loop.time()
+            while not self.stopping.is_set():
+                self.step()
+                if self.state is not None and loop.time() - last_save >= self.save_every:
+                    self.save()
+                    last_save = loop.time()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), timeout=self.tick)
+        finally:
+            for server in self.servers:
+                server.close()
+            self.sync()
+            if self.state is not None:
+                self.save()
+            log.info("fleet stopped; state saved")
+
+    def step(self) -> None:
+        """One tick: advance the fleet, announce outage events (push storms), run callbacks."""
+        self.sync()
+        for outage in self.fleet.outages:
+            for when, code in ((outage.t0, 1), (outage.t1, 2)):
+                if when <= self.fleet.t and (when, code) not in self._announced:
+                    self._announced.add((when, code))
+                    self._storm(outage, code)
+        for callback in self.on_tick:
+            callback(self.fleet)
+
+    def save(self) -> None:
+        """Write the fleet state (atomic replace) into the state directory."""
+        assert self.state is not None
+        self.fleet.save(self.state / STATE_FILE)
+
+    # -------------------------------------------------------------- pushes
+    def _storm(self, outage: Outage, code: int) -> None:
+        """Every meter of an outage pushes its power-down (1) / power-up (2) event, randomised over 30 s."""
+        log.info("feeder event %d for %d meters", code, outage.meters.size)
+        if not self.push_destination:
+            return
+        for i in outage.meters.tolist():
+            task = asyncio.get_running_loop().create_task(
+                self._push(int(i), code, random.uniform(0, 30.0))
+            )  # noqa: S311
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _push(self, i: int, code: int, delay: float) -> None:
+        from k351c.server.push import send_frame
+
+        await asyncio.sleep(delay)
+        frame = event_notification(self.fleet, i, code)
+        if await send_frame(self.push_destination, frame):  # type: ignore[arg-type]
+            self.pushes_sent += 1
+
+
+async def routed_hdlc_session(
+    reader, writer, resolve: Callable[[int], DlmsEndpoint | None]
+) -> None:
+    """One HDLC stream shared by many meters: a link is created for each physical address that is called."""
+    loop = asyncio.get_running_loop()
+    links: dict[int, tuple[DlmsEndpoint, HdlcServerConnection, object]] = {}
+    scan = bytearray()
+    try:
+        while True:
+            data = await _read(reader)
+            if not data and reader.at_eof():
+                return
+            scan += data
+            for physical in _called_addresses(scan):
+                if physical not in links and (endpoint := resolve(physical)) is not None:
+                    link = HdlcServerConnection(endpoint.physical_address, point_to_point=False)
+                    links[physical] = (endpoint, link, endpoint.association())
+            for endpoint, link, association in links.values():
+                if data:
+                    link.receive_data(data)
+                _pump_hdlc(endpoint, link, association)  # type: ignore[arg-type]
+                if link.check_timeout(loop.time()) is not None:
+                    association.release()  # type: ignore[attr-defined]
+                out = link.data_to_send()
+                if out:
+                    writer.write(out)
+            await writer.drain()
+    except ConnectionError:
+        return
+    finally:
+        for _, _, association in links.values():
+            association.release()  # type: ignore[attr-defined]
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+def _called_addresses(scan: bytearray) -> list[int]:
+    """Physical addresses of the complete frames in ``scan`` (consumed from it; a partial frame stays)."""
+    found = []
+    while True:
+        used, frame = parse_frame(scan)
+        del scan[:used]
+        if frame is None and used == 0:
+            return found
+        if isinstance(frame, HdlcFrame) and frame.destination.lower is not None:
+            found.append(frame.destination.lower)
+
+
+async def _read(reader) -> bytes:
+    try:
+        return await asyncio.wait_for(reader.read(65536), 1.0)
+    except (TimeoutError, ConnectionError):
+        return b""
+
+
+def event_notification(fleet: Fleet, i: int, code: int, invoke_id: int = 1) -> bytes:
+    """A wrapper-framed data-notification of meter i's event: (logical device name, clock, event code)."""
+    from k351c.cosem.types import datetime_octets
+    from k351c.meter.catalog import logical_device_name
+    from k351c.protocols.dlms.apdu import LongInvokeIdAndPriority
+    from k351c.protocols.dlms.apdu_misc import DataNotification
+    from k351c.protocols.dlms.axdr import Data, DataType
+    from k351c.protocols.wrapper import WrapperFrame
+
+    now = fleet.localtime.to_local(fleet.t)
+    body = Data.structure(
+        Data(DataType.OCTET_STRING, logical_device_name(fleet.serial(i)).encode()),
+        datetime_octets(now),
+        Data(DataType.UNSIGNED, code),
+    )
+    apdu = DataNotification(LongInvokeIdAndPriority(invoke_id), body).to_bytes()
+    return WrapperFrame(SERVER_SAP, PUSH_CLIENT_SAP, apdu).to_bytes()
