@@ -28,31 +28,28 @@ class ListenerOptions:
 
 def listener_factories(options: ListenerOptions) -> list[ListenerFactory]:
     """The coroutines that start each enabled listener and the terminal view."""
-    from k351c.server.dlms import hdlc_listener, wrapper_listener
-
-    factories: list[ListenerFactory] = [wrapper_listener, hdlc_listener]
-    from k351c.server.push import push_listener  # issue 7: push setup / CCC notifications
-
-    factories.append(push_listener)
-    from k351c.server.optical import optical_listener
-
-    factories.append(optical_listener(options.optical_port, options.serial))
-    from k351c.server.mbus import mbus_listener
-
-    factories.append(mbus_listener(options.mbus_port, options.serial))
     from k351c.cosem.disconnect import disconnect_hook
+    from k351c.server.dlms import hdlc_listener, wrapper_listener
+    from k351c.server.mbus import mbus_listener
     from k351c.server.multidrop import multidrop_serial_listener
-
-    factories += [disconnect_hook, multidrop_serial_listener(options.serial)]
-    from k351c.server.wmbus import wmbus_listener
-
-    factories.append(wmbus_listener)
+    from k351c.server.optical import optical_listener
+    from k351c.server.push import push_listener
     from k351c.server.sms import sms_listener
-
-    factories.append(sms_listener)
+    from k351c.server.wmbus import wmbus_listener
     from k351c.web.listener import web_listener
 
-    factories.append(web_listener(options.web_port, options.state, options.web_token))
+    factories: list[ListenerFactory] = [
+        wrapper_listener,
+        hdlc_listener,
+        push_listener,
+        optical_listener(options.optical_port, options.serial),
+        mbus_listener(options.mbus_port, options.serial),
+        disconnect_hook,
+        multidrop_serial_listener(options.serial),
+        wmbus_listener,
+        sms_listener,
+        web_listener(options.web_port, options.state, options.web_token),
+    ]
     if not options.quiet:
         from k351c.cli.live import live_view
 

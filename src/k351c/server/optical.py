@@ -296,6 +296,10 @@ def dlms_over_optical(runtime: Runtime) -> HdlcSessionFactory:
     return factory
 
 
+# modules whose own bus takes the --serial line (M-Bus 068, RS-485 multidrop 072)
+SERIAL_MODULES = frozenset({68, 72})
+
+
 def optical_listener(
     port: int = OPTICAL_PORT, serial: str | None = None, **options: Any
 ) -> ListenerFactory:
@@ -305,7 +309,9 @@ def optical_listener(
         if getattr(runtime, "hdlc_session_factory", None) is None:
             runtime.hdlc_session_factory = dlms_over_optical(runtime)  # type: ignore[attr-defined]
         optical = OpticalPort(runtime, **options)
-        if serial:
+        if serial and runtime.meter.config.module_code in SERIAL_MODULES:
+            log.info("optical port: --serial %s belongs to the fitted module's bus, not the optical head", serial)
+        elif serial:
             task = asyncio.get_running_loop().create_task(serve_serial(optical, serial))
             _TASKS.add(task)
             task.add_done_callback(_TASKS.discard)
