@@ -27,6 +27,13 @@ def _mount_optional() -> None:
 
 
 _mount_optional()
+from k351c.cli.fleet import backfill, fleet  # noqa: E402  issue 11
+
+app.command()(fleet)
+app.command()(backfill)
+from k351c.cli.bench import bench  # noqa: E402  issue 11
+
+app.command()(bench)
 
 if __name__ == "__main__":  # pragma: no cover
     app()
