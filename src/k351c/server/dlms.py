@@ -102,6 +102,32 @@ def _close(writer: asyncio.StreamWriter) -> None:
         writer.close()
 
 
+class IdleTimer:
+    """Close a connection after ``timeout`` seconds without data (a loop timer, no task per read)."""
+
+    def __init__(self, writer: asyncio.StreamWriter, timeout: float, what: str) -> None:
+        self.writer = writer
+        self.timeout = timeout
+        self.what = what
+        self.loop = asyncio.get_running_loop()
+        self.handle: asyncio.TimerHandle | None = None
+
+    def arm(self) -> None:
+        """Restart the countdown (call before each read)."""
+        if self.handle is not None:
+            self.handle.cancel()
+        self.handle = self.loop.call_later(self.timeout, self._expire)
+
+    def cancel(self) -> None:
+        """Stop the countdown."""
+        if self.handle is not None:
+            self.handle.cancel()
+
+    def _expire(self) -> None:
+        log.info("%s idle for %.1f s; closing", self.what, self.timeout)
+        _close(self.writer)
+
+
 async def wrapper_session(
     reader, writer, route: Callable[[int], DlmsEndpoint | None], idle_timeout: float = IDLE_TIMEOUT
 ) -> None:
@@ -109,9 +135,14 @@ async def wrapper_session(
     codec = WrapperConnection()
     associations: dict[tuple[int, int], AssociationServer] = {}
     peer = writer.get_extra_info("peername")
+    idle = IdleTimer(writer, idle_timeout, f"wrapper peer {peer}")
     try:
         while True:
-            data = await _read(reader, idle_timeout)
+            idle.arm()
+            try:
+                data = await reader.read(READ_SIZE)
+            except ConnectionError:
+                data = b""
             try:
                 codec.receive_data(data)
                 while True:
@@ -130,6 +161,7 @@ async def wrapper_session(
     except ConnectionError:
         return
     finally:
+        idle.cancel()
         for association in associations.values():
             association.release()
         _close(writer)
