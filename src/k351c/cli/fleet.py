@@ -1,0 +1,331 @@
+"""`k351c fleet` (N meters, sharded over processes or Ray) and `k351c backfill` (history, with a progress bar)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import signal
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import typer
+
+from k351c.errors import K351CError
+
+DEFAULT_STATE = Path("k351c-fleet")
+DAY = 86400.0
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    """One shard: which meters (offset, count) of the fleet, its ports and its own state directory."""
+
+    index: int
+    offset: int
+    count: int
+    state: str
+    first_serial: int
+    host: str = "127.0.0.1"
+    dlms_base_port: int = 0
+    hdlc_base_port: int = 0
+    shared_port: int = 0
+    shared_hdlc_port: int = 0
+    rate: float = 1.0
+    start: str | None = None
+    config: str | None = None
+    test_keys: bool = False
+    outages: tuple[str, ...] = ()
+    push_destination: str | None = None
+
+
+def shard_plan(meters: int, shards: int) -> list[tuple[int, int]]:
+    """(offset, count) of each shard: meters split as evenly as possible, in order."""
+    if shards < 1 or shards > meters:
+        raise typer.BadParameter(f"--processes must be 1..{meters}")
+    size, extra = divmod(meters, shards)
+    out, offset = [], 0
+    for k in range(shards):
+        count = size + (1 if k < extra else 0)
+        out.append((offset, count))
+        offset += count
+    return out
+
+
+def shard_specs(
+    base: ShardSpec, meters: int, shards: int, only: int | None = None
+) -> list[ShardSpec]:
+    """The specs of every shard (or only shard ``only``): serials, ports and state directory shifted."""
+    specs = []
+    for k, (offset, count) in enumerate(shard_plan(meters, shards)):
+        if only is not None and k != only:
+            continue
+        shift = lambda port, o=offset: port + o if port else 0  # noqa: E731
+        state = str(Path(base.state) / f"shard-{k}") if shards > 1 else base.state
+        shared = base.shared_port + k if base.shared_port else 0
+        shared_hdlc = base.shared_hdlc_port + k if base.shared_hdlc_port else 0
+        specs.append(
+            replace(
+                base,
+                index=k,
+                offset=offset,
+                count=count,
+                state=state,
+                first_serial=base.first_serial + offset,
+                dlms_base_port=shift(base.dlms_base_port),
+                hdlc_base_port=shift(base.hdlc_base_port),
+                shared_port=shared,
+                shared_hdlc_port=shared_hdlc,
+            )
+        )
+    return specs
+
+
+def open_fleet(spec: ShardSpec, start: float | None):
+    """The shard's fleet: restored from its state directory, or new from ``start``."""
+    from k351c.cli.build import load_config
+    from k351c.meter.fleet import Fleet
+    from k351c.server.fleet import STATE_FILE
+
+    config = load_config(Path(spec.config) if spec.config else None)
+    path = Path(spec.state) / STATE_FILE
+    if path.exists():
+        fleet = Fleet.load(path, config)
+        if fleet.n != spec.count or fleet.first_serial != spec.first_serial:
+            from k351c.errors import ConfigError
+
+            raise ConfigError(
+                "--state",
+                str(path),
+                f"a fleet of {spec.count} meters from serial {spec.first_serial}",
+            )
+        return fleet
+    from k351c.clock import SystemClock
+
+    return Fleet(
+        spec.count,
+        config,
+        start=start if start is not None else SystemClock().timestamp(),
+        first_serial=spec.first_serial,
+    )
+
+
+def parse_outage(text: str, offset: int, count: int) -> tuple[float, float, list[int]] | None:
+    """ "START/END:FIRST-LAST" (ISO instants, fleet indices) -> this shard's part, or None if it has none."""
+    from k351c.clock import parse_instant
+    from k351c.errors import ConfigError
+
+    try:
+        times, _, meters = text.partition(":")
+        if "/" not in times:
+            times, meters = text.rsplit(":", 1)
+        t0, t1 = (parse_instant(x).timestamp() for x in times.split("/"))
+        first, _, last = meters.partition("-")
+        lo, hi = int(first), int(last or first)
+    except (ValueError, K351CError) as exc:
+        raise ConfigError(
+            "--outage", text, "START/END:FIRST-LAST, e.g. 2026-01-05T10:00Z/2026-01-05T11:30Z:0-499"
+        ) from exc
+    local = [i - offset for i in range(max(lo, offset), min(hi, offset + count - 1) + 1)]
+    return (t0, t1, local) if local else None
+
+
+def run_shard(spec: ShardSpec | dict) -> dict:
+    """Run one shard until SIGINT/SIGTERM (a process of --processes, a Ray task or a Kubernetes pod)."""
+    from k351c.clock import SimClock, parse_instant
+    from k351c.server.fleet import FleetServer
+
+    spec = ShardSpec(**spec) if isinstance(spec, dict) else spec
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s shard {spec.index} %(name)s %(message)s"
+    )
+    start = parse_instant(spec.start).timestamp() if spec.start else None
+    fleet = open_fleet(spec, start)
+    for text in spec.outages:
+        part = parse_outage(text, spec.offset, spec.count)
+        if part is not None:
+            fleet.add_outage(*part)
+    epoch = start if start is not None and start > fleet.t else fleet.t
+    server = FleetServer(
+        fleet,
+        SimClock(epoch, rate=spec.rate),
+        spec.host,
+        dlms_base_port=spec.dlms_base_port,
+        hdlc_base_port=spec.hdlc_base_port,
+        shared_port=spec.shared_port,
+        shared_hdlc_port=spec.shared_hdlc_port,
+        state=Path(spec.state),
+        test_keys=spec.test_keys,
+        push_destination=spec.push_destination,
+    )
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(sig, server.stopping.set)
+        await server.run()
+
+    asyncio.run(main())
+    return {"shard": spec.index, "meters": spec.count, "t": fleet.t}
+
+
+def _run_local(specs: list[ShardSpec]) -> None:
+    import multiprocessing
+
+    if len(specs) == 1:
+        run_shard(specs[0])
+        return
+    ctx = multiprocessing.get_context("spawn")
+    procs = [
+        ctx.Process(target=run_shard, args=(asdict(s),), name=f"k351c-shard-{s.index}")
+        for s in specs
+    ]
+    for proc in procs:
+        proc.start()
+
+    def forward(signum, frame) -> None:  # noqa: ANN001
+        for proc in procs:
+            if proc.pid is not None and proc.is_alive():
+                os.kill(proc.pid, signal.SIGTERM)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, forward)
+    for proc in procs:
+        proc.join()
+
+
+def _run_ray(specs: list[ShardSpec]) -> None:
+    try:
+        import ray
+    except ImportError:
+        typer.echo(
+            "error: --backend ray needs Ray, which is not installed: pip install 'k351c[ray]'",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    ray.init(ignore_reinit_error=True)
+    task = ray.remote(run_shard)
+    ray.get([task.remote(asdict(s)) for s in specs])
+
+
+def fleet(
+    meters: int = typer.Option(..., "--meters", help="Number of meters."),
+    dlms_base_port: int = typer.Option(
+        0, "--dlms-base-port", help="Meter i's wrapper port is this + i (0 = off)."
+    ),
+    hdlc_base_port: int = typer.Option(
+        0, "--hdlc-base-port", help="Meter i's HDLC-over-TCP port is this + i."
+    ),
+    shared_port: int = typer.Option(
+        0, "--shared-port", help="One wrapper port for all: destination wPort i+1."
+    ),
+    shared_hdlc_port: int = typer.Option(
+        0, "--shared-hdlc-port", help="One HDLC port for all: by physical address."
+    ),
+    state: Path = typer.Option(
+        DEFAULT_STATE, "--state", help="State directory (one fleet.npz per shard)."
+    ),
+    rate: float = typer.Option(1.0, "--rate", help="Simulated seconds per real second."),
+    start: str = typer.Option(
+        None, "--start", help="Simulated start (ISO 8601); default: resume or now."
+    ),
+    config: Path = typer.Option(
+        None, "--config", help="Configuration (TOML) shared by every meter."
+    ),
+    first_serial: int = typer.Option(
+        None, "--first-serial", help="Serial of meter 0 (default: the config's)."
+    ),
+    host: str = typer.Option("127.0.0.1", "--host", help="Bind address."),
+    test_keys: bool = typer.Option(
+        False, "--test-keys", help="LLS password 12345678 for every meter (labs only)."
+    ),
+    processes: int = typer.Option(
+        1, "--processes", help="Split the fleet over this many local processes."
+    ),
+    backend: str = typer.Option("local", "--backend", help="local (multiprocessing) or ray."),
+    shard: int = typer.Option(
+        None, "--shard", help="Run only this shard of --processes (a Kubernetes pod)."
+    ),
+    outage: list[str] = typer.Option(
+        None, "--outage", help="Feeder outage START/END:FIRST-LAST (repeatable)."
+    ),
+    push_destination: str = typer.Option(
+        None, "--push-destination", help="host:port for the event push storm."
+    ),
+) -> None:
+    """Serve N meters: meter i on --dlms-base-port + i, serials consecutive; sharded over processes or Ray."""
+    from k351c.cli.build import load_config
+
+    if not (dlms_base_port or hdlc_base_port or shared_port or shared_hdlc_port):
+        dlms_base_port = 10000
+    try:
+        serial0 = int(first_serial if first_serial is not None else load_config(config).serial)
+    except K351CError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    base = ShardSpec(
+        0,
+        0,
+        meters,
+        str(state),
+        serial0,
+        host,
+        dlms_base_port,
+        hdlc_base_port,
+        shared_port,
+        shared_hdlc_port,
+        rate,
+        start,
+        str(config) if config else None,
+        test_keys,
+        tuple(outage or ()),
+        push_destination,
+    )
+    specs = shard_specs(base, meters, processes, shard)
+    try:
+        if backend == "ray":
+            _run_ray(specs)
+        elif backend == "local":
+            _run_local(specs)
+        else:
+            raise typer.BadParameter("--backend is local or ray")
+    except K351CError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def backfill(
+    from_: str = typer.Option(..., "--from", help="First instant of the history (ISO 8601)."),
+    to: str = typer.Option(None, "--to", help="Last instant (default: now)."),
+    meters: int = typer.Option(
+        0, "--meters", help="A fleet of N meters (default: one meter, the full model)."
+    ),
+    state: Path = typer.Option(
+        None, "--state", help="State directory (default k351c-data, or k351c-fleet)."
+    ),
+    config: Path = typer.Option(None, "--config", help="Configuration (TOML)."),
+    first_serial: int = typer.Option(None, "--first-serial", help="Serial of meter 0 of a fleet."),
+    processes: int = typer.Option(1, "--processes", help="Shards computed in parallel (fleets)."),
+) -> None:
+    """Create the history a real meter would have: registers, load profile, logs, consistently, with progress."""
+    from k351c.cli.fleet_backfill import backfill_fleet, backfill_meter
+    from k351c.clock import SystemClock, parse_instant
+
+    try:
+        t0 = parse_instant(from_).timestamp()
+        t1 = parse_instant(to).timestamp() if to else SystemClock().timestamp()
+        if meters:
+            backfill_fleet(t0, t1, meters, state or DEFAULT_STATE, config, first_serial, processes)
+        else:
+            backfill_meter(t0, t1, state or Path("k351c-data"), config)
+    except K351CError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+
+
+def days_between(t0: float, t1: float) -> int:
+    """Whole days (rounded up) from t0 to t1, at least 1."""
+    return max(1, math.ceil((t1 - t0) / DAY))
