@@ -133,7 +133,9 @@ class AssociationServer:
                 StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE
             ).to_bytes()
         response = handler(self, client_sap, message)
-        return response.to_bytes() if response is not None else None
+        if response is None or isinstance(response, bytes):
+            return response
+        return response.to_bytes()
 
     def release(self) -> None:
         """Drop the association (transport closed or disconnected)."""

@@ -81,22 +81,25 @@ class Services:
         return self.objects.get(scoped, attr.class_id, attr.instance_id, attr.attribute_id)
 
     def get(self, ctx: RequestContext, request: object) -> object:
-        """Answer a GET-Request (normal, next or with-list)."""
+        """Answer a GET-Request (normal, next or with-list): a response, or its bytes when already encoded."""
         if isinstance(request, GetRequestNext):
             return self._next_block(request.invoke, request.block_number)
         self.get_transfer = None
         if isinstance(request, GetRequestNormal):
             result = self._read(ctx, AttributeSelection(request.attribute, request.access))
             response = GetResponseNormal(request.invoke, result)
-            raw = encode_data(result) if isinstance(result, Data) else None
         else:
             assert isinstance(request, GetRequestWithList)
             results = tuple(self._read(ctx, s) for s in request.attributes)
             response = GetResponseWithList(request.invoke, results)
-            raw = None
         encoded = response.to_bytes()
         if len(encoded) <= self.max_pdu:
-            return response
+            return encoded
+        raw = (
+            encode_data(result)
+            if isinstance(response, GetResponseNormal) and isinstance(result, Data)
+            else None
+        )
         if not self.block_transfer:
             if isinstance(request, GetRequestNormal):
                 return GetResponseNormal(request.invoke, DataAccessResult.OTHER_REASON)
