@@ -55,7 +55,20 @@ def serve(
         raise typer.Exit(2) from exc
     settings = {"dlms_port": dlms_port, "hdlc_port": hdlc_port}
     runtime = Runtime(meter, host=host, keys=keys, settings=settings)
+    if scenario is not None:
+        runtime.advance = _scenario_player(meter, scenario).advance_to
     asyncio.run(runtime.run(listener_factories(options)))
+
+
+def _scenario_player(meter, path: Path):
+    """A player that drives the meter through a scenario file as its clock runs."""
+    from k351c.meter.scenario import Scenario, ScenarioPlayer
+
+    try:
+        return ScenarioPlayer(meter, Scenario.from_toml(path))
+    except (OSError, K351CError) as exc:
+        typer.echo(f"error: scenario {path}: {exc}", err=True)
+        raise typer.Exit(2) from exc
 
 
 def show(

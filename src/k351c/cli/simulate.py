@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -17,6 +17,9 @@ from k351c.meter.loads import default_load
 from k351c.meter.objects import ProfileData
 from k351c.meter.scenario import Scenario, ScenarioPlayer
 from k351c.store import MemoryStore
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 CHUNK_S = 86400.0
 PROFILE_NAMES = {
@@ -42,6 +45,8 @@ def run_simulation(
 
 
 def _frame(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
+    import pandas as pd
+
     frame = pd.DataFrame([list(r) for r in rows], columns=columns)
     for name in frame.columns:
         if len(frame) and isinstance(frame[name].iloc[0], datetime):
@@ -51,6 +56,8 @@ def _frame(columns: list[str], rows: list[tuple]) -> pd.DataFrame:
 
 def register_table(meter: Meter) -> pd.DataFrame:
     """Every scalar value of the meter: OBIS, value (scaled), unit, description."""
+    import pandas as pd
+
     out = []
     for definition in meter.objects:
         if definition.class_id not in (1, 3, 4):

@@ -32,6 +32,7 @@ class Runtime:
     keys: KeyStore = field(default_factory=lambda: KeyStore(None, test_keys=True))
     settings: dict = field(default_factory=dict)
     _objects: ObjectList | None = None
+    advance: Callable[[float], None] | None = None
 
     @property
     def objects(self) -> ObjectList:
@@ -43,7 +44,14 @@ class Runtime:
     def sync(self) -> None:
         """Bring the meter up to its clock before answering a request (at most once per simulated second)."""
         if self.meter.clock.timestamp() - self.meter.t >= 1.0:
-            self.meter.sync()
+            self._advance()
+
+    def _advance(self) -> None:
+        target = self.meter.clock.timestamp()
+        if self.advance is not None:
+            self.advance(target)
+        else:
+            self.meter.advance_to(target)
 
     async def run(self, listeners: list[ListenerFactory]) -> None:
         """Start the listeners, tick the meter until stopped, then close everything and commit."""
@@ -67,13 +75,13 @@ class Runtime:
             for server in self.servers:
                 with contextlib.suppress(Exception):
                     await server.wait_closed()
-            self.meter.sync()
+            self._advance()
             self.meter.store.close()
             log.info("meter stopped; state committed")
 
     def _tick(self) -> None:
         try:
-            self.meter.sync()
+            self._advance()
         except Exception:  # keep measuring even if the store fails; the next tick retries
             log.exception("meter step failed; retrying at the next tick")
         for callback in self.on_tick:
