@@ -1,0 +1,114 @@
+"""Faults: SIGKILL while debiting snapshots are written, a full disk, a read-only or corrupt state."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from killing import PORTS_OFF, kill_loop
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def test_sigkill_while_month_ends_pass(tmp_path) -> None:
+    # Invariants are checked after every kill inside kill_loop; scripts/soak.py runs hundreds.
+    figures = kill_loop(tmp_path / "state", kills=3, seed=7, low=1.0, high=2.5, rate=86_400.0)
+    print(figures)
+    assert figures["kills"] == 3
+
+
+def test_corrupt_state_file_is_reported_not_replaced(tmp_path) -> None:
+    state = tmp_path / "state"
+    state.mkdir()
+    junk = b"this is not an SQLite database" * 100
+    (state / "meter.sqlite").write_bytes(junk)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "k351c.cli.main",
+            "serve",
+            "--state",
+            str(state),
+            "--quiet",
+            *PORTS_OFF,
+        ],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode != 0
+    assert b"error" in proc.stderr.lower() and b"Traceback" not in proc.stderr
+    assert (state / "meter.sqlite").read_bytes() == junk
+
+
+def test_read_only_state_directory_gives_a_clear_error(tmp_path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root ignores directory permissions")
+    state = tmp_path / "state"
+    state.mkdir()
+    state.chmod(0o500)
+    try:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "k351c.cli.main",
+                "serve",
+                "--state",
+                str(state),
+                "--quiet",
+                *PORTS_OFF,
+            ],
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        state.chmod(0o700)
+    assert proc.returncode != 0 and b"Traceback" not in proc.stderr
+
+
+def test_full_disk_keeps_measuring_and_loses_no_energy(tmp_path, monkeypatch) -> None:
+    from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+    from k351c.store import SqliteStore
+
+    store = SqliteStore(tmp_path / "meter.sqlite")
+    clock = SimClock("2026-01-01T00:00:00Z", rate=0)
+    meter = Meter(MeterConfig.default(), clock=clock, store=store)
+    meter.set_load(ConstantLoad(current=5.0))
+    meter.run_for(3600)
+    real_commit = SqliteStore.commit
+    full = {"on": True}
+
+    def commit(self, *args, **kwargs):
+        if full["on"]:
+            raise sqlite3.OperationalError("database or disk is full")
+        return real_commit(self, *args, **kwargs)
+
+    monkeypatch.setattr(SqliteStore, "commit", commit)
+    failures = 0
+    for _ in range(6):
+        clock.jump(600)
+        try:
+            meter.sync()
+        except Exception as exc:  # the Runtime tick logs this and retries
+            failures += 1
+            assert "full" in str(exc)
+    assert failures, "a full disk must be reported"
+    during = meter.read("1-0:1.8.0.255").value
+    full["on"] = False
+    clock.jump(600)
+    meter.sync()
+    expected = meter.read("1-0:1.8.0.255").value
+    assert expected > during
+    reopened = Meter(
+        MeterConfig.default(),
+        clock=SimClock(clock.now(), rate=0),
+        store=SqliteStore(tmp_path / "meter.sqlite"),
+    )
+    assert reopened.read("1-0:1.8.0.255").value == expected
