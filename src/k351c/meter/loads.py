@@ -12,7 +12,7 @@ k351c.meter.waveform (WaveformLoad). They are also importable from here by name.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -53,11 +53,16 @@ class Segments:
 
     times: np.ndarray
     inputs: PhaseInputs
+    _durations: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @property
     def durations(self) -> np.ndarray:
-        """Length of each interval in seconds."""
-        return np.diff(self.times)
+        """Length of each interval in seconds (computed once)."""
+        durations = self._durations
+        if durations is None:
+            durations = np.diff(self.times)
+            object.__setattr__(self, "_durations", durations)
+        return durations
 
 
 class LoadSource(Protocol):

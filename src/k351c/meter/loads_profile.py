@@ -10,6 +10,7 @@ daylight curve and seeded cloudiness. Every random number is a counter-based has
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from collections import OrderedDict
@@ -140,6 +141,9 @@ class BdewLoad:
         w = 1.0 + self.imbalance * (2.0 * hash_uniform(self.seed, 1, np.arange(3)) - 1.0)
         self.phase_weights = np.ones(3) if balanced else w / w.mean()
         self._days: OrderedDict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+        self._phasors: OrderedDict[int, PhaseInputs] = OrderedDict()
+        self._frequency1 = np.full(1, self.frequency)
+        self._frequency1.flags.writeable = False
 
     def base_power(self, t: np.ndarray) -> np.ndarray:
         """Total active power (W, secondary) of the noiseless profile at instants t."""
@@ -210,8 +214,35 @@ class BdewLoad:
                 dst[sel] = src[slot[sel]]
         return out
 
+    def _block_inputs(self, block: int) -> PhaseInputs:
+        """The phasors of one block (read-only), computed once from its P, Q and U."""
+        hit = self._phasors.get(block)
+        if hit is None:
+            hit = phasors_from_power(*self._block(block), np.array([self.frequency]))
+            for array in (hit.voltage, hit.current, hit.angle):
+                array.flags.writeable = False
+            self._phasors[block] = hit
+            if len(self._phasors) > 8:
+                self._phasors.popitem(last=False)
+        return hit
+
+    def _single(self, t0: float, t1: float) -> Segments | None:
+        """[t0, t1] as one interval when no grid instant lies inside (as grid_times splits), else None."""
+        first = math.floor(t0 / RESOLUTION) + 1
+        inner = first * RESOLUTION
+        if not (t0 < inner and (inner >= t1 or math.ceil(t1 / RESOLUTION) - 1 < first)):
+            return None
+        block, slot = divmod(math.floor((t0 + t1) / 2 / RESOLUTION), PER_BLOCK)
+        inp = self._block_inputs(block)
+        row = slice(slot, slot + 1)
+        one = PhaseInputs(inp.voltage[row], inp.current[row], inp.angle[row], self._frequency1)
+        return Segments(np.array([t0, t1]), one, np.array([t1 - t0]))
+
     def segments(self, t0: float, t1: float) -> Segments:
         """Intervals on the 15-minute grid (UTC quarter hours)."""
+        single = self._single(t0, t1)
+        if single is not None:
+            return single
         times = grid_times(t0, t1, RESOLUTION)
         p, q, u = self.power((times[:-1] + times[1:]) / 2)
         return Segments(times, phasors_from_power(p, q, u, np.array([self.frequency])))
