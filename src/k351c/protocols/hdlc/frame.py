@@ -77,7 +77,8 @@ class Control:
 class Address:
     """An HDLC address: upper (client SAP or server logical device) and optional lower (physical) part.
 
-    size is the encoded length in octets: 1 (upper only), 2 (7 bits each) or 4 (14 bits each).
+    size is the encoded length in octets: 1 (upper only), 2 (7 bits each), 4 (14 bits each) or 3
+    (7-bit upper, 14-bit lower: what dlms-cosem 21.3 sends for a physical address >= 128).
     """
 
     upper: int
@@ -86,14 +87,15 @@ class Address:
 
     def __post_init__(self) -> None:
         """Refuse an address that cannot be encoded in its size."""
-        limit = 0x3FFF if self.size == 4 else 0x7F
-        if self.size not in (1, 2, 4):
-            raise LocalProtocolError(f"HDLC address size must be 1, 2 or 4, not {self.size}")
+        upper_limit = 0x3FFF if self.size == 4 else 0x7F
+        lower_limit = 0x3FFF if self.size in (3, 4) else 0x7F
+        if self.size not in (1, 2, 3, 4):
+            raise LocalProtocolError(f"HDLC address size must be 1, 2, 3 or 4, not {self.size}")
         if (self.lower is None) != (self.size == 1):
             raise LocalProtocolError(
-                "an HDLC address has a lower part exactly when its size is 2 or 4"
+                "an HDLC address has a lower part exactly when its size is 2, 3 or 4"
             )
-        if not 0 <= self.upper <= limit or not 0 <= (self.lower or 0) <= limit:
+        if not 0 <= self.upper <= upper_limit or not 0 <= (self.lower or 0) <= lower_limit:
             raise LocalProtocolError(
                 f"HDLC address {self.upper}/{self.lower} does not fit in {self.size} octets"
             )
@@ -105,6 +107,8 @@ class Address:
         if self.size == 2:
             return bytes([self.upper << 1, ((self.lower or 0) << 1) | 1])
         lower = self.lower or 0
+        if self.size == 3:
+            return bytes([self.upper << 1, (lower >> 7) << 1, ((lower & 0x7F) << 1) | 1])
         return bytes(
             [
                 (self.upper >> 7) << 1,
@@ -116,12 +120,14 @@ class Address:
 
     @classmethod
     def from_bytes(cls, data: bytes | bytearray | memoryview) -> Address:
-        """Decode a complete address field of 1, 2 or 4 octets."""
+        """Decode a complete address field of 1, 2, 3 or 4 octets."""
         values = [b >> 1 for b in data]
         if len(values) == 1:
             return cls(values[0])
         if len(values) == 2:
             return cls(values[0], values[1], 2)
+        if len(values) == 3:
+            return cls(values[0], (values[1] << 7) | values[2], 3)
         if len(values) == 4:
             return cls((values[0] << 7) | values[1], (values[2] << 7) | values[3], 4)
         raise RemoteProtocolError(f"HDLC address field of {len(values)} octets")
@@ -129,7 +135,7 @@ class Address:
     @property
     def is_all_station_lower(self) -> bool:
         """True when the physical part is the all-station (broadcast) address."""
-        return self.lower == (ALL_STATION_2 if self.size == 4 else ALL_STATION_1)
+        return self.lower == (ALL_STATION_2 if self.size in (3, 4) else ALL_STATION_1)
 
     @property
     def is_all_station_upper(self) -> bool:
@@ -219,13 +225,13 @@ Parsed = HdlcFrame | UndefinedFrame | FrameDropped
 def _address_length(buf: bytearray | bytes, start: int) -> int | None:
     """Length of the address field at start; None if more octets are needed.
 
-    An invalid field (3 octets, or no end within 4) gives minus the number of octets examined.
+    An invalid field (no end within 4 octets) gives minus the number of octets examined.
     """
     for n in range(4):
         if start + n >= len(buf):
             return None
         if buf[start + n] & 1:
-            return n + 1 if n != 2 else -3
+            return n + 1
     return -4
 
 
