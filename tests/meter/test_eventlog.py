@@ -66,3 +66,9 @@ def test_unknown_and_zero_codes_are_ignored():
     m.emit(Event(T0, "pulses"))
     m.emit(Event(T0, "vendor", 250))
     assert all(not m.function("eventlog").entries(s.name) for s in LOGS)
+
+
+def test_failed_authentication_lands_in_the_fraud_log():
+    m = meter()
+    m.emit(Event(m.t, "authentication_failed", log="standard", data={"client_sap": 32}))
+    assert m.function("eventlog").entries("fraud")[-1] == (m.t, EventCode.ASSOCIATION_AUTHENTICATION_FAILURE)

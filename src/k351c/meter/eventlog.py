@@ -35,6 +35,9 @@ class EventCode(IntEnum):
     NO_STRONG_DC_FIELD_ANYMORE = 43
     METER_COVER_REMOVED = 44
     METER_COVER_CLOSED = 45
+    ASSOCIATION_AUTHENTICATION_FAILURE = 46
+    DECRYPTION_OR_AUTHENTICATION_FAILURE = 47
+    REPLAY_ATTACK = 48
     UNDER_VOLTAGE_L1 = 77
     UNDER_VOLTAGE_L2 = 78
     UNDER_VOLTAGE_L3 = 79
@@ -61,6 +64,14 @@ class LogSpec:
     code_obis: str
     depth: int
     codes: frozenset[int]
+
+
+# Events other functions emit without a code of their own, filed under the IDIS fraud-log codes.
+KIND_CODES: dict[str, EventCode] = {
+    "authentication_failed": EventCode.ASSOCIATION_AUTHENTICATION_FAILURE,
+    "deciphering_failed": EventCode.DECRYPTION_OR_AUTHENTICATION_FAILURE,
+    "replay_refused": EventCode.REPLAY_ATTACK,
+}
 
 
 def _codes(low: int, high: int) -> frozenset[int]:
@@ -176,6 +187,8 @@ class EventLogs(MeterFunction):
             self.record(float(event.data["new"]), EventCode.CLOCK_ADJUSTED_NEW_TIME)
         elif event.code:
             self.record(event.t, event.code)
+        elif event.kind in KIND_CODES:
+            self.record(event.t, KIND_CODES[event.kind])
 
     def next_boundary(self, t: float) -> float | None:
         """The next summer-time change (logged as event 3)."""
