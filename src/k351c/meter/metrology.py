@@ -24,7 +24,8 @@ are taken at 0, -120 and +120 degrees (positive sequence). When the currents sum
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -112,20 +113,48 @@ class Measurement:
     frequency: np.ndarray
     powered: np.ndarray
 
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
     @property
     def p_total(self) -> np.ndarray:
-        """Total active power (sum of the elements), W."""
-        return self.p.sum(axis=1)
+        """Total active power (sum of the elements), W (computed once, read-only)."""
+        total = self._cache.get("p_total")
+        if total is None:
+            total = self._cache["p_total"] = _frozen(self.p.sum(axis=1))
+        return total
 
     @property
     def q_total(self) -> np.ndarray:
-        """Total reactive power, var."""
-        return self.q.sum(axis=1)
+        """Total reactive power, var (computed once, read-only)."""
+        total = self._cache.get("q_total")
+        if total is None:
+            total = self._cache["q_total"] = _frozen(self.q.sum(axis=1))
+        return total
 
     @property
     def s_total(self) -> np.ndarray:
-        """Total apparent power as sqrt(P^2 + Q^2) of the totals, VA."""
-        return np.hypot(self.p_total, self.q_total)
+        """Total apparent power as sqrt(P^2 + Q^2) of the totals, VA (computed once, read-only)."""
+        total = self._cache.get("s_total")
+        if total is None:
+            total = self._cache["s_total"] = _frozen(np.hypot(self.p_total, self.q_total))
+        return total
+
+    def last(self) -> dict[str, Any]:
+        """The last interval as Python floats: per-element lists and the totals, computed once."""
+        values = self._cache.get("last")
+        if values is None:
+            values = self._cache["last"] = {
+                "voltage": self.voltage[-1].tolist(),
+                "current": self.current[-1].tolist(),
+                "p": self.p[-1].tolist(),
+                "q": self.q[-1].tolist(),
+                "s": self.s[-1].tolist(),
+                "frequency": float(self.frequency[-1]),
+                "p_total": float(self.p_total[-1]),
+                "q_total": float(self.q_total[-1]),
+                "s_total": float(self.s_total[-1]),
+            }
+        return values
 
     @property
     def pf(self) -> np.ndarray:
@@ -146,6 +175,17 @@ class Measurement:
     def quadrant_total(self) -> np.ndarray:
         """Quadrant 1..4 of the totals (0 without power)."""
         return quadrant(self.p_total, self.q_total)
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
+
+
+def power_factor_value(p: float, s: float) -> float:
+    """power_factor() of one pair of Python floats (the same IEEE operations, no arrays)."""
+    pf = p / s if s > 0 else 1.0
+    return min(max(pf, -1.0), 1.0)
 
 
 def power_factor(p: np.ndarray, s: np.ndarray) -> np.ndarray:
