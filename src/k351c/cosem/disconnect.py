@@ -54,7 +54,7 @@ def disconnect_objects(meter: Meter) -> list[CosemObject]:
     """One class 70 object per relay of the fitted load control module (none without one)."""
     try:
         control = meter.function("load_control")
-    except KeyError:
+    except (KeyError, AttributeError):
         return []
     if not isinstance(control, LoadControl):
         return []

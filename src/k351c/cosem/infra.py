@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from k351c.cosem.bind import CLASS_VERSION, logical_name
-from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList, RequestContext
+from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
+from k351c.errors import AccessDenied
 from k351c.meter.catalog import logical_device_name
 from k351c.meter.core import Meter
 from k351c.obis import Obis
@@ -22,8 +23,9 @@ def _u(kind: DataType, value: object) -> Data:
     return Data(kind, value)
 
 
-def object_list_entry(obj: CosemObject, level: Level) -> Data:
+def object_list_entry(obj: CosemObject, level: Level, ctx: RequestContext | None = None) -> Data:
     """One element of object_list: class, version, logical name and the access rights at ``level``."""
+    ctx = ctx if ctx is not None else RequestContext(level)
     attribute_access = tuple(
         Data.structure(_u(DataType.INTEGER, attr_id), _u(DataType.ENUM, int(attr.mode(level))),
                        Data.array([_u(DataType.INTEGER, 1), _u(DataType.INTEGER, 2)]) if attr.selective
@@ -31,7 +33,7 @@ def object_list_entry(obj: CosemObject, level: Level) -> Data:
         for attr_id, attr in sorted(obj.attributes.items())
     )
     method_access = tuple(
-        Data.structure(_u(DataType.INTEGER, method_id), _u(DataType.ENUM, 1 if level >= method.level else 0))
+        Data.structure(_u(DataType.INTEGER, method_id), _u(DataType.ENUM, int(method.allowed(ctx))))
         for method_id, method in sorted(obj.methods.items())
     )
     return Data.structure(
@@ -45,7 +47,7 @@ def association_ln(objects: ObjectList) -> CosemObject:
     """Class 15 "current association": what the asking client sees and may do."""
 
     def object_list(ctx: RequestContext) -> Data:
-        return Data(DataType.ARRAY, tuple(object_list_entry(o, ctx.level) for o in objects
+        return Data(DataType.ARRAY, tuple(object_list_entry(o, ctx.level, ctx) for o in objects
                                           if o.visible_to(ctx.level)))
 
     def info(ctx: RequestContext, key: str, default: object) -> object:
@@ -73,7 +75,19 @@ def association_ln(objects: ObjectList) -> CosemObject:
         8: Attribute(lambda ctx: _u(DataType.ENUM, 2), read_level=Level.PUBLIC),
         9: Attribute(lambda ctx: _u(DataType.OCTET_STRING, SECURITY_SETUP.to_bytes()), read_level=Level.PUBLIC),
     }
-    return CosemObject(15, CLASS_VERSION[15], ASSOCIATION_LN, attrs, description="current association")
+    methods = {1: Method(_reply_to_hls, Level.MANAGEMENT, is_hls)}
+    return CosemObject(15, CLASS_VERSION[15], ASSOCIATION_LN, attrs, methods, description="current association")
+
+
+def is_hls(ctx: RequestContext) -> bool:
+    """Whether the association authenticated with HLS (mechanism id 2 or more)."""
+    mechanism = bytes(ctx.association.get("mechanism_name", b""))
+    return len(mechanism) == 7 and mechanism[:6] == LLS_OID[:6] and mechanism[6] >= 2
+
+
+def _reply_to_hls(params: Data | None, ctx: RequestContext) -> None:
+    """Method 1 reply_to_HLS_authentication: the secure layer answers it during HLS pass 3/4; later, refused."""
+    raise AccessDenied("no HLS authentication is pending on this association")
 
 
 def sap_assignment(meter: Meter) -> CosemObject:

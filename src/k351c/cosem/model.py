@@ -69,6 +69,11 @@ class Method:
 
     call: Caller
     level: Level = Level.MANAGEMENT
+    shown: Callable[[RequestContext], bool] | None = None
+
+    def allowed(self, ctx: RequestContext) -> bool:
+        """Whether the object list shows this method as accessible to the association ``ctx``."""
+        return ctx.level >= self.level and (self.shown is None or self.shown(ctx))
 
 
 @dataclass(slots=True)
