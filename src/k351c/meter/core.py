@@ -12,7 +12,7 @@ import numpy as np
 from k351c.clock import Clock, SimClock, parse_instant
 from k351c.codes import MeterConfig
 from k351c.errors import AccessDenied, ConfigError
-from k351c.meter.energy import EnergyBank, PulseCounter, quantity_mask, step_energy_ws
+from k351c.meter.energy import EnergyBank, PulseCounter, energy_rows, quantity_mask, step_energy_ws
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.loads import NO_LOAD, LoadSource
 from k351c.meter.localtime import LocalTime
@@ -121,26 +121,62 @@ class Meter:
     def _step(self, t0: float, t1: float) -> None:
         segments = self.load.segments(t0, t1)
         meas = self._measure(segments.inputs)
-        energy = step_energy_ws(meas, segments.durations, self.tariff)
-        d_sec = self.secondary.add_ws(energy)
-        d_pri = self.primary.add_ws(energy * self.ct_ratio)
-        self._pulses(energy, t1)
-        step = Step(t0, t1, segments, meas, energy, d_sec, d_pri, self.tariff, bool(meas.powered.any()))
-        self.instant = _last(meas)
+        durations = segments.durations
+        if durations.shape == (1,) and meas.p.shape == (1, 3):
+            step = self._single_step(t0, t1, segments, meas, float(durations[0]))
+        else:
+            energy = step_energy_ws(meas, durations, self.tariff)
+            d_sec = self.secondary.add_ws(energy)
+            d_pri = self.primary.add_ws(energy * self.ct_ratio)
+            self._pulses(
+                float(energy[0, 0] + energy[1, 0]),
+                float(energy[2, 0] + energy[3, 0]),
+                float(energy[0, 0]),
+                t1,
+            )
+            step = Step(
+                t0, t1, segments, meas, energy, d_sec, d_pri, self.tariff, bool(meas.powered.any())
+            )
+            self.instant = _last(meas)
         for function in self.functions:
             function.on_step(step)
         self.t = t1
 
-    def _pulses(self, energy: np.ndarray, t: float) -> None:
-        active = self.led_active.add_ws(float(energy[0, 0] + energy[1, 0]))
-        reactive = self.led_reactive.add_ws(float(energy[2, 0] + energy[3, 0]))
-        s0_energy = float(energy[0, 0]) * (self.ct_ratio if self.config.pulse_output_primary else 1.0)
-        s0 = self.s0.add_ws(s0_energy)
+    def _single_step(self, t0: float, t1: float, segments, meas: Measurement, dt: float) -> Step:
+        """One interval of constant load: the same arithmetic on Python floats instead of (1, n) arrays."""
+        rows = energy_rows(meas, dt, self.tariff)
+        ratio = self.ct_ratio
+        d_sec = self.secondary.add_rows(rows)
+        d_pri = self.primary.add_rows([[ws * ratio for ws in row] for row in rows])
+        self._pulses(rows[0][0] + rows[1][0], rows[2][0] + rows[3][0], rows[0][0], t1)
+        self.instant = meas
+        return Step(
+            t0,
+            t1,
+            segments,
+            meas,
+            np.array(rows),
+            np.array(d_sec, dtype=np.int64),
+            np.array(d_pri, dtype=np.int64),
+            self.tariff,
+            bool(meas.powered[0]),
+        )
+
+    def _pulses(self, active_ws: float, reactive_ws: float, import_ws: float, t: float) -> None:
+        active = self.led_active.add_ws(active_ws)
+        reactive = self.led_reactive.add_ws(reactive_ws)
+        s0 = self.s0.add_ws(
+            import_ws * (self.ct_ratio if self.config.pulse_output_primary else 1.0)
+        )
         if active or reactive or s0:
-            self.emit(Event(t, "pulses", data={"led_active": active, "led_reactive": reactive, "s0": s0}))
+            self.emit(
+                Event(t, "pulses", data={"led_active": active, "led_reactive": reactive, "s0": s0})
+            )
 
     def _measure(self, inputs) -> Measurement:
-        return measure(inputs, self.config.nominal_voltage, self.config.meter_class, self.config.aron)
+        return measure(
+            inputs, self.config.nominal_voltage, self.config.meter_class, self.config.aron
+        )
 
     def _measure_at(self, t: float) -> Measurement:
         return _last(self._measure(self.load.segments(t, t + 1.0).inputs))
@@ -165,10 +201,14 @@ class Meter:
         allowed = {"serial", "settings"}
         for name in changes:
             if name not in allowed:
-                raise AccessDenied(f"{name} cannot be changed in a running meter (allowed: {sorted(allowed)})")
+                raise AccessDenied(
+                    f"{name} cannot be changed in a running meter (allowed: {sorted(allowed)})"
+                )
         self.config = dataclasses.replace(self.config, **changes)  # type: ignore[arg-type]
         self._overrides.update({k: _to_state(v) for k, v in changes.items()})
-        self.emit(Event(self.t, "configuration_changed", log="standard", data={"fields": sorted(changes)}))
+        self.emit(
+            Event(self.t, "configuration_changed", log="standard", data={"fields": sorted(changes)})
+        )
         self.commit()
 
     # ------------------------------------------------------------ CT ratio
@@ -196,7 +236,9 @@ class Meter:
     def emit(self, event: Event) -> None:
         """Publish an event; events with a log name are also appended to permanent memory."""
         if event.log:
-            self._appends.append((event.log, event.t, {"kind": event.kind, "code": event.code, **event.data}))
+            self._appends.append(
+                (event.log, event.t, {"kind": event.kind, "code": event.code, **event.data})
+            )
         for listener in self._listeners:
             listener(event)
 
@@ -238,7 +280,9 @@ class Meter:
         self.t = float(state["t"])
         self._overrides = dict(state.get("overrides", {}))
         if self._overrides:
-            self.config = dataclasses.replace(self.config, **{k: _from_state(k, v) for k, v in self._overrides.items()})
+            self.config = dataclasses.replace(
+                self.config, **{k: _from_state(k, v) for k, v in self._overrides.items()}
+            )
         self.tariff = int(state["tariff"])
         self.ct_primary, self.ct_secondary = (int(x) for x in state["ct"])
         self.secondary.restore(state["secondary"])
@@ -260,20 +304,31 @@ class Meter:
         if isinstance(raw, ProfileData):
             return self._profile(str(definition.obis), raw)
         captured = definition.capture_time() if definition.capture_time else None
-        return Reading(str(definition.obis), definition.scaled(raw), unit_name(definition.unit),
-                       definition.scaler, captured)
+        return Reading(
+            str(definition.obis),
+            definition.scaled(raw),
+            unit_name(definition.unit),
+            definition.scaler,
+            captured,
+        )
 
     def _profile(self, obis: str, data: ProfileData) -> Profile:
-        defs = [None if column.count(":") > 1 else self.objects.get(column) for column in data.columns]
-        rows = [tuple(d.scaled(v) if d is not None else v for d, v in zip(defs, row, strict=False))
-                for row in data.rows]
+        defs = [
+            None if column.count(":") > 1 else self.objects.get(column) for column in data.columns
+        ]
+        rows = [
+            tuple(d.scaled(v) if d is not None else v for d, v in zip(defs, row, strict=False))
+            for row in data.rows
+        ]
         return Profile(obis, list(data.columns), rows, data.capture_period)
 
     def write(self, obis: str | Obis, value: object) -> None:
         """Set a settable value through its setter; legal data and read-only values are refused."""
         definition = self.objects.lookup(obis)
         if definition.legal or definition.set is None:
-            raise AccessDenied(f"{definition.obis} is {'legal data' if definition.legal else 'read-only'}")
+            raise AccessDenied(
+                f"{definition.obis} is {'legal data' if definition.legal else 'read-only'}"
+            )
         definition.set(value)
         self.commit()
 
@@ -294,6 +349,11 @@ def _from_state(name: str, value: object) -> object:
 def _last(meas: Measurement) -> Measurement:
     """The measurement of the last interval (what the display and instantaneous registers show)."""
     return Measurement(
-        meas.voltage[-1:], meas.current[-1:], meas.p[-1:], meas.q[-1:], meas.s[-1:],
-        meas.frequency[-1:], meas.powered[-1:],
+        meas.voltage[-1:],
+        meas.current[-1:],
+        meas.p[-1:],
+        meas.q[-1:],
+        meas.s[-1:],
+        meas.frequency[-1:],
+        meas.powered[-1:],
     )

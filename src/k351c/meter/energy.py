@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from k351c.meter.metrology import Measurement
 
 QUANTITIES = ("A+", "A-", "R+", "R-")
 # OBIS C of each quantity: total, L1, L2, L3 (IEC 62056-6-1).
-QUANTITY_C = {"A+": (1, 21, 41, 61), "A-": (2, 22, 42, 62), "R+": (3, 23, 43, 63), "R-": (4, 24, 44, 64)}
+QUANTITY_C = {
+    "A+": (1, 21, 41, 61),
+    "A-": (2, 22, 42, 62),
+    "R+": (3, 23, 43, 63),
+    "R-": (4, 24, 44, 64),
+}
 SLOTS = 8  # 0 total, 1..3 phases L1..L3, 4..7 tariffs 1..4
 TARIFF_SLOT0 = 4
 
@@ -16,6 +23,8 @@ TARIFF_SLOT0 = 4
 def step_energy_ws(meas: Measurement, durations: np.ndarray, tariff: int) -> np.ndarray:
     """Energy of one step in Ws (var s) as a (4 quantities, 8 slots) array, booked to ``tariff`` 1..4."""
     dt = np.asarray(durations, dtype=float)
+    if dt.shape == (1,) and meas.p.shape == (1, 3):
+        return np.array(energy_rows(meas, float(dt[0]), tariff))
     out = np.zeros((4, SLOTS))
     p_tot, q_tot = meas.p_total, meas.q_total
     out[0, 0] = np.dot(np.maximum(p_tot, 0.0), dt)
@@ -30,31 +39,98 @@ def step_energy_ws(meas: Measurement, durations: np.ndarray, tariff: int) -> np.
     return out
 
 
+def energy_rows(meas: Measurement, dt: float, tariff: int) -> list[list[float]]:
+    """step_energy_ws of a single interval of length dt as nested Python floats (the same IEEE operations)."""
+    p, q = meas.p[0].tolist(), meas.q[0].tolist()
+    p_tot, q_tot = float(meas.p_total[0]), float(meas.q_total[0])
+    rows = []
+    for total, phases, sign in (
+        (p_tot, p, 1.0),
+        (p_tot, p, -1.0),
+        (q_tot, q, 1.0),
+        (q_tot, q, -1.0),
+    ):
+        if sign < 0:
+            total, phases = -total, [-x for x in phases]
+        whole = max(total, 0.0) * dt
+        row = [
+            whole,
+            max(phases[0], 0.0) * dt,
+            max(phases[1], 0.0) * dt,
+            max(phases[2], 0.0) * dt,
+            0.0,
+            0.0,
+            0.0,
+            0.0,
+        ]
+        row[TARIFF_SLOT0 + tariff - 1] = whole
+        rows.append(row)
+    return rows
+
+
 class EnergyBank:
     """One set of registers (secondary or primary): int64 Wh counts plus a float remainder in [0, 1)."""
 
     def __init__(self, mask: np.ndarray) -> None:
         self.mask = mask
-        self.counts = np.zeros((4, SLOTS), dtype=np.int64)
-        self.remainder = np.zeros((4, SLOTS), dtype=float)
+        self._kept = np.asarray(mask, dtype=bool).tolist()
+        self._counts = [[0] * SLOTS for _ in range(4)]
+        self._remainder = [[0.0] * SLOTS for _ in range(4)]
+        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Whole Wh/varh per (quantity, slot), int64 (read-only view of the current counts)."""
+        return self._views()[0]
+
+    @property
+    def remainder(self) -> np.ndarray:
+        """The fraction of a Wh carried per register, in [0, 1) (read-only)."""
+        return self._views()[1]
+
+    def _views(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            counts = np.array(self._counts, dtype=np.int64)
+            remainder = np.array(self._remainder, dtype=float)
+            counts.flags.writeable = remainder.flags.writeable = False
+            self._arrays = (counts, remainder)
+        return self._arrays
 
     def add_ws(self, energy_ws: np.ndarray) -> np.ndarray:
         """Add energy in Ws; returns the whole Wh added per register (int64)."""
-        exact = self.remainder + np.where(self.mask, energy_ws, 0.0) / 3600.0
-        whole = np.floor(exact)
-        self.remainder = exact - whole
-        delta = whole.astype(np.int64)
-        self.counts += delta
+        return np.array(self.add_rows(np.asarray(energy_ws, dtype=float).tolist()), dtype=np.int64)
+
+    def add_rows(self, rows: list[list[float]]) -> list[list[int]]:
+        """add_ws of nested Python floats (4 x 8): remainder + Ws / 3600, whole Wh to the count."""
+        delta = [[0] * SLOTS for _ in range(4)]
+        for kept, row, rem, counts, added in zip(
+            self._kept, rows, self._remainder, self._counts, delta, strict=True
+        ):
+            for j, ws in enumerate(row):
+                if ws == 0.0 or not kept[j]:
+                    continue  # r + 0.0 == r and floor(r) == 0: nothing changes
+                exact = rem[j] + ws / 3600.0
+                whole = math.floor(exact)
+                rem[j] = exact - whole
+                if whole:
+                    counts[j] += whole
+                    added[j] = whole
+        self._arrays = None
         return delta
 
     def state(self) -> dict:
         """Serialisable state (ints exact, remainders as floats)."""
-        return {"counts": self.counts.tolist(), "remainder": self.remainder.tolist()}
+        return {
+            "counts": [list(row) for row in self._counts],
+            "remainder": [list(row) for row in self._remainder],
+        }
 
     def restore(self, state: dict) -> None:
         """Load a state written by state()."""
-        self.counts = np.asarray(state["counts"], dtype=np.int64).reshape(4, SLOTS)
-        self.remainder = np.asarray(state["remainder"], dtype=float).reshape(4, SLOTS)
+        counts = np.asarray(state["counts"], dtype=np.int64).reshape(4, SLOTS)
+        remainder = np.asarray(state["remainder"], dtype=float).reshape(4, SLOTS)
+        self._counts, self._remainder = counts.tolist(), remainder.tolist()
+        self._arrays = None
 
 
 def quantity_mask(channels: tuple[str, ...]) -> np.ndarray:
@@ -77,7 +153,7 @@ class PulseCounter:
     def add_ws(self, energy_ws: float) -> int:
         """Add energy; returns the pulses emitted by it."""
         exact = self._fraction + energy_ws / self.ws_per_pulse
-        whole = int(np.floor(exact))
+        whole = math.floor(exact)
         self._fraction = exact - whole
         self.count += whole
         return whole
