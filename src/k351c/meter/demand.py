@@ -162,17 +162,38 @@ class Demand(MeterFunction):
         energy[0] += float(e[0, 0]) * k
         energy[1] += float(e[2, 0]) * k
         m = step.measurement
-        p, s, dt = m.p_total, m.s_total, step.segments.durations
+        dt = step.segments.durations
+        if dt.shape == (1,):
+            self._add_apparent(m.last()["p_total"], m.last()["s_total"], float(dt[0]), k)
+        else:
+            self._add_apparent_intervals(m.p_total, m.s_total, dt, k)
+        self._tariff = step.tariff
+        if step.t1 >= self._end:
+            self._close(step.t1)
+            self._end = self._boundary_after(step.t1)
+
+    def _add_apparent(self, p: float, s: float, dt: float, k: float) -> None:
+        """S+ / S- energy of one interval (the arithmetic of the array path on floats)."""
+        if p >= 0.0:
+            self._energy[2] += s * dt * k
+        elif p < 0.0:
+            self._energy[2] += 0.0 * dt * k
+            self._energy[3] += s * dt * k
+        else:
+            self._energy[2] += s * dt * k
+            self._energy[3] += 0.0 * dt * k
+
+    def _add_apparent_intervals(
+        self, p: np.ndarray, s: np.ndarray, dt: np.ndarray, k: float
+    ) -> None:
+        """S+ / S- energy of several intervals, split by the sign of P."""
+        energy = self._energy
         if p.min() >= 0.0:
             energy[2] += float(np.dot(s, dt)) * k
         else:
             exporting = p < 0.0
             energy[2] += float(np.dot(np.where(exporting, 0.0, s), dt)) * k
             energy[3] += float(np.dot(np.where(exporting, s, 0.0), dt)) * k
-        self._tariff = step.tariff
-        if step.t1 >= self._end:
-            self._close(step.t1)
-            self._end = self._boundary_after(step.t1)
 
     def _close(self, t: float) -> None:
         """End a (sub-)period at t: demand over the window, peaks and the threshold counter."""

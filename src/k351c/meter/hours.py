@@ -47,7 +47,7 @@ class HourCounter(MeterFunction):
         if not step.powered:
             return
         powered = step.measurement.powered
-        if powered.all():
+        if powered.shape == (1,) or powered.all():
             self.seconds += step.t1 - step.t0
         else:
             self.seconds += float(np.dot(step.segments.durations, powered))
