@@ -56,7 +56,11 @@ def table_parts(table: TariffTable | None) -> dict:
 
 
 def parts_table(parts: dict, active: TariffTable) -> TariffTable:
-    """The tariff table the parts describe, replacing ``active`` (same id; its holiday rules follow)."""
+    """The tariff table the parts describe, replacing ``active`` (same id).
+
+    The non-working day and the special days keep their day ids; those whose id the new table lacks
+    are dropped, as a DLMS special day whose day_id is not in the day profile table does nothing.
+    """
     names = {int(i): n for i, n in parts.get("names", {}).items()}
     day_ids = [int(i) for i, _ in parts["days"]]
     names = {i: names.get(i, f"day {i}") for i in day_ids}
@@ -68,7 +72,8 @@ def parts_table(parts: dict, active: TariffTable) -> TariffTable:
         return names[day_id]
 
     def follow(name: str | None) -> str | None:
-        return None if name is None else names.get(old_ids.get(name, -1), name)
+        """The new name of an old day profile by its day id; None when the id is gone (DLMS: inert)."""
+        return None if name is None else names.get(old_ids.get(name, -1))
 
     return TariffTable(
         id=active.id,
@@ -83,7 +88,9 @@ def parts_table(parts: dict, active: TariffTable) -> TariffTable:
         seasons=tuple(Season(n, start, week) for n, start, week in parts["seasons"]),
         public_holidays=active.public_holidays,
         non_working=follow(active.non_working),
-        special_days=tuple((when, follow(p) or p) for when, p in active.special_days),
+        special_days=tuple(
+            (when, follow(p)) for when, p in active.special_days if follow(p) is not None
+        ),
     )
 
 
