@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -294,3 +296,44 @@ def test_calendar_objects_are_in_the_object_list_of_every_level_that_reads_them(
         assert obj is not None
         assert obj.visible_to(Level.READING) and obj.visible_to(Level.MANAGEMENT)
         assert not obj.visible_to(Level.PUBLIC)
+
+
+SERVER_TESTS = Path(__file__).resolve().parents[1] / "server"
+
+
+def _server_module(name: str):
+    """A helper module of tests/server (gurux_client, conftest), loaded by path."""
+    spec = importlib.util.spec_from_file_location(
+        f"k351c_server_tests_{name}", SERVER_TESTS / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def running_meter():
+    """tests/server/conftest.py's running_meter: a default meter served on free ports, test keys."""
+    yield from _server_module("conftest").running_meter.__wrapped__(None)
+
+
+def test_gurux_reads_the_day_profile_table_over_the_wrapper(running_meter) -> None:
+    from gurux_dlms.objects import GXDLMSActivityCalendar
+
+    session = _server_module("gurux_client").GuruxSession(
+        running_meter.runtime.settings["dlms_port"], 32, "12345678"
+    )
+    try:
+        session.connect()
+        calendar = GXDLMSActivityCalendar("0.0.13.0.0.255")
+        session.read(calendar, 5)
+    finally:
+        session.close()
+    days = {d.dayId: d for d in calendar.dayProfileTableActive}
+    assert sorted(days) == [1, 2]
+    workday = [
+        (a.startTime.value.hour, a.startTime.value.minute, a.scriptSelector)
+        for a in days[1].daySchedules
+    ]
+    assert workday == [(6, 0, 1), (22, 0, 2)]
+    assert days[2].daySchedules[0].scriptLogicalName == "0.0.10.0.100.255"
