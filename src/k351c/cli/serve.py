@@ -29,6 +29,10 @@ def serve(
     test_keys: bool = typer.Option(False, "--test-keys", help="Use the well-known lab keys (labs and tests only)."),
     scenario: Path = typer.Option(None, "--scenario", help="Scenario file (TOML) played live."),
     quiet: bool = typer.Option(False, "--quiet", help="No live terminal view."),
+    max_connections: int = typer.Option(64, "--max-connections",
+                                        help="Simultaneous DLMS connections per listener; more are refused."),
+    idle_timeout: float = typer.Option(300.0, "--idle-timeout",
+                                       help="Seconds of silence before a DLMS/TCP connection is closed."),
     web_token: str = typer.Option(None, "--web-token", envvar="K351C_WEB_TOKEN",
                                   help="Token for the web page's writing endpoints (default: generated in the state dir)."),
 ) -> None:
@@ -53,7 +57,8 @@ def serve(
     except K351CError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    settings = {"dlms_port": dlms_port, "hdlc_port": hdlc_port}
+    settings = {"dlms_port": dlms_port, "hdlc_port": hdlc_port, "max_connections": max_connections,
+                "tcp_inactivity": idle_timeout, "hdlc_inactivity": min(idle_timeout, 120.0)}
     runtime = Runtime(meter, host=host, keys=keys, settings=settings)
     if scenario is not None:
         runtime.advance = _scenario_player(meter, scenario).advance_to
