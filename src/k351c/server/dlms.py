@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -128,12 +129,58 @@ class IdleTimer:
         _close(self.writer)
 
 
+class WrapperPeer:
+    """The wrapper side of one TCP connection: codec, associations by (wPort pair), bytes in -> bytes out."""
+
+    __slots__ = ("codec", "route", "associations")
+
+    def __init__(self, route: Callable[[int], DlmsEndpoint | None]) -> None:
+        self.codec = WrapperConnection()
+        self.route = route
+        self.associations: dict[tuple[int, int], AssociationServer] = {}
+
+    def feed(self, data: bytes) -> bytes:
+        """Answer every complete frame in ``data`` (b"" = peer closed); RemoteProtocolError on garbage."""
+        codec = self.codec
+        codec.receive_data(data)
+        out = b""
+        while True:
+            event = codec.next_event()
+            if event is NEED_DATA or event.__class__ is ConnectionClosed:
+                return out
+            reply = self.answer(event)
+            if reply is not None:
+                out += codec.send(reply)
+
+    def answer(self, frame: WrapperFrame) -> WrapperFrame | None:
+        """The reply to one frame from the endpoint its destination routes to (None = no answer)."""
+        endpoint = self.route(frame.destination)
+        if endpoint is None:
+            return None
+        key = (frame.destination, frame.source)
+        association = self.associations.get(key)
+        if association is None:
+            association = self.associations[key] = endpoint.association()
+        endpoint.sync()
+        try:
+            response = association.handle(frame.source, frame.apdu)
+        except K351CError as exc:
+            log.warning("request failed: %s", exc)
+            return None
+        return frame.reply(response) if response is not None else None
+
+    def release(self) -> None:
+        """Drop every association of this connection."""
+        for association in self.associations.values():
+            association.release()
+        self.associations.clear()
+
+
 async def wrapper_session(
     reader, writer, route: Callable[[int], DlmsEndpoint | None], idle_timeout: float = IDLE_TIMEOUT
 ) -> None:
-    """Serve one TCP connection with wrapper framing; ``route`` picks the endpoint by destination wPort."""
-    codec = WrapperConnection()
-    associations: dict[tuple[int, int], AssociationServer] = {}
+    """Serve one TCP connection with wrapper framing over streams; ``route`` picks the endpoint by wPort."""
+    peer_state = WrapperPeer(route)
     peer = writer.get_extra_info("peername")
     idle = IdleTimer(writer, idle_timeout, f"wrapper peer {peer}")
     try:
@@ -144,17 +191,12 @@ async def wrapper_session(
             except ConnectionError:
                 data = b""
             try:
-                codec.receive_data(data)
-                while True:
-                    event = codec.next_event()
-                    if event is NEED_DATA or isinstance(event, ConnectionClosed):
-                        break
-                    reply = _answer_wrapper(event, route, associations)
-                    if reply is not None:
-                        writer.write(codec.send(reply))
+                out = peer_state.feed(data)
             except RemoteProtocolError as exc:
                 log.info("wrapper peer %s sent garbage: %s; closing", peer, exc)
                 return
+            if out:
+                writer.write(out)
             if not data:
                 return
             await writer.drain()
@@ -162,26 +204,89 @@ async def wrapper_session(
         return
     finally:
         idle.cancel()
-        for association in associations.values():
-            association.release()
+        peer_state.release()
         _close(writer)
 
 
-def _answer_wrapper(frame: WrapperFrame, route, associations) -> WrapperFrame | None:
-    endpoint = route(frame.destination)
-    if endpoint is None:
-        return None
-    key = (frame.destination, frame.source)
-    association = associations.get(key)
-    if association is None:
-        association = associations[key] = endpoint.association()
-    endpoint.sync()
-    try:
-        response = association.handle(frame.source, frame.apdu)
-    except K351CError as exc:
-        log.warning("request failed: %s", exc)
-        return None
-    return frame.reply(response) if response is not None else None
+class WrapperProtocol(asyncio.Protocol):
+    """One wrapper TCP connection served in ``data_received``: no task and no await per request.
+
+    The idle time-out is one loop timer that compares the last arrival with the deadline when it
+    fires (and re-arms for the remainder), so a request costs a clock read, not a timer reschedule.
+    """
+
+    def __init__(
+        self,
+        route: Callable[[int], DlmsEndpoint | None],
+        idle_timeout: float = IDLE_TIMEOUT,
+        limit: ConnectionLimit | None = None,
+    ) -> None:
+        self.peer_state = WrapperPeer(route)
+        self.idle_timeout = idle_timeout
+        self.limit = limit
+        self.admitted = False
+        self.transport: asyncio.Transport | None = None
+        self.peer = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.last = 0.0
+        self.clock = asyncio.get_running_loop().time
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Admit the connection (or refuse it beyond the limit) and start the idle timer."""
+        self.transport = transport  # type: ignore[assignment]
+        self.peer = transport.get_extra_info("peername")
+        if self.limit is not None and not self.limit.admit(self.peer):
+            transport.close()
+            return
+        self.admitted = True
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.last = self.clock()
+        self.timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._check_idle)
+
+    def data_received(self, data: bytes) -> None:
+        """Answer every complete frame at once; garbage closes the connection."""
+        self.last = self.clock()
+        try:
+            out = self.peer_state.feed(data)
+        except RemoteProtocolError as exc:
+            log.info("wrapper peer %s sent garbage: %s; closing", self.peer, exc)
+            self.transport.close()  # type: ignore[union-attr]
+            return
+        if out:
+            self.transport.write(out)  # type: ignore[union-attr]
+
+    def eof_received(self) -> bool:
+        """The peer closed its side: close ours."""
+        return False
+
+    def pause_writing(self) -> None:
+        """The peer does not read its answers: stop reading its requests until it does."""
+        self.transport.pause_reading()  # type: ignore[union-attr]
+
+    def resume_writing(self) -> None:
+        """The peer caught up: read again."""
+        self.transport.resume_reading()  # type: ignore[union-attr]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Release the associations and the connection slot."""
+        if self.timer is not None:
+            self.timer.cancel()
+        self.peer_state.release()
+        if self.admitted and self.limit is not None:
+            self.limit.leave()
+        self.admitted = False
+
+    def _check_idle(self) -> None:
+        remaining = self.last + self.idle_timeout - self.clock()
+        if remaining > 0:
+            self.timer = asyncio.get_running_loop().call_later(remaining, self._check_idle)
+            return
+        self.timer = None
+        log.info("wrapper peer %s idle for %.1f s; closing", self.peer, self.idle_timeout)
+        self.transport.close()  # type: ignore[union-attr]
 
 
 async def hdlc_session(
@@ -264,26 +369,36 @@ class ConnectionLimit:
         self.what = what
         self.active = 0
 
+    def admit(self, peer: object) -> bool:
+        """Take a slot for a new connection from ``peer``; False (logged) when all are taken."""
+        if self.active >= self.limit:
+            log.warning(
+                "%s: refusing %s, %d connections already open (max_connections=%d)",
+                self.what,
+                peer,
+                self.active,
+                self.limit,
+            )
+            return False
+        self.active += 1
+        log.info("%s: connection from %s", self.what, peer)
+        return True
+
+    def leave(self) -> None:
+        """Give a connection's slot back."""
+        self.active -= 1
+
     def wrap(self, session: Callable) -> Callable:
-        """A connection handler that refuses beyond the limit, else runs ``session``."""
+        """A stream connection handler that refuses beyond the limit, else runs ``session``."""
 
         async def handler(reader, writer) -> None:
-            if self.active >= self.limit:
-                log.warning(
-                    "%s: refusing %s, %d connections already open (max_connections=%d)",
-                    self.what,
-                    writer.get_extra_info("peername"),
-                    self.active,
-                    self.limit,
-                )
+            if not self.admit(writer.get_extra_info("peername")):
                 _close(writer)
                 return
-            self.active += 1
-            log.info("%s: connection from %s", self.what, writer.get_extra_info("peername"))
             try:
                 await session(reader, writer)
             finally:
-                self.active -= 1
+                self.leave()
 
         return handler
 
@@ -305,8 +420,10 @@ async def wrapper_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
     endpoint = endpoint_for(runtime)
     route = lambda destination: endpoint if destination in (SERVER_SAP, 0x7F) else None  # noqa: E731
     limit, idle = _limits(runtime, "wrapper")
-    handler = limit.wrap(lambda r, w: wrapper_session(r, w, route, idle))
-    server = await asyncio.start_server(handler, runtime.host, port)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: WrapperProtocol(route, idle, limit), runtime.host, port
+    )
     log.info("DLMS wrapper listening on %s:%d", runtime.host, port)
     return server
 
