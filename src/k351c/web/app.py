@@ -1,8 +1,8 @@
-"""The web page's FastAPI application: LCD page, push button, live stream, REST API, /metrics.
+"""The web page's FastAPI application: LCD page, push button, I/O panel, live stream, REST API, /metrics.
 
 Everything is served from this process (no CDN): the page's SVG/JS/CSS from ``web/static`` and
 plotly.js from the installed ``plotly`` package. Writing endpoints (push button, display test,
-display lists) need the write token (``Authorization: Bearer <token>`` or ``X-K351C-Token``).
+display lists, module inputs) need the write token (``Authorization: Bearer <token>`` or ``X-K351C-Token``).
 """
 
 from __future__ import annotations
@@ -25,12 +25,14 @@ from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.lcd import lcd_state
 from k351c.server.runtime import Runtime
 from k351c.web.api import add_api_routes, jsonable
+from k351c.web.io import IoEvents, add_io_routes, io_json
 from k351c.web.metrics import metrics_registry, metrics_response
 
 STATIC = Path(str(resources.files("k351c.web").joinpath("static")))
 STREAM_POLL_S = 0.25
 KEEPALIVE_S = 15.0
 HISTORY = 3600
+IO_STREAM_EVENTS = 20
 
 
 class DisplayList(BaseModel):
@@ -71,6 +73,7 @@ def create_app(runtime: Runtime, token: str | None = None) -> FastAPI:
     runtime.on_tick.append(lambda meter: _sample(app))
     _add_pages(app)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.state.io_events = add_io_routes(app, runtime, require_token)
     _add_live_routes(app, runtime)
     add_api_routes(app, runtime)
 
@@ -138,9 +141,9 @@ def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
 
     @app.get("/api/stream", tags=["display"])
     async def stream(request: Request) -> StreamingResponse:
-        """Server-sent events: the LCD state each time it changes."""
+        """Server-sent events: the LCD state (``lcd``) and the module's I/O state with its new events (``io``)."""
         return StreamingResponse(
-            _events(request, runtime),
+            _events(request, runtime, app.state.io_events),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache"},
         )
@@ -199,18 +202,34 @@ def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
         }
 
 
-async def _events(request: Request, runtime: Runtime):
-    last = ""
+async def _events(request: Request, runtime: Runtime, io_events: IoEvents):
+    last, last_io = "", ""
+    seq = io_events.seq
     quiet = 0.0
     while not runtime.stopping.is_set():
         if await request.is_disconnected():
             return
+        sent = False
         payload = json.dumps(lcd_json(runtime), default=str)
         if payload != last:
-            last, quiet = payload, 0.0
+            last, sent = payload, True
             yield f"event: lcd\ndata: {payload}\n\n"
+        io_payload = _io_payload(runtime)
+        fresh = io_events.since(seq, IO_STREAM_EVENTS)
+        if io_payload is not None and (io_payload != last_io or fresh):
+            seq, last_io, sent = io_events.seq, io_payload, True
+            yield f'event: io\ndata: {{"state": {io_payload}, "events": {json.dumps(fresh)}}}\n\n'
+        if sent:
+            quiet = 0.0
         elif quiet >= KEEPALIVE_S:
             quiet = 0.0
             yield ": keep-alive\n\n"
         await asyncio.sleep(STREAM_POLL_S)
         quiet += STREAM_POLL_S
+
+
+def _io_payload(runtime: Runtime) -> str | None:
+    try:
+        return json.dumps(io_json(runtime), default=str)
+    except HTTPException:
+        return None

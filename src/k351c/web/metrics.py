@@ -1,4 +1,5 @@
-"""Prometheus /metrics: energy registers as counters, every other numeric value as a gauge."""
+"""Prometheus /metrics: energy registers as counters, every other numeric value as a gauge,
+module pulses as counters and I/O levels and relay states as gauges."""
 
 from __future__ import annotations
 
@@ -6,10 +7,15 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
+from k351c.codes.tables import IoFunction
+from k351c.meter.core import Meter
+from k351c.meter.io import PULSE_INPUTS, PULSE_OUTPUTS
 from k351c.meter.lcd import lcd_state
 from k351c.server.runtime import Runtime
 
 LABELS = ["obis", "unit", "description"]
+PULSED = {*PULSE_OUTPUTS, IoFunction.DEBITING_STOP_OUT}
+"""Output functions that send pulses (the others are level outputs)."""
 
 
 class MeterCollector:
@@ -54,6 +60,58 @@ class MeterCollector:
         tariff = GaugeMetricFamily("k351c_tariff", "Current tariff (1-4)")
         tariff.add_metric([], float(meter.tariff))
         yield tariff
+        yield from io_families(meter)
+
+
+def _function(meter: Meter, name: str):
+    try:
+        return meter.function(name)
+    except KeyError:
+        return None
+
+
+def io_families(meter: Meter) -> list:
+    """The module slot's metric families: output pulses and input pulses, line levels, relays."""
+    io = _function(meter, "io")
+    control = _function(meter, "load_control")
+    line_labels = ["line", "function"]
+    pulses_out = CounterMetricFamily(
+        "k351c_io_output_pulses",
+        "Pulses sent on a module output line (A+/A-/R+ pulse or debiting stop outputs)",
+        labels=line_labels,
+    )
+    pulses_in = CounterMetricFamily(
+        "k351c_io_input_pulses", "Pulses counted on the module's pulse input"
+    )
+    levels = GaugeMetricFamily(
+        "k351c_io_level",
+        "Level of a module I/O line (1 = high)",
+        labels=[*line_labels, "direction"],
+    )
+    relays = GaugeMetricFamily(
+        "k351c_relay_connected", "Load control relay: 1 = consumer connected", labels=["relay"]
+    )
+    states = GaugeMetricFamily(
+        "k351c_relay_control_state",
+        "Load control relay control_state (0 disconnected, 1 connected, 2 ready for reconnection)",
+        labels=["relay"],
+    )
+    if io is not None:
+        for i, function in enumerate(io.functions):
+            labels = [str(i + 1), function.value]
+            direction = function.direction.name.lower()
+            if function in PULSED:
+                pulses_out.add_metric(labels, float(io.counters[i].count))
+            if direction == "output":
+                levels.add_metric([*labels, direction], float(io.outputs[i]))
+            elif direction == "input":
+                levels.add_metric([*labels, direction], float(io.levels[i]))
+        if any(f in PULSE_INPUTS for f in io.functions):
+            pulses_in.add_metric([], float(io.pulses))
+    for i, relay in enumerate(getattr(control, "relays", [])):
+        relays.add_metric([str(i + 1)], 1.0 if relay.output_state else 0.0)
+        states.add_metric([str(i + 1)], float(int(relay.state)))
+    return [pulses_out, pulses_in, levels, relays, states]
 
 
 def metrics_registry(runtime: Runtime) -> CollectorRegistry:
