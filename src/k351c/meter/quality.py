@@ -180,9 +180,15 @@ class VoltageQuality(MeterFunction):
     def on_step(self, step: Step) -> None:
         """Update min/max; run the condition machine only when some phase is or was out of band."""
         volts = step.measurement.voltage
-        self._min_max(volts, step.segments.times)
+        if volts.shape[0] == 1:
+            vs = step.measurement.last()["voltage"]
+            self._min_max_one(vs, float(step.segments.times[0]))
+            low, high = min(vs), max(vs)
+        else:
+            self._min_max(volts, step.segments.times)
+            low, high = volts.min(), volts.max()
         quiet = all(c.kind == NORMAL for c in self.conditions)
-        if quiet and volts.min() >= self.under_v and volts.max() <= self.over_v:
+        if quiet and low >= self.under_v and high <= self.over_v:
             return
         times = step.segments.times
         for i in range(volts.shape[0]):
@@ -190,6 +196,18 @@ class VoltageQuality(MeterFunction):
                 self._classify(p, float(volts[i, p]), float(times[i]), float(times[i + 1]))
         for p, cond in enumerate(self.conditions):
             self._confirm(p, cond, step.t1)
+
+    def _min_max_one(self, volts: list[float], t: float) -> None:
+        """_min_max of a single interval given as Python floats."""
+        for p, v in enumerate(volts):
+            if v < self.lost_v:
+                continue
+            if v < self.vmin[p]:
+                self.vmin[p] = v
+                self.vmin_t[p] = t
+            if v > self.vmax[p]:
+                self.vmax[p] = v
+                self.vmax_t[p] = t
 
     def _min_max(self, volts: np.ndarray, times: np.ndarray) -> None:
         present = volts >= self.lost_v
