@@ -96,6 +96,11 @@ class EnergyBank:
             self._arrays = (counts, remainder)
         return self._arrays
 
+    def totals(self, quantities: list[int]) -> list[int]:
+        """Whole Wh/varh of the total slot of these quantity rows, as Python ints."""
+        counts = self._counts
+        return [counts[q][0] for q in quantities]
+
     def add_ws(self, energy_ws: np.ndarray) -> np.ndarray:
         """Add energy in Ws; returns the whole Wh added per register (int64)."""
         return np.array(self.add_rows(np.asarray(energy_ws, dtype=float).tolist()), dtype=np.int64)

@@ -6,8 +6,6 @@ import math
 from enum import IntFlag
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from k351c.meter.energy import QUANTITIES, QUANTITY_C
 from k351c.meter.eventlog import CLOCK, RingLog
 from k351c.meter.function import MeterFunction, Step
@@ -67,7 +65,7 @@ class LoadProfile(MeterFunction):
         self.period = float(config.integration_minutes * 60)
         self.offset_s = float(config.utc_offset_minutes * 60)
         self.primary = config.load_profile_primary
-        self.qidx = np.array([QUANTITIES.index(q) for q in config.energy_channels])
+        self.qidx = [QUANTITIES.index(q) for q in config.energy_channels]
         b = 0 if self.primary else 1
         self.channel_obis = [Obis(1, b, QUANTITY_C[q][0], 29, 0) for q in config.energy_channels]
         self.depth = depth_entries(config.energy_channels, config.integration_minutes)
@@ -119,8 +117,8 @@ class LoadProfile(MeterFunction):
     def _bank(self):
         return self.meter.primary if self.primary else self.meter.secondary
 
-    def _counts(self) -> np.ndarray:
-        return self._bank().counts[self.qidx, 0]
+    def _counts(self) -> list[int]:
+        return self._bank().totals(self.qidx)
 
     def _open(self, t: float, partial: bool = False) -> None:
         self.start = self._counts()
@@ -135,7 +133,8 @@ class LoadProfile(MeterFunction):
 
     def on_step(self, step: Step) -> None:
         """Note a power failure; close the entry when the step ends on the boundary."""
-        if not step.measurement.powered.all():
+        powered = step.measurement.powered
+        if not (step.powered if powered.shape == (1,) else powered.all()):
             self.flags |= POWER_DOWN
         if step.t1 >= self.end:
             self._close(self.end)
@@ -153,7 +152,7 @@ class LoadProfile(MeterFunction):
 
     def _close(self, t: float) -> None:
         counts = self._counts()
-        delta = (counts - self.start).tolist()
+        delta = [c - s for c, s in zip(counts, self.start, strict=True)]
         self.last = delta
         self.log.append(self.meter, t, (t, self._status(t), *delta))
         self.flags = 0
@@ -167,7 +166,7 @@ class LoadProfile(MeterFunction):
 
     def running(self) -> list[int]:
         """Energy per channel booked in the running (not yet closed) interval."""
-        return (self._counts() - self.start).tolist()
+        return [c - s for c, s in zip(self._counts(), self.start, strict=True)]
 
     def entries(self) -> list[tuple]:
         """Raw entries (POSIX end time, status, energy per channel), oldest first."""
@@ -185,7 +184,7 @@ class LoadProfile(MeterFunction):
 
     def restore(self, state: dict) -> None:
         """Load a state written by state()."""
-        self.start = np.asarray(state["start"], dtype=np.int64)
+        self.start = [int(x) for x in state["start"]]
         self.end = float(state["end"])
         self.flags = int(state["flags"])
         self.last = [int(x) for x in state["last"]]
