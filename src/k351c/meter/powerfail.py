@@ -127,7 +127,7 @@ class PowerFail(MeterFunction):
     def on_step(self, step: Step) -> None:
         """Find the instants where supply is lost and comes back; update the clock status."""
         powered = step.measurement.powered
-        if self.down_since is None and powered.all():
+        if self.down_since is None and (step.powered if powered.shape == (1,) else powered.all()):
             self._publish(step.t1)
             return
         times = step.segments.times
