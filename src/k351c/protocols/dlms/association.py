@@ -62,6 +62,7 @@ SERVER_CONFORMANCE = (
     | Conformance.DATA_NOTIFICATION
 )
 SERVER_MAX_RECEIVE_PDU = 0xFFFF
+PARSED_CACHE_SIZE = 256
 MIN_PDU = 12
 
 
@@ -109,31 +110,39 @@ class AssociationServer:
         self.client_sap: int | None = None
         self.context: RequestContext | None = None
         self.services: Services | None = None
+        self._parsed: dict[bytes, object] = {}
 
     def handle(self, client_sap: int, apdu: bytes) -> bytes | None:
         """Process one request APDU from ``client_sap``; return the response APDU (None = no answer)."""
-        try:
-            message = parse_apdu(apdu)
-        except RemoteProtocolError as exc:
-            log.info("client %s sent a malformed APDU: %s", client_sap, exc)
-            return ExceptionResponse(
-                StateError.SERVICE_UNKNOWN, ServiceError.OTHER_REASON
-            ).to_bytes()
-        handler = TRANSITIONS.get((self.state, _kind(message)))
+        message = self._parsed.get(apdu) if apdu.__class__ is bytes else None
+        if message is None:
+            try:
+                message = parse_apdu(apdu)
+            except RemoteProtocolError as exc:
+                log.info("client %s sent a malformed APDU: %s", client_sap, exc)
+                return ExceptionResponse(
+                    StateError.SERVICE_UNKNOWN, ServiceError.OTHER_REASON
+                ).to_bytes()
+            if message.__class__ in REUSABLE and apdu.__class__ is bytes:
+                if len(self._parsed) >= PARSED_CACHE_SIZE:
+                    self._parsed.clear()
+                self._parsed[apdu] = message
+        kind = KINDS.get(message.__class__, "other")
+        handler = TRANSITIONS.get((self.state, kind))
         if handler is None:
             return ExceptionResponse(
                 StateError.SERVICE_NOT_ALLOWED, ServiceError.SERVICE_NOT_SUPPORTED
             ).to_bytes()
         if (
             self.state is State.ASSOCIATED
-            and _kind(message) not in ("aarq", "rlrq")
             and client_sap != self.client_sap
+            and kind not in ("aarq", "rlrq")
         ):
             return ExceptionResponse(
                 StateError.SERVICE_NOT_ALLOWED, ServiceError.OPERATION_NOT_POSSIBLE
             ).to_bytes()
         response = handler(self, client_sap, message)
-        if response is None or isinstance(response, bytes):
+        if response is None or response.__class__ is bytes:
             return response
         return response.to_bytes()
 
@@ -249,8 +258,8 @@ KINDS: dict[type, str] = {
 }
 
 
-def _kind(message: object) -> str:
-    return KINDS.get(type(message), "other")
+# requests that are plain values of their octets: a repeated APDU reuses its parsed message
+REUSABLE = frozenset({GetRequestNormal, GetRequestNext, GetRequestWithList})
 
 
 TRANSITIONS: dict[tuple[State, str], Callable] = {

@@ -77,8 +77,9 @@ class Services:
     # ------------------------------------------------------------------ GET
     def _read(self, ctx: RequestContext, selection: AttributeSelection) -> Data | DataAccessResult:
         attr = selection.attribute
-        scoped = RequestContext(ctx.level, ctx.client_sap, selection.access, ctx.association)
-        return self.objects.get(scoped, attr.class_id, attr.instance_id, attr.attribute_id)
+        if selection.access is not None or ctx.access is not None:
+            ctx = RequestContext(ctx.level, ctx.client_sap, selection.access, ctx.association)
+        return self.objects.get(ctx, attr.class_id, attr.instance_id, attr.attribute_id)
 
     def get(self, ctx: RequestContext, request: object) -> object:
         """Answer a GET-Request (normal, next or with-list): a response, or its bytes when already encoded."""
