@@ -225,6 +225,14 @@ def test_push_button_in_the_browser(served, browser, tmp_path):
         )
         == 0
     )
+    wait_for(
+        lambda: browser.eval("document.getElementById('io-module').textContent"), 10, "I/O panel"
+    )
+    io = get_json(f"{base}/api/io")
+    assert browser.eval("document.getElementById('io-module').textContent") == (
+        f"{io['module']['code']:03d} {io['module']['name']}"
+    )
+    assert browser.eval("document.querySelectorAll('#io-lines li').length") == 2
     browser.screenshot(screenshot_dir(tmp_path) / "screenshot-lcd.png")
 
     manual = auto["manual"]

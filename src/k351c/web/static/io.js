@@ -22,6 +22,8 @@ function ioLineItem(line) {
     button.textContent = line.level ? "high" : "low";
     button.onclick = () => ioWrite(`/api/io/${line.line}`, { level: line.level ? 0 : 1 });
     li.append(button);
+  } else if (line.direction === "none") {
+    li.setAttribute("aria-label", `${name} not used`);
   } else {
     const lamp = document.createElement("span");
     lamp.className = "lamp" + (line.level ? " on" : "");
