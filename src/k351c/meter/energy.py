@@ -74,6 +74,9 @@ class EnergyBank:
     def __init__(self, mask: np.ndarray) -> None:
         self.mask = mask
         self._kept = np.asarray(mask, dtype=bool).tolist()
+        self._kept_cols = [
+            (i, [j for j, keep in enumerate(row) if keep]) for i, row in enumerate(self._kept)
+        ]
         self._counts = [[0] * SLOTS for _ in range(4)]
         self._remainder = [[0.0] * SLOTS for _ in range(4)]
         self._arrays: tuple[np.ndarray, np.ndarray] | None = None
@@ -108,11 +111,12 @@ class EnergyBank:
     def add_rows(self, rows: list[list[float]]) -> list[list[int]]:
         """add_ws of nested Python floats (4 x 8): remainder + Ws / 3600, whole Wh to the count."""
         delta = [[0] * SLOTS for _ in range(4)]
-        for kept, row, rem, counts, added in zip(
-            self._kept, rows, self._remainder, self._counts, delta, strict=True
-        ):
-            for j, ws in enumerate(row):
-                if ws == 0.0 or not kept[j]:
+        remainders, all_counts = self._remainder, self._counts
+        for i, cols in self._kept_cols:
+            row, rem, counts, added = rows[i], remainders[i], all_counts[i], delta[i]
+            for j in cols:
+                ws = row[j]
+                if ws == 0.0:
                     continue  # r + 0.0 == r and floor(r) == 0: nothing changes
                 exact = rem[j] + ws / 3600.0
                 whole = math.floor(exact)
