@@ -57,7 +57,9 @@ def test_dlms_set_of_energy_is_read_write_denied(served, caplog) -> None:
     assert b"\xa2\x03\x02\x01\x00" in aare, "LLS association with the test password is accepted"
     assert refused == H("C501C103"), "SET of legal data answers read-write-denied (3)"
     assert after == before
-    logged = caplog.text.lower().replace("kam12345678", "")  # the default serial equals the lab password
+    logged = caplog.text.lower().replace(
+        "kam12345678", ""
+    )  # the default serial equals the lab password
     for secret in TEST_KEYS:
         assert secret not in logged, f"a key or password appears in the log: {secret}"
 
