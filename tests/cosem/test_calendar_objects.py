@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -303,6 +305,8 @@ SERVER_TESTS = Path(__file__).resolve().parents[1] / "server"
 
 def _server_module(name: str):
     """A helper module of tests/server (gurux_client, conftest), loaded by path."""
+    if str(SERVER_TESTS) not in sys.path:
+        sys.path.insert(0, str(SERVER_TESTS))  # conftest imports its sibling server_harness
     spec = importlib.util.spec_from_file_location(
         f"k351c_server_tests_{name}", SERVER_TESTS / f"{name}.py"
     )

@@ -9,7 +9,7 @@ import time
 
 import numpy as np
 import pytest
-from conftest import AARQ, GET_ENERGY, answered, free_port, raise_nofile, read_frame
+from reliability_harness import AARQ, GET_ENERGY, answered, free_port, raise_nofile, read_frame
 
 pytestmark = pytest.mark.timeout(60)
 

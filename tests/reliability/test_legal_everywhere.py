@@ -7,9 +7,9 @@ import socket
 
 import httpx
 import pytest
-from conftest import Served, free_port
 from dlms_cosem import cosem, enumerations
 from dlms_cosem.clients.dlms_client import DlmsClient
+from reliability_harness import Served, free_port
 
 from k351c.cli.tool import OpticalSession, TcpLine
 from k351c.errors import AccessDenied

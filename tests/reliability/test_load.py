@@ -9,7 +9,14 @@ import struct
 import time
 
 import pytest
-from conftest import AARQ, GET_ENERGY, answered, associate_and_get, raise_nofile, read_frame
+from reliability_harness import (
+    AARQ,
+    GET_ENERGY,
+    answered,
+    associate_and_get,
+    raise_nofile,
+    read_frame,
+)
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -7,7 +7,7 @@ import inspect
 import logging
 
 import pytest
-from conftest import GET_ENERGY, read_frame
+from reliability_harness import GET_ENERGY, read_frame
 
 H = bytes.fromhex
 LLS_AARQ = H(

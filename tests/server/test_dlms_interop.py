@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from conftest import RunningMeter, free_port
 from dlms_cosem import enumerations
 from dlms_cosem.cosem import CosemAttribute
 from dlms_cosem.cosem import Obis as CosemObis
@@ -28,6 +27,7 @@ from gurux_dlms.objects import (
     GXDLMSProfileGeneric,
     GXDLMSRegister,
 )
+from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore

@@ -6,9 +6,9 @@ import socket
 import time
 
 import pytest
-from conftest import RunningMeter, free_port
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore

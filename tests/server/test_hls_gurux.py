@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 
 import pytest
-from conftest import RunningMeter, free_port
 from gurux_client import GuruxSession
 from gurux_dlms import GXDLMSException
 from gurux_dlms.enums import Security
@@ -18,6 +17,7 @@ from gurux_dlms.objects import (
 )
 from gurux_dlms.objects.enums import GlobalKeyType
 from gurux_secure import TEST_AK, TEST_EK, SecureSession
+from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore

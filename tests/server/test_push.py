@@ -7,11 +7,11 @@ import threading
 import time
 
 import pytest
-from conftest import RunningMeter, free_port
 from gurux_dlms import GXByteBuffer, GXReplyData
 from gurux_dlms.enums import InterfaceType
 from gurux_dlms.GXDLMSNotify import GXDLMSNotify
 from gurux_dlms.secure.GXDLMSSecureNotify import GXDLMSSecureNotify
+from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import TEST_KEYS, KeyStore
