@@ -95,7 +95,19 @@ def parse_wrapper(
     end = HEADER_LENGTH + length
     if len(buf) < end:
         return 0, None
-    return end, WrapperFrame(source, destination, bytes(buf[HEADER_LENGTH:end]))
+    return end, _frame(source, destination, bytes(buf[HEADER_LENGTH:end]))
+
+
+def _frame(source: int, destination: int, apdu: bytes) -> WrapperFrame:
+    """A WrapperFrame from fields already known to fit (16-bit header values), without re-checking."""
+    frame = object.__new__(WrapperFrame)
+    _set(frame, "source", source)
+    _set(frame, "destination", destination)
+    _set(frame, "apdu", apdu)
+    return frame
+
+
+_set = object.__setattr__
 
 
 class WrapperConnection:
@@ -117,6 +129,8 @@ class WrapperConnection:
 
     def next_event(self) -> WrapperFrame | ConnectionClosed | NeedData:
         """Return the next complete frame, ConnectionClosed (once) after the peer closed, or NEED_DATA."""
+        if not self._buffer and not self._closed:
+            return NEED_DATA
         consumed, frame = parse_wrapper(self._buffer, self._max_length)
         if frame is not None:
             del self._buffer[:consumed]

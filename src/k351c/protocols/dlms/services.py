@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
 
 from k351c.cosem.model import ObjectList, RequestContext
-from k351c.errors import RemoteProtocolError
+from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.protocols.dlms.apdu import AttributeSelection, InvokeIdAndPriority
 from k351c.protocols.dlms.apdu_action import (
     ActionRequestNormal,
@@ -21,6 +22,7 @@ from k351c.protocols.dlms.apdu_get import (
     GetResponseNormal,
     GetResponseWithDataBlock,
     GetResponseWithList,
+    encode_get_data_result,
 )
 from k351c.protocols.dlms.apdu_set import (
     SetRequestNormal,
@@ -88,14 +90,17 @@ class Services:
         self.get_transfer = None
         if isinstance(request, GetRequestNormal):
             result = self._read(ctx, AttributeSelection(request.attribute, request.access))
+            encoded = _normal_response(request.invoke, result)
+            if len(encoded) <= self.max_pdu:
+                return encoded
             response = GetResponseNormal(request.invoke, result)
         else:
             assert isinstance(request, GetRequestWithList)
             results = tuple(self._read(ctx, s) for s in request.attributes)
             response = GetResponseWithList(request.invoke, results)
-        encoded = response.to_bytes()
-        if len(encoded) <= self.max_pdu:
-            return encoded
+            encoded = response.to_bytes()
+            if len(encoded) <= self.max_pdu:
+                return encoded
         raw = (
             encode_data(result)
             if isinstance(response, GetResponseNormal) and isinstance(result, Data)
@@ -206,6 +211,19 @@ class Services:
             for m, p in zip(request.methods, request.parameters, strict=False)
         )
         return ActionResponseWithList(request.invoke, items)
+
+
+_ENCODING_ERRORS = (struct.error, OverflowError, TypeError, ValueError, AttributeError)
+_NORMAL_HEADER = GetResponseNormal.header()
+
+
+def _normal_response(invoke: InvokeIdAndPriority, result: Data | DataAccessResult) -> bytes:
+    """The octets of GetResponseNormal(invoke, result).to_bytes(), without building the message."""
+    try:
+        return _NORMAL_HEADER + bytes((invoke.to_byte(),)) + encode_get_data_result(result)
+    except _ENCODING_ERRORS as exc:
+        response = GetResponseNormal(invoke, result)
+        raise LocalProtocolError(f"cannot encode {response!r}: {exc}") from exc
 
 
 def length_prefixed(raw: bytes) -> bytes:
