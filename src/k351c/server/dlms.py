@@ -208,31 +208,22 @@ async def wrapper_session(
         _close(writer)
 
 
-class WrapperProtocol(asyncio.Protocol):
-    """One wrapper TCP connection served in ``data_received``: no task and no await per request.
+class _Connection(asyncio.Protocol):
+    """What both DLMS stream protocols share: the connection limit, back-pressure, close and release."""
 
-    The idle time-out is one loop timer that compares the last arrival with the deadline when it
-    fires (and re-arms for the remainder), so a request costs a clock read, not a timer reschedule.
-    """
-
-    def __init__(
-        self,
-        route: Callable[[int], DlmsEndpoint | None],
-        idle_timeout: float = IDLE_TIMEOUT,
-        limit: ConnectionLimit | None = None,
-    ) -> None:
-        self.peer_state = WrapperPeer(route)
+    def __init__(self, idle_timeout: float, limit: ConnectionLimit | None) -> None:
         self.idle_timeout = idle_timeout
         self.limit = limit
         self.admitted = False
+        self.peer_state: WrapperPeer | HdlcPeer | None = None
         self.transport: asyncio.Transport | None = None
         self.peer = None
         self.timer: asyncio.TimerHandle | None = None
-        self.last = 0.0
         self.clock = asyncio.get_running_loop().time
+        self.last = 0.0
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Admit the connection (or refuse it beyond the limit) and start the idle timer."""
+        """Admit the connection (or refuse it beyond the limit) and start its timer."""
         self.transport = transport  # type: ignore[assignment]
         self.peer = transport.get_extra_info("peername")
         if self.limit is not None and not self.limit.admit(self.peer):
@@ -244,19 +235,11 @@ class WrapperProtocol(asyncio.Protocol):
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.last = self.clock()
-        self.timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._check_idle)
+        self.start()
 
-    def data_received(self, data: bytes) -> None:
-        """Answer every complete frame at once; garbage closes the connection."""
-        self.last = self.clock()
-        try:
-            out = self.peer_state.feed(data)
-        except RemoteProtocolError as exc:
-            log.info("wrapper peer %s sent garbage: %s; closing", self.peer, exc)
-            self.transport.close()  # type: ignore[union-attr]
-            return
-        if out:
-            self.transport.write(out)  # type: ignore[union-attr]
+    def start(self) -> None:
+        """Set up the admitted connection's state and timer."""
+        raise NotImplementedError
 
     def eof_received(self) -> bool:
         """The peer closed its side: close ours."""
@@ -274,10 +257,45 @@ class WrapperProtocol(asyncio.Protocol):
         """Release the associations and the connection slot."""
         if self.timer is not None:
             self.timer.cancel()
-        self.peer_state.release()
+        if self.peer_state is not None:
+            self.peer_state.release()
         if self.admitted and self.limit is not None:
             self.limit.leave()
         self.admitted = False
+
+
+class WrapperProtocol(_Connection):
+    """One wrapper TCP connection served in ``data_received``: no task and no await per request.
+
+    The idle time-out is one loop timer that compares the last arrival with the deadline when it
+    fires (and re-arms for the remainder), so a request costs a clock read, not a timer reschedule.
+    """
+
+    def __init__(
+        self,
+        route: Callable[[int], DlmsEndpoint | None],
+        idle_timeout: float = IDLE_TIMEOUT,
+        limit: ConnectionLimit | None = None,
+    ) -> None:
+        super().__init__(idle_timeout, limit)
+        self.route = route
+
+    def start(self) -> None:
+        """A wrapper peer and the idle timer."""
+        self.peer_state = WrapperPeer(self.route)
+        self.timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._check_idle)
+
+    def data_received(self, data: bytes) -> None:
+        """Answer every complete frame at once; garbage closes the connection."""
+        self.last = self.clock()
+        try:
+            out = self.peer_state.feed(data)  # type: ignore[union-attr]
+        except RemoteProtocolError as exc:
+            log.info("wrapper peer %s sent garbage: %s; closing", self.peer, exc)
+            self.transport.close()  # type: ignore[union-attr]
+            return
+        if out:
+            self.transport.write(out)  # type: ignore[union-attr]
 
     def _check_idle(self) -> None:
         remaining = self.last + self.idle_timeout - self.clock()
@@ -287,6 +305,41 @@ class WrapperProtocol(asyncio.Protocol):
         self.timer = None
         log.info("wrapper peer %s idle for %.1f s; closing", self.peer, self.idle_timeout)
         self.transport.close()  # type: ignore[union-attr]
+
+
+class HdlcPeer:
+    """The HDLC side of one byte stream: a link and an association per endpoint listening on it."""
+
+    __slots__ = ("links",)
+
+    def __init__(self, endpoints: list[DlmsEndpoint], point_to_point: bool = True) -> None:
+        self.links = [
+            (
+                ep,
+                HdlcServerConnection(ep.physical_address, point_to_point=point_to_point),
+                ep.association(),
+            )
+            for ep in endpoints
+        ]
+
+    def feed(self, data: bytes, now: float) -> bytes:
+        """Give ``data`` (b"" = none, just time passing) to every link; the octets they answer."""
+        out = b""
+        for endpoint, link, association in self.links:
+            if data:
+                link.receive_data(data)
+            _pump_hdlc(endpoint, link, association)
+            if link.check_timeout(now) is not None:
+                association.release()
+            sent = link.data_to_send()
+            if sent:
+                out += sent
+        return out
+
+    def release(self) -> None:
+        """Drop every association on this stream."""
+        for _, _, association in self.links:
+            association.release()
 
 
 async def hdlc_session(
@@ -300,14 +353,7 @@ async def hdlc_session(
     """Serve one HDLC byte stream; every endpoint listens to it and answers only its own address."""
     loop = asyncio.get_running_loop()
     now = monotonic or loop.time
-    links = [
-        (
-            ep,
-            HdlcServerConnection(ep.physical_address, point_to_point=point_to_point),
-            ep.association(),
-        )
-        for ep in endpoints
-    ]
+    peer = HdlcPeer(endpoints, point_to_point)
     last = now()
     try:
         while True:
@@ -323,22 +369,58 @@ async def hdlc_session(
                     idle_timeout,
                 )
                 return
-            for endpoint, link, association in links:
-                if data:
-                    link.receive_data(data)
-                _pump_hdlc(endpoint, link, association)
-                if link.check_timeout(now()) is not None:
-                    association.release()
-                out = link.data_to_send()
-                if out:
-                    writer.write(out)
+            out = peer.feed(data, now())
+            if out:
+                writer.write(out)
             await writer.drain()
     except ConnectionError:
         return
     finally:
-        for _, _, association in links:
-            association.release()
+        peer.release()
         _close(writer)
+
+
+class HdlcProtocol(_Connection):
+    """One HDLC-over-TCP connection served in ``data_received``; a 1 s loop timer runs the link timers."""
+
+    def __init__(
+        self,
+        endpoints: list[DlmsEndpoint],
+        idle_timeout: float = IDLE_TIMEOUT,
+        limit: ConnectionLimit | None = None,
+        point_to_point: bool = True,
+    ) -> None:
+        super().__init__(idle_timeout, limit)
+        self.endpoints = endpoints
+        self.point_to_point = point_to_point
+
+    def start(self) -> None:
+        """An HDLC peer for the endpoints and the link timer."""
+        self.peer_state = HdlcPeer(self.endpoints, self.point_to_point)
+        self._schedule()
+
+    def data_received(self, data: bytes) -> None:
+        """Feed every link; write what they answer."""
+        self.last = now = self.clock()
+        out = self.peer_state.feed(data, now)  # type: ignore[union-attr, call-arg]
+        if out:
+            self.transport.write(out)  # type: ignore[union-attr]
+
+    def _schedule(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(min(1.0, self.idle_timeout), self._tick)
+
+    def _tick(self) -> None:
+        now = self.clock()
+        if now - self.last >= self.idle_timeout:
+            self.timer = None
+            log.info("HDLC peer %s idle for %.0f s; closing", self.peer, self.idle_timeout)
+            self.transport.close()  # type: ignore[union-attr]
+            return
+        out = self.peer_state.feed(b"", now)  # type: ignore[union-attr, call-arg]
+        if out:
+            self.transport.write(out)  # type: ignore[union-attr]
+        self._schedule()
 
 
 def _pump_hdlc(
@@ -435,8 +517,10 @@ async def hdlc_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
         return None
     endpoint = endpoint_for(runtime)
     limit, idle = _limits(runtime, "HDLC")
-    handler = limit.wrap(lambda r, w: hdlc_session(r, w, [endpoint], idle_timeout=idle))
-    server = await asyncio.start_server(handler, runtime.host, port)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(
+        lambda: HdlcProtocol([endpoint], idle, limit), runtime.host, port
+    )
     log.info(
         "DLMS HDLC listening on %s:%d (physical address %d)",
         runtime.host,
