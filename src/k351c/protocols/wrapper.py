@@ -69,8 +69,10 @@ class WrapperFrame:
         return frame
 
     def reply(self, apdu: bytes) -> WrapperFrame:
-        """The frame answering this one: ports swapped."""
-        return WrapperFrame(self.destination, self.source, apdu)
+        """The frame answering this one: ports swapped (already checked), the APDU's length checked."""
+        if len(apdu) > 0xFFFF:
+            return WrapperFrame(self.destination, self.source, apdu)
+        return _frame(self.destination, self.source, apdu)
 
 
 def parse_wrapper(

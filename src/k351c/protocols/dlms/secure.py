@@ -57,6 +57,7 @@ SECURE_CLIENTS: dict[int, ClientRule] = {
 }
 CIPHERED_CONTEXT = context_name(ApplicationContextName.LOGICAL_NAME_WITH_CIPHERING)
 AARQ_TAG, RLRQ_TAG = 0x60, 0x62
+_AARQ_PREFIX, _RLRQ_PREFIX = bytes((AARQ_TAG,)), bytes((RLRQ_TAG,))
 
 
 class SecurityProvider(Protocol):
@@ -146,7 +147,7 @@ class SecureAssociation:
 
     def handle(self, client_sap: int, apdu: bytes) -> bytes | None:
         """Process one request APDU from ``client_sap``; return the response APDU (None = no answer)."""
-        if apdu[:1] == bytes((AARQ_TAG,)):
+        if apdu[:1] == _AARQ_PREFIX:
             return self._on_aarq(client_sap, apdu)
         if self.phase is Phase.PLAIN:
             return self.inner.handle(client_sap, apdu)
@@ -264,7 +265,7 @@ class SecureAssociation:
         assert session is not None
         keys = self.provider.keys()
         if cipher_kind(apdu[0]) is None:
-            if apdu[:1] == bytes((RLRQ_TAG,)):
+            if apdu[:1] == _RLRQ_PREFIX:
                 answer = self.inner.handle(client_sap, apdu)
                 self.release()
                 return answer

@@ -89,7 +89,11 @@ class Services:
             return self._next_block(request.invoke, request.block_number)
         self.get_transfer = None
         if isinstance(request, GetRequestNormal):
-            result = self._read(ctx, AttributeSelection(request.attribute, request.access))
+            attr = request.attribute
+            if request.access is None and ctx.access is None:
+                result = self.objects.get(ctx, attr.class_id, attr.instance_id, attr.attribute_id)
+            else:
+                result = self._read(ctx, AttributeSelection(attr, request.access))
             encoded = _normal_response(request.invoke, result)
             if len(encoded) <= self.max_pdu:
                 return encoded
