@@ -159,9 +159,6 @@ def test_reset_hdlc_connection_does_not_spin(served) -> None:
     assert share < 0.5, f"server used {share:.0%} CPU with no client"
 
 
-@pytest.mark.xfail(
-    reason="server/dlms.py: the idle time-out restarts on every byte; no deadline for a partial frame"
-)
 def test_slowloris_partial_frame_is_dropped_after_the_inactivity_time(served) -> None:
     meter = served(tcp_inactivity=1.0)
 

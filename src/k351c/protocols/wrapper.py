@@ -129,6 +129,11 @@ class WrapperConnection:
             self._closed = True
         self._buffer += data
 
+    @property
+    def pending(self) -> int:
+        """Octets of a frame begun but not complete (0 = the stream ends on a frame boundary)."""
+        return len(self._buffer)
+
     def next_event(self) -> WrapperFrame | ConnectionClosed | NeedData:
         """Return the next complete frame, ConnectionClosed (once) after the peer closed, or NEED_DATA."""
         if not self._buffer and not self._closed:

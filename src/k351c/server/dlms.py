@@ -286,10 +286,15 @@ class WrapperProtocol(_Connection):
         self.timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._check_idle)
 
     def data_received(self, data: bytes) -> None:
-        """Answer every complete frame at once; garbage closes the connection."""
-        self.last = self.clock()
+        """Answer every complete frame at once; garbage closes the connection.
+
+        Only a stream that ends on a frame boundary counts as activity: a client trickling one frame
+        byte by byte is closed after the idle time-out like a silent one.
+        """
         try:
             out = self.peer_state.feed(data)  # type: ignore[union-attr]
+            if not self.peer_state.codec.pending:  # type: ignore[union-attr]
+                self.last = self.clock()
         except RemoteProtocolError as exc:
             log.info("wrapper peer %s sent garbage: %s; closing", self.peer, exc)
             self.transport.close()  # type: ignore[union-attr]
