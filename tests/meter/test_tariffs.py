@@ -169,3 +169,64 @@ def test_inputs_survive_a_restart():
     )
     assert again.function("tariffs").levels == [False, True]
     assert again.read("0-0:96.14.0.255").value == 3
+
+
+def _all_tariff_3(meter: Meter):
+    """The meter's settings with its active tariff table replaced by one that is tariff 3 all day."""
+    import dataclasses
+
+    from k351c.codes.settings import TariffTable
+
+    settings = meter.config.settings
+    active = meter.config.tariff_table
+    flat = TariffTable.from_dict(
+        {
+            "id": active.id,
+            "name": "flat 3",
+            "day_profiles": {"all": {"00:00": 3}},
+            "week_profiles": {"w": ["all"] * 7},
+            "seasons": [{"name": "y", "start": "01-01", "week": "w"}],
+        }
+    )
+    tables = tuple(flat if t.id == active.id else t for t in settings.tariff_tables)
+    return dataclasses.replace(settings, tariff_tables=tables)
+
+
+def test_reconfigure_rebuilds_the_calendar_at_once():
+    meter = make_meter()
+    meter.run_for(12 * 3600)
+    assert meter.read("0-0:96.14.0.255").value == 2  # 1 January, a holiday
+    events = []
+    meter.subscribe(events.append)
+    meter.reconfigure(settings=_all_tariff_3(meter))
+    assert meter.function("tariffs").calendar.table.name == "flat 3"
+    assert meter.read("0-0:96.14.0.255").value == 3
+    assert [e.data for e in events if e.kind == "tariff_changed"] == [{"old": 2, "new": 3}]
+    meter.run_for(86400)
+    assert meter.read("0-0:96.14.0.255").value == 3
+
+
+def test_restart_with_changed_settings_uses_the_new_table():
+    meter = make_meter()
+    meter.run_for(12 * 3600)
+    meter.reconfigure(settings=_all_tariff_3(meter))
+    again = Meter(
+        MeterConfig.default(),
+        clock=SimClock(meter.t, rate=0),
+        store=meter.store,
+        functions=[Tariffs()],
+    )
+    assert again.config.tariff_table.name == "flat 3"
+    assert again.function("tariffs").calendar.table.name == "flat 3"
+    again.run_for(3600)
+    assert again.read("0-0:96.14.0.255").value == 3
+
+
+def test_begin_step_notices_a_config_swapped_without_an_event():
+    import dataclasses
+
+    meter = make_meter()
+    meter.run_for(12 * 3600)
+    meter.config = dataclasses.replace(meter.config, settings=_all_tariff_3(meter))
+    meter.run_for(60)
+    assert meter.read("0-0:96.14.0.255").value == 3

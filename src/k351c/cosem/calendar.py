@@ -17,7 +17,6 @@ from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.function import Event, MeterFunction
-from k351c.meter.tariffs import TariffCalendar
 from k351c.obis import Obis
 from k351c.protocols.dlms.axdr import Data, DataType
 from k351c.protocols.dlms.cosem_datetime import (
@@ -206,32 +205,11 @@ def parse_days(value: Data) -> list[list]:
 
 
 # ---------------------------------------------------------------------------- the keeper
-def refresh_tariffs(meter) -> None:  # noqa: ANN001
-    """Make the tariff function evaluate the table now in the configuration (after a change or restart)."""
-    try:
-        tariffs = meter.function("tariffs")
-    except (KeyError, AttributeError):
-        return
-    config = meter.config
-    if getattr(tariffs, "calendar", None) is None or tariffs.calendar.table == config.tariff_table:
-        return
-    tariffs.calendar = TariffCalendar(
-        config.tariff_table,
-        meter.localtime,
-        config.holiday_country,
-        config.holiday_subdiv,
-        config.holiday_language,
-    )
-    tariffs.on_time_set(meter.t, meter.t)
-    tariffs.begin_step(meter.t)
-
-
 def replace_table(meter, table: TariffTable) -> None:  # noqa: ANN001
     """Put ``table`` in place of the active tariff table in the settings (persisted, logged)."""
     settings = meter.config.settings
     tables = tuple(table if t.id == table.id else t for t in settings.tariff_tables)
     meter.reconfigure(settings=dataclasses.replace(settings, tariff_tables=tables))
-    refresh_tariffs(meter)
 
 
 class CalendarKeeper(MeterFunction):
@@ -249,7 +227,6 @@ class CalendarKeeper(MeterFunction):
         saved = meter.store.get(f"f:{KEEPER}")
         if saved is not None:
             self.restore(saved)
-        refresh_tariffs(meter)
 
     def parts(self) -> dict:
         """The passive calendar (a copy of the active one until a client writes it)."""

@@ -137,13 +137,8 @@ class Tariffs(MeterFunction):
         """Build the calendar, read the I/O roles and register the current tariff and input values."""
         super().attach(meter)
         config = meter.config
-        self.calendar = TariffCalendar(
-            config.tariff_table,
-            meter.localtime,
-            config.holiday_country,
-            config.holiday_subdiv,
-            config.holiday_language,
-        )
+        self._build_calendar()
+        meter.subscribe(self._on_event)
         self.io_functions: tuple[IoFunction, IoFunction] = tuple(config.io_functions)  # type: ignore[assignment]
         self.levels = [False, False]
         self.pulses = 0
@@ -180,6 +175,37 @@ class Tariffs(MeterFunction):
                 )
             )
 
+    def _build_calendar(self) -> None:
+        """The calendar of the configuration now in force, remembered by the settings' identity."""
+        config = self.meter.config
+        self._settings = config.settings
+        self._config = config
+        self.calendar = TariffCalendar(
+            config.tariff_table,
+            self.meter.localtime,
+            config.holiday_country,
+            config.holiday_subdiv,
+            config.holiday_language,
+        )
+
+    def _stale(self) -> bool:
+        """Whether the configuration changed since the calendar was built (an identity check)."""
+        return self.meter.config is not self._config
+
+    def _refresh(self) -> None:
+        """Rebuild the calendar when the configuration changed and re-evaluate the tariff at once."""
+        config = self.meter.config
+        if config.settings is self._settings:
+            self._config = config
+            return
+        self._build_calendar()
+        self._switch(self.meter.t)
+
+    def _on_event(self, event: Event) -> None:
+        """After meter.reconfigure the tariff follows the new table from the meter's current time."""
+        if event.kind == "configuration_changed" and self._stale():
+            self._refresh()
+
     @property
     def external(self) -> bool:
         """Whether the tariff is controlled by the module's tariff inputs (DD) instead of the table."""
@@ -210,7 +236,9 @@ class Tariffs(MeterFunction):
         return self._next
 
     def begin_step(self, t0: float) -> None:
-        """Re-evaluate the tariff after an input change or a clock adjustment."""
+        """Re-evaluate the tariff after an input change, a clock adjustment or a new configuration."""
+        if self.meter.config is not self._config:
+            self._refresh()
         if self._dirty:
             self._switch(t0)
 
@@ -244,3 +272,5 @@ class Tariffs(MeterFunction):
         self.levels = [bool(x) for x in state.get("levels", [0, 0])]
         self.pulses = int(state.get("pulses", 0))
         self._dirty = True
+        if self._stale():
+            self._build_calendar()
