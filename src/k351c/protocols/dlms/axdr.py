@@ -17,47 +17,36 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, datetime, time
-from enum import IntEnum
 
 from k351c.errors import LocalProtocolError, RemoteProtocolError
+from k351c.protocols.dlms.axdr_length import (
+    Buffer,
+    decode_length,
+    encode_length,
+    take,
+    take_octet_string,
+)
+from k351c.protocols.dlms.axdr_types import MAX_DEPTH, NULL, CompactArray, Data, DataType
+from k351c.protocols.dlms.compact_array import decode_compact, encode_compact
 from k351c.protocols.dlms.cosem_datetime import CosemDate, CosemDateTime, CosemTime
 
-MAX_DEPTH = 32
-
-Buffer = bytes | bytearray | memoryview
-
-
-class DataType(IntEnum):
-    """A-XDR Data CHOICE tags (Blue Book table 2)."""
-
-    NULL_DATA = 0
-    ARRAY = 1
-    STRUCTURE = 2
-    BOOLEAN = 3
-    BIT_STRING = 4
-    DOUBLE_LONG = 5
-    DOUBLE_LONG_UNSIGNED = 6
-    OCTET_STRING = 9
-    VISIBLE_STRING = 10
-    UTF8_STRING = 12
-    BCD = 13
-    INTEGER = 15
-    LONG = 16
-    UNSIGNED = 17
-    LONG_UNSIGNED = 18
-    COMPACT_ARRAY = 19
-    LONG64 = 20
-    LONG64_UNSIGNED = 21
-    ENUM = 22
-    FLOAT32 = 23
-    FLOAT64 = 24
-    DATE_TIME = 25
-    DATE = 26
-    TIME = 27
-    DONT_CARE = 255
-
+__all__ = [
+    "MAX_DEPTH",
+    "NULL",
+    "Buffer",
+    "CompactArray",
+    "Data",
+    "DataType",
+    "decode_data",
+    "decode_length",
+    "encode_data",
+    "encode_length",
+    "from_python",
+    "take",
+    "take_octet_string",
+    "to_python",
+]
 
 _T = DataType
 _ARRAY = _T.ARRAY
@@ -69,185 +58,15 @@ _DATE_TIME = _T.DATE_TIME
 _DONT_CARE = _T.DONT_CARE
 _DOUBLE_LONG = _T.DOUBLE_LONG
 _DOUBLE_LONG_UNSIGNED = _T.DOUBLE_LONG_UNSIGNED
-_ENUM = _T.ENUM
-_FLOAT32 = _T.FLOAT32
 _FLOAT64 = _T.FLOAT64
-_INTEGER = _T.INTEGER
-_LONG = _T.LONG
 _LONG64 = _T.LONG64
 _LONG64_UNSIGNED = _T.LONG64_UNSIGNED
-_LONG_UNSIGNED = _T.LONG_UNSIGNED
 _NULL_DATA = _T.NULL_DATA
 _OCTET_STRING = _T.OCTET_STRING
 _STRUCTURE = _T.STRUCTURE
 _TIME = _T.TIME
-_UNSIGNED = _T.UNSIGNED
 _UTF8_STRING = _T.UTF8_STRING
 _VISIBLE_STRING = _T.VISIBLE_STRING
-
-
-@dataclass(frozen=True, slots=True)
-class Data:
-    """One typed COSEM value."""
-
-    type: DataType
-    value: object = None
-
-    @classmethod
-    def null(cls) -> Data:
-        """null-data."""
-        return NULL
-
-    @classmethod
-    def boolean(cls, value: bool) -> Data:
-        """boolean."""
-        return cls(_BOOLEAN, bool(value))
-
-    @classmethod
-    def octet_string(cls, value: bytes) -> Data:
-        """octet-string."""
-        return cls(_OCTET_STRING, bytes(value))
-
-    @classmethod
-    def visible_string(cls, value: str) -> Data:
-        """visible-string."""
-        return cls(_VISIBLE_STRING, value)
-
-    @classmethod
-    def integer(cls, value: int) -> Data:
-        """integer (int8)."""
-        return cls(_INTEGER, value)
-
-    @classmethod
-    def long(cls, value: int) -> Data:
-        """long (int16)."""
-        return cls(_LONG, value)
-
-    @classmethod
-    def unsigned(cls, value: int) -> Data:
-        """unsigned (uint8)."""
-        return cls(_UNSIGNED, value)
-
-    @classmethod
-    def long_unsigned(cls, value: int) -> Data:
-        """long-unsigned (uint16)."""
-        return cls(_LONG_UNSIGNED, value)
-
-    @classmethod
-    def double_long(cls, value: int) -> Data:
-        """double-long (int32)."""
-        return cls(_DOUBLE_LONG, value)
-
-    @classmethod
-    def double_long_unsigned(cls, value: int) -> Data:
-        """double-long-unsigned (uint32)."""
-        return cls(_DOUBLE_LONG_UNSIGNED, value)
-
-    @classmethod
-    def long64(cls, value: int) -> Data:
-        """long64 (int64)."""
-        return cls(_LONG64, value)
-
-    @classmethod
-    def long64_unsigned(cls, value: int) -> Data:
-        """long64-unsigned (uint64)."""
-        return cls(_LONG64_UNSIGNED, value)
-
-    @classmethod
-    def enum(cls, value: int) -> Data:
-        """enum (uint8)."""
-        return cls(_ENUM, int(value))
-
-    @classmethod
-    def float32(cls, value: float) -> Data:
-        """float32."""
-        return cls(_FLOAT32, float(value))
-
-    @classmethod
-    def float64(cls, value: float) -> Data:
-        """float64."""
-        return cls(_FLOAT64, float(value))
-
-    @classmethod
-    def utf8_string(cls, value: str) -> Data:
-        """utf8-string."""
-        return cls(_UTF8_STRING, value)
-
-    @classmethod
-    def array(cls, items: object) -> Data:
-        """array of Data (all of one type, not checked)."""
-        return cls(_ARRAY, tuple(items))  # type: ignore[arg-type]
-
-    @classmethod
-    def structure(cls, *items: Data) -> Data:
-        """structure of the given Data."""
-        return cls(_STRUCTURE, items)
-
-    @classmethod
-    def date_time(cls, value: CosemDateTime | datetime) -> Data:
-        """date-time (a datetime is converted with its UTC offset as deviation)."""
-        if isinstance(value, datetime):
-            value = CosemDateTime.from_datetime(value)
-        return cls(_DATE_TIME, value)
-
-
-NULL = Data(_T.NULL_DATA, None)
-
-
-@dataclass(frozen=True, slots=True)
-class CompactArray:
-    """compact-array value: a type description and the elements it describes.
-
-    A description is a DataType for simple types, ``(DataType.ARRAY, count, description)`` or
-    ``(DataType.STRUCTURE, (description, ...))``.
-    """
-
-    description: object
-    elements: tuple[Data, ...]
-
-
-# ---- lengths ------------------------------------------------------------------------------
-
-
-def encode_length(length: int) -> bytes:
-    """BER-style A-XDR length: one octet below 128, else 0x81..0x84 and the big-endian length."""
-    if length < 0x80:
-        return bytes((length,))
-    if length > 0xFFFFFFFF:
-        raise LocalProtocolError(f"length {length} does not fit in 4 octets")
-    size = (length.bit_length() + 7) // 8
-    return bytes((0x80 | size,)) + length.to_bytes(size, "big")
-
-
-def decode_length(buf: Buffer, pos: int) -> tuple[int, int]:
-    """Decode a length at pos; returns (length, new position)."""
-    try:
-        first = buf[pos]
-    except IndexError:
-        raise RemoteProtocolError("truncated: length expected") from None
-    if first < 0x80:
-        return first, pos + 1
-    size = first & 0x7F
-    if not 1 <= size <= 4:
-        raise RemoteProtocolError(f"bad length prefix 0x{first:02x}")
-    end = pos + 1 + size
-    if end > len(buf):
-        raise RemoteProtocolError("truncated: long length")
-    return int.from_bytes(buf[pos + 1 : end], "big"), end
-
-
-def take(buf: Buffer, pos: int, count: int) -> tuple[bytes, int]:
-    """The next count octets as bytes, checked against the end of the buffer."""
-    end = pos + count
-    if end > len(buf):
-        raise RemoteProtocolError(f"truncated: {count} octets declared, {len(buf) - pos} left")
-    return bytes(buf[pos:end]), end
-
-
-def take_octet_string(buf: Buffer, pos: int) -> tuple[bytes, int]:
-    """A length-prefixed octet string."""
-    length, pos = decode_length(buf, pos)
-    return take(buf, pos, length)
 
 
 # ---- value codecs (no tag) ----------------------------------------------------------------
@@ -306,7 +125,7 @@ def _enc_value(data: Data, out: bytearray, depth: int) -> None:
     elif kind is _BIT_STRING:
         _enc_bits(value, out)  # type: ignore[arg-type]
     elif kind is _COMPACT_ARRAY:
-        _enc_compact(value, out)  # type: ignore[arg-type]
+        encode_compact(value, out, _enc_value)  # type: ignore[arg-type]
     elif kind is not _NULL_DATA and kind is not _DONT_CARE:
         raise LocalProtocolError(f"cannot encode Data type {kind!r}")
 
@@ -464,117 +283,6 @@ def _from_time(value: object) -> Data:
     raise LocalProtocolError(f"no COSEM type for {type(value).__name__}")
 
 
-# ---- compact-array ------------------------------------------------------------------------
-
-
-def _enc_description(desc: object, out: bytearray) -> None:
-    if isinstance(desc, tuple):
-        out.append(desc[0])
-        if desc[0] == _ARRAY:
-            out += struct.pack(">H", desc[1])
-            _enc_description(desc[2], out)
-        else:
-            out += encode_length(len(desc[1]))
-            for sub in desc[1]:
-                _enc_description(sub, out)
-    else:
-        out.append(int(desc))  # type: ignore[call-overload]
-
-
-def _dec_description(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
-    if depth >= MAX_DEPTH:
-        raise RemoteProtocolError("compact-array description nested too deeply")
-    try:
-        kind = _T(buf[pos])
-    except (IndexError, ValueError):
-        raise RemoteProtocolError("bad compact-array type description") from None
-    pos += 1
-    if kind is _ARRAY:
-        raw, pos = take(buf, pos, 2)
-        sub, pos = _dec_description(buf, pos, depth + 1)
-        if raw != b"\0\0" and _min_size(sub) == 0:
-            raise RemoteProtocolError("compact-array of empty elements")
-        return (kind, int.from_bytes(raw, "big"), sub), pos
-    if kind is _STRUCTURE:
-        count, pos = decode_length(buf, pos)
-        if count > len(buf) - pos:
-            raise RemoteProtocolError("compact-array structure description too long")
-        subs = []
-        for _ in range(count):
-            sub, pos = _dec_description(buf, pos, depth + 1)
-            subs.append(sub)
-        return (kind, tuple(subs)), pos
-    if kind in (_COMPACT_ARRAY, _NULL_DATA, _DONT_CARE):
-        raise RemoteProtocolError(f"{kind.name} in a compact-array description")
-    return kind, pos
-
-
-def _min_size(desc: object) -> int:
-    if not isinstance(desc, tuple):
-        return 1
-    if desc[0] == _ARRAY:
-        return desc[1] * _min_size(desc[2])
-    return sum(_min_size(sub) for sub in desc[1])
-
-
-def _enc_described(desc: object, data: Data, out: bytearray) -> None:
-    if isinstance(desc, tuple):
-        items = data.value
-        subs = (desc[2],) * len(items) if desc[0] == _ARRAY else desc[1]  # type: ignore[arg-type]
-        if len(subs) != len(items):  # type: ignore[arg-type]
-            raise LocalProtocolError("compact-array element does not match its description")
-        for sub, item in zip(subs, items, strict=True):  # type: ignore[call-overload]
-            _enc_described(sub, item, out)
-    else:
-        if data.type != desc:
-            raise LocalProtocolError("compact-array element does not match its description")
-        _enc_value(data, out, 0)
-
-
-def _dec_described(desc: object, buf: Buffer, pos: int, depth: int) -> tuple[Data, int]:
-    if not isinstance(desc, tuple):
-        value, pos = _dec_value(desc, buf, pos, depth)  # type: ignore[arg-type]
-        return Data(desc, value), pos  # type: ignore[arg-type]
-    if depth >= MAX_DEPTH:
-        raise RemoteProtocolError("compact-array nested too deeply")
-    if desc[0] == _ARRAY:
-        if desc[1] > len(buf) - pos:
-            raise RemoteProtocolError("compact-array element count exceeds contents")
-        subs = (desc[2],) * desc[1]
-    else:
-        subs = desc[1]
-    items = []
-    for sub in subs:
-        item, pos = _dec_described(sub, buf, pos, depth + 1)
-        items.append(item)
-    return Data(desc[0], tuple(items)), pos
-
-
-def _enc_compact(value: CompactArray, out: bytearray) -> None:
-    _enc_description(value.description, out)
-    contents = bytearray()
-    for element in value.elements:
-        _enc_described(value.description, element, contents)
-    out += encode_length(len(contents))
-    out += contents
-
-
-def _dec_compact(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
-    desc, pos = _dec_description(buf, pos, depth)
-    contents, pos = take_octet_string(buf, pos)
-    elements = []
-    inner = 0
-    while inner < len(contents):
-        before = inner
-        element, inner = _dec_described(desc, contents, inner, depth + 1)
-        if inner == before:
-            raise RemoteProtocolError("compact-array of empty elements")
-        elements.append(element)
-    if inner != len(contents):
-        raise RemoteProtocolError("compact-array contents overrun")
-    return CompactArray(desc, tuple(elements)), pos
-
-
 _DECODERS: dict[DataType, Callable[[Buffer, int, int], tuple[object, int]]] = {
     _T.ARRAY: _dec_items,
     _T.STRUCTURE: _dec_items,
@@ -585,6 +293,6 @@ _DECODERS: dict[DataType, Callable[[Buffer, int, int], tuple[object, int]]] = {
     _T.DATE_TIME: _dec_time(_T.DATE_TIME),
     _T.DATE: _dec_time(_T.DATE),
     _T.TIME: _dec_time(_T.TIME),
-    _T.COMPACT_ARRAY: _dec_compact,
+    _T.COMPACT_ARRAY: lambda buf, pos, depth: decode_compact(buf, pos, depth, _dec_value),
 }
 _DECODER_TABLE = tuple(_DECODERS.get(t) if t is not None else None for t in _BY_TAG)  # type: ignore[arg-type]
