@@ -105,6 +105,8 @@ class IoModule(MeterFunction):
         self.primary = config.pulse_output_primary
         self.constant = primary_constant(meter.ct_ratio) if self.primary else SECONDARY_CONSTANT
         self.counters = [PulseCounter(self.constant) for _ in range(2)]
+        self._has_outputs = any(f.direction is IoDirection.OUTPUT for f in self.functions)
+        self._refreshed: tuple | None = None
         self._register(meter)
         meter.subscribe(self._on_event)
 
@@ -289,8 +291,24 @@ class IoModule(MeterFunction):
 
     # --------------------------------------------------------------- outputs
     def begin_step(self, t0: float) -> None:
-        """Bring level outputs (tariff sync, load control status) up to date."""
-        self._refresh(t0)
+        """Bring level outputs up to date when the tariff, load tariffs or load-control state changed."""
+        if not self._has_outputs:
+            return
+        key = self._levels_key()
+        if key != self._refreshed:
+            self._refresh(t0)
+            self._refreshed = self._levels_key()
+
+    def _levels_key(self) -> tuple:
+        """Everything the output levels follow: tariff, load tariffs, toggle and the relays."""
+        control = self._function("load_control")
+        relays = getattr(control, "relays", ())
+        return (
+            self.meter.tariff,
+            self.load_tariffs,
+            self.toggle,
+            tuple(r.output_state for r in relays),
+        )
 
     def on_step(self, step: Step) -> None:
         """Turn the step's energy into pulses on the A+/A-/R+ output lines."""
@@ -389,5 +407,6 @@ class IoModule(MeterFunction):
         self.weight = float(state.get("weight") or self.weight or 1.0)
         self.load_tariffs = int(state.get("load_tariffs", self.load_tariffs))
         self.toggle = bool(state.get("toggle", False))
+        self._refreshed = None
         for counter, saved in zip(self.counters, state.get("counters", []), strict=False):
             counter.restore(saved)
