@@ -168,3 +168,50 @@ def test_settings_dict_round_trip_and_partial_files():
         Settings.from_dict({"display": [{"id": 3}, {"id": 3}]})
     with pytest.raises(ConfigError, match="tariff table"):
         Settings.from_dict({"tariff": [{"id": 3}]})
+
+
+def test_passive_calendar_activation_and_debiting_round_trip_and_validation():
+    import dataclasses
+    import tomllib
+
+    import tomli_w
+
+    from k351c.codes.settings import Debiting, PassiveCalendar
+
+    parts = {
+        "name": "p",
+        "seasons": [["s", "01-01", "w"]],
+        "weeks": [["w", [1] * 7]],
+        "days": [[1, [["22:00", 2], ["06:00", 1]]]],
+        "names": {"1": "day"},
+    }
+    passive = PassiveCalendar.from_dict(parts)
+    assert passive.days == ((1, (("06:00", 1), ("22:00", 2))),)
+    base = Settings.default()
+    full = dataclasses.replace(
+        base,
+        passive_calendar=passive,
+        calendar_activation="2026-03-01T00:00:00+01:00",
+        debiting=Debiting(15, 13, "6:30"),
+    )
+    assert full.debiting.execution_time == "06:30"
+    assert full.calendar_activation == 1772319600.0
+    assert Settings.from_dict(tomllib.loads(tomli_w.dumps(full.to_dict()))) == full
+    assert "calendar" not in base.to_dict() and "debiting" not in base.to_dict()
+    for bad, field in (
+        (lambda: Debiting(target_day=29), "debiting target_day"),
+        (lambda: Debiting(interval=25), "debiting interval"),
+        (lambda: Debiting(execution_time="25:00"), "debiting execution_time"),
+        (lambda: Debiting.from_dict({"when": 1}), "debiting"),
+        (
+            lambda: dataclasses.replace(base, calendar_activation="2026-03-01T00:00"),
+            "calendar activation",
+        ),
+        (
+            lambda: PassiveCalendar.from_dict({**parts, "weeks": [["w", [1] * 6]]}),
+            "calendar passive week",
+        ),
+        (lambda: PassiveCalendar.from_dict({**parts, "days": [[1, [["06:00", 7]]]]}), "tariff"),
+    ):
+        with pytest.raises(ConfigError, match=field):
+            bad()

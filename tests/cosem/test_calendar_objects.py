@@ -174,11 +174,14 @@ def test_inconsistent_passive_calendar_is_refused_and_nothing_changes() -> None:
     assert objects.set(MANAGEMENT, 20, CAL, 8, Data.array([week(b"normal", *[9] * 7)])) == 0
     result, _ = objects.action(MANAGEMENT, 20, CAL, 1, Data(DataType.INTEGER, 0))
     assert result != ActionResult.SUCCESS
-    assert meter.config.settings == before
+    assert meter.config.settings.tariff_tables == before.tariff_tables
+    assert meter.config.settings.passive_calendar.weeks == (("normal", (9,) * 7),)
+    passive = meter.config.settings.passive_calendar
     bad_time = Data.array([day(1, (25, 0, 1))])
     assert objects.set(MANAGEMENT, 20, CAL, 9, bad_time) != DataAccessResult.SUCCESS
     bad_tariff = Data.array([day(1, (1, 0, 7))])
     assert objects.set(MANAGEMENT, 20, CAL, 9, bad_tariff) != DataAccessResult.SUCCESS
+    assert meter.config.settings.passive_calendar == passive
 
 
 @settings(max_examples=50, deadline=None)
@@ -263,10 +266,29 @@ def test_billing_schedule_matches_the_next_debiting_stop() -> None:
     assert time == bytes(4)
     assert (when.day, stop.day, stop.hour, stop.minute) == (1, 1, 0, 0)
     assert when.month == 0xFF and when.year == 0xFFFF
-    assert (
-        objects.set(MANAGEMENT, 22, SCHEDULE, 4, Data.array([]))
-        == DataAccessResult.READ_WRITE_DENIED
+    assert objects.set(READING, 22, SCHEDULE, 4, Data.array([])) != DataAccessResult.SUCCESS
+
+
+def test_management_sets_the_billing_execution_time_through_the_settings() -> None:
+    from k351c.protocols.dlms.cosem_datetime import CosemTime
+
+    meter = make_meter()
+    objects = build_object_list(meter)
+    at = Data(DataType.OCTET_STRING, CosemTime(6, 30, 0, 0).to_bytes())
+    on = Data(DataType.OCTET_STRING, CosemDate(0xFFFF, 3, 15, 0xFF).to_bytes())
+    value = Data.array([Data.structure(at, on)])
+    assert objects.set(MANAGEMENT, 22, SCHEDULE, 4, value) == DataAccessResult.SUCCESS
+    debiting = meter.config.settings.debiting
+    assert (debiting.target_day, debiting.interval, debiting.execution_time) == (15, 15, "06:30")
+    stop = meter.localtime.to_local(meter.function("billing").stops.next)
+    assert (stop.month, stop.day, stop.hour, stop.minute) == (3, 15, 6, 30)
+    (entry,) = objects.get(READING, 22, SCHEDULE, 4).value
+    assert bytes(entry.value[0].value) == CosemTime(6, 30, 0, 0).to_bytes()
+    bad = Data.array(
+        [Data.structure(at, Data(DataType.OCTET_STRING, CosemDate(0xFFFF, 3, 30, 0xFF).to_bytes()))]
     )
+    assert objects.set(MANAGEMENT, 22, SCHEDULE, 4, bad) != DataAccessResult.SUCCESS
+    assert meter.config.settings.debiting == debiting
 
 
 @pytest.mark.parametrize(("ctx", "shown"), [(HLS, 1), (LLS, 0)])
@@ -341,3 +363,43 @@ def test_gurux_reads_the_day_profile_table_over_the_wrapper(running_meter) -> No
     ]
     assert workday == [(6, 0, 1), (22, 0, 2)]
     assert days[2].daySchedules[0].scriptLogicalName == "0.0.10.0.100.255"
+
+
+def test_passive_calendar_and_activation_live_in_the_settings() -> None:
+    store = MemoryStore()
+    meter = make_meter(store)
+    objects = build_object_list(meter)
+    passive_flat_t3(objects)
+    when = CosemDateTime(2026, 2, 1, 0xFF, 0, 0, 0, 0, -0x8000, 0)
+    assert objects.set(MANAGEMENT, 20, CAL, 10, Data(DataType.OCTET_STRING, when.to_bytes())) == 0
+    settings = meter.config.settings
+    assert settings.passive_calendar.name == "flat"
+    assert settings.calendar_activation == meter.localtime.from_local(when.to_datetime())
+    data = meter.config.to_dict()
+    assert data["calendar"]["passive"]["name"] == "flat"
+    assert MeterConfig.from_toml(data).settings == settings
+    assert meter.store.get("f:activity_calendar") is None
+    restarted = make_meter(store)
+    objects = build_object_list(restarted)
+    assert objects.get(READING, 20, CAL, 6).value == b"flat"
+
+
+def test_an_old_persisted_passive_calendar_is_still_read_and_moves_into_the_settings() -> None:
+    from k351c.cosem.calendar import table_parts
+
+    store = MemoryStore()
+    meter = make_meter(store)
+    parts = table_parts(meter.config.tariff_table)
+    parts["name"] = "old"
+    parts["days"] = [[1, [["00:00", 4]]], [2, [["00:00", 4]]]]
+    activation = meter.t + 3600
+    store.commit({"f:activity_calendar": {"passive": parts, "activation": activation}})
+    restarted = make_meter(store)
+    objects = build_object_list(restarted)
+    assert objects.get(READING, 20, CAL, 6).value == b"old"
+    assert CosemDateTime.from_bytes(objects.get(READING, 20, CAL, 10).value).hour == 2
+    restarted.run_for(3601)
+    assert restarted.config.tariff_table.name == "old"
+    assert restarted.tariff == 4
+    assert restarted.config.settings.calendar_activation is None
+    assert restarted.config.settings.passive_calendar.name == "old"

@@ -204,3 +204,35 @@ def test_debiting_logger_2(u, kind, first, second):
     ]
     assert logger.rows[-1][2] == round((at(*second) - EPOCH) / 3600 * 3450)
     assert logger.columns[2] == "1-0:1.8.0.255"
+
+
+def test_settings_override_gg_hh_and_the_execution_time():
+    import dataclasses
+
+    from k351c.codes.settings import Debiting
+
+    meter = Meter(MeterConfig.default(), clock=SimClock(EPOCH, rate=0), functions=[Billing()])
+    settings = meter.config.settings
+    meter.reconfigure(settings=dataclasses.replace(settings, debiting=Debiting(15, 13, "06:30")))
+    expected = datetime(2026, 1, 15, 6, 30, tzinfo=BERLIN).timestamp()
+    assert meter.function("billing").stops.next == expected
+    meter.run_for(expected - EPOCH - 1)
+    assert meter.read("0-0:0.1.0.255").value == 0
+    meter.run_for(1)
+    assert meter.read("0-0:0.1.0.255").value == 1
+    assert (
+        meter.function("billing").stops.next
+        == datetime(2027, 1, 15, 6, 30, tzinfo=BERLIN).timestamp()
+    )
+    again = Meter(
+        MeterConfig.default(),
+        clock=SimClock(meter.t, rate=0),
+        store=meter.store,
+        functions=[Billing()],
+    )
+    assert again.function("billing").stops.next == meter.function("billing").stops.next
+
+
+def test_execution_time_shifts_the_stop():
+    stop = next_debiting_stop(LT, 1, (1, 1), EPOCH, minute=90)
+    assert stop == datetime(2026, 1, 1, 1, 30, tzinfo=BERLIN).timestamp()

@@ -6,7 +6,7 @@ import bisect
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 
@@ -283,6 +283,137 @@ class Thresholds:
         }
 
 
+def _check_byte(what: str, value: object) -> int:
+    """A DLMS unsigned (0..255): day ids of the activity calendar."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
+        raise ConfigError(what, value, "0..255")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class PassiveCalendar:
+    """The passive activity calendar (class 20 attributes 6-9) by day ids, as the client wrote it.
+
+    Each part is checked on its own; whether weeks name existing day ids is checked at activation,
+    as a client writes the parts one at a time.
+    """
+
+    name: str
+    seasons: tuple[tuple[str, str, str], ...]
+    weeks: tuple[tuple[str, tuple[int, ...]], ...]
+    days: tuple[tuple[int, tuple[tuple[str, int], ...]], ...]
+    names: tuple[tuple[int, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        where = "calendar passive"
+        if not self.seasons:
+            raise ConfigError(f"{where} seasons", (), "at least one season")
+        seasons = []
+        for name, start, week in self.seasons:
+            season = Season(str(name), str(start), str(week))
+            seasons.append((season.name, season.start, season.week))
+        weeks = []
+        for name, ids in self.weeks:
+            if len(ids) != 7:
+                raise ConfigError(f"{where} week {name!r}", ids, "7 day ids, Monday..Sunday")
+            weeks.append((str(name), tuple(_check_byte(f"{where} week day id", i) for i in ids)))
+        days = []
+        for day_id, switches in self.days:
+            _check_byte(f"{where} day id", day_id)
+            profile = DayProfile(f"{where} day {day_id}", tuple((t, k) for t, k in switches))
+            days.append((day_id, profile.switches))
+        names = tuple((_check_byte(f"{where} names day id", int(i)), str(n)) for i, n in self.names)
+        object.__setattr__(self, "name", str(self.name))
+        object.__setattr__(self, "seasons", tuple(seasons))
+        object.__setattr__(self, "weeks", tuple(weeks))
+        object.__setattr__(self, "days", tuple(days))
+        object.__setattr__(self, "names", names)
+
+    def to_dict(self) -> dict:
+        """The calendar parts as the activity calendar keeps them (JSON and TOML friendly)."""
+        return {
+            "name": self.name,
+            "seasons": [list(s) for s in self.seasons],
+            "weeks": [[n, list(ids)] for n, ids in self.weeks],
+            "days": [[i, [list(x) for x in sw]] for i, sw in self.days],
+            "names": {str(i): n for i, n in self.names},
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> PassiveCalendar:
+        """Build it from to_dict()'s form (or the activity calendar's old persisted parts)."""
+        try:
+            return cls(
+                name=str(data.get("name", "")),
+                seasons=tuple(tuple(s) for s in data["seasons"]),
+                weeks=tuple((n, tuple(int(i) for i in ids)) for n, ids in data["weeks"]),
+                days=tuple((int(i), tuple((t, int(k)) for t, k in sw)) for i, sw in data["days"]),
+                names=tuple((int(i), n) for i, n in data.get("names", {}).items()),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ConfigError(
+                "calendar passive", exc, "name, seasons, weeks, days, names"
+            ) from None
+
+
+def parse_activation(value: object) -> float | None:
+    """An activation instant: None, POSIX seconds or an ISO date-time with its UTC offset."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise ConfigError("calendar activation", value, "an ISO date-time with a UTC offset")
+    return moment.timestamp()
+
+
+@dataclass(frozen=True, slots=True)
+class Debiting:
+    """Overrides of the debiting stop: target day (GG), interval (HH code) and execution time."""
+
+    target_day: int | None = None
+    interval: int | None = None
+    execution_time: str | None = None
+
+    def __post_init__(self) -> None:
+        gg, hh = self.target_day, self.interval
+        if gg is not None and (
+            not isinstance(gg, int) or isinstance(gg, bool) or not 0 <= gg <= 28
+        ):
+            raise ConfigError("debiting target_day", gg, "0..28 (0 = externally controlled)")
+        if hh is not None and (
+            not isinstance(hh, int) or isinstance(hh, bool) or not 0 <= hh <= 24
+        ):
+            raise ConfigError("debiting interval", hh, "an HH code 00..24 (00 = none)")
+        if self.execution_time is not None:
+            minute = parse_hhmm("debiting execution_time", self.execution_time)
+            object.__setattr__(self, "execution_time", f"{minute // 60:02d}:{minute % 60:02d}")
+
+    @property
+    def minute(self) -> int:
+        """Minutes after local midnight of the stop (00:00 unless overridden)."""
+        text = self.execution_time or "00:00"
+        return int(text[:2]) * 60 + int(text[3:])
+
+    def to_dict(self) -> dict:
+        """The overrides that are set, as the configuration file writes them."""
+        data = {"target_day": self.target_day, "interval": self.interval}
+        data["execution_time"] = self.execution_time
+        return {k: v for k, v in data.items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Debiting:
+        """Build the overrides from the configuration file's [debiting] table."""
+        unknown = set(data) - {"target_day", "interval", "execution_time"}
+        if unknown:
+            raise ConfigError("debiting", sorted(unknown), "target_day, interval, execution_time")
+        return cls(**data)
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """All tables of a configuration file; codes refer to display and tariff tables by id."""
@@ -291,8 +422,18 @@ class Settings:
     tariff_tables: tuple[TariffTable, ...]
     thresholds: Thresholds = field(default_factory=Thresholds)
     holiday_subdiv: str | None = None
+    passive_calendar: PassiveCalendar | None = None
+    calendar_activation: float | None = None
+    debiting: Debiting = field(default_factory=Debiting)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "calendar_activation", parse_activation(self.calendar_activation))
+        if self.passive_calendar is not None and not isinstance(
+            self.passive_calendar, PassiveCalendar
+        ):
+            raise ConfigError("calendar passive", self.passive_calendar, "a PassiveCalendar")
+        if not isinstance(self.debiting, Debiting):
+            raise ConfigError("debiting", self.debiting, "a Debiting")
         for what, tables in (("display", self.display_tables), ("tariff", self.tariff_tables)):
             ids = [table.id for table in tables]
             if len(set(ids)) != len(ids):
@@ -338,13 +479,31 @@ class Settings:
             tariffs = tuple(TariffTable.from_dict(d) for d in data["tariff"])
         thresholds = Thresholds(**{**base.thresholds.to_dict(), **data.get("thresholds", {})})
         subdiv = data.get("holidays", {}).get("subdiv", base.holiday_subdiv)
-        return cls(displays, tariffs, thresholds, subdiv)
+        calendar = data.get("calendar", {})
+        passive = base.passive_calendar
+        if "passive" in calendar:
+            passive = PassiveCalendar.from_dict(calendar["passive"])
+        activation = calendar.get("activation", base.calendar_activation)
+        debiting = base.debiting
+        if "debiting" in data:
+            debiting = Debiting.from_dict(data["debiting"])
+        return cls(displays, tariffs, thresholds, subdiv, passive, activation, debiting)
 
     def to_dict(self) -> dict:
         """The tables as the configuration file writes them."""
         data: dict = {"thresholds": self.thresholds.to_dict()}
         if self.holiday_subdiv is not None:
             data["holidays"] = {"subdiv": self.holiday_subdiv}
+        calendar: dict = {}
+        if self.passive_calendar is not None:
+            calendar["passive"] = self.passive_calendar.to_dict()
+        if self.calendar_activation is not None:
+            moment = datetime.fromtimestamp(self.calendar_activation, UTC)
+            calendar["activation"] = moment.isoformat()
+        if calendar:
+            data["calendar"] = calendar
+        if self.debiting.to_dict():
+            data["debiting"] = self.debiting.to_dict()
         data["display"] = [t.to_dict() for t in self.display_tables]
         data["tariff"] = [t.to_dict() for t in self.tariff_tables]
         return data

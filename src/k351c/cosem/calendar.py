@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 
-from k351c.codes.settings import DayProfile, Season, TariffTable, WeekProfile
+from k351c.codes.settings import DayProfile, PassiveCalendar, Season, TariffTable, WeekProfile
 from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import AccessDenied, ConfigError
@@ -213,32 +213,58 @@ def replace_table(meter, table: TariffTable) -> None:  # noqa: ANN001
 
 
 class CalendarKeeper(MeterFunction):
-    """The passive calendar and its activation time; activates it at that instant of meter time."""
+    """The passive calendar and its activation time (kept in the settings); activates it at that instant.
+
+    Older meters kept both in this function's persisted state; that state is still read and moves into
+    the settings with the first change.
+    """
 
     name = KEEPER
 
     def __init__(self) -> None:
-        self.passive: dict | None = None
-        self.activation: float | None = None
+        self.legacy: dict | None = None
 
     def attach(self, meter) -> None:  # noqa: ANN001
-        """Keep the meter, load the saved passive calendar and bring the tariff function up to date."""
+        """Keep the meter and read an old persisted passive calendar, if any."""
         super().attach(meter)
         saved = meter.store.get(f"f:{KEEPER}")
         if saved is not None:
             self.restore(saved)
 
+    def _legacy(self, key: str) -> object:
+        settings = self.meter.config.settings
+        if self.legacy is None or settings.passive_calendar or settings.calendar_activation:
+            return None
+        return self.legacy.get(key)
+
+    @property
+    def activation(self) -> float | None:
+        """The scheduled activation (POSIX time) or None."""
+        settings = self.meter.config.settings
+        if settings.calendar_activation is not None:
+            return settings.calendar_activation
+        legacy = self._legacy("activation")
+        return None if legacy is None else float(legacy)  # type: ignore[arg-type]
+
     def parts(self) -> dict:
         """The passive calendar (a copy of the active one until a client writes it)."""
-        if self.passive is None:
-            self.passive = table_parts(self.meter.config.tariff_table)
-        return self.passive
+        passive = self.meter.config.settings.passive_calendar
+        if passive is not None:
+            return passive.to_dict()
+        legacy = self._legacy("passive")
+        return copy.deepcopy(legacy) if legacy else table_parts(self.meter.config.tariff_table)
 
-    def changed(self, what: str) -> None:
-        """Log and persist a change of the passive calendar."""
-        data = {"fields": [f"activity_calendar.{what}"]}
-        self.meter.emit(Event(self.meter.t, "configuration_changed", log="standard", data=data))
-        self.meter.commit()
+    def store_passive(self, parts: dict | None = None, activation: object = ...) -> None:
+        """Validate and persist the passive calendar and/or activation time in the settings."""
+        settings = self.meter.config.settings
+        passive = PassiveCalendar.from_dict(self.parts() if parts is None else parts)
+        when = self.activation if activation is ... else activation
+        self.legacy = None
+        self.meter.reconfigure(
+            settings=dataclasses.replace(
+                settings, passive_calendar=passive, calendar_activation=when
+            )
+        )
 
     def activate(self, t: float, source: str) -> None:
         """Copy the passive calendar into the active tariff table (ConfigError if it is inconsistent)."""
@@ -249,36 +275,44 @@ class CalendarKeeper(MeterFunction):
                 "000",
                 "a tariff table id: without one there is no calendar to replace",
             )
-        table = parts_table(self.parts(), active)
-        self.activation = None
-        replace_table(self.meter, table)
+        parts = self.parts()
+        table = parts_table(parts, active)
+        settings = self.meter.config.settings
+        tables = tuple(table if x.id == table.id else x for x in settings.tariff_tables)
+        self.legacy = None
+        new = dataclasses.replace(
+            settings,
+            tariff_tables=tables,
+            passive_calendar=PassiveCalendar.from_dict(parts),
+            calendar_activation=None,
+        )
+        self.meter.reconfigure(settings=new)
         self.meter.emit(Event(t, "calendar_activated", data={"name": table.name, "source": source}))
 
     def next_boundary(self, t: float) -> float | None:
         """The scheduled activation, if any."""
-        return self.activation if self.activation is not None and self.activation > t else None
+        when = self.activation
+        return when if when is not None and when > t else None
 
     def begin_step(self, t0: float) -> None:
         """Activate a due passive calendar before the step (the state is complete up to t0)."""
-        if self.activation is None or t0 < self.activation:
+        when = self.activation
+        if when is None or t0 < when:
             return
         try:
             self.activate(t0, "schedule")
         except ConfigError as exc:
-            self.activation = None
+            self.store_passive(activation=None)
             data = {"fields": ["activity_calendar"], "refused": str(exc)}
             self.meter.emit(Event(t0, "configuration_refused", log="standard", data=data))
 
     def state(self) -> dict | None:
-        """The passive calendar and activation time (None while untouched)."""
-        if self.passive is None and self.activation is None:
-            return None
-        return {"passive": self.passive, "activation": self.activation}
+        """An old persisted calendar not yet moved into the settings (None otherwise)."""
+        return self.legacy if self.legacy else None
 
     def restore(self, state: dict) -> None:
-        """Load a state written by state()."""
-        self.passive = state.get("passive")
-        self.activation = state.get("activation")
+        """Load a state written by older versions ({"passive": parts, "activation": POSIX time})."""
+        self.legacy = dict(state) if state and any(state.values()) else None
 
 
 def calendar_keeper(meter) -> CalendarKeeper | None:  # noqa: ANN001
@@ -331,20 +365,20 @@ def activity_calendar(meter, keeper: CalendarKeeper | None = None) -> CosemObjec
         def set_(value: Data, ctx: RequestContext) -> None:
             if keeper is None:
                 raise AccessDenied("this meter's calendar is not settable")
+            parts = keeper.parts()
             parsed = parse(value)
-            keeper.parts()[key] = parsed
+            parts[key] = parsed
             if key == "days":
-                known = keeper.parts().get("names", {})
-                keeper.parts()["names"] = {str(i): known.get(str(i), f"day {i}") for i, _ in parsed}
-            keeper.changed(f"passive.{key}")
+                known = parts.get("names", {})
+                parts["names"] = {str(i): known.get(str(i), f"day {i}") for i, _ in parsed}
+            keeper.store_passive(parts)
 
         return set_
 
     def set_activation(value: Data, ctx: RequestContext) -> None:
         if keeper is None:
             raise AccessDenied("this meter's calendar is not settable")
-        keeper.activation = parse_activation(meter, value)
-        keeper.changed("activate_passive_calendar_time")
+        keeper.store_passive(activation=parse_activation(meter, value))
 
     def activate(params: Data | None, ctx: RequestContext) -> None:
         if keeper is None:

@@ -12,10 +12,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from k351c.codes.settings import Debiting
+from k351c.codes.tables import DEBITING_INTERVALS
 from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.calendar import replace_table
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import ConfigError
+from k351c.meter.billing import debiting_plan
 from k351c.meter.tariffs import public_holidays
 from k351c.obis import Obis
 from k351c.protocols.dlms.axdr import Data, DataType
@@ -173,44 +176,80 @@ def special_days_table(meter) -> CosemObject:  # noqa: ANN001
 
 
 def execution_times(
-    target_day: int, months: tuple[int, int] | None
+    target_day: int, months: tuple[int, int] | None, minute: int = 0
 ) -> tuple[int, list[tuple[CosemTime, CosemDate]]]:
-    """(type, execution_time) of the debiting stops: 00:00 on day GG of each debiting month."""
+    """(type, execution_time) of the debiting stops: the execution time on day GG of each debiting month."""
     if not target_day or months is None:
         return 1, []
-    midnight = CosemTime(0, 0, 0, 0)
+    at = CosemTime(minute // 60, minute % 60, 0, 0)
     interval, first = months
     if interval == 1:
-        return 1, [
-            (midnight, CosemDate(YEAR_NOT_SPECIFIED, NOT_SPECIFIED, target_day, NOT_SPECIFIED))
-        ]
+        return 1, [(at, CosemDate(YEAR_NOT_SPECIFIED, NOT_SPECIFIED, target_day, NOT_SPECIFIED))]
     chosen = [m for m in range(1, 13) if (m - first) % interval == 0]
-    return 3, [
-        (midnight, CosemDate(YEAR_NOT_SPECIFIED, m, target_day, NOT_SPECIFIED)) for m in chosen
-    ]
+    return 3, [(at, CosemDate(YEAR_NOT_SPECIFIED, m, target_day, NOT_SPECIFIED)) for m in chosen]
+
+
+def parse_execution_times(value: Data) -> Debiting:
+    """execution_time written by a client -> the debiting overrides (GG, HH code, execution time)."""
+    if value.type != DataType.ARRAY:
+        raise ConfigError("execution_time", value.type.name, "an array")
+    pairs = []
+    for item in value.value:  # type: ignore[union-attr]
+        if item.type != DataType.STRUCTURE or len(item.value) != 2:
+            raise ConfigError("execution_time", item, "structures {time, date}")
+        pairs.append(tuple(bytes(x.value) for x in item.value))
+    if not pairs:
+        return Debiting(target_day=0, interval=0)
+    times = {CosemTime.from_bytes(t) for t, _ in pairs}
+    dates = [CosemDate.from_bytes(d) for _, d in pairs]
+    at = times.pop()
+    if times or not (0 <= at.hour <= 23 and 0 <= at.minute <= 59):
+        raise ConfigError("execution_time time", at, "one time of day, HH:MM, for every entry")
+    days = {d.day for d in dates}
+    day = days.pop()
+    if days or not 1 <= day <= 28:
+        raise ConfigError("execution_time date day", day, "one day of month 1..28 (GG)")
+    months = sorted(d.month for d in dates)
+    at_text = f"{at.hour:02d}:{at.minute:02d}"
+    if months == [NOT_SPECIFIED]:
+        return Debiting(day, 1, at_text)
+    for code, plan in DEBITING_INTERVALS.items():
+        if plan is not None and [m for m in range(1, 13) if (m - plan[1]) % plan[0] == 0] == months:
+            return Debiting(day, code, at_text)
+    raise ConfigError("execution_time months", months, "the debiting months of an HH code")
 
 
 def billing_schedule(meter) -> CosemObject:  # noqa: ANN001
-    """Class 22 0-0:15.0.0.255: the end of billing period (debiting stop) from configuration 2 GG/HH."""
-    config = meter.config
-    kind, times = execution_times(config.target_day, config.debiting_months)
+    """Class 22 0-0:15.0.0.255: the end of billing period (GG/HH, execution time from the settings)."""
     script = Data.structure(
         Data(DataType.OCTET_STRING, END_OF_BILLING_SCRIPT.to_bytes()),
         Data(DataType.LONG_UNSIGNED, 1),
     )
-    when = Data.array(
-        [
-            Data.structure(
-                Data(DataType.OCTET_STRING, t.to_bytes()), Data(DataType.OCTET_STRING, d.to_bytes())
-            )
-            for t, d in times
-        ]
-    )
+
+    def plan() -> tuple[int, list[tuple[CosemTime, CosemDate]]]:
+        return execution_times(*debiting_plan(meter.config))
+
+    def when(ctx: RequestContext) -> Data:
+        return Data.array(
+            [
+                Data.structure(
+                    Data(DataType.OCTET_STRING, t.to_bytes()),
+                    Data(DataType.OCTET_STRING, d.to_bytes()),
+                )
+                for t, d in plan()[1]
+            ]
+        )
+
+    def set_when(value: Data, ctx: RequestContext) -> None:
+        settings = meter.config.settings
+        debiting = parse_execution_times(value)
+        meter.reconfigure(settings=dataclasses.replace(settings, debiting=debiting))
+
     attrs = {
         1: logical_name(BILLING_SCHEDULE),
         2: Attribute(lambda ctx: script, read_level=Level.READING),
-        3: Attribute(lambda ctx: Data(DataType.ENUM, kind), read_level=Level.READING),
-        4: Attribute(lambda ctx: when, read_level=Level.READING),
+        3: Attribute(lambda ctx: Data(DataType.ENUM, plan()[0]), read_level=Level.READING),
+        4: Attribute(when, set_when, Level.READING, Level.MANAGEMENT),
     }
     return CosemObject(
         22,

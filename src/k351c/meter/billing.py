@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from k351c.codes.tables import DEBITING_INTERVALS
 from k351c.meter.demand import PEAKS, Demand
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.localtime import LocalTime
@@ -78,10 +79,24 @@ LOGGER2_COLUMNS = (
 )
 
 
+def debiting_plan(config) -> tuple[int, tuple[int, int] | None, int]:  # noqa: ANN001
+    """(target day, (interval, first month) or None, minute of day): GG/HH overridden by the settings."""
+    override = config.settings.debiting
+    gg = config.target_day if override.target_day is None else override.target_day
+    months = config.debiting_months
+    if override.interval is not None:
+        months = DEBITING_INTERVALS[override.interval]
+    return gg, months, override.minute
+
+
 def next_debiting_stop(
-    localtime: LocalTime, target_day: int, months: tuple[int, int] | None, t: float
+    localtime: LocalTime,
+    target_day: int,
+    months: tuple[int, int] | None,
+    t: float,
+    minute: int = 0,
 ) -> float | None:
-    """The first scheduled stop after t: 00:00 local on day GG of every debiting month; None if external."""
+    """The first scheduled stop after t: local time ``minute`` on day GG of every debiting month."""
     if not target_day or months is None:
         return None
     interval, first = months
@@ -89,7 +104,8 @@ def next_debiting_stop(
     year, month = local.year, local.month
     for _ in range(26):
         if (month - first) % interval == 0:
-            stop = localtime.from_local(datetime(year, month, target_day))
+            day = datetime(year, month, target_day, minute // 60, minute % 60)
+            stop = localtime.from_local(day)
             if stop > t:
                 return stop
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
@@ -148,8 +164,11 @@ class Billing(MeterFunction):
         config, lt = meter.config, meter.localtime
         self.counter = 0
         self.logger2 = config.debiting_logger2
-        gg, months = config.target_day, config.debiting_months
-        self.stops = Schedule(lambda t: next_debiting_stop(lt, gg, months, t), meter.t)
+        self._plan = debiting_plan(config)
+        self.stops = Schedule(
+            lambda t: next_debiting_stop(lt, *self._plan[:2], t, self._plan[2]), meter.t
+        )
+        meter.subscribe(self._on_event)
         self.days = Schedule(lambda t: next_logger2_time(lt, self.logger2, t), meter.t)
         self._columns: list[tuple[str, Callable[[], object], bool]] | None = None
         self._columns2: list[tuple[str, Callable[[], object], bool]] | None = None
@@ -233,6 +252,14 @@ class Billing(MeterFunction):
         return self._columns2
 
     # ------------------------------------------------------------------- stops
+    def _on_event(self, event: Event) -> None:
+        """A new GG/HH/execution time in the settings reschedules the next stop from now."""
+        if event.kind == "configuration_changed":
+            plan = debiting_plan(self.meter.config)
+            if plan != self._plan:
+                self._plan = plan
+                self.stops.next = self.stops.next_after(max(self.meter.t, self.stops.last))
+
     def next_boundary(self, t: float) -> float | None:
         """The next scheduled debiting stop or logger-2 entry."""
         a, b = self.stops.next, self.days.next
@@ -310,6 +337,7 @@ class Billing(MeterFunction):
     def restore(self, state: dict) -> None:
         """Load a state written by state()."""
         self.counter = int(state["counter"])
+        self._plan = debiting_plan(self.meter.config)
         self.stops.restore(state.get("last_stop"), self.meter.t)
         self.days.restore(state.get("last_log2"), self.meter.t)
 
