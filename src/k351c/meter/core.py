@@ -155,9 +155,9 @@ class Meter:
             t1,
             segments,
             meas,
-            np.array(rows),
-            np.array(d_sec, dtype=np.int64),
-            np.array(d_pri, dtype=np.int64),
+            LazyArray(rows, float),  # type: ignore[arg-type]
+            LazyArray(d_sec, np.int64),  # type: ignore[arg-type]
+            LazyArray(d_pri, np.int64),  # type: ignore[arg-type]
             self.tariff,
             bool(meas.powered[0]),
         )
@@ -344,6 +344,48 @@ def _from_state(name: str, value: object) -> object:
 
         return Settings.from_dict(value)  # type: ignore[arg-type]
     return value
+
+
+class LazyArray:
+    """Nested lists read as the ndarray they stand for; the ndarray is built only when needed.
+
+    ``a[i, j]`` is the Python number (the same IEEE value); any other use builds the array.
+    """
+
+    __slots__ = ("_rows", "_dtype", "_array")
+
+    def __init__(self, rows: list, dtype: type) -> None:
+        self._rows = rows
+        self._dtype = dtype
+        self._array: np.ndarray | None = None
+
+    def array(self) -> np.ndarray:
+        """The ndarray (built once)."""
+        if self._array is None:
+            self._array = np.array(self._rows, dtype=self._dtype)
+        return self._array
+
+    def __getitem__(self, key):
+        if type(key) is tuple and len(key) == 2 and type(key[0]) is int and type(key[1]) is int:
+            row = self._rows[key[0]]
+            return row[key[1]] if type(row) is list else self.array()[key]
+        return self.array()[key]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        array = self.array()
+        return array if dtype is None else array.astype(dtype)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self):
+        return iter(self.array())
+
+    def __getattr__(self, name: str):
+        return getattr(self.array(), name)
+
+    def __repr__(self) -> str:
+        return repr(self.array())
 
 
 def _last(meas: Measurement) -> Measurement:
