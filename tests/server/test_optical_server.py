@@ -282,3 +282,28 @@ def test_random_bytes_never_crash_or_hang(meter: Meter) -> None:
         with session(port) as s:
             lines = s.readout()
     assert any(line.address == "0-0:96.1.0" for line in lines)
+
+
+def test_programming_writes_debiting_settings_and_power_threshold() -> None:
+    fresh = make_meter()
+    with optical_port(fresh) as (_, port), session(port) as s:
+        s.login(PASSWORD)
+        assert s.read("0-0:128.91.1")[0].value == "01"
+        s.write("0-0:128.91.1", "15")
+        s.write("0-0:128.91.2", "13")
+        s.write("0-0:128.91.3", "06:30")
+        s.write("0-0:128.10.1", "3.5")
+        with pytest.raises(ToolError, match="refused the value"):
+            s.write("0-0:128.91.1", "29")
+        with pytest.raises(ToolError, match="refused the value"):
+            s.write("0-0:128.91.3", "25:00")
+        assert s.read("0-0:128.91.2")[0].value == "13"
+    debiting = fresh.config.settings.debiting
+    assert (debiting.target_day, debiting.interval, debiting.execution_time) == (15, 13, "06:30")
+    assert fresh.config.settings.thresholds.power_threshold_w == 3500.0
+    stop = fresh.localtime.to_local(fresh.function("billing").stops.next)
+    assert (stop.year, stop.month, stop.day, stop.hour, stop.minute) == (2027, 1, 15, 6, 30)
+    again = Meter(
+        fresh.config.__class__.default(), clock=SimClock(fresh.t, rate=0), store=fresh.store
+    )
+    assert again.config.settings.debiting == debiting

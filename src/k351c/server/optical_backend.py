@@ -40,6 +40,13 @@ CONFIG_CODES: dict[Obis, str] = {
     Obis(0, 0, 128, 90, 5): "config5",
 }
 """Optical-port addresses of the configuration codes (read only; manufacturer range)."""
+DEBITING: dict[Obis, str] = {
+    Obis(0, 0, 128, 91, 1): "target_day",
+    Obis(0, 0, 128, 91, 2): "interval",
+    Obis(0, 0, 128, 91, 3): "execution_time",
+}
+"""Optical-port addresses of the debiting overrides (GG, HH code, execution time HH:MM), R1 and W1."""
+POWER_THRESHOLD = Obis(0, 0, 128, 10, 1)
 
 KILO_UNITS = {"Wh": "kWh", "varh": "kvarh", "VAh": "kVAh", "W": "kW", "var": "kvar", "VA": "kVA"}
 ENERGY_UNITS = {"Wh", "varh", "VAh"}
@@ -242,6 +249,8 @@ class MeterOpticalBackend:
             return DataLine(
                 address, short[0] if short else "", "", tuple((c, "") for c in short[1:])
             )
+        if obis in DEBITING:
+            return DataLine(address, self._debiting_text(obis))
         if obis in CONFIG_CODES:
             return DataLine(address, str(getattr(self.meter.config, CONFIG_CODES[obis])))
         if obis in (TIME, DATE):
@@ -294,6 +303,9 @@ class MeterOpticalBackend:
         if obis in (CLOCK, TIME, DATE):
             self._write_clock(obis, value)
             return
+        if obis in DEBITING:
+            self._write_debiting(obis, value)
+            return
         definition = self.meter.objects.get(obis)
         if definition is None:
             raise LookupError(address)
@@ -307,6 +319,12 @@ class MeterOpticalBackend:
             self.meter.reconfigure(serial=value.strip())
         elif obis == CT_NUMERATOR:
             self.meter.set_ct_ratio(_integer(address, value), self.meter.ct_secondary)
+        elif obis == POWER_THRESHOLD:
+            self._write_number(obis, definition.unit, value)
+            settings = self.meter.config.settings
+            watts = float(self.meter.read(obis).value)
+            thresholds = dataclasses.replace(settings.thresholds, power_threshold_w=watts)
+            self.meter.reconfigure(settings=dataclasses.replace(settings, thresholds=thresholds))
         else:
             self._write_number(obis, definition.unit, value)
         log.info("optical port: %s set to %s", short_address(obis), value)
@@ -320,6 +338,26 @@ class MeterOpticalBackend:
         if unit_name(unit) in KILO_UNITS:
             number *= 1000.0
         self.meter.write(obis, int(number) if number.is_integer() else number)
+
+    def _debiting_text(self, obis: Obis) -> str:
+        """GG, HH or the execution time in force (overrides, else configuration 2)."""
+        config = self.meter.config
+        override = getattr(config.settings.debiting, DEBITING[obis])
+        if DEBITING[obis] == "target_day":
+            return f"{config.target_day if override is None else override:02d}"
+        if DEBITING[obis] == "interval":
+            return f"{config.config2.hh if override is None else override:02d}"
+        return override or "00:00"
+
+    def _write_debiting(self, obis: Obis, value: str) -> None:
+        """GG (00..28), HH (00..24) or the execution time (HH:MM) into the settings, persisted."""
+        name = DEBITING[obis]
+        text = value.strip()
+        new = text if name == "execution_time" else _integer(f"debiting {name}", text)
+        settings = self.meter.config.settings
+        debiting = dataclasses.replace(settings.debiting, **{name: new})
+        self.meter.reconfigure(settings=dataclasses.replace(settings, debiting=debiting))
+        log.info("optical port: debiting %s set to %s", name, text)
 
     def _write_display(self, obis: Obis, value: str) -> None:
         """Collect a (possibly continued) list, validate it as a display table and store it."""
