@@ -60,92 +60,104 @@ def _add_energy(
 
 def _instant_values(meter: Meter, primary: bool) -> dict[tuple[int, int], tuple]:
     """(C, E) -> (getter, unit, scaler, description) for the instantaneous values."""
-    m = meter
-    k = (lambda: m.ct_ratio) if primary else (lambda: 1.0)
-
-    def pos(arr_fn):
-        return lambda: int(round(max(arr_fn(), 0.0) * k()))
-
-    def neg(arr_fn):
-        return lambda: int(round(max(-arr_fn(), 0.0) * k()))
-
-    def phase(attr: str, i: int):
-        return lambda: m.instant.last()[attr][i]
-
-    def total(attr: str):
-        return lambda: m.instant.last()[attr]
-
-    p_tot, q_tot = total("p_total"), total("q_total")
-    s_tot = total("s_total")
     values: dict[tuple[int, int], tuple] = {
-        (1, 7): (pos(p_tot), Unit.WATT, 0, "P+ total"),
-        (2, 7): (neg(p_tot), Unit.WATT, 0, "P- total"),
-        (3, 7): (pos(q_tot), Unit.VAR, 0, "Q+ total"),
-        (4, 7): (neg(q_tot), Unit.VAR, 0, "Q- total"),
-        (9, 7): (
-            lambda: int(round(s_tot() * k())) if p_tot() >= 0 else 0,
-            Unit.VOLT_AMPERE,
-            0,
-            "S+ total",
-        ),
-        (10, 7): (
-            lambda: int(round(s_tot() * k())) if p_tot() < 0 else 0,
-            Unit.VOLT_AMPERE,
-            0,
-            "S- total",
-        ),
-        (13, 7): (
-            lambda: int(round(power_factor_value(p_tot(), s_tot()) * 1000)),
-            None,
-            -3,
-            "power factor total",
-        ),
+        (1, 7): (_power(meter, primary, "p_total", None, 1.0), Unit.WATT, 0, "P+ total"),
+        (2, 7): (_power(meter, primary, "p_total", None, -1.0), Unit.WATT, 0, "P- total"),
+        (3, 7): (_power(meter, primary, "q_total", None, 1.0), Unit.VAR, 0, "Q+ total"),
+        (4, 7): (_power(meter, primary, "q_total", None, -1.0), Unit.VAR, 0, "Q- total"),
+        (9, 7): (_apparent(meter, primary, None, True), Unit.VOLT_AMPERE, 0, "S+ total"),
+        (10, 7): (_apparent(meter, primary, None, False), Unit.VOLT_AMPERE, 0, "S- total"),
+        (13, 7): (_pf(meter, None), None, -3, "power factor total"),
         (14, 7): (
-            lambda: int(round(m.instant.last()["frequency"] * 100)),
+            lambda: int(round(meter.instant.last()["frequency"] * 100)),
             Unit.HERTZ,
             -2,
             "frequency",
         ),
     }
     for i, base in enumerate((20, 40, 60)):
-        p, q, s = phase("p", i), phase("q", i), phase("s", i)
         ph = f"L{i + 1}"
         values.update(
             {
-                (base + 1, 7): (pos(p), Unit.WATT, 0, f"P+ {ph}"),
-                (base + 2, 7): (neg(p), Unit.WATT, 0, f"P- {ph}"),
-                (base + 3, 7): (pos(q), Unit.VAR, 0, f"Q+ {ph}"),
-                (base + 4, 7): (neg(q), Unit.VAR, 0, f"Q- {ph}"),
-                (base + 9, 7): (_signed_s(p, s, k, True), Unit.VOLT_AMPERE, 0, f"S+ {ph}"),
-                (base + 10, 7): (_signed_s(p, s, k, False), Unit.VOLT_AMPERE, 0, f"S- {ph}"),
-                (base + 11, 7): (
-                    _scaled(phase("current", i), k, 100),
-                    Unit.AMPERE,
-                    -2,
-                    f"current {ph}",
+                (base + 1, 7): (_power(meter, primary, "p", i, 1.0), Unit.WATT, 0, f"P+ {ph}"),
+                (base + 2, 7): (_power(meter, primary, "p", i, -1.0), Unit.WATT, 0, f"P- {ph}"),
+                (base + 3, 7): (_power(meter, primary, "q", i, 1.0), Unit.VAR, 0, f"Q+ {ph}"),
+                (base + 4, 7): (_power(meter, primary, "q", i, -1.0), Unit.VAR, 0, f"Q- {ph}"),
+                (base + 9, 7): (
+                    _apparent(meter, primary, i, True),
+                    Unit.VOLT_AMPERE,
+                    0,
+                    f"S+ {ph}",
                 ),
+                (base + 10, 7): (
+                    _apparent(meter, primary, i, False),
+                    Unit.VOLT_AMPERE,
+                    0,
+                    f"S- {ph}",
+                ),
+                (base + 11, 7): (_current(meter, primary, i), Unit.AMPERE, -2, f"current {ph}"),
                 (base + 12, 7): (
-                    _scaled(phase("voltage", i), lambda: 1.0, 10),
+                    lambda i=i: int(round(meter.instant.last()["voltage"][i] * 10)),
                     Unit.VOLT,
                     -1,
                     f"voltage {ph}",
                 ),
-                (base + 13, 7): (_phase_pf(p, s), None, -3, f"power factor {ph}"),
+                (base + 13, 7): (_pf(meter, i), None, -3, f"power factor {ph}"),
             }
         )
     return values
 
 
-def _signed_s(p, s, k, positive: bool):
-    return lambda: int(round(s() * k())) if (p() >= 0) == positive else 0
+def _power(meter: Meter, primary: bool, attr: str, i: int | None, sign: float):
+    """P+/P-/Q+/Q- of the last measurement: max(sign * value, 0), times the CT ratio on the primary side."""
+
+    def value() -> float:
+        v = meter.instant.last()[attr]
+        return max((v if i is None else v[i]) * sign, 0.0)
+
+    if primary:
+        return lambda: int(round(value() * meter.ct_ratio))
+    return lambda: int(round(value()))
 
 
-def _scaled(fn, k, factor: int):
-    return lambda: int(round(fn() * k() * factor))
+def _apparent(meter: Meter, primary: bool, i: int | None, positive: bool):
+    """S+ (import) or S- (export) of the last measurement: S when the sign of P matches, else 0."""
+    p_key, s_key = ("p_total", "s_total") if i is None else ("p", "s")
+
+    def get() -> int:
+        last = meter.instant.last()
+        p, s = last[p_key], last[s_key]
+        if i is not None:
+            p, s = p[i], s[i]
+        if (p >= 0) != positive:
+            return 0
+        return int(round(s * meter.ct_ratio)) if primary else int(round(s))
+
+    return get
 
 
-def _phase_pf(p, s):
-    return lambda: int(round(power_factor_value(p(), s()) * 1000))
+def _current(meter: Meter, primary: bool, i: int):
+    """Phase current in 0.01 A, times the CT ratio on the primary side."""
+    if primary:
+        return lambda: int(round(meter.instant.last()["current"][i] * meter.ct_ratio * 100))
+    return lambda: int(round(meter.instant.last()["current"][i] * 100))
+
+
+def _pf(meter: Meter, i: int | None):
+    """Power factor (total or of phase i) in 0.001 with the IEC sign."""
+    if i is None:
+
+        def get() -> int:
+            last = meter.instant.last()
+            return int(round(power_factor_value(last["p_total"], last["s_total"]) * 1000))
+
+        return get
+
+    def get_phase() -> int:
+        last = meter.instant.last()
+        return int(round(power_factor_value(last["p"][i], last["s"][i]) * 1000))
+
+    return get_phase
 
 
 def register_instantaneous(meter: Meter) -> None:
