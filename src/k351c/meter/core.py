@@ -13,7 +13,7 @@ from k351c.clock import Clock, SimClock, parse_instant
 from k351c.codes import MeterConfig
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.energy import EnergyBank, PulseCounter, energy_rows, quantity_mask, step_energy_ws
-from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.function import Event, LazyArray, MeterFunction, Step
 from k351c.meter.loads import NO_LOAD, LoadSource
 from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
@@ -155,9 +155,9 @@ class Meter:
             t1,
             segments,
             meas,
-            LazyArray(rows, float),  # type: ignore[arg-type]
-            LazyArray(d_sec, np.int64),  # type: ignore[arg-type]
-            LazyArray(d_pri, np.int64),  # type: ignore[arg-type]
+            LazyArray(rows, float),
+            LazyArray(d_sec, np.int64),
+            LazyArray(d_pri, np.int64),
             self.tariff,
             bool(meas.powered[0]),
         )
@@ -204,7 +204,7 @@ class Meter:
                 raise AccessDenied(
                     f"{name} cannot be changed in a running meter (allowed: {sorted(allowed)})"
                 )
-        self.config = dataclasses.replace(self.config, **changes)  # type: ignore[arg-type]
+        self.config = dataclasses.replace(self.config, **changes)
         self._overrides.update({k: _to_state(v) for k, v in changes.items()})
         self.emit(
             Event(self.t, "configuration_changed", log="standard", data={"fields": sorted(changes)})
@@ -342,50 +342,8 @@ def _from_state(name: str, value: object) -> object:
     if name == "settings":
         from k351c.codes.settings import Settings
 
-        return Settings.from_dict(value)  # type: ignore[arg-type]
+        return Settings.from_dict(value)
     return value
-
-
-class LazyArray:
-    """Nested lists read as the ndarray they stand for; the ndarray is built only when needed.
-
-    ``a[i, j]`` is the Python number (the same IEEE value); any other use builds the array.
-    """
-
-    __slots__ = ("_rows", "_dtype", "_array")
-
-    def __init__(self, rows: list, dtype: type) -> None:
-        self._rows = rows
-        self._dtype = dtype
-        self._array: np.ndarray | None = None
-
-    def array(self) -> np.ndarray:
-        """The ndarray (built once)."""
-        if self._array is None:
-            self._array = np.array(self._rows, dtype=self._dtype)
-        return self._array
-
-    def __getitem__(self, key):
-        if type(key) is tuple and len(key) == 2 and type(key[0]) is int and type(key[1]) is int:
-            row = self._rows[key[0]]
-            return row[key[1]] if type(row) is list else self.array()[key]
-        return self.array()[key]
-
-    def __array__(self, dtype=None, copy=None) -> np.ndarray:
-        array = self.array()
-        return array if dtype is None else array.astype(dtype)
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __iter__(self):
-        return iter(self.array())
-
-    def __getattr__(self, name: str):
-        return getattr(self.array(), name)
-
-    def __repr__(self) -> str:
-        return repr(self.array())
 
 
 def _last(meas: Measurement) -> Measurement:

@@ -25,6 +25,52 @@ class Event:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+class LazyArray:
+    """Nested lists read as the ndarray they stand for; the ndarray is built only when needed.
+
+    ``a[i, j]`` is the Python number (the same IEEE value); any other use builds the array.
+    """
+
+    __slots__ = ("_rows", "_dtype", "_array")
+
+    def __init__(self, rows: list, dtype: type) -> None:
+        self._rows = rows
+        self._dtype = dtype
+        self._array: np.ndarray | None = None
+
+    def array(self) -> np.ndarray:
+        """The ndarray (built once)."""
+        if self._array is None:
+            self._array = np.array(self._rows, dtype=self._dtype)
+        return self._array
+
+    def __getitem__(self, key):
+        if type(key) is tuple and len(key) == 2 and type(key[0]) is int and type(key[1]) is int:
+            row = self._rows[key[0]]
+            return row[key[1]] if type(row) is list else self.array()[key]
+        return self.array()[key]
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        array = self.array()
+        return array if dtype is None else array.astype(dtype)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self):
+        return iter(self.array())
+
+    def __getattr__(self, name: str):
+        return getattr(self.array(), name)
+
+    def __repr__(self) -> str:
+        return repr(self.array())
+
+
+# A step's energy tables: (4 quantities, 8 slots); read a[i, j], or np.asarray(a) for the array.
+EnergyTable = np.ndarray | LazyArray
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One interval [t0, t1] that no boundary splits: the load, its measurement and the energy."""
@@ -33,9 +79,9 @@ class Step:
     t1: float
     segments: Segments
     measurement: Measurement
-    energy_ws: np.ndarray
-    delta_secondary: np.ndarray
-    delta_primary: np.ndarray
+    energy_ws: EnergyTable
+    delta_secondary: EnergyTable
+    delta_primary: EnergyTable
     tariff: int
     powered: bool
 
