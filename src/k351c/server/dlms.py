@@ -7,32 +7,50 @@ logical device (one meter); fleets route many endpoints through one port by wrap
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import logging
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from k351c.cosem.model import ObjectList
-from k351c.errors import K351CError, RemoteProtocolError
+from k351c.errors import RemoteProtocolError
 from k351c.protocols.dlms.association import AssociationServer, ClientRule
 from k351c.protocols.dlms.enums import AuthenticationMechanism
-from k351c.protocols.hdlc import (
-    NEED_DATA,
-    ApduReceived,
-    Disconnected,
-    HdlcServerConnection,
-    default_physical_address,
+from k351c.protocols.hdlc import default_physical_address
+from k351c.server.dlms_connections import (
+    IDLE_TIMEOUT,
+    ConnectionLimit,
+    HdlcProtocol,
+    WrapperProtocol,
+    close_quietly,
 )
-from k351c.protocols.wrapper import ConnectionClosed, WrapperConnection, WrapperFrame
+from k351c.server.dlms_peers import HdlcPeer, WrapperPeer, pump_hdlc
 from k351c.server.runtime import Runtime
+
+__all__ = [
+    "IDLE_TIMEOUT",
+    "READ_SIZE",
+    "SERVER_SAP",
+    "ConnectionLimit",
+    "DlmsEndpoint",
+    "HdlcPeer",
+    "HdlcProtocol",
+    "IdleTimer",
+    "WrapperPeer",
+    "WrapperProtocol",
+    "endpoint_for",
+    "hdlc_listener",
+    "hdlc_session",
+    "pump_hdlc",
+    "wrapper_listener",
+    "wrapper_session",
+]
 
 log = logging.getLogger("k351c.dlms")
 
 SERVER_SAP = 1
 READ_SIZE = 65536
-IDLE_TIMEOUT = 300.0
+_pump_hdlc = pump_hdlc  # the name server/fleet.py imports
 
 
 @dataclass
@@ -98,11 +116,6 @@ async def _read(reader: asyncio.StreamReader, timeout: float) -> bytes:
         return b""
 
 
-def _close(writer: asyncio.StreamWriter) -> None:
-    with contextlib.suppress(Exception):
-        writer.close()
-
-
 class IdleTimer:
     """Close a connection after ``timeout`` seconds without data (a loop timer, no task per read)."""
 
@@ -126,54 +139,7 @@ class IdleTimer:
 
     def _expire(self) -> None:
         log.info("%s idle for %.1f s; closing", self.what, self.timeout)
-        _close(self.writer)
-
-
-class WrapperPeer:
-    """The wrapper side of one TCP connection: codec, associations by (wPort pair), bytes in -> bytes out."""
-
-    __slots__ = ("codec", "route", "associations")
-
-    def __init__(self, route: Callable[[int], DlmsEndpoint | None]) -> None:
-        self.codec = WrapperConnection()
-        self.route = route
-        self.associations: dict[tuple[int, int], AssociationServer] = {}
-
-    def feed(self, data: bytes) -> bytes:
-        """Answer every complete frame in ``data`` (b"" = peer closed); RemoteProtocolError on garbage."""
-        codec = self.codec
-        codec.receive_data(data)
-        out = b""
-        while True:
-            event = codec.next_event()
-            if event is NEED_DATA or event.__class__ is ConnectionClosed:
-                return out
-            reply = self.answer(event)
-            if reply is not None:
-                out += codec.send(reply)
-
-    def answer(self, frame: WrapperFrame) -> WrapperFrame | None:
-        """The reply to one frame from the endpoint its destination routes to (None = no answer)."""
-        endpoint = self.route(frame.destination)
-        if endpoint is None:
-            return None
-        key = (frame.destination, frame.source)
-        association = self.associations.get(key)
-        if association is None:
-            association = self.associations[key] = endpoint.association()
-        endpoint.sync()
-        try:
-            response = association.handle(frame.source, frame.apdu)
-        except K351CError as exc:
-            log.warning("request failed: %s", exc)
-            return None
-        return frame.reply(response) if response is not None else None
-
-    def release(self) -> None:
-        """Drop every association of this connection."""
-        for association in self.associations.values():
-            association.release()
-        self.associations.clear()
+        close_quietly(self.writer)
 
 
 async def wrapper_session(
@@ -205,146 +171,7 @@ async def wrapper_session(
     finally:
         idle.cancel()
         peer_state.release()
-        _close(writer)
-
-
-class _Connection(asyncio.Protocol):
-    """What both DLMS stream protocols share: the connection limit, back-pressure, close and release."""
-
-    def __init__(self, idle_timeout: float, limit: ConnectionLimit | None) -> None:
-        self.idle_timeout = idle_timeout
-        self.limit = limit
-        self.admitted = False
-        self.peer_state: WrapperPeer | HdlcPeer | None = None
-        self.transport: asyncio.Transport | None = None
-        self.peer = None
-        self.timer: asyncio.TimerHandle | None = None
-        self.clock = asyncio.get_running_loop().time
-        self.last = 0.0
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Admit the connection (or refuse it beyond the limit) and start its timer."""
-        self.transport = transport  # type: ignore[assignment]
-        self.peer = transport.get_extra_info("peername")
-        if self.limit is not None and not self.limit.admit(self.peer):
-            transport.close()
-            return
-        self.admitted = True
-        sock = transport.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.last = self.clock()
-        self.start()
-
-    def start(self) -> None:
-        """Set up the admitted connection's state and timer."""
-        raise NotImplementedError
-
-    def eof_received(self) -> bool:
-        """The peer closed its side: close ours."""
-        return False
-
-    def pause_writing(self) -> None:
-        """The peer does not read its answers: stop reading its requests until it does."""
-        self.transport.pause_reading()  # type: ignore[union-attr]
-
-    def resume_writing(self) -> None:
-        """The peer caught up: read again."""
-        self.transport.resume_reading()  # type: ignore[union-attr]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        """Release the associations and the connection slot."""
-        if self.timer is not None:
-            self.timer.cancel()
-        if self.peer_state is not None:
-            self.peer_state.release()
-        if self.admitted and self.limit is not None:
-            self.limit.leave()
-        self.admitted = False
-
-
-class WrapperProtocol(_Connection):
-    """One wrapper TCP connection served in ``data_received``: no task and no await per request.
-
-    The idle time-out is one loop timer that compares the last arrival with the deadline when it
-    fires (and re-arms for the remainder), so a request costs a clock read, not a timer reschedule.
-    """
-
-    def __init__(
-        self,
-        route: Callable[[int], DlmsEndpoint | None],
-        idle_timeout: float = IDLE_TIMEOUT,
-        limit: ConnectionLimit | None = None,
-    ) -> None:
-        super().__init__(idle_timeout, limit)
-        self.route = route
-
-    def start(self) -> None:
-        """A wrapper peer and the idle timer."""
-        self.peer_state = WrapperPeer(self.route)
-        self.timer = asyncio.get_running_loop().call_later(self.idle_timeout, self._check_idle)
-
-    def data_received(self, data: bytes) -> None:
-        """Answer every complete frame at once; garbage closes the connection.
-
-        Only a stream that ends on a frame boundary counts as activity: a client trickling one frame
-        byte by byte is closed after the idle time-out like a silent one.
-        """
-        try:
-            out = self.peer_state.feed(data)  # type: ignore[union-attr]
-            if not self.peer_state.codec.pending:  # type: ignore[union-attr]
-                self.last = self.clock()
-        except RemoteProtocolError as exc:
-            log.info("wrapper peer %s sent garbage: %s; closing", self.peer, exc)
-            self.transport.close()  # type: ignore[union-attr]
-            return
-        if out:
-            self.transport.write(out)  # type: ignore[union-attr]
-
-    def _check_idle(self) -> None:
-        remaining = self.last + self.idle_timeout - self.clock()
-        if remaining > 0:
-            self.timer = asyncio.get_running_loop().call_later(remaining, self._check_idle)
-            return
-        self.timer = None
-        log.info("wrapper peer %s idle for %.1f s; closing", self.peer, self.idle_timeout)
-        self.transport.close()  # type: ignore[union-attr]
-
-
-class HdlcPeer:
-    """The HDLC side of one byte stream: a link and an association per endpoint listening on it."""
-
-    __slots__ = ("links",)
-
-    def __init__(self, endpoints: list[DlmsEndpoint], point_to_point: bool = True) -> None:
-        self.links = [
-            (
-                ep,
-                HdlcServerConnection(ep.physical_address, point_to_point=point_to_point),
-                ep.association(),
-            )
-            for ep in endpoints
-        ]
-
-    def feed(self, data: bytes, now: float) -> bytes:
-        """Give ``data`` (b"" = none, just time passing) to every link; the octets they answer."""
-        out = b""
-        for endpoint, link, association in self.links:
-            if data:
-                link.receive_data(data)
-            _pump_hdlc(endpoint, link, association)
-            if link.check_timeout(now) is not None:
-                association.release()
-            sent = link.data_to_send()
-            if sent:
-                out += sent
-        return out
-
-    def release(self) -> None:
-        """Drop every association on this stream."""
-        for _, _, association in self.links:
-            association.release()
+        close_quietly(writer)
 
 
 async def hdlc_session(
@@ -382,112 +209,7 @@ async def hdlc_session(
         return
     finally:
         peer.release()
-        _close(writer)
-
-
-class HdlcProtocol(_Connection):
-    """One HDLC-over-TCP connection served in ``data_received``; a 1 s loop timer runs the link timers."""
-
-    def __init__(
-        self,
-        endpoints: list[DlmsEndpoint],
-        idle_timeout: float = IDLE_TIMEOUT,
-        limit: ConnectionLimit | None = None,
-        point_to_point: bool = True,
-    ) -> None:
-        super().__init__(idle_timeout, limit)
-        self.endpoints = endpoints
-        self.point_to_point = point_to_point
-
-    def start(self) -> None:
-        """An HDLC peer for the endpoints and the link timer."""
-        self.peer_state = HdlcPeer(self.endpoints, self.point_to_point)
-        self._schedule()
-
-    def data_received(self, data: bytes) -> None:
-        """Feed every link; write what they answer."""
-        self.last = now = self.clock()
-        out = self.peer_state.feed(data, now)  # type: ignore[union-attr, call-arg]
-        if out:
-            self.transport.write(out)  # type: ignore[union-attr]
-
-    def _schedule(self) -> None:
-        loop = asyncio.get_running_loop()
-        self.timer = loop.call_later(min(1.0, self.idle_timeout), self._tick)
-
-    def _tick(self) -> None:
-        now = self.clock()
-        if now - self.last >= self.idle_timeout:
-            self.timer = None
-            log.info("HDLC peer %s idle for %.0f s; closing", self.peer, self.idle_timeout)
-            self.transport.close()  # type: ignore[union-attr]
-            return
-        out = self.peer_state.feed(b"", now)  # type: ignore[union-attr, call-arg]
-        if out:
-            self.transport.write(out)  # type: ignore[union-attr]
-        self._schedule()
-
-
-def _pump_hdlc(
-    endpoint: DlmsEndpoint, link: HdlcServerConnection, association: AssociationServer
-) -> None:
-    while True:
-        event = link.next_event()
-        if event is NEED_DATA:
-            return
-        if isinstance(event, ApduReceived):
-            endpoint.sync()
-            try:
-                response = association.handle(event.client, event.apdu)
-            except K351CError as exc:
-                log.warning("request failed: %s", exc)
-                response = None
-            if response is not None and not event.unnumbered:
-                link.send_apdu(response)
-        elif isinstance(event, Disconnected):
-            association.release()
-
-
-class ConnectionLimit:
-    """At most ``limit`` simultaneous connections on one listener; the next is closed at once and logged."""
-
-    def __init__(self, limit: int, what: str) -> None:
-        self.limit = limit
-        self.what = what
-        self.active = 0
-
-    def admit(self, peer: object) -> bool:
-        """Take a slot for a new connection from ``peer``; False (logged) when all are taken."""
-        if self.active >= self.limit:
-            log.warning(
-                "%s: refusing %s, %d connections already open (max_connections=%d)",
-                self.what,
-                peer,
-                self.active,
-                self.limit,
-            )
-            return False
-        self.active += 1
-        log.info("%s: connection from %s", self.what, peer)
-        return True
-
-    def leave(self) -> None:
-        """Give a connection's slot back."""
-        self.active -= 1
-
-    def wrap(self, session: Callable) -> Callable:
-        """A stream connection handler that refuses beyond the limit, else runs ``session``."""
-
-        async def handler(reader, writer) -> None:
-            if not self.admit(writer.get_extra_info("peername")):
-                _close(writer)
-                return
-            try:
-                await session(reader, writer)
-            finally:
-                self.leave()
-
-        return handler
+        close_quietly(writer)
 
 
 def _limits(runtime: Runtime, kind: str) -> tuple[ConnectionLimit, float]:

@@ -1,0 +1,120 @@
+"""Per-connection DLMS state: wrapper and HDLC peers turning received bytes into answered bytes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from k351c.errors import K351CError
+from k351c.protocols.dlms.association import AssociationServer
+from k351c.protocols.hdlc import NEED_DATA, ApduReceived, Disconnected, HdlcServerConnection
+from k351c.protocols.wrapper import ConnectionClosed, WrapperConnection, WrapperFrame
+
+if TYPE_CHECKING:
+    from k351c.server.dlms import DlmsEndpoint
+
+log = logging.getLogger("k351c.dlms")
+
+
+class WrapperPeer:
+    """The wrapper side of one TCP connection: codec, associations by (wPort pair), bytes in -> bytes out."""
+
+    __slots__ = ("codec", "route", "associations")
+
+    def __init__(self, route: Callable[[int], DlmsEndpoint | None]) -> None:
+        self.codec = WrapperConnection()
+        self.route = route
+        self.associations: dict[tuple[int, int], AssociationServer] = {}
+
+    def feed(self, data: bytes) -> bytes:
+        """Answer every complete frame in ``data`` (b"" = peer closed); RemoteProtocolError on garbage."""
+        codec = self.codec
+        codec.receive_data(data)
+        out = b""
+        while True:
+            event = codec.next_event()
+            if event is NEED_DATA or event.__class__ is ConnectionClosed:
+                return out
+            reply = self.answer(event)
+            if reply is not None:
+                out += codec.send(reply)
+
+    def answer(self, frame: WrapperFrame) -> WrapperFrame | None:
+        """The reply to one frame from the endpoint its destination routes to (None = no answer)."""
+        endpoint = self.route(frame.destination)
+        if endpoint is None:
+            return None
+        key = (frame.destination, frame.source)
+        association = self.associations.get(key)
+        if association is None:
+            association = self.associations[key] = endpoint.association()
+        endpoint.sync()
+        try:
+            response = association.handle(frame.source, frame.apdu)
+        except K351CError as exc:
+            log.warning("request failed: %s", exc)
+            return None
+        return frame.reply(response) if response is not None else None
+
+    def release(self) -> None:
+        """Drop every association of this connection."""
+        for association in self.associations.values():
+            association.release()
+        self.associations.clear()
+
+
+class HdlcPeer:
+    """The HDLC side of one byte stream: a link and an association per endpoint listening on it."""
+
+    __slots__ = ("links",)
+
+    def __init__(self, endpoints: list[DlmsEndpoint], point_to_point: bool = True) -> None:
+        self.links = [
+            (
+                ep,
+                HdlcServerConnection(ep.physical_address, point_to_point=point_to_point),
+                ep.association(),
+            )
+            for ep in endpoints
+        ]
+
+    def feed(self, data: bytes, now: float) -> bytes:
+        """Give ``data`` (b"" = none, just time passing) to every link; the octets they answer."""
+        out = b""
+        for endpoint, link, association in self.links:
+            if data:
+                link.receive_data(data)
+            pump_hdlc(endpoint, link, association)
+            if link.check_timeout(now) is not None:
+                association.release()
+            sent = link.data_to_send()
+            if sent:
+                out += sent
+        return out
+
+    def release(self) -> None:
+        """Drop every association on this stream."""
+        for _, _, association in self.links:
+            association.release()
+
+
+def pump_hdlc(
+    endpoint: DlmsEndpoint, link: HdlcServerConnection, association: AssociationServer
+) -> None:
+    """Hand every APDU the link has received to the association; queue the answers on the link."""
+    while True:
+        event = link.next_event()
+        if event is NEED_DATA:
+            return
+        if isinstance(event, ApduReceived):
+            endpoint.sync()
+            try:
+                response = association.handle(event.client, event.apdu)
+            except K351CError as exc:
+                log.warning("request failed: %s", exc)
+                response = None
+            if response is not None and not event.unnumbered:
+                link.send_apdu(response)
+        elif isinstance(event, Disconnected):
+            association.release()
