@@ -1,8 +1,9 @@
 """One fleet meter seen as a meter: a small value table whose getters read the fleet's arrays.
 
 The COSEM binder (k351c.cosem.bind) needs ``objects``, ``config``, ``localtime``, ``t``, ``now`` and
-a few setters; ``MeterView`` gives exactly that for meter i, built on demand (when a DLMS association
-arrives) and dropped again by an LRU cache, so a fleet of 10,000 meters keeps only the views in use.
+a few setters; ``MeterView`` gives exactly that for meter i. Every getter reads ``view.i`` when it is
+called, so one view can serve a whole fleet: ``select(i)`` points it at meter i (the fleet server binds
+one object list over one view and selects the meter before each request, docs/fleet.md).
 The values are the single meter's: ``core_values`` (clock, identification, CT ratio, energy and
 instantaneous registers) plus the tariff, the load profile and the event / power-failure logs.
 """
@@ -16,6 +17,7 @@ from datetime import datetime
 
 import numpy as np
 
+from k351c.codes import MeterConfig
 from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
 from k351c.meter.eventlog import CLOCK
@@ -49,12 +51,26 @@ class MeterView:
     def __init__(self, fleet: Fleet, i: int) -> None:
         self.fleet, self.i = fleet, int(i)
         self.config = dataclasses.replace(fleet.config, serial=fleet.serial(i))
+        self._configs: dict[int, MeterConfig] = {self.i: self.config}
         self.localtime = fleet.localtime
         self.objects = ObjectTable()
         self.primary, self.secondary = _Bank(self, PRIMARY), _Bank(self, SECONDARY)
         self._cache: dict[tuple, object] = {}
         core_values(self)
         self._add_fleet_values()
+
+    def select(self, i: int) -> None:
+        """Point this view at meter i of the fleet (its values, serial number and setters)."""
+        if i == self.i:
+            return
+        config = self._configs.get(i)
+        if config is None:
+            if len(self._configs) >= 4096:
+                self._configs.clear()
+            config = self._configs[i] = dataclasses.replace(
+                self.fleet.config, serial=self.fleet.serial(i)
+            )
+        self.i, self.config = i, config
 
     # ----------------------------------------------------- what bind reads
     @property
@@ -97,7 +113,7 @@ class MeterView:
         return self._cached(("bank", bank), lambda: self.fleet.registers(self.i, bank))
 
     def _cached(self, key, compute: Callable):
-        full = (key, self.fleet.t, self.fleet.k, int(self.fleet.ct_primary[self.i]))
+        full = (key, self.i, self.fleet.t, self.fleet.k, int(self.fleet.ct_primary[self.i]))
         hit = self._cache.get(full)
         if hit is None:
             if len(self._cache) > 8:
@@ -228,13 +244,13 @@ class MeterView:
 
 
 class ViewCache:
-    """The views of a fleet, built on demand and kept for the ``size`` most recently used meters."""
+    """Per-meter items (default: views) built on demand and kept for the ``size`` most recently used."""
 
     def __init__(
-        self, fleet: Fleet, size: int = 256, build: Callable[[MeterView], object] | None = None
+        self, fleet: Fleet, size: int = 256, build: Callable[[int], object] | None = None
     ) -> None:
         self.fleet, self.size = fleet, size
-        self.build = build or (lambda view: view)
+        self.build = build or (lambda i: MeterView(fleet, i))
         self._items: OrderedDict[int, object] = OrderedDict()
 
     def get(self, i: int) -> object:
@@ -243,7 +259,7 @@ class ViewCache:
         if hit is not None:
             self._items.move_to_end(i)
             return hit
-        item = self._items[i] = self.build(MeterView(self.fleet, i))
+        item = self._items[i] = self.build(i)
         if len(self._items) > self.size:
             self._items.popitem(last=False)
         return item

@@ -6,8 +6,10 @@ Addressing (docs/fleet.md):
 - wrapper, one shared port: destination wPort ``i + 1`` selects meter i;
 - HDLC, one shared port: the frame's lower server address (the physical address) selects the meter.
 
-Sessions are those of k351c.server.dlms (``wrapper_session``, ``hdlc_session`` with ``DlmsEndpoint``);
-each endpoint is built on demand from a ``MeterView`` and kept in an LRU cache.
+Sessions are those of k351c.server.dlms (``wrapper_session``, ``hdlc_session`` with ``DlmsEndpoint``).
+The COSEM object list is bound once per server over one ``MeterView`` (the cursor); meter i's endpoint
+answers through ``FleetObjects``, which selects meter i on the cursor before each GET/SET/ACTION, so a
+new meter's endpoint costs a few microseconds (endpoints are kept in an LRU cache for their counters).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pathlib import Path
 
 from k351c.clock import Clock
 from k351c.cosem import build_object_list
+from k351c.cosem.infra import SAP_ASSIGNMENT, sap_assignment
+from k351c.cosem.model import Attribute, CosemObject, ObjectList, RequestContext
 from k351c.errors import ConfigError
 from k351c.meter.fleet import Fleet, Outage
 from k351c.meter.fleet_view import MeterView, ViewCache
@@ -111,6 +115,8 @@ class FleetServer:
         self.tick, self.save_every = tick, save_every
         self.push_destination = push_destination
         self.views = ViewCache(fleet, cache, self._endpoint)
+        self.cursor: MeterView | None = None
+        self.shared: ObjectList | None = None
         self.servers: list[asyncio.AbstractServer] = []
         self.stopping = asyncio.Event()
         self.on_tick: list[Callable[[Fleet], None]] = []
@@ -123,11 +129,14 @@ class FleetServer:
         }
 
     # ------------------------------------------------------------ endpoints
-    def _endpoint(self, view: MeterView) -> DlmsEndpoint:
-        serial = view.config.serial
+    def _endpoint(self, i: int) -> DlmsEndpoint:
+        if self.shared is None:
+            self.cursor = MeterView(self.fleet, i)
+            self.shared = shared_object_list(self.cursor)
+        serial = self.fleet.serial(i)
         password = self.passwords.password(serial)
         return DlmsEndpoint(
-            build_object_list(view),
+            FleetObjects(self.shared, self.cursor, i),  # type: ignore[arg-type]
             lambda: password,
             self.sync,
             default_physical_address(int(serial)),
@@ -240,6 +249,57 @@ class FleetServer:
         frame = event_notification(self.fleet, i, code)
         if await send_frame(self.push_destination, frame):  # type: ignore[arg-type]
             self.pushes_sent += 1
+
+
+def shared_object_list(cursor: MeterView) -> ObjectList:
+    """The fleet's one object list over ``cursor``; what a binder froze per meter is read per request."""
+    objects = build_object_list(cursor)
+    sap = objects.find(17, SAP_ASSIGNMENT)
+    assert sap is not None
+    sap.attributes[2] = Attribute(
+        lambda ctx: sap_assignment(cursor).attributes[2].get(ctx),  # type: ignore[misc]
+        read_level=sap.attributes[2].read_level,
+    )
+    return objects
+
+
+class FleetObjects:
+    """Meter i's object list: the fleet's shared objects, each request served with the cursor on meter i."""
+
+    __slots__ = ("shared", "cursor", "i")
+
+    def __init__(self, shared: ObjectList, cursor: MeterView, i: int) -> None:
+        self.shared, self.cursor, self.i = shared, cursor, i
+
+    @property
+    def on_change(self) -> list:
+        """The shared list's change listeners."""
+        return self.shared.on_change
+
+    def __iter__(self):
+        return iter(self.shared)
+
+    def __len__(self) -> int:
+        return len(self.shared)
+
+    def find(self, class_id: int, ln) -> CosemObject | None:  # noqa: ANN001
+        """The object with this class id and logical name, or None."""
+        return self.shared.find(class_id, ln)
+
+    def get(self, ctx: RequestContext, class_id: int, ln: bytes, attribute_id: int):  # noqa: ANN201
+        """Read an attribute of meter i (ObjectList.get)."""
+        self.cursor.select(self.i)
+        return self.shared.get(ctx, class_id, ln, attribute_id)
+
+    def set(self, ctx: RequestContext, class_id: int, ln: bytes, attribute_id: int, value):  # noqa: ANN001, ANN201
+        """Write an attribute of meter i (ObjectList.set)."""
+        self.cursor.select(self.i)
+        return self.shared.set(ctx, class_id, ln, attribute_id, value)
+
+    def action(self, ctx: RequestContext, class_id: int, ln: bytes, method_id: int, params):  # noqa: ANN001, ANN201
+        """Invoke a method of meter i (ObjectList.action)."""
+        self.cursor.select(self.i)
+        return self.shared.action(ctx, class_id, ln, method_id, params)
 
 
 async def routed_hdlc_session(
