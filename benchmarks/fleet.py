@@ -7,7 +7,7 @@
 3. backfill: wall time to create a year of 15-min profile for N meters, shards in --processes processes
    (with --quick: 30 days, extrapolated to a year and marked so).
 
-    python benchmarks/fleet.py [--meters 10000] [--processes 2] [--quick] [--json PATH]
+    python benchmarks/fleet.py [--meters 10000] [--processes 2] [--quick] [--serve-only] [--json PATH]
 """
 
 from __future__ import annotations
@@ -197,12 +197,16 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument("--quick", action="store_true", help="30 days of backfill, extrapolated")
     parser.add_argument("--json", default=None, help="write the results here as JSON")
+    parser.add_argument(
+        "--serve-only", action="store_true", help="only the serve benchmark (associations)"
+    )
     args = parser.parse_args(argv)
     results = bench_serve(args.meters, args.sample)
-    results.update(bench_simulate(min(args.meters, 10000), 3 if args.quick else 7))
-    results.update(
-        bench_backfill(args.meters, args.processes, (30 if args.quick else 365) * 86400.0)
-    )
+    if not args.serve_only:
+        results.update(bench_simulate(min(args.meters, 10000), 3 if args.quick else 7))
+        results.update(
+            bench_backfill(args.meters, args.processes, (30 if args.quick else 365) * 86400.0)
+        )
     print("| metric | value |")
     print("| --- | ---: |")
     for key, value in results.items():
