@@ -1,0 +1,34 @@
+"""The fleet's shared object list answers every attribute exactly as a list built for that one meter."""
+
+import numpy as np
+
+from k351c import MeterConfig, SimClock
+from k351c.clock import parse_instant
+from k351c.cosem import build_object_list
+from k351c.cosem.model import Level, RequestContext
+from k351c.meter.fleet import Fleet
+from k351c.meter.fleet_view import MeterView
+from k351c.server.fleet import FleetServer
+
+START = parse_instant("2025-01-01T00:00:00Z").timestamp()
+
+
+def test_shared_object_list_equals_per_meter_lists():
+    fleet = Fleet(150, MeterConfig.default(), start=START, ct_primary=np.arange(150) % 600 * 5 + 5)
+    fleet.add_outage(START + 3600, START + 5400, np.arange(100, 120))
+    fleet.advance_to(START + 86400 + 1234)
+    server = FleetServer(fleet, SimClock(START + 86400, rate=0), test_keys=True)
+    compared = 0
+    for level in Level:
+        ctx = RequestContext(level, association={"conformance": 0x1C1F, "max_receive_pdu": 1024})
+        for i in (7, 110, 0, 149, 7):  # back and forth, one meter inside the outage
+            reference = build_object_list(MeterView(fleet, i))
+            shared = server.endpoint(i).objects
+            assert [(o.class_id, o.obis) for o in reference] == [(o.class_id, o.obis) for o in shared]
+            for obj in reference:
+                ln = obj.obis.to_bytes()
+                for attribute in obj.attributes:
+                    expected = reference.get(ctx, obj.class_id, ln, attribute)
+                    assert shared.get(ctx, obj.class_id, ln, attribute) == expected, (i, obj.obis, attribute)
+                    compared += 1
+    assert compared > 1000
