@@ -30,6 +30,8 @@ from k351c.obis import Obis
 from k351c.units import Unit
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from k351c.meter.core import Meter
 
 _F = IoFunction
@@ -111,6 +113,11 @@ class IoModule(MeterFunction):
         meter.subscribe(self._on_event)
 
     def _register(self, meter: Meter) -> None:
+        self._register_inputs(meter)
+        self._register_outputs(meter.objects.add)
+        self._register_module(meter.objects.add)
+
+    def _register_inputs(self, meter: Meter) -> None:
         add, objects = meter.objects.add, meter.objects
         if PULSE_COUNT not in objects:
             add(
@@ -146,6 +153,8 @@ class IoModule(MeterFunction):
                 description="pulse input weight (NN units per pulse)",
             )
         )
+
+    def _register_outputs(self, add: Callable[[ValueDef], object]) -> None:
         for i in range(2):
             add(
                 ValueDef(
@@ -163,38 +172,25 @@ class IoModule(MeterFunction):
                     description=f"I/O {i + 1} pulse output count",
                 )
             )
-        add(
-            ValueDef(
+
+    def _register_module(self, add: Callable[[ValueDef], object]) -> None:
+        energy = "primary" if self.primary else "secondary"
+        read_only = (
+            (
                 PULSE_OUT_CONSTANT,
-                1,
                 lambda: self.constant,
-                description=f"module pulse output constant, imp/kWh of {'primary' if self.primary else 'secondary'} energy",
-            )
-        )
-        add(
-            ValueDef(
-                MODULE_CODE,
-                1,
-                lambda: self.module_code,
-                description=f"fitted module: {self.module.name}",
-            )
-        )
-        add(
-            ValueDef(
-                IO_CODE,
-                1,
-                lambda: self.meter.config.config1.dd,
-                description="I/O configuration (DD)",
-            )
-        )
-        add(
-            ValueDef(
+                f"module pulse output constant, imp/kWh of {energy} energy",
+            ),
+            (MODULE_CODE, lambda: self.module_code, f"fitted module: {self.module.name}"),
+            (IO_CODE, lambda: self.meter.config.config1.dd, "I/O configuration (DD)"),
+            (
                 ALARM_STATUS,
-                1,
                 lambda: int(self.alarms[0]) | int(self.alarms[1]) << 1,
-                description="alarm inputs active",
-            )
+                "alarm inputs active",
+            ),
         )
+        for obis, get, description in read_only:
+            add(ValueDef(obis, 1, get, description=description))
         add(
             ValueDef(
                 LOAD_TARIFFS,
