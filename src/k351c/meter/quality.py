@@ -33,6 +33,8 @@ END_CODE = {
 KIND_NAME = {UNDER: "undervoltage", OVER: "overvoltage", MISSING: "voltage failure"}
 # IEC 62056-6-1 D codes: occurrence counter and duration of under limit, over limit and missing voltage.
 COUNTER_D = {UNDER: (32, 33), OVER: (36, 37), MISSING: (40, 41)}
+EXTREMES = ((3, "vmin", "minimum voltage"), (6, "vmax", "maximum voltage"))
+THRESHOLDS = ((31, "under_v", "undervoltage threshold"), (35, "over_v", "overvoltage threshold"))
 
 
 @dataclass(slots=True)
@@ -74,28 +76,18 @@ class VoltageQuality(MeterFunction):
     def _values(self, meter: Meter) -> None:
         add = meter.objects.add
         for p, c in enumerate(PHASE_C):
-            add(
-                ValueDef(
-                    Obis(1, 0, c, 3, 0),
-                    4,
-                    self._extreme("vmin", p),
-                    Unit.VOLT,
-                    -1,
-                    capture_time=self._extreme_time("vmin", p),
-                    description=f"minimum voltage L{p + 1}",
+            for d, name, description in EXTREMES:
+                add(
+                    ValueDef(
+                        Obis(1, 0, c, d, 0),
+                        4,
+                        self._extreme(name, p),
+                        Unit.VOLT,
+                        -1,
+                        capture_time=self._extreme_time(name, p),
+                        description=f"{description} L{p + 1}",
+                    )
                 )
-            )
-            add(
-                ValueDef(
-                    Obis(1, 0, c, 6, 0),
-                    4,
-                    self._extreme("vmax", p),
-                    Unit.VOLT,
-                    -1,
-                    capture_time=self._extreme_time("vmax", p),
-                    description=f"maximum voltage L{p + 1}",
-                )
-            )
             for kind, (d_count, d_duration) in COUNTER_D.items():
                 add(
                     ValueDef(
@@ -114,26 +106,17 @@ class VoltageQuality(MeterFunction):
                         description=f"{KIND_NAME[kind]} duration L{p + 1}",
                     )
                 )
-        add(
-            ValueDef(
-                Obis(1, 0, 12, 31, 0),
-                3,
-                lambda: int(round(self.under_v * 10)),
-                Unit.VOLT,
-                -1,
-                description="undervoltage threshold",
+        for d, name, description in THRESHOLDS:
+            add(
+                ValueDef(
+                    Obis(1, 0, 12, d, 0),
+                    3,
+                    lambda name=name: int(round(getattr(self, name) * 10)),
+                    Unit.VOLT,
+                    -1,
+                    description=description,
+                )
             )
-        )
-        add(
-            ValueDef(
-                Obis(1, 0, 12, 35, 0),
-                3,
-                lambda: int(round(self.over_v * 10)),
-                Unit.VOLT,
-                -1,
-                description="overvoltage threshold",
-            )
-        )
         add(
             ValueDef(
                 Obis(0, 0, 96, 7, 21),
