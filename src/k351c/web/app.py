@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from k351c.errors import AccessDenied, ConfigError
+from k351c.meter.display import Display
 from k351c.meter.lcd import lcd_state
 from k351c.server.runtime import Runtime
 from k351c.web.api import add_api_routes, jsonable
@@ -132,7 +133,12 @@ def _add_pages(app: FastAPI) -> None:
 
 def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
     display = runtime.meter.function("display")
+    _add_lcd_routes(app, runtime, display)
+    _add_display_list_routes(app, runtime, display)
+    _add_quality_route(app, runtime)
 
+
+def _add_lcd_routes(app: FastAPI, runtime: Runtime, display: Display) -> None:
     @app.get("/api/lcd", tags=["display"])
     async def lcd() -> dict:
         """What the LCD shows now (each field's text, indicators, LED)."""
@@ -162,6 +168,8 @@ def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
         display.display_test()
         return lcd_json(runtime)
 
+
+def _add_display_list_routes(app: FastAPI, runtime: Runtime, display: Display) -> None:
     @app.get("/api/display", tags=["display"])
     async def lists() -> dict:
         """The three display lists as shown (manual with its legal readings) and the current mode."""
@@ -184,6 +192,8 @@ def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
             return JSONResponse({"detail": str(exc)}, status_code=422)
         return JSONResponse({"kind": kind, "readings": list(display.readings(kind))})
 
+
+def _add_quality_route(app: FastAPI, runtime: Runtime) -> None:
     @app.get("/api/quality", tags=["readings"])
     async def quality() -> dict:
         """Recent voltage, current and frequency samples (one per tick) and the voltage-quality registers."""
