@@ -50,7 +50,6 @@ log = logging.getLogger("k351c.dlms")
 
 SERVER_SAP = 1
 READ_SIZE = 65536
-_pump_hdlc = pump_hdlc  # the name server/fleet.py imports
 
 
 @dataclass

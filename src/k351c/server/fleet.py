@@ -34,7 +34,8 @@ from k351c.meter.fleet import Fleet, Outage
 from k351c.meter.fleet_view import MeterView, ViewCache
 from k351c.protocols.hdlc import HdlcServerConnection, default_physical_address, parse_frame
 from k351c.protocols.hdlc.frame import HdlcFrame
-from k351c.server.dlms import SERVER_SAP, DlmsEndpoint, _pump_hdlc, hdlc_session, wrapper_session
+from k351c.server.dlms import SERVER_SAP, DlmsEndpoint, hdlc_session, wrapper_session
+from k351c.server.dlms_peers import pump_hdlc
 
 log = logging.getLogger("k351c.fleet")
 
@@ -322,7 +323,7 @@ async def routed_hdlc_session(
             for endpoint, link, association in links.values():
                 if data:
                     link.receive_data(data)
-                _pump_hdlc(endpoint, link, association)  # type: ignore[arg-type]
+                pump_hdlc(endpoint, link, association)  # type: ignore[arg-type]
                 if link.check_timeout(loop.time()) is not None:
                     association.release()  # type: ignore[attr-defined]
                 out = link.data_to_send()
