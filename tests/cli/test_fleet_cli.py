@@ -120,7 +120,8 @@ def test_ray_backend_says_when_ray_is_missing(tmp_path):
 
 
 def _free_base(count: int) -> int:
-    for base in range(41000, 60000, 337):
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)  # disjoint from the other fleet tests' port blocks
+    for base in range(10000 + 500 * worker, 60000, 1000):
         try:
             socks = [socket.socket() for _ in range(count)]
             for k, sock in enumerate(socks):

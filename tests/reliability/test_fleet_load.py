@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 import time
@@ -25,7 +26,8 @@ except ImportError:  # pragma: no cover - the fleet server is built by another h
 
 def free_block(count: int) -> int:
     """A base port with `count` consecutive ports free right now."""
-    for base in range(21000, 60000 - count, 997):
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)  # below test_fleet_server's blocks, disjoint per worker
+    for base in range(12000 + 300 * worker, 60000 - count, 4001):
         socks = []
         try:
             for port in range(base, base + count):

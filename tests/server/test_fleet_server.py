@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import threading
 
@@ -24,7 +25,8 @@ START = "2026-03-01T00:00:00Z"
 
 def free_block(count: int) -> int:
     """A base port with ``count`` consecutive ports free right now."""
-    for base in range(20000, 60000 - count, 1009):
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)  # parallel workers search disjoint blocks
+    for base in range(20000 + 2500 * worker, 60000 - count, 5000):
         socks = []
         try:
             for port in range(base, base + count):
