@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from k351c.cosem.model import ObjectList
 from k351c.errors import RemoteProtocolError
+from k351c.meter.catalog import logical_device_name
 from k351c.protocols.dlms.association import AssociationServer, ClientRule
 from k351c.protocols.dlms.enums import AuthenticationMechanism
 from k351c.protocols.hdlc import default_physical_address
@@ -100,7 +101,7 @@ def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
         lambda: runtime.keys.keys.lls_password,
         runtime.sync,
         physical,
-        f"KAM{serial}",
+        logical_device_name(serial),
     )
     from k351c.server.security import install_security  # security hook (issue 7)
 

@@ -30,6 +30,7 @@ from k351c.cosem import build_object_list
 from k351c.cosem.infra import SAP_ASSIGNMENT, sap_assignment
 from k351c.cosem.model import Attribute, CosemObject, ObjectList, RequestContext
 from k351c.errors import ConfigError
+from k351c.meter.catalog import logical_device_name
 from k351c.meter.fleet import Fleet, Outage
 from k351c.meter.fleet_view import MeterView, ViewCache
 from k351c.protocols.hdlc import HdlcServerConnection, default_physical_address, parse_frame
@@ -124,9 +125,8 @@ class FleetServer:
         self.pushes_sent = 0
         self._announced: set[tuple[float, int]] = set()
         self._tasks: set[asyncio.Task] = set()
-        first = default_physical_address(fleet.first_serial)
         self.by_physical = {
-            (first - 1000 + i) % 10000 + 1000: i for i in range(min(fleet.n, 10000))
+            default_physical_address(int(fleet.serial(i))): i for i in range(min(fleet.n, 10000))
         }
 
     # ------------------------------------------------------------ endpoints
@@ -141,7 +141,7 @@ class FleetServer:
             lambda: password,
             self.sync,
             default_physical_address(int(serial)),
-            f"KAM{serial}",
+            logical_device_name(serial),
         )
 
     def endpoint(self, i: int) -> DlmsEndpoint:
@@ -361,7 +361,6 @@ async def _read(reader) -> bytes:
 def event_notification(fleet: Fleet, i: int, code: int, invoke_id: int = 1) -> bytes:
     """A wrapper-framed data-notification of meter i's event: (logical device name, clock, event code)."""
     from k351c.cosem.types import datetime_octets
-    from k351c.meter.catalog import logical_device_name
     from k351c.protocols.dlms.apdu import LongInvokeIdAndPriority
     from k351c.protocols.dlms.apdu_misc import DataNotification
     from k351c.protocols.dlms.axdr import Data, DataType

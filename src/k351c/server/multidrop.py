@@ -14,6 +14,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
+from k351c.meter.catalog import logical_device_name
 from k351c.meter.core import Meter
 from k351c.server.dlms import DlmsEndpoint, endpoint_for, hdlc_session
 
@@ -37,7 +38,7 @@ def meter_endpoint(
         lambda: password,
         meter.sync,
         physical,
-        f"KAM{meter.config.serial}",
+        logical_device_name(meter.config.serial),
     )
 
 
