@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+from k351c.cli.build import load_config
 from k351c.clock import SimClock, parse_instant
-from k351c.codes import MeterConfig
 from k351c.errors import K351CError
 from k351c.meter.core import Meter
 from k351c.meter.loads import default_load
@@ -117,7 +117,7 @@ def simulate(
 ) -> None:
     """Run one meter offline from --from to --to through a scenario; write registers, load profile and logs."""
     try:
-        cfg = MeterConfig.from_toml(config) if config else MeterConfig.default()
+        cfg = load_config(config)
         plan = Scenario.from_toml(scenario) if scenario else Scenario()
         start = parse_instant(from_).timestamp() if from_ else plan.start
         end = parse_instant(to).timestamp() if to else plan.end
