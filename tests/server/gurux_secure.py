@@ -48,10 +48,11 @@ class SecureSession(GuruxSession):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
 
     def connect(self) -> None:
-        """AARQ/AARE, then reply_to_HLS_authentication and the check of the meter's f(CtoS)."""
+        """GXDLMSReader's flow: AARQ/AARE, then pass 3/4 only because the AARE asks for it."""
         super().connect()
-        reply = self.request(self.client.getApplicationAssociationRequest())
-        self.client.parseApplicationAssociationResponse(reply.data)
+        if self.client.isAuthenticationRequired:
+            reply = self.request(self.client.getApplicationAssociationRequest())
+            self.client.parseApplicationAssociationResponse(reply.data)
 
     def raw(self, frame: bytes) -> bytes:
         """Send one wrapper frame as is and return the APDU of the answer (no gurux processing)."""

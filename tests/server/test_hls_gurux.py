@@ -186,3 +186,19 @@ def test_failed_logins_are_delayed_then_locked_out_and_logged(tmp_path):
     assert [e.data["client_sap"] for e in failures] == [1, 1, 32, 32, 32]
     assert failures[-1].log == "standard" and failures[-1].data["locked_out"]
     assert failures[1].data["blocked_for"] == 10 and failures[-1].data["blocked_for"] == 3600
+
+
+def test_aare_asks_for_authentication_and_the_reader_flow_follows_it(served):
+    s = SecureSession(port_of(served))
+    s.connect()  # GXDLMSReader: pass 3/4 only because isAuthenticationRequired says so
+    try:
+        assert s.client.isAuthenticationRequired
+        assert s.read(GXDLMSRegister("1.0.1.8.0.255"), 2) is not None
+    finally:
+        s.close()
+    lls = GuruxSession(port_of(served), 32, "12345678")
+    lls.connect()
+    try:
+        assert not lls.client.isAuthenticationRequired
+    finally:
+        lls.close()

@@ -146,6 +146,7 @@ def associate(
     association = SecureAssociation(objects(), lambda *a: False, provider)
     aare = Aare.from_bytes(association.handle(1, client.aarq()))
     assert aare.result == AssociationResult.ACCEPTED
+    assert aare.diagnostic == AcseServiceUser.AUTHENTICATION_REQUIRED
     assert aare.responding_ap_title == SERVER and aare.responding_authentication_value == STOC
     assert aare.context is ApplicationContextName.LOGICAL_NAME_WITH_CIPHERING
     inner = decipher_apdu(aare.user_information, SERVER, EK, AK)

@@ -220,6 +220,7 @@ class SecureAssociation:
             info = CipheredApdu.from_bytes(ciphered)
         return replace(
             aare,
+            diagnostic=AcseServiceUser.AUTHENTICATION_REQUIRED,
             application_context_name=aarq.application_context_name,
             responding_ap_title=hls.server_title,
             responding_authentication_value=stoc,
