@@ -14,7 +14,7 @@ from k351c.protocols.dlms.cosem_datetime import NOT_SPECIFIED, YEAR_NOT_SPECIFIE
 
 # version of each interface class we implement (Blue Book)
 CLASS_VERSION = {
-    1: 0, 3: 0, 4: 0, 7: 1, 8: 0, 11: 0, 15: 1, 17: 0, 20: 0, 22: 0, 23: 1, 40: 0, 41: 0, 64: 0, 70: 0,
+    1: 0, 3: 0, 4: 0, 7: 1, 8: 0, 9: 0, 11: 0, 15: 1, 17: 0, 20: 0, 22: 0, 23: 1, 40: 0, 41: 0, 64: 0, 70: 0,
 }
 
 LEVEL_NAMES = {"public": Level.PUBLIC, "reading": Level.READING, "management": Level.MANAGEMENT}
@@ -128,15 +128,17 @@ def build_object_list(meter: Meter, settings: dict | None = None) -> ObjectList:
 
 
 def service_objects(meter: Meter) -> list[CosemObject]:
-    """Objects over meter functions: activity calendar, special days, billing schedule, disconnect control."""
+    """Objects over meter functions: calendar, special days, billing schedule and script, disconnect control."""
     from k351c.cosem.calendar import activity_calendar, calendar_keeper
     from k351c.cosem.disconnect import disconnect_objects
+    from k351c.cosem.script import end_of_billing_script
     from k351c.cosem.specialdays import billing_schedule, special_days_table
 
     return [
         activity_calendar(meter, calendar_keeper(meter)),
         special_days_table(meter),
         billing_schedule(meter),
+        end_of_billing_script(meter),
         *disconnect_objects(meter),
     ]
 

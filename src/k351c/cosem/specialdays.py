@@ -17,6 +17,7 @@ from k351c.codes.tables import DEBITING_INTERVALS
 from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.calendar import replace_table
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
+from k351c.cosem.script import END_OF_BILLING_SCRIPT
 from k351c.errors import ConfigError
 from k351c.meter.billing import debiting_plan
 from k351c.meter.tariffs import public_holidays
@@ -31,7 +32,6 @@ from k351c.protocols.dlms.cosem_datetime import (
 
 SPECIAL_DAYS = Obis(0, 0, 11, 0, 0)
 BILLING_SCHEDULE = Obis(0, 0, 15, 0, 0)
-END_OF_BILLING_SCRIPT = Obis(0, 0, 10, 0, 1)
 EPOCH = date(2000, 1, 1)
 DATED_BASE = 2000
 

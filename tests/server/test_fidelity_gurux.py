@@ -1,0 +1,51 @@
+"""gurux-dlms as the management client (HLS-GMAC) on the meter's external controls and settings."""
+
+from __future__ import annotations
+
+import pytest
+from gurux_dlms.objects import GXDLMSScriptTable
+from gurux_secure import SecureSession
+from server_harness import RunningMeter, free_port
+
+from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.server.keys import KeyStore
+from k351c.server.runtime import Runtime
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """A meter with externally controlled debiting (GG = 00), 40 days of 5 A, served over the wrapper."""
+    from k351c.server.dlms import wrapper_listener
+
+    config = MeterConfig.from_codes(config2="001-00-01-1")
+    meter = Meter(config, clock=SimClock("2026-03-01T00:00:00Z", rate=0))
+    meter.set_load(ConstantLoad(current=5.0))
+    meter.run_for(40 * 86400)
+    keys = KeyStore(tmp_path_factory.mktemp("keys"), test_keys=True)
+    runtime = Runtime(meter, keys=keys, settings={"dlms_port": free_port()}, tick=0.2)
+    running = RunningMeter(runtime, [wrapper_listener])
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def session(served):
+    s = SecureSession(served.runtime.settings["dlms_port"])
+    s.connect()
+    yield s
+    s.close()
+
+
+def test_gurux_executes_the_end_of_billing_script(served, session) -> None:
+    assert served.call(served.meter.read, "0-0:0.1.0.255").value == 0
+    table = GXDLMSScriptTable("0.0.10.0.1.255")
+    session.read(table, 2)
+    assert [s.id for s in table.scripts] == [1]
+    (action,) = table.scripts[0].actions
+    assert (action.target.objectType, action.target.logicalName) == (7, "0.0.98.1.0.255")
+    assert action.index == 2
+    reply = session.request(table.execute(session.client, 1))
+    assert reply.error == 0
+    assert served.call(served.meter.read, "0-0:0.1.0.255").value == 1
+    rows = served.call(served.meter.read, "0-0:98.1.0.255").rows
+    assert len(rows) == 1
