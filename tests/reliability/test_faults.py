@@ -9,6 +9,8 @@ import sys
 import pytest
 from killing import PORTS_OFF, kill_loop
 
+from testkit import unprivileged
+
 pytestmark = pytest.mark.timeout(120)
 
 
@@ -45,32 +47,20 @@ def test_corrupt_state_file_is_reported_not_replaced(tmp_path) -> None:
 
 
 def test_read_only_state_directory_gives_a_clear_error(tmp_path) -> None:
-    import os
-
-    if os.geteuid() == 0:
-        pytest.skip("root ignores directory permissions")
+    """Run unprivileged (as root: capabilities dropped), so the mode bits really refuse the write."""
     state = tmp_path / "state"
     state.mkdir()
     state.chmod(0o500)
+    argv = [sys.executable, "-m", "k351c.cli.main", "serve", "--state", str(state), "--quiet"]
     try:
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "k351c.cli.main",
-                "serve",
-                "--state",
-                str(state),
-                "--quiet",
-                *PORTS_OFF,
-            ],
-            capture_output=True,
-            timeout=60,
-            check=False,
+            unprivileged([*argv, *PORTS_OFF]), capture_output=True, timeout=60, check=False
         )
     finally:
         state.chmod(0o700)
     assert proc.returncode != 0 and b"Traceback" not in proc.stderr
+    assert b"error" in proc.stderr.lower() and str(state).encode() in proc.stderr
+    assert list(state.iterdir()) == []
 
 
 def test_full_disk_keeps_measuring_and_loses_no_energy(tmp_path, monkeypatch) -> None:

@@ -12,16 +12,13 @@ import numpy as np
 import pytest
 from reliability_harness import AARQ, GET_ENERGY, answered, free_port, raise_nofile, read_frame
 
+from k351c.server.fleet import FleetServer
+
 pytestmark = pytest.mark.timeout(60)
 
 N = 120
 CONNECTIONS = 200
 START = 1772323200.0  # 2026-03-01T00:00:00Z
-
-try:
-    from k351c.server.fleet import FleetServer
-except ImportError:  # pragma: no cover - the fleet server is built by another helper
-    FleetServer = None
 
 
 def free_block(count: int) -> int:
@@ -80,8 +77,6 @@ def fleet_server(request):
 
     With a view cache of 64 (fewer than the meters) views are rebuilt under load: ~3.5x slower.
     """
-    if FleetServer is None:
-        pytest.skip("k351c.server.fleet (FleetServer) does not exist yet")
     from k351c import MeterConfig, SimClock
     from k351c.meter.fleet import Fleet
 

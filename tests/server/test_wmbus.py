@@ -63,7 +63,7 @@ def test_independent_decryption_and_pymeterbus_records() -> None:
 
 
 def test_pywmbus_checks_framing_and_header() -> None:
-    pywmbus = pytest.importorskip("pywmbus")
+    import pywmbus
     raw = WirelessSender(make_meter(), KEY).telegram()
     datagram = pywmbus.parse(bytearray(raw))
     assert datagram.manufacturer == "KAM"

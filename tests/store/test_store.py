@@ -1,12 +1,14 @@
 """Both Store backends keep values and logs exactly, in one transaction per commit."""
 
-import os
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
 from k351c.errors import StoreError
 from k351c.store import MemoryStore, SqliteStore
+from testkit import unprivileged
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -66,17 +68,32 @@ def test_corrupt_file_is_reported_not_replaced(tmp_path):
 
 
 def test_read_only_directory_gives_a_clear_error(tmp_path):
-    if os.geteuid() == 0:
-        pytest.skip("root ignores directory permissions")
+    """In a child without root's privileges, so the directory's mode bits really refuse the file."""
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o500)
+    code = (
+        "import sys\n"
+        "from k351c.errors import StoreError\n"
+        "from k351c.store import SqliteStore\n"
+        "try:\n"
+        "    SqliteStore(sys.argv[1]).commit({'k': 1})\n"
+        "except StoreError as e:\n"
+        "    print('StoreError', e)\n"
+    )
     try:
-        with pytest.raises(StoreError):
-            s = SqliteStore(ro / "m.sqlite")
-            s.commit({"k": 1})
+        proc = subprocess.run(
+            unprivileged([sys.executable, "-c", code, str(ro / "m.sqlite")]),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
     finally:
         ro.chmod(0o700)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("StoreError"), proc.stdout
+    assert list(ro.iterdir()) == []
 
 
 def test_read_only_database_raises_store_error_on_commit(tmp_path):

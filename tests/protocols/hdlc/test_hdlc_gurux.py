@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
+from gurux_dlms import GXByteBuffer, GXDLMSClient, GXDLMSTranslator, GXReplyData
+from gurux_dlms.enums import Authentication, InterfaceType, TranslatorOutputType
+from gurux_dlms.objects import GXDLMSData
 
-gurux = pytest.importorskip("gurux_dlms")
-
-from gurux_dlms import GXByteBuffer, GXDLMSClient, GXDLMSTranslator, GXReplyData  # noqa: E402
-from gurux_dlms.enums import Authentication, InterfaceType, TranslatorOutputType  # noqa: E402
-from gurux_dlms.objects import GXDLMSData  # noqa: E402
-
-from k351c.protocols.hdlc import (  # noqa: E402
+from k351c.protocols.hdlc import (
     NEED_DATA,
     Address,
     ApduReceived,
