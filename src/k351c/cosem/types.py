@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from k351c.meter.objects import ValueDef
@@ -21,8 +22,19 @@ TYPE_BY_UNIT: dict[Unit | None, DataType] = {
     Unit.VOLT: DataType.LONG_UNSIGNED,
     Unit.AMPERE: DataType.DOUBLE_LONG_UNSIGNED,
     Unit.HERTZ: DataType.LONG_UNSIGNED,
-    None: DataType.LONG,
+    None: DataType.DOUBLE_LONG,
 }
+# The A-XDR integer types, narrowest first, with their (low, high) bounds.
+INTEGER_RANGES: tuple[tuple[DataType, int, int], ...] = (
+    (DataType.UNSIGNED, 0, 2**8 - 1),
+    (DataType.INTEGER, -(2**7), 2**7 - 1),
+    (DataType.LONG_UNSIGNED, 0, 2**16 - 1),
+    (DataType.LONG, -(2**15), 2**15 - 1),
+    (DataType.DOUBLE_LONG_UNSIGNED, 0, 2**32 - 1),
+    (DataType.DOUBLE_LONG, -(2**31), 2**31 - 1),
+    (DataType.LONG64_UNSIGNED, 0, 2**64 - 1),
+    (DataType.LONG64, -(2**63), 2**63 - 1),
+)
 INTEGER_TYPES = {
     DataType.INTEGER, DataType.LONG, DataType.UNSIGNED, DataType.LONG_UNSIGNED, DataType.DOUBLE_LONG,
     DataType.DOUBLE_LONG_UNSIGNED, DataType.LONG64, DataType.LONG64_UNSIGNED, DataType.ENUM,
@@ -45,6 +57,15 @@ def octets_datetime(data: Data) -> datetime:
     return CosemDateTime.from_bytes(data.value).to_datetime()  # type: ignore[arg-type]
 
 
+@cache
+def integer_type(low: int, high: int) -> DataType:
+    """The narrowest A-XDR integer type that holds every value from ``low`` to ``high``."""
+    for kind, lowest, highest in INTEGER_RANGES:
+        if lowest <= low and high <= highest:
+            return kind
+    raise ValueError(f"no A-XDR integer type holds {low}..{high}")
+
+
 def value_data(definition: ValueDef, raw: Any) -> Data:
     """The A-XDR value of a meter value (attribute 2 of classes 1, 3, 4)."""
     forced = definition.extra.get("dlms_type")
@@ -57,6 +78,8 @@ def value_data(definition: ValueDef, raw: Any) -> Data:
                     else raw)
     if isinstance(raw, bool):
         return Data(DataType.BOOLEAN, raw)
+    if isinstance(raw, int) and definition.value_range is not None:
+        return Data(integer_type(*definition.value_range), raw)
     if isinstance(raw, int) and definition.class_id in (3, 4):
         return Data(TYPE_BY_UNIT.get(definition.unit, DataType.DOUBLE_LONG), raw)
     if isinstance(raw, int) and raw >= 0:

@@ -25,7 +25,7 @@ from k351c.codes.tables import MODULES, IoDirection, IoFunction, Module
 from k351c.errors import ConfigError
 from k351c.meter.energy import PulseCounter
 from k351c.meter.function import Event, MeterFunction, Step
-from k351c.meter.objects import ValueDef
+from k351c.meter.objects import COUNTER_RANGE, ValueDef
 from k351c.obis import Obis
 from k351c.units import Unit
 
@@ -122,7 +122,11 @@ class IoModule(MeterFunction):
         if PULSE_COUNT not in objects:
             add(
                 ValueDef(
-                    PULSE_COUNT, 3, lambda: self.pulses, description="pulse input counter (pulses)"
+                    PULSE_COUNT,
+                    3,
+                    lambda: self.pulses,
+                    description="pulse input counter (pulses)",
+                    value_range=COUNTER_RANGE,
                 )
             )
         for i, obis in enumerate(INPUT_LEVEL):
@@ -170,6 +174,7 @@ class IoModule(MeterFunction):
                     3,
                     lambda i=i: self.counters[i].count,
                     description=f"I/O {i + 1} pulse output count",
+                    value_range=COUNTER_RANGE,
                 )
             )
 

@@ -35,6 +35,7 @@ class ValueDef:
     public: bool = False
     capture_time: Callable[[], Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    value_range: tuple[int, int] | None = None  # an integer value's bounds: its A-XDR type follows
 
     def scaled(self, raw: Any) -> Any:
         """Raw value times 10^scaler, exact for integers with scaler >= 0."""
@@ -43,6 +44,10 @@ class ValueDef:
         if self.scaler > 0:
             return raw * 10**self.scaler
         return round(raw * 10.0**self.scaler, -self.scaler)
+
+
+COUNTER_RANGE = (0, 2**64 - 1)  # a counter only grows: long64-unsigned never changes type
+POWER_FACTOR_RANGE = (-1000, 1000)  # power factor in 0.001 with the IEC sign
 
 
 class ObjectTable:

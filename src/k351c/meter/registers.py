@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from k351c.meter.energy import QUANTITIES, QUANTITY_C, TARIFF_SLOT0
 from k351c.meter.metrology import power_factor_value
-from k351c.meter.objects import ValueDef
+from k351c.meter.objects import POWER_FACTOR_RANGE, ValueDef
 from k351c.obis import Obis
 from k351c.units import Unit
 
@@ -174,5 +174,6 @@ def register_instantaneous(meter: Meter) -> None:
                     scaler,
                     public=False,
                     description=f"instantaneous {text}, {where}",
+                    value_range=POWER_FACTOR_RANGE if unit is None else None,  # power factors
                 )
             )

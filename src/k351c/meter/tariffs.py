@@ -18,7 +18,7 @@ from k351c.codes.tables import IoFunction
 from k351c.errors import ConfigError
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.localtime import LocalTime
-from k351c.meter.objects import ValueDef
+from k351c.meter.objects import COUNTER_RANGE, ValueDef
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -163,6 +163,7 @@ class Tariffs(MeterFunction):
                 3,
                 lambda: self.pulses,
                 description=f"pulse input counter (pulses; unit {config.pulse_input_unit or 'none'})",
+                value_range=COUNTER_RANGE,
             )
         )
         for line, obis in enumerate(INPUT_LEVEL):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import Enum
 
 from k351c.cosem.model import Level, ObjectList, RequestContext
-from k351c.errors import RemoteProtocolError
+from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.protocols.dlms.acse import (
     Aare,
     Aarq,
@@ -144,7 +144,13 @@ class AssociationServer:
         response = handler(self, client_sap, message)
         if response is None or response.__class__ is bytes:
             return response
-        return response.to_bytes()
+        try:
+            return response.to_bytes()
+        except LocalProtocolError as exc:
+            log.warning("client %s: the %s answer cannot be encoded: %s", client_sap, kind, exc)
+            return ExceptionResponse(
+                StateError.SERVICE_NOT_ALLOWED, ServiceError.OTHER_REASON
+            ).to_bytes()
 
     def release(self) -> None:
         """Drop the association (transport closed or disconnected)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import struct
 from dataclasses import dataclass, field
 
@@ -36,6 +37,8 @@ from k351c.protocols.dlms.apdu_set import (
 )
 from k351c.protocols.dlms.axdr import Data, decode_data, encode_data, encode_length
 from k351c.protocols.dlms.enums import ActionResult, DataAccessResult
+
+log = logging.getLogger("k351c.dlms")
 
 # bytes of a GET-Response-With-Datablock around its raw data: tag, choice, invoke, last, number, choice, length
 BLOCK_OVERHEAD = 1 + 1 + 1 + 1 + 4 + 1 + 3
@@ -94,15 +97,26 @@ class Services:
                 result = self.objects.get(ctx, attr.class_id, attr.instance_id, attr.attribute_id)
             else:
                 result = self._read(ctx, AttributeSelection(attr, request.access))
-            encoded = _normal_response(request.invoke, result)
+            try:
+                encoded = _normal_response(request.invoke, result)
+            except LocalProtocolError as exc:
+                log.warning(
+                    "GET %s: value cannot be encoded, answering other-reason: %s", attr, exc
+                )
+                result = DataAccessResult.OTHER_REASON
+                encoded = _normal_response(request.invoke, result)
             if len(encoded) <= self.max_pdu:
                 return encoded
             response = GetResponseNormal(request.invoke, result)
         else:
             assert isinstance(request, GetRequestWithList)
             results = tuple(self._read(ctx, s) for s in request.attributes)
+            try:
+                encoded = GetResponseWithList(request.invoke, results).to_bytes()
+            except LocalProtocolError:
+                results = tuple(_encodable(result) for result in results)
+                encoded = GetResponseWithList(request.invoke, results).to_bytes()
             response = GetResponseWithList(request.invoke, results)
-            encoded = response.to_bytes()
             if len(encoded) <= self.max_pdu:
                 return encoded
         raw = (
@@ -219,6 +233,17 @@ class Services:
 
 _ENCODING_ERRORS = (struct.error, OverflowError, TypeError, ValueError, AttributeError)
 _NORMAL_HEADER = GetResponseNormal.header()
+
+
+def _encodable(result: Data | DataAccessResult) -> Data | DataAccessResult:
+    """``result`` if it can be encoded, else other-reason (logged): a value never silences the answer."""
+    if isinstance(result, Data):
+        try:
+            encode_data(result)
+        except LocalProtocolError as exc:
+            log.warning("GET-with-list: value cannot be encoded, answering other-reason: %s", exc)
+            return DataAccessResult.OTHER_REASON
+    return result
 
 
 def _normal_response(invoke: InvokeIdAndPriority, result: Data | DataAccessResult) -> bytes:
