@@ -118,10 +118,14 @@ def test_historical_objects_are_the_debiting_values() -> None:
 MANUAL_CODES = [c for c in _meter().config.display_table.manual]
 
 
+LEGAL = ["1-0:1.8.0.255", "1-0:2.8.0.255"]
+
+
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.sampled_from(MANUAL_CODES), max_size=30), st.integers(1, 6))
-def test_display_list_write_read_round_trip(codes: list[str], parts: int) -> None:
+@given(st.lists(st.sampled_from(MANUAL_CODES), unique=True, max_size=28), st.integers(1, 6))
+def test_display_list_write_read_round_trip(chosen: list[str], parts: int) -> None:
     meter = _meter()
+    codes = LEGAL + [c for c in chosen if c not in LEGAL]
     backend = MeterOpticalBackend(meter, PASSWORD)
     short = [short_address(Obis.parse(c)) for c in codes]
     size = max(1, -(-len(short) // parts))
@@ -133,3 +137,20 @@ def test_display_list_write_read_round_trip(codes: list[str], parts: int) -> Non
     assert meter.config.display_table.manual == tuple(codes)
     line = backend.read("0-0:21.0.2", "")
     assert [v for v in (line.value, *(v for v, _ in line.more)) if v] == short
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("1-0:1.8.0;1-0:1.8.0;1-0:2.8.0", "each reading once"),
+        ("1-0:1.8.1", "legal readings"),
+        ("1-0:1.8.0;1-0:2.8.0;1-0:99.1.0", "not a logger"),
+    ],
+)
+def test_display_list_write_is_display_set_list_with_its_checks(value: str, why: str) -> None:
+    meter = _meter()
+    backend = MeterOpticalBackend(meter, PASSWORD)
+    before = meter.config.display_table.manual
+    with pytest.raises(ConfigError, match=why):
+        backend.write("0-0:21.0.2", value)
+    assert meter.config.display_table.manual == before

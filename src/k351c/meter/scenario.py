@@ -1,4 +1,4 @@
-"""Scenarios: a TOML file of outages, sags/swells, tamper, CT, clock, tariff-input and load events at given times."""
+"""Scenarios: a TOML file of outages, sags/swells, tamper, CT, clock, tariff-input, debiting-stop and load events."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from k351c.meter.core import Meter
 
 WINDOW_KINDS = ("outage", "sag", "swell", "load")
-ACTION_KINDS = ("tamper", "magnetic", "ct_ratio", "clock", "tariff_input")
+ACTION_KINDS = ("tamper", "magnetic", "ct_ratio", "clock", "tariff_input", "debiting_stop")
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -287,6 +287,8 @@ class ScenarioPlayer:
             meter.set_clock(
                 _instant(p["set"], "clock set") if "set" in p else meter.t + _signed(p["shift"])
             )
+        elif action.kind == "debiting_stop":
+            meter.function("billing").debiting_stop(source="scenario")
         elif action.kind == "tariff_input":
             try:
                 tariffs = meter.function("tariffs")

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime, time
 from typing import Any
 
-from k351c.codes.settings import DISPLAY_LIMITS
 from k351c.errors import AccessDenied, ConfigError, LocalProtocolError
 from k351c.meter.core import Meter
 from k351c.meter.readings import Profile, Reading
@@ -47,6 +46,8 @@ DEBITING: dict[Obis, str] = {
 }
 """Optical-port addresses of the debiting overrides (GG, HH code, execution time HH:MM), R1 and W1."""
 POWER_THRESHOLD = Obis(0, 0, 128, 10, 1)
+END_OF_BILLING_SCRIPT = Obis(0, 0, 10, 0, 1)
+"""W1 of a script id (1) here executes the end-of-billing-period script: a debiting stop now."""
 
 KILO_UNITS = {"Wh": "kWh", "varh": "kvarh", "VAh": "kVAh", "W": "kW", "var": "kvar", "VA": "kVA"}
 ENERGY_UNITS = {"Wh", "varh", "VAh"}
@@ -306,6 +307,9 @@ class MeterOpticalBackend:
         if obis in DEBITING:
             self._write_debiting(obis, value)
             return
+        if obis == END_OF_BILLING_SCRIPT:
+            self._execute_script(value)
+            return
         definition = self.meter.objects.get(obis)
         if definition is None:
             raise LookupError(address)
@@ -359,24 +363,22 @@ class MeterOpticalBackend:
         self.meter.reconfigure(settings=dataclasses.replace(settings, debiting=debiting))
         log.info("optical port: debiting %s set to %s", name, text)
 
+    def _execute_script(self, value: str) -> None:
+        """Execute script ``value`` of 0-0:10.0.1: 1 = end of billing period (a debiting stop now)."""
+        if _integer("script_identifier", value) != 1:
+            raise ConfigError("script_identifier", value.strip(), "1 (end of billing period)")
+        self.meter.function("billing").debiting_stop(source="optical")
+        log.info("optical port: end of billing period executed")
+
     def _write_display(self, obis: Obis, value: str) -> None:
-        """Collect a (possibly continued) list, validate it as a display table and store it."""
+        """Collect a (possibly continued) list, then set it through Display.set_list (its checks)."""
         pending = self._pending.setdefault(obis, [])
-        pending.extend(code for code in value.split(CONTINUE) if code.strip())
+        pending.extend(code.strip() for code in value.split(CONTINUE) if code.strip())
         if value.endswith(CONTINUE):
             return
         codes = self._pending.pop(obis)
         name = DISPLAY_LISTS[obis]
-        if len(codes) > DISPLAY_LIMITS[name]:
-            raise ConfigError(f"display list {name}", len(codes), f"at most {DISPLAY_LIMITS[name]}")
-        for code in codes:
-            if Obis.parse(code) not in self.meter.objects:
-                raise ConfigError(f"display list {name}", code, "a value of this meter")
-        settings = self.meter.config.settings
-        current = self.meter.config.display_table
-        table = dataclasses.replace(current, **{name: tuple(codes)})
-        tables = tuple(table if t.id == current.id else t for t in settings.display_tables)
-        self.meter.reconfigure(settings=dataclasses.replace(settings, display_tables=tables))
+        self.meter.function("display").set_list(name, codes)  # type: ignore[attr-defined]
         log.info("optical port: display list %s set (%d readings)", name, len(codes))
 
     def _write_clock(self, obis: Obis, value: str) -> None:

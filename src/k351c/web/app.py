@@ -2,7 +2,7 @@
 
 Everything is served from this process (no CDN): the page's SVG/JS/CSS from ``web/static`` and
 plotly.js from the installed ``plotly`` package. Writing endpoints (push button, display test,
-display lists, module inputs) need the write token (``Authorization: Bearer <token>`` or ``X-K351C-Token``).
+display lists, module inputs, the debiting stop) need the write token (``Authorization: Bearer <token>`` or ``X-K351C-Token``).
 """
 
 from __future__ import annotations
@@ -136,6 +136,7 @@ def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
     _add_lcd_routes(app, runtime, display)
     _add_display_list_routes(app, runtime, display)
     _add_quality_route(app, runtime)
+    _add_billing_route(app, runtime)
 
 
 def _add_lcd_routes(app: FastAPI, runtime: Runtime, display: Display) -> None:
@@ -167,6 +168,18 @@ def _add_lcd_routes(app: FastAPI, runtime: Runtime, display: Display) -> None:
         runtime.sync()
         display.display_test()
         return lcd_json(runtime)
+
+
+def _add_billing_route(app: FastAPI, runtime: Runtime) -> None:
+    @app.post("/api/debiting-stop", tags=["billing"], dependencies=[Depends(require_token)])
+    async def debiting_stop() -> dict:
+        """End the debiting period now (the external stop of GG/HH 00): counter and snapshot."""
+        runtime.sync()
+        runtime.meter.function("billing").debiting_stop(source="web")
+        return {
+            "counter": jsonable(runtime.meter.read("0-0:0.1.0.255").value),
+            "time": runtime.meter.now.isoformat(),
+        }
 
 
 def _add_display_list_routes(app: FastAPI, runtime: Runtime, display: Display) -> None:
