@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from k351c.cosem.clock_methods import clock_methods
 from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList, RequestContext
 from k351c.cosem.profile import profile_object
 from k351c.cosem.types import datetime_octets, python_value, scaler_unit, value_data
@@ -97,7 +98,7 @@ def clock_object(meter: Meter, definition: ValueDef) -> CosemObject:
         8: Attribute(lambda ctx: Data(DataType.BOOLEAN, eu), read_level=Level.PUBLIC),
         9: Attribute(lambda ctx: Data(DataType.ENUM, 1), read_level=Level.PUBLIC),
     }
-    return CosemObject(8, 0, definition.obis, attrs, description="clock")
+    return CosemObject(8, 0, definition.obis, attrs, clock_methods(meter), description="clock")
 
 
 def meter_objects(meter: Meter) -> list[CosemObject]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
 from k351c.errors import AccessDenied
@@ -15,8 +17,11 @@ SAP_ASSIGNMENT = Obis(0, 0, 41, 0, 0)
 HDLC_SETUP = Obis(0, 0, 22, 0, 0)
 TCP_UDP_SETUP = Obis(0, 0, 25, 0, 0)
 SECURITY_SETUP = Obis(0, 0, 43, 0, 0)
+IPV4_SETUP = Obis(0, 0, 25, 1, 0)
+MAC_SETUP = Obis(0, 0, 25, 2, 0)
 LN_CONTEXT_OID = bytes.fromhex("60857405080101")
 LLS_OID = bytes.fromhex("60857405080201")
+LOWEST_OID = bytes.fromhex("60857405080200")
 
 
 def _u(kind: DataType, value: object) -> Data:
@@ -70,8 +75,9 @@ def association_ln(objects: ObjectList) -> CosemObject:
         4: Attribute(lambda ctx: _u(DataType.OCTET_STRING, bytes(info(ctx, "context_name", LN_CONTEXT_OID))),
                      read_level=Level.PUBLIC),
         5: Attribute(xdlms, read_level=Level.PUBLIC),
-        6: Attribute(lambda ctx: _u(DataType.OCTET_STRING, bytes(info(ctx, "mechanism_name", b""))),
+        6: Attribute(lambda ctx: _u(DataType.OCTET_STRING, bytes(info(ctx, "mechanism_name", LOWEST_OID))),
                      read_level=Level.PUBLIC),
+        7: Attribute(None),
         8: Attribute(lambda ctx: _u(DataType.ENUM, 2), read_level=Level.PUBLIC),
         9: Attribute(lambda ctx: _u(DataType.OCTET_STRING, SECURITY_SETUP.to_bytes()), read_level=Level.PUBLIC),
     }
@@ -91,10 +97,13 @@ def _reply_to_hls(params: Data | None, ctx: RequestContext) -> None:
 
 
 def sap_assignment(meter: Meter) -> CosemObject:
-    """Class 17: the one logical device (SAP 1) and its name."""
-    name = logical_device_name(meter.config.serial).encode()
-    value = Data.array([Data.structure(_u(DataType.LONG_UNSIGNED, 1), _u(DataType.OCTET_STRING, name))])
-    attrs = {1: logical_name(SAP_ASSIGNMENT), 2: Attribute(lambda ctx: value, read_level=Level.PUBLIC)}
+    """Class 17: the one logical device (SAP 1) and its name, which follows the serial number."""
+
+    def assignment(ctx: RequestContext) -> Data:
+        name = logical_device_name(meter.config.serial).encode()
+        return Data.array([Data.structure(_u(DataType.LONG_UNSIGNED, 1), _u(DataType.OCTET_STRING, name))])
+
+    attrs = {1: logical_name(SAP_ASSIGNMENT), 2: Attribute(assignment, read_level=Level.PUBLIC)}
     return CosemObject(17, 0, SAP_ASSIGNMENT, attrs, description="SAP assignment")
 
 
@@ -119,7 +128,7 @@ def tcp_udp_setup(settings: dict) -> CosemObject:
     """Class 41: the wrapper port, MSS, simultaneous connections and inactivity time-out."""
     values = {
         2: _u(DataType.LONG_UNSIGNED, int(settings.get("dlms_port", 4059))),
-        3: _u(DataType.OCTET_STRING, bytes(Obis(0, 0, 25, 1, 0).to_bytes())),
+        3: _u(DataType.OCTET_STRING, IPV4_SETUP.to_bytes()),
         4: _u(DataType.LONG_UNSIGNED, 1460),
         5: _u(DataType.UNSIGNED, min(int(settings.get("max_connections", 255)), 255)),
         6: _u(DataType.LONG_UNSIGNED, int(settings.get("tcp_inactivity", 300))),
@@ -129,6 +138,44 @@ def tcp_udp_setup(settings: dict) -> CosemObject:
     return CosemObject(41, 0, TCP_UDP_SETUP, attrs, description="TCP-UDP setup")
 
 
+def ipv4_setup(settings: dict) -> CosemObject:
+    """Class 42: the address the TCP-UDP setup runs on (the listener's host), static, over the MAC setup."""
+    host = ipaddress.IPv4Address(_ipv4_host(settings))
+    values = {
+        2: _u(DataType.OCTET_STRING, MAC_SETUP.to_bytes()),
+        3: _u(DataType.DOUBLE_LONG_UNSIGNED, int(host)),
+        4: Data.array([]),
+        5: Data.array([]),
+        6: _u(DataType.DOUBLE_LONG_UNSIGNED, 0xFFFFFF00),
+        7: _u(DataType.DOUBLE_LONG_UNSIGNED, 0),
+        8: _u(DataType.BOOLEAN, False),
+        9: _u(DataType.DOUBLE_LONG_UNSIGNED, 0),
+        10: _u(DataType.DOUBLE_LONG_UNSIGNED, 0),
+    }
+    attrs = {1: logical_name(IPV4_SETUP)}
+    attrs.update({k: Attribute(lambda ctx, v=v: v, read_level=Level.READING) for k, v in values.items()})
+    return CosemObject(42, 0, IPV4_SETUP, attrs, description="IPv4 setup")
+
+
+def _ipv4_host(settings: dict) -> str:
+    try:
+        return str(ipaddress.IPv4Address(str(settings.get("host", "127.0.0.1"))))
+    except ValueError:
+        return "0.0.0.0"
+
+
+def mac_setup(meter: Meter) -> CosemObject:
+    """Class 43: a locally administered MAC address derived from the serial number (the data link of IPv4)."""
+
+    def address(ctx: RequestContext) -> Data:
+        serial = int("".join(ch for ch in str(meter.config.serial) if ch.isdigit()) or "0")
+        return _u(DataType.OCTET_STRING, b"\x02" + (serial % (1 << 40)).to_bytes(5, "big"))
+
+    attrs = {1: logical_name(MAC_SETUP), 2: Attribute(address, read_level=Level.READING)}
+    return CosemObject(43, 0, MAC_SETUP, attrs, description="MAC address setup")
+
+
 def infrastructure_objects(meter: Meter, objects: ObjectList, settings: dict) -> list[CosemObject]:
     """The communication objects every logical device of ours carries."""
-    return [association_ln(objects), sap_assignment(meter), hdlc_setup(settings), tcp_udp_setup(settings)]
+    return [association_ln(objects), sap_assignment(meter), hdlc_setup(settings), tcp_udp_setup(settings),
+            ipv4_setup(settings), mac_setup(meter)]

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from k351c.cosem.model import Attribute, CosemObject, Level, RequestContext
+from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.cosem.types import datetime_octets, octets_datetime, value_data
+from k351c.errors import AccessDenied
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
 from k351c.obis import Obis
 from k351c.protocols.dlms.apdu import CaptureObject
-from k351c.protocols.dlms.axdr import Data, DataType, from_python
-
-CLOCK = Obis(0, 0, 1, 0, 0)
+from k351c.protocols.dlms.axdr import Data, DataType, from_python, to_python
 
 
 def parse_column(column: str, table: ObjectTable) -> tuple[int, Obis, int, ValueDef | None]:
@@ -34,11 +33,25 @@ def capture_objects(data: ProfileData, table: ObjectTable) -> list[CaptureObject
     return out
 
 
-def _cell(definition: ValueDef | None, attr: int, value: object) -> Data:
+# A-XDR type of captured attributes other than a value (class id, attribute): what the object itself answers.
+ATTRIBUTE_TYPES: dict[tuple[int, int], DataType] = {
+    (4, 4): DataType.UNSIGNED,  # extended register status
+    (8, 4): DataType.UNSIGNED,  # clock status
+    (8, 3): DataType.LONG,  # time zone
+}
+DATE_TIME_ATTRIBUTES = frozenset({(4, 5), (8, 2)})
+
+
+def _cell(definition: ValueDef | None, class_id: int, attr: int, value: object) -> Data:
     if isinstance(value, datetime):
         return datetime_octets(value)
     if value is None:
+        if (class_id, attr) in DATE_TIME_ATTRIBUTES:
+            return datetime_octets(None)
         return Data(DataType.NULL_DATA, None)
+    kind = ATTRIBUTE_TYPES.get((class_id, attr))
+    if kind is not None and isinstance(value, int):
+        return Data(kind, value)
     if definition is not None and attr == 2:
         return value_data(definition, value)
     if isinstance(value, int) and value >= 0 and not isinstance(value, bool):
@@ -46,17 +59,43 @@ def _cell(definition: ValueDef | None, attr: int, value: object) -> Data:
     return from_python(value)
 
 
-def _select_rows(data: ProfileData, ctx: RequestContext, clock_index: int | None) -> tuple[list, slice]:
+def _restricting_column(data: ProfileData, restricting: CaptureObject, table: ObjectTable) -> int:
+    """The column the range's restricting object names (ValueError if the profile does not capture it)."""
+    for i, column in enumerate(data.columns):
+        _, obis, attr, _ = parse_column(column, table)
+        if obis.to_bytes() == bytes(restricting.logical_name) and attr == restricting.attribute_index:
+            return i
+    raise ValueError(f"restricting object {bytes(restricting.logical_name).hex()} is not captured")
+
+
+def _bound(value: Data, rows: list, index: int) -> object:
+    """A range bound in the restricting column's terms: a datetime for the clock, else a number."""
+    if value.type in (DataType.OCTET_STRING, DataType.DATE_TIME) and (
+        not rows or isinstance(rows[0][index], datetime)
+    ):
+        return octets_datetime(value)
+    bound = to_python(value)
+    if not isinstance(bound, (int, float)) or isinstance(bound, bool):
+        raise TypeError(f"range bound {value.type.name} does not compare with the restricting column")
+    return bound
+
+
+def _comparable(cell: object, bound: object) -> bool:
+    if isinstance(bound, datetime):
+        return isinstance(cell, datetime)
+    return isinstance(cell, (int, float)) and not isinstance(cell, bool)
+
+
+def _select_rows(data: ProfileData, ctx: RequestContext, table: ObjectTable) -> tuple[list, slice]:
     rows, columns = data.rows, slice(None)
     access = ctx.access
     if access is None:
         return rows, columns
     if access.selector == 1:
         descriptor = access.range_descriptor()
-        low = octets_datetime(descriptor.from_value)
-        high = octets_datetime(descriptor.to_value)
-        index = clock_index if clock_index is not None else 0
-        rows = [r for r in rows if isinstance(r[index], datetime) and low <= r[index] <= high]
+        index = _restricting_column(data, descriptor.restricting_object, table)
+        low, high = _bound(descriptor.from_value, rows, index), _bound(descriptor.to_value, rows, index)
+        rows = [r for r in rows if _comparable(r[index], low) and low <= r[index] <= high]
         if descriptor.selected_values:
             wanted = [(c.logical_name, c.attribute_index) for c in descriptor.selected_values]
             return rows, wanted  # type: ignore[return-value]
@@ -77,8 +116,7 @@ def buffer_getter(definition: ValueDef, table: ObjectTable) -> Callable[[Request
     def get(ctx: RequestContext) -> Data:
         data: ProfileData = definition.get()
         parsed = [parse_column(c, table) for c in data.columns]
-        clock_index = next((i for i, p in enumerate(parsed) if p[1] == CLOCK), None)
-        rows, columns = _select_rows(data, ctx, clock_index)
+        rows, columns = _select_rows(data, ctx, table)
         indices = list(range(len(parsed)))
         if isinstance(columns, slice):
             indices = indices[columns]
@@ -87,7 +125,7 @@ def buffer_getter(definition: ValueDef, table: ObjectTable) -> Callable[[Request
             indices = [keys.index(w) for w in columns if w in keys]
         out = []
         for row in rows:
-            cells = tuple(_cell(parsed[i][3], parsed[i][2], row[i]) for i in indices)
+            cells = tuple(_cell(parsed[i][3], parsed[i][0], parsed[i][2], row[i]) for i in indices)
             out.append(Data(DataType.STRUCTURE, cells))
         return Data(DataType.ARRAY, tuple(out))
 
@@ -120,4 +158,21 @@ def profile_object(definition: ValueDef, table: ObjectTable, read_level: Level,
         8: Attribute(constant(lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, int(capacity or len(data().rows)))),
                      read_level=read_level),
     }
-    return CosemObject(7, 1, definition.obis, attrs, description=definition.description)
+    return CosemObject(7, 1, definition.obis, attrs, profile_methods(definition), description=definition.description)
+
+
+def profile_methods(definition: ValueDef) -> dict[int, Method]:
+    """Methods 1 reset and 2 capture (management); a logger without the hook refuses with read-write-denied."""
+    methods = {}
+    for number, name in ((1, "reset"), (2, "capture")):
+        hook = definition.extra.get(name)
+
+        def call(params: Data | None, ctx: RequestContext, hook=hook, name=name) -> None:
+            if params is None or params.type not in (DataType.INTEGER, DataType.NULL_DATA):
+                raise TypeError(f"{name} takes integer 0")
+            if hook is None:
+                raise AccessDenied(f"{definition.obis} cannot be {name} by a client")
+            hook()
+
+        methods[number] = Method(call, Level.MANAGEMENT, lambda ctx, hook=hook: hook is not None)
+    return methods

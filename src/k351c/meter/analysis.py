@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from k351c.errors import ConfigError
-from k351c.meter.eventlog import CLOCK, RingLog
+from k351c.meter.eventlog import CLOCK, RingLog, log_methods
 from k351c.meter.function import MeterFunction, Step
 from k351c.meter.objects import ProfileData, ValueDef
 from k351c.obis import Obis
@@ -68,6 +68,7 @@ class AnalysisLogger(MeterFunction):
                 7,
                 self._profile,
                 description="analysis logger (channels and depth: docs/loggers.md)",
+                extra=log_methods(meter, self.log, lambda: self._profile().columns),
             )
         )
 

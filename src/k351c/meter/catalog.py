@@ -11,6 +11,8 @@ from k351c.meter.registers import register_energy, register_instantaneous
 from k351c.obis import Obis
 from k351c.units import Unit
 
+FIRMWARE_ID = "351C-LEGAL-1.00"  # active (legal) firmware identifier, 1-0:0.2.0.255
+
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
 
@@ -47,6 +49,8 @@ def core_values(meter: Meter) -> None:
                  set=lambda v: meter.reconfigure(serial=str(v)), description="serial number (meter number)"))
     add(ValueDef(Obis(0, 0, 96, 1, 1), 1, lambda: str(meter.config.type_number), public=True,
                  description="type number (ordering code)"))
+    add(ValueDef(Obis(1, 0, 0, 2, 0), 1, lambda: FIRMWARE_ID, legal=True, extra={"dlms_type": 9},
+                 description="active firmware identifier (legal firmware, read-only)"))
     add(ValueDef(Obis(1, 0, 0, 4, 2), 1, lambda: meter.ct_primary, Unit.AMPERE, legal=config.ct_locked,
                  set=lambda v: meter.set_ct_ratio(int(v), meter.ct_secondary),
                  description="CT ratio numerator (primary current)"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING
@@ -120,6 +120,33 @@ class RingLog:
         return [(to_local(row[0]), *row[1:]) for row in self.rows]
 
 
+def column_value(meter: Meter, column: str) -> object:
+    """The raw value a capture column "A-B:C.D.E.F[:attr]" holds now (attribute 2, or 5 = capture time)."""
+    parts = column.split(":")
+    attr = int(parts[2]) if len(parts) > 2 else 2
+    definition = meter.objects.lookup(":".join(parts[:2]))
+    if attr == 2:
+        return definition.get()
+    if attr == 5 and definition.capture_time is not None:
+        return definition.capture_time()
+    return None
+
+
+def log_methods(meter: Meter, log: RingLog, columns: Callable[[], list[str]]) -> dict[str, Callable[[], None]]:
+    """Hooks for a logger's class 7 methods: reset empties ``log``, capture appends the columns' values now."""
+
+    def capture() -> None:
+        t = meter.t
+        log.append(meter, t, (t, *(column_value(meter, c) for c in columns()[1:])))
+        meter.commit()
+
+    def reset() -> None:
+        log.reset(meter)
+        meter.commit()
+
+    return {"reset": reset, "capture": capture}
+
+
 class EventLogs(MeterFunction):
     """Standard, fraud and power-quality logs; events are recorded by their code, clock changes as 4 and 5."""
 
@@ -148,6 +175,7 @@ class EventLogs(MeterFunction):
                     7,
                     self._profile_getter(spec),
                     description=f"{spec.name} event log, depth {log.depth}",
+                    extra=log_methods(meter, log, lambda spec=spec: [CLOCK, spec.code_obis]),
                 )
             )
             meter.objects.add(

@@ -7,7 +7,7 @@ from enum import IntFlag
 from typing import TYPE_CHECKING
 
 from k351c.meter.energy import QUANTITIES, QUANTITY_C
-from k351c.meter.eventlog import CLOCK, RingLog
+from k351c.meter.eventlog import CLOCK, RingLog, log_methods
 from k351c.meter.function import MeterFunction, Step
 from k351c.meter.objects import ProfileData, ValueDef
 from k351c.meter.registers import ENERGY_UNIT
@@ -100,6 +100,7 @@ class LoadProfile(MeterFunction):
                 7,
                 self._profile,
                 description=f"load profile, depth {self.depth} entries",
+                extra={**log_methods(meter, self.log, lambda: self.columns), "capture": self.capture},
             )
         )
 
@@ -158,6 +159,12 @@ class LoadProfile(MeterFunction):
         self.flags = 0
         self.start = counts
         self.end = aligned_after(t, self.period, self.offset_s)
+
+    def capture(self) -> None:
+        """Class 7 capture: close the running interval now (a partial entry) and open the next one."""
+        self.flags |= int(ProfileStatus.DATA_NOT_VALID)
+        self._close(self.meter.t)
+        self.meter.commit()
 
     def on_time_set(self, old: float, new: float) -> None:
         """The running entry keeps its energy, is flagged clock-adjusted and ends at the next boundary after new."""

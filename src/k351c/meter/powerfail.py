@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from k351c.meter.eventlog import CLOCK, EventCode, RingLog
+from k351c.meter.eventlog import CLOCK, EventCode, RingLog, log_methods
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.objects import ProfileData, ValueDef
 from k351c.obis import Obis
@@ -111,6 +111,7 @@ class PowerFail(MeterFunction):
                 7,
                 self._profile,
                 description=f"power failure event log (start, duration), depth {self.log.depth}",
+                extra=log_methods(meter, self.log, lambda: [CLOCK, DURATION]),
             )
         )
         self._publish(meter.t)
