@@ -10,8 +10,8 @@ from typing import Any
 from k351c.errors import AccessDenied, ConfigError, K351CError
 from k351c.obis import Obis
 from k351c.protocols.dlms.apdu import SelectiveAccess
-from k351c.protocols.dlms.axdr import Data
-from k351c.protocols.dlms.enums import ActionResult, DataAccessResult
+from k351c.protocols.dlms.axdr import Data, DataType
+from k351c.protocols.dlms.enums import ActionResult, Conformance, DataAccessResult
 
 
 class Level(IntEnum):
@@ -142,6 +142,8 @@ class ObjectList:
         obj = self._locate(class_id, ln)
         if isinstance(obj, DataAccessResult):
             return obj
+        if attribute_id == 0:
+            return self._whole(ctx, obj)
         attr = obj.attributes.get(attribute_id)
         if attr is None:
             return DataAccessResult.OBJECT_UNDEFINED
@@ -155,6 +157,19 @@ class ObjectList:
             return _refusal(exc)
         except (TypeError, ValueError, IndexError, KeyError):
             return DataAccessResult.OTHER_REASON
+
+    def _whole(self, ctx: RequestContext, obj: CosemObject) -> Data | DataAccessResult:
+        """Attribute 0 (Blue Book): every attribute in order; one the client may not read is null-data."""
+        negotiated = int(ctx.association.get("conformance", Conformance.ATTRIBUTE0_SUPPORTED_WITH_GET))
+        if not negotiated & Conformance.ATTRIBUTE0_SUPPORTED_WITH_GET:
+            return DataAccessResult.OBJECT_UNDEFINED
+        if ctx.access is not None:
+            return DataAccessResult.OTHER_REASON
+        values = []
+        for attribute_id in range(1, max(obj.attributes) + 1):
+            found = self.get(ctx, obj.class_id, obj.obis.to_bytes(), attribute_id)
+            values.append(found if isinstance(found, Data) else Data(DataType.NULL_DATA, None))
+        return Data(DataType.STRUCTURE, tuple(values))
 
     def set(self, ctx: RequestContext, class_id: int, ln: bytes, attribute_id: int, value: Data) -> DataAccessResult:
         """Write an attribute; on any refusal nothing changes."""

@@ -43,17 +43,22 @@ class MeterSecurity:
         self,
         keys: KeyStore,
         state: SecurityState,
-        server_title: bytes,
+        server_title: bytes | Callable[[], bytes],
         limiter: RateLimiter | None = None,
         challenge: Callable[[], bytes] = lambda: secrets.token_bytes(16),
     ) -> None:
         self.store = keys
         self.state = state
-        self.server_title = server_title
+        self._title = server_title if callable(server_title) else (lambda: server_title)
         self.limiter = limiter or RateLimiter(lambda: 0.0)
         self._challenge = challenge
 
     # ---- SecurityProvider (protocols) -------------------------------------------------------
+    @property
+    def server_title(self) -> bytes:
+        """Our system title as it is now (it follows a change of the serial number)."""
+        return self._title()
+
     def keys(self) -> tuple[bytes, bytes]:
         """(global unicast encryption key, authentication key) as they are now."""
         current = self.store.keys
@@ -141,7 +146,7 @@ def security_for(runtime: Runtime) -> MeterSecurity:
     state = SecurityState(path, policy=int(runtime.settings.get("security_policy", 3)))
     limiter = RateLimiter(runtime.meter.clock.timestamp, RatePolicy.from_settings(runtime.settings))
     security = MeterSecurity(
-        runtime.keys, state, system_title(runtime.meter.config.serial), limiter
+        runtime.keys, state, lambda: system_title(runtime.meter.config.serial), limiter
     )
     limiter.on_failure = _failure_event(runtime)
     runtime.objects.add(security_setup(security))

@@ -205,7 +205,7 @@ class AssociationServer:
             "max_send_pdu": max_pdu,
             "context_name": aarq.application_context_name,
             "client_sap": client_sap,
-            "mechanism_name": aarq.mechanism_name or b"",
+            "mechanism_name": aarq.mechanism_name or mechanism_name(rule.mechanism),
         }
         self.state = State.ASSOCIATED
         self.client_sap = client_sap

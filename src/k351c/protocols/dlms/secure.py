@@ -203,7 +203,9 @@ class SecureAssociation:
         self.session = Session(hls, control is not None, initiate.dedicated_key)
         self.phase = Phase.HLS_PENDING
         self.inner.context.association.update(  # type: ignore[union-attr]
-            client_system_title=title, server_system_title=self.provider.server_title
+            client_system_title=title,
+            server_system_title=self.provider.server_title,
+            context_name=aarq.application_context_name,
         )
         info = aare.user_information
         if control is not None and info is not None:
