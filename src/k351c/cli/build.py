@@ -6,6 +6,8 @@ from pathlib import Path
 
 from k351c.clock import SimClock, SystemClock, parse_instant
 from k351c.codes import MeterConfig
+from k351c.codes.configfile import LoadedConfig, load
+from k351c.codes.server import ServerSettings
 from k351c.errors import ConfigError
 from k351c.meter.core import STATE_KEY, Meter
 from k351c.meter.loads import default_load
@@ -14,11 +16,16 @@ from k351c.store import SqliteStore
 
 def load_config(config: Path | None) -> MeterConfig:
     """The configuration file's MeterConfig, or the embedded default."""
+    return load_settings(config).meter
+
+
+def load_settings(config: Path | None) -> LoadedConfig:
+    """The configuration file's MeterConfig and ServerSettings (embedded defaults without a file)."""
     if config is None:
-        return MeterConfig.default()
+        return LoadedConfig(MeterConfig.default(), ServerSettings())
     if not Path(config).exists():
         raise ConfigError("--config", str(config), "an existing TOML file")
-    return MeterConfig.from_toml(config)
+    return load(config)
 
 
 def build_meter(

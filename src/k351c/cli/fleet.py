@@ -262,7 +262,8 @@ def fleet(
     if not (dlms_base_port or hdlc_base_port or shared_port or shared_hdlc_port):
         dlms_base_port = 10000
     try:
-        serial0 = int(first_serial if first_serial is not None else load_config(config).serial)
+        own_serial = load_config(config).serial  # a bad file is refused here, not in a shard
+        serial0 = int(first_serial if first_serial is not None else own_serial)
     except K351CError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

@@ -70,7 +70,8 @@ def backfill_fleet(
 
     if t1 <= t0:
         raise ConfigError("--to", t1, "an instant after --from")
-    serial0 = int(first_serial if first_serial is not None else load_config(config).serial)
+    own_serial = load_config(config).serial  # a bad file is refused before any shard starts
+    serial0 = int(first_serial if first_serial is not None else own_serial)
     base = ShardSpec(0, 0, meters, str(state), serial0, config=str(config) if config else None)
     specs = shard_specs(base, meters, processes)
     intervals = int((t1 - t0) // 900)

@@ -6,6 +6,7 @@ import typer
 
 from k351c.cli.bench import bench
 from k351c.cli.codes import codes_app
+from k351c.cli.config import config_app
 from k351c.cli.fleet import backfill, fleet
 from k351c.cli.keys import keys_app
 from k351c.cli.serve import serve, show
@@ -17,6 +18,7 @@ app = typer.Typer(help="k351c: a software twin of the Kamstrup 351C CT electrici
 for command in (serve, show, simulate, fleet, backfill, bench):
     app.command()(command)
 app.add_typer(codes_app, name="codes", help="Decode and encode type numbers and configuration codes.")
+app.add_typer(config_app, name="config", help="Check, show and describe configuration files (TOML).")
 app.add_typer(tool_app, name="tool")
 app.add_typer(keys_app, name="keys")
 

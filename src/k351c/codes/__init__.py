@@ -9,6 +9,7 @@ from k351c.codes.config import (
     parse_code,
 )
 from k351c.codes.configcodes import Config1, Config2, Config3, Config5, FixedCode
+from k351c.codes.server import ServerSettings
 from k351c.codes.settings import (
     DayProfile,
     DisplayTable,
@@ -39,6 +40,7 @@ __all__ = [
     "MeterConfig",
     "Module",
     "Season",
+    "ServerSettings",
     "Settings",
     "TariffTable",
     "Thresholds",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -132,31 +131,17 @@ class MeterConfig:
 
     @classmethod
     def from_toml(cls, source: str | Path | Mapping[str, Any]) -> MeterConfig:
-        """Read a configuration file (path) or its parsed dict: [meter], [codes] and the tables."""
-        if isinstance(source, Mapping):
-            data = source
-        else:
-            try:
-                data = tomllib.loads(Path(source).read_text(encoding="utf-8"))
-            except (OSError, tomllib.TOMLDecodeError) as exc:
-                raise ConfigError(
-                    "configuration file", str(source), "a readable TOML file", str(exc)
-                ) from None
-        codes = data.get("codes", {})
-        unknown = set(codes) - set(CODE_FIELDS)
-        if unknown:
-            raise ConfigError("codes", sorted(unknown), list(CODE_FIELDS))
-        serial = data.get("meter", {}).get("serial", DEFAULT_SERIAL)
-        settings = Settings.from_dict(data)
-        return cls.from_codes(**codes, serial=serial, settings=settings)
+        """Read a configuration file (path) or its parsed dict, validated by the schema."""
+        from k351c.codes.configfile import load
+
+        return load(source).meter
 
     @classmethod
     def from_toml_text(cls, text: str) -> MeterConfig:
-        """Read a configuration file's text."""
-        try:
-            return cls.from_toml(tomllib.loads(text))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("configuration file", "<text>", "valid TOML", str(exc)) from None
+        """Read a configuration file's text, validated by the schema."""
+        from k351c.codes.configfile import load_text
+
+        return load_text(text).meter
 
     def to_dict(self) -> dict[str, Any]:
         """The configuration-file form of this configuration."""

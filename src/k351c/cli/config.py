@@ -1,0 +1,70 @@
+"""`k351c config`: check a configuration file, show the effective configuration, print its schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from k351c.errors import ConfigError
+
+config_app = typer.Typer(
+    help="Check, show and describe configuration files (TOML).",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+@config_app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="The configuration file (TOML) to check.")],
+) -> None:
+    """Validate a configuration file: exit 0 when it is good, 2 with every mistake listed."""
+    from k351c.codes.configfile import load
+
+    try:
+        load(file)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{file}: ok")
+
+
+@config_app.command()
+def show(
+    file: Annotated[
+        Path | None, typer.Argument(help="A configuration file (default: the embedded one).")
+    ] = None,
+) -> None:
+    """Print the effective configuration as TOML, every default filled in."""
+    from k351c.codes import MeterConfig
+    from k351c.codes.configfile import effective_toml, load
+    from k351c.codes.server import ServerSettings
+
+    try:
+        loaded = load(file) if file is not None else None
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if loaded is None:
+        typer.echo(effective_toml(MeterConfig.default(), ServerSettings()), nl=False)
+    else:
+        typer.echo(effective_toml(loaded.meter, loaded.server), nl=False)
+
+
+@config_app.command()
+def schema() -> None:
+    """Print the JSON Schema of the configuration file (for editors: validation and completion)."""
+    from k351c.codes.schema import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@config_app.command()
+def docs() -> None:
+    """Print docs/config.md, generated from the schema."""
+    from k351c.cli.configdoc import render
+
+    typer.echo(render(), nl=False)
