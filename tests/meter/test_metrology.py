@@ -91,8 +91,35 @@ def test_a_lost_phase_measures_nothing_but_the_meter_stays_powered():
         )
     )
     assert m.p[0].tolist() == [1150.0, 0.0, 1150.0]
+    assert m.s[0].tolist() == [1150.0, 0.0, 1150.0]
+    assert m.current[0].tolist() == [5.0, 5.0, 5.0]  # the CT still carries L2's current
     assert m.powered[0]
-    assert not measure(inputs(u=0.0)).powered[0]
+    off = measure(inputs(u=0.0, f=60.0))
+    assert not off.powered[0]
+    assert off.current[0].tolist() == [0.0, 0.0, 0.0] and off.frequency[0] == 0.0
+
+
+def test_current_without_voltage_through_the_meter_and_60_hz_without_supply():
+    from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+    from k351c.meter.scenario import ScenarioLoad, Window
+
+    t0 = 1767225600.0
+    config = MeterConfig.from_codes(type_number="685-45BC423-070")
+    meter = Meter(config, clock=SimClock(t0, rate=0))
+    assert meter.read("1-0:14.7.0.255").value == pytest.approx(60.0)  # idle supply: nominal
+    windows = [
+        Window(t0 + 60, t0 + 120, (1,), voltage=0.0),
+        Window(t0 + 200, t0 + 300, voltage=0.0),
+    ]
+    meter.set_load(ScenarioLoad(ConstantLoad(current=3.0, frequency=60.0), windows))
+    meter.run_for(90)
+    assert meter.read("1-1:51.7.0.255").value == pytest.approx(3.0)  # L2 current, no L2 voltage
+    assert meter.read("1-1:52.7.0.255").value == 0.0
+    assert meter.read("1-1:41.7.0.255").value == 0.0  # no power without voltage
+    assert meter.read("1-0:14.7.0.255").value == pytest.approx(60.0)
+    meter.run_for(160)
+    assert meter.read("1-0:14.7.0.255").value == 0.0  # no supply: nothing to measure
+    assert meter.read("1-1:31.7.0.255").value == 0.0
 
 
 def test_harmonics_add_active_power_and_rms():
@@ -145,11 +172,68 @@ def test_aron_totals_equal_the_three_wire_load(i1, phi1, i3, phi3):
 def test_aron_elements_follow_the_two_wattmeter_formula(phi):
     x = inputs(u=aron_voltage(), angle=phi)
     m = measure(x, aron=True)
-    assert m.voltage[0].tolist() == pytest.approx([230.0, 0.0, 230.0])
-    assert m.p[0, 0] == pytest.approx(230 * 5 * math.cos(math.radians(30 + phi)))
-    assert m.p[0, 2] == pytest.approx(230 * 5 * math.cos(math.radians(30 - phi)))
-    assert m.p[0, 1] == 0.0 and m.current[0, 1] == 0.0
+    assert m.voltage[0].tolist() == pytest.approx([230.0, 230.0, 230.0])  # U12, U31, U32
+    assert m.current[0].tolist() == pytest.approx([5.0, 5.0, 5.0])  # I1, -(I1 + I3), I3
+    element_1 = 230 * 5 * math.cos(math.radians(30 + phi))
+    element_3 = 230 * 5 * math.cos(math.radians(30 - phi))
+    assert m.p_total[0] == pytest.approx(element_1 + element_3)
     assert m.p_total[0] == pytest.approx(math.sqrt(3) * 230 * 5 * math.cos(math.radians(phi)))
+    # per phase: the virtual star point, so every phase of a balanced load reads its own PF
+    assert m.p[0].tolist() == pytest.approx([aron_voltage() * 5 * math.cos(math.radians(phi))] * 3)
+    assert m.pf[0].tolist() == pytest.approx([math.cos(math.radians(phi))] * 3)
+    assert m.pf_total[0] == pytest.approx(math.cos(math.radians(phi)))
+
+
+def test_aron_resistive_load_reads_pf_one_and_no_l2_failure_through_the_meter():
+    from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+
+    config = MeterConfig.from_codes(type_number="685-25BC423-070")
+    meter = Meter(config, clock=SimClock("2026-01-01T00:00:00Z", rate=0))
+    meter.set_load(ConstantLoad(voltage=aron_voltage(230.0), current=4.0, angle=0.0))
+    meter.run_for(3600)
+    for c in (13, 33, 53, 73):
+        assert meter.read(f"1-0:{c}.7.0.255").value == pytest.approx(1.0)
+    assert [meter.read(f"1-0:{c}.7.0.255").value for c in (32, 52, 72)] == pytest.approx(
+        [230.0] * 3, abs=0.05
+    )
+    assert [meter.read(f"1-0:{c}.40.0.255").value for c in (32, 52, 72)] == [0, 0, 0]
+    assert meter.read("0-0:96.7.21.255").value == 0
+    assert meter.function("quality").supply_indicator == (True, True, True)
+    assert meter.read("1-0:1.7.0.255").value == pytest.approx(math.sqrt(3) * 230 * 4, abs=1)
+    assert meter.read("1-0:9.7.0.255").value == pytest.approx(math.sqrt(3) * 230 * 4, abs=1)
+
+
+def test_aron_unbalanced_three_wire_phases_sum_to_the_elements():
+    x = PhaseInputs(
+        np.full((1, 3), aron_voltage()),
+        np.array([[5.0, 3.0, 4.0]]),
+        np.array([[10.0, 40.0, -20.0]]),
+        np.array([50.0]),
+    )
+    m = measure(x, aron=True)
+    uc = aron_voltage() * np.exp(1j * PHASE_ANGLES)
+    ic = x.current[0] * np.exp(1j * (PHASE_ANGLES - np.radians(x.angle[0])))
+    elements = (uc[0] - uc[1]) * np.conj(ic[0]) + (uc[2] - uc[1]) * np.conj(ic[2])
+    assert m.p_total[0] == pytest.approx(elements.real)
+    assert m.p[0].sum() == pytest.approx(elements.real)
+    assert m.current[0, 1] == pytest.approx(abs(ic[0] + ic[2]))  # I2 derived by Kirchhoff
+    assert m.s_total[0] == pytest.approx(m.s[0].sum())
+
+
+def test_apparent_power_is_arithmetic_so_totals_agree_under_harmonics_and_unbalance():
+    x = PhaseInputs(
+        np.array([[230.0, 225.0, 238.0]]),
+        np.array([[5.0, 1.0, 3.0]]),
+        np.array([[0.0, 60.0, -30.0]]),
+        np.array([50.0]),
+        harmonics=np.array([[[[5, 6.0, 1.5, 20.0]], [[3, 4.0, 0.4, 0.0]], [[7, 2.0, 0.9, 90.0]]]]),
+    )
+    m = measure(x)
+    assert m.s[0].tolist() == pytest.approx((m.voltage[0] * m.current[0]).tolist())
+    assert m.s_total[0] == pytest.approx(m.s[0].sum())
+    assert m.pf_total[0] == pytest.approx(m.p[0].sum() / m.s[0].sum())
+    assert m.pf[0].min() <= m.pf_total[0] <= m.pf[0].max()
+    assert m.s_total[0] > math.hypot(m.p_total[0], m.q_total[0])  # not the vector definition
 
 
 def test_aron_with_harmonics_keeps_the_total():

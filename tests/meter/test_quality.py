@@ -69,13 +69,31 @@ def test_phase_failures_counted_and_supply_indicator():
     assert m.function("quality").supply_indicator == (True, False, True)
     m.run_for(1000)
     assert m.function("quality").supply_indicator == (True, True, True)
-    assert m.read("1-0:52.40.0.255").value == 2
-    assert m.read("1-0:32.40.0.255").value == 1
-    assert m.read("0-0:96.7.21.255").value == 4
-    assert m.read("1-0:52.41.0.255").value == 200
+    # the all-phase outage 300..400 is a power failure (the meter is off), not three phase failures
+    assert m.read("1-0:52.40.0.255").value == 1
+    assert m.read("1-0:32.40.0.255").value == 0
+    assert m.read("0-0:96.7.21.255").value == 1
+    assert m.read("1-0:52.41.0.255").value == 100
     assert m.read("1-0:52.3.0.255").value == 230.0  # a lost phase is no minimum voltage
     codes = [c for _, c in m.function("eventlog").entries("power_quality")]
-    assert codes == [87, 91, 86, 87, 88, 90, 91, 92]
+    assert codes == [87, 91]
+
+
+def test_one_all_phase_outage_is_one_power_failure_and_no_phase_failure():
+    from k351c.meter.powerfail import PowerFail
+
+    m = Meter(
+        MeterConfig.default(),
+        clock=SimClock(T0, rate=0),
+        functions=[VoltageQuality(), PowerFail(), EventLogs()],
+    )
+    m.set_load(ScenarioLoad(ConstantLoad(current=1.0), [Window(T0 + 60, T0 + 600, voltage=0.0)]))
+    m.run_for(3600)
+    assert m.read("0-0:96.7.0.255").value == 1  # power failures in all three phases
+    assert m.read("0-0:96.7.21.255").value == 0  # power failures in any phase
+    assert [m.read(f"1-0:{c}.40.0.255").value for c in (32, 52, 72)] == [0, 0, 0]
+    assert m.function("eventlog").entries("power_quality") == []
+    assert [c for _, c in m.function("eventlog").entries("standard")] == [1, 2]
 
 
 def test_reset_and_restart_keep_counters():

@@ -14,7 +14,7 @@ from k351c.codes import MeterConfig
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.energy import EnergyBank, PulseCounter, energy_rows, quantity_mask, step_energy_ws
 from k351c.meter.function import Event, LazyArray, MeterFunction, Step
-from k351c.meter.loads import NO_LOAD, LoadSource
+from k351c.meter.loads import LoadSource, idle_load
 from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
 from k351c.meter.objects import ObjectTable, ProfileData
@@ -44,7 +44,7 @@ class Meter:
         self.config = config or MeterConfig.default()
         self.clock = clock or SimClock()
         self.store = store if store is not None else MemoryStore()
-        self.load: LoadSource = load or NO_LOAD
+        self.load: LoadSource = load or idle_load(self.config)
         self.localtime = LocalTime(self.config.utc_offset_minutes, self.config.dst_rule)
         self.objects = ObjectTable()
         self.tariff = 1

@@ -149,6 +149,12 @@ class ConstantLoad:
 NO_LOAD = ConstantLoad(voltage=230.0, current=0.0)
 
 
+def idle_load(config) -> ConstantLoad:
+    """Nominal supply of this meter (star voltage, nominal frequency) and no current: no load attached."""
+    voltage = float(config.nominal_voltage) / (np.sqrt(3.0) if config.aron else 1.0)
+    return ConstantLoad(voltage=voltage, current=0.0, frequency=float(config.nominal_frequency))
+
+
 @dataclass(frozen=True)
 class HarmonicLoad:
     """A constant load with harmonics: ``harmonics`` is ((order, U_h, I_h, angle_h), ...) for every phase."""

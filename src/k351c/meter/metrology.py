@@ -15,11 +15,24 @@ with the sign pattern +sin for h = 1, 5, 9..., -sin for h = 3, 7, 11..., and +/-
 orders. For sinusoidal signals (the IEC 62053-23 reference condition) it is U I sin(phi).
 The waveform path (k351c.meter.waveform) computes exactly the same quantity, sample by sample.
 
+Apparent power follows one definition, the arithmetic one (IEEE 1459 S_A, the per-phase sum that
+EN 50470-3 / IEC 62053-24 meters use for VA): per phase S = U_rms I_rms (harmonics included),
+total S = S_L1 + S_L2 + S_L3, and every PF = P / S of the same scope. So the total S is always the
+sum of the phase values, and the total PF lies between the phase PFs, under harmonics and unbalance.
+
 Aron (two-element, three-wire, X1 = 2) meters measure U12 with I1 and U32 with I3:
 P = U12 I1 cos(30deg + phi1) + U32 I3 cos(30deg - phi3) for a symmetric system. Loads for
 an Aron meter are given, like every load, as star (phase-to-neutral) phasors; the voltages
 are taken at 0, -120 and +120 degrees (positive sequence). When the currents sum to zero
 (a three-wire load), the two elements' totals equal the three-phase P and Q exactly.
+What it shows per phase: the voltages are the line voltages U12, U31 (derived: U32 - U12) and
+U32; the currents I1, I2 = -(I1 + I3) (derived, three-wire) and I3; P, Q, S and PF per phase are
+those of the virtual star point (U1 = (2 U12 - U32)/3, U2 = -(U12 + U32)/3, U3 = (2 U32 - U12)/3),
+whose sums equal the two elements' totals exactly, so a resistive load reads PF 1 everywhere.
+
+A phase whose voltage is lost (< 50 % Un) registers no power, but its current is still measured
+through its CT as long as the meter has supply on another phase; a meter with no supply at all
+measures nothing (current 0, frequency 0).
 """
 
 from __future__ import annotations
@@ -66,7 +79,8 @@ class PhaseInputs:
 
     voltage/current/angle are the fundamental's rms phasors. ``harmonics`` (n, 3, H, 4) holds
     (order, U_h, I_h, angle_h) per phase. ``p``/``q`` (n, 3), when given, are powers already
-    measured from waveforms (voltage/current are then total rms values) and take precedence.
+    measured from waveforms (voltage/current are then total rms values) and take precedence;
+    ``s`` (n, 3) is then the measured apparent power (default U I).
     """
 
     voltage: np.ndarray
@@ -76,6 +90,7 @@ class PhaseInputs:
     harmonics: np.ndarray | None = None
     p: np.ndarray | None = None
     q: np.ndarray | None = None
+    s: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -98,6 +113,7 @@ class PhaseInputs:
             part(self.harmonics),
             part(self.p),
             part(self.q),
+            part(self.s),
         )
 
 
@@ -133,10 +149,10 @@ class Measurement:
 
     @property
     def s_total(self) -> np.ndarray:
-        """Total apparent power as sqrt(P^2 + Q^2) of the totals, VA (computed once, read-only)."""
+        """Total apparent power, the arithmetic sum of the phases' S, VA (computed once, read-only)."""
         total = self._cache.get("s_total")
         if total is None:
-            total = self._cache["s_total"] = _frozen(np.hypot(self.p_total, self.q_total))
+            total = self._cache["s_total"] = _frozen(self.s.sum(axis=1))
         return total
 
     def last(self) -> dict[str, Any]:
@@ -202,7 +218,7 @@ def quadrant(p: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def _star_terms(inputs: PhaseInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per-phase U rms, I rms, P and Q (quarter-period delay) of a four-wire connection."""
+    """Per-phase U rms, I rms, P and Q (quarter-period delay) of a four-wire connection (S = U I)."""
     u = np.asarray(inputs.voltage, dtype=float)
     i = np.asarray(inputs.current, dtype=float)
     phi = np.radians(np.asarray(inputs.angle, dtype=float))
@@ -235,20 +251,38 @@ def _phasors(inputs: PhaseInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return u * np.exp(1j * theta), i * np.exp(1j * (theta - np.radians(phi))), order
 
 
-def _aron_terms(inputs: PhaseInputs) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Element values (U12, I1) and (U32, I3) of an Aron connection, in slots 0 and 2."""
+def _rms(phasors: np.ndarray) -> np.ndarray:
+    """Rms value over the harmonic axis of complex phasors (n, H+1)."""
+    return np.sqrt((np.abs(phasors) ** 2).sum(axis=-1))
+
+
+def _aron_terms(
+    inputs: PhaseInputs,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """What a two-element meter measures (U12, I1; U32, I3) and shows per phase.
+
+    Returns the shown line voltages (U12, U31, U32), the currents (I1, derived I2, I3), P, Q and S
+    per phase of the virtual star point, and the star voltages scaled to line level (for the
+    voltage-present test against the line-to-line Un).
+    """
     uc, ic, order = _phasors(inputs)
+    u12, u32 = uc[:, 0] - uc[:, 1], uc[:, 2] - uc[:, 1]
+    i1, i3 = ic[:, 0], ic[:, 2]
+    star = ((2.0 * u12 - u32) / 3.0, -(u12 + u32) / 3.0, (2.0 * u32 - u12) / 3.0)
+    currents = (i1, -(i1 + i3), i3)
+    lines = (u12, u32 - u12, u32)
     n = uc.shape[0]
-    u, i, p, q = (np.zeros((n, 3)) for _ in range(4))
+    u, i, p, q, s, star_u = (np.zeros((n, 3)) for _ in range(6))
     delay = np.exp(-1j * np.radians(order[:, 0] * 90.0))
-    for slot, line in ((0, 0), (2, 2)):
-        ul = uc[:, line] - uc[:, 1]
-        prod = ul * np.conj(ic[:, line])
-        p[:, slot] = prod.real.sum(axis=-1)
-        q[:, slot] = (prod * delay).real.sum(axis=-1)
-        u[:, slot] = np.sqrt((np.abs(ul) ** 2).sum(axis=-1))
-        i[:, slot] = np.sqrt((np.abs(ic[:, line]) ** 2).sum(axis=-1))
-    return u, i, p, q
+    for k in range(3):
+        prod = star[k] * np.conj(currents[k])
+        p[:, k] = prod.real.sum(axis=-1)
+        q[:, k] = (prod * delay).real.sum(axis=-1)
+        u[:, k] = _rms(lines[k])
+        i[:, k] = _rms(currents[k])
+        star_u[:, k] = _rms(star[k])
+        s[:, k] = star_u[:, k] * i[:, k]
+    return u, i, p, q, s, star_u * SQRT3
 
 
 def measure(
@@ -267,18 +301,23 @@ def measure(
         i = np.asarray(inputs.current, dtype=float)
         p = np.asarray(inputs.p, dtype=float)
         q = np.asarray(inputs.q, dtype=float) if inputs.q is not None else np.zeros_like(p)
+        s = u * i if inputs.s is None else np.asarray(inputs.s, dtype=float)
+        element_u = u
     elif aron:
-        u, i, p, q = _aron_terms(inputs)
+        u, i, p, q, s, element_u = _aron_terms(inputs)
     else:
         u, i, p, q = _star_terms(inputs)
-    present = u >= VOLTAGE_PRESENT_FRACTION * nominal_voltage
-    active = present & (i >= no_load_threshold(meter_class))
-    i = np.where(active, i, 0.0)
+        s, element_u = u * i, u
+    lost = VOLTAGE_PRESENT_FRACTION * nominal_voltage
+    powered = (u >= lost).any(axis=1)
+    flowing = (i >= no_load_threshold(meter_class)) & powered[:, None]
+    active = flowing & (element_u >= lost)
+    i = np.where(flowing, i, 0.0)
     p = np.where(active, p, 0.0)
     q = np.where(active, q, 0.0)
-    s = u * i
-    powered = (u >= VOLTAGE_PRESENT_FRACTION * nominal_voltage).any(axis=1)
-    return Measurement(u, i, p, q, s, np.asarray(inputs.frequency, dtype=float), powered)
+    s = np.where(active, s, 0.0)
+    frequency = np.where(powered, np.asarray(inputs.frequency, dtype=float), 0.0)
+    return Measurement(u, i, p, q, s, frequency, powered)
 
 
 def measure_config(inputs: PhaseInputs, config) -> Measurement:

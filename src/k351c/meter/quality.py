@@ -174,7 +174,10 @@ class VoltageQuality(MeterFunction):
         if quiet and low >= self.under_v and high <= self.over_v:
             return
         times = step.segments.times
+        powered = step.measurement.powered
         for i in range(volts.shape[0]):
+            if not powered[i]:
+                continue  # all phases lost: the meter is off; powerfail counts one power failure
             for p in range(3):
                 self._classify(p, float(volts[i, p]), float(times[i]), float(times[i + 1]))
         for p, cond in enumerate(self.conditions):

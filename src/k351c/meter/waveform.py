@@ -46,11 +46,14 @@ class WaveformMeasurement:
         return power_factor(self.p, self.s)
 
     @property
+    def s_total(self) -> float:
+        """Total apparent power, the arithmetic sum of the phases' S (k351c.meter.metrology)."""
+        return float(self.s.sum())
+
+    @property
     def pf_total(self) -> float:
-        """Total power factor P/sqrt(P^2+Q^2), IEC sign."""
-        return float(
-            power_factor(np.array(self.p_total), np.array(np.hypot(self.p_total, self.q_total)))
-        )
+        """Total power factor P/S of the totals, IEC sign."""
+        return float(power_factor(np.array(self.p_total), np.array(self.s_total)))
 
     @property
     def quadrants(self) -> np.ndarray:
@@ -72,6 +75,7 @@ class WaveformMeasurement:
             np.array([self.frequency]),
             p=self.p[None, :],
             q=self.q[None, :],
+            s=self.s[None, :],
         )
 
 
@@ -120,24 +124,31 @@ def zero_crossing_frequency(x: np.ndarray, sample_rate: float) -> float:
     return (tc.size - 1) / (tc[-1] - tc[0])
 
 
-def _elements(u: np.ndarray, i: np.ndarray, aron: bool) -> tuple[np.ndarray, np.ndarray]:
-    """The voltages and currents the three (or two, Aron) measuring elements see."""
+def _elements(
+    u: np.ndarray, i: np.ndarray, aron: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shown voltages, the voltages powers are taken with, and the currents, per phase.
+
+    Four-wire: the star signals. Aron: the line voltages U12, U31, U32 are shown; powers use the
+    virtual star point of U12 and U32 and the currents I1, I2 = -(I1 + I3), I3 (metrology docs).
+    """
     if not aron:
-        return u, i
-    zero = np.zeros_like(u[0])
-    return np.stack([u[0] - u[1], zero, u[2] - u[1]]), np.stack([i[0], zero, i[2]])
+        return u, u, i
+    u12, u32 = u[0] - u[1], u[2] - u[1]
+    star = np.stack([(2 * u12 - u32) / 3, -(u12 + u32) / 3, (2 * u32 - u12) / 3])
+    return np.stack([u12, u32 - u12, u32]), star, np.stack([i[0], -(i[0] + i[2]), i[2]])
 
 
 def analyse(
     u: np.ndarray, i: np.ndarray, sample_rate: float, aron: bool = False
 ) -> WaveformMeasurement:
     """Measure one window of star waveforms (3, N) over whole periods of the fundamental."""
-    ue, ie = _elements(np.asarray(u, dtype=float), np.asarray(i, dtype=float), aron)
-    ref = ue[int(np.argmax(np.abs(ue).max(axis=1)))]
+    shown, ue, ie = _elements(np.asarray(u, dtype=float), np.asarray(i, dtype=float), aron)
+    ref = shown[int(np.argmax(np.abs(shown).max(axis=1)))]
     tc = rising_zero_crossings(ref, sample_rate)
     freq = (tc.size - 1) / (tc[-1] - tc[0]) if tc.size >= 2 else 0.0
     if freq <= 0:
-        return _no_signal(ue, ie)
+        return _no_signal(shown, ie)
     quarter = 0.25 / freq
     starts = tc[tc >= quarter]
     if starts.size < 2:
@@ -147,12 +158,12 @@ def analyse(
     k = np.nonzero(weight)[0]
     w = weight[k] / weight[k].sum()
     delayed = np.stack([np.interp(t[k] - quarter, t, row) for row in ue])
-    uw, iw = ue[:, k], ie[:, k]
+    uw, iw, sw = ue[:, k], ie[:, k], shown[:, k]
     urms = np.sqrt((uw * uw) @ w)
     irms = np.sqrt((iw * iw) @ w)
     p = (uw * iw) @ w
     q = (delayed * iw) @ w
-    return WaveformMeasurement(urms, irms, p, q, urms * irms, float(freq))
+    return WaveformMeasurement(np.sqrt((sw * sw) @ w), irms, p, q, urms * irms, float(freq))
 
 
 def _window_weights(t: np.ndarray, start: float, end: float, h: float) -> np.ndarray:
@@ -176,6 +187,7 @@ def stack_inputs(parts: list[PhaseInputs]) -> PhaseInputs:
         np.concatenate([x.frequency for x in parts]),
         p=np.concatenate([x.p for x in parts]),
         q=np.concatenate([x.q for x in parts]),
+        s=None if any(x.s is None for x in parts) else np.concatenate([x.s for x in parts]),
     )
 
 
