@@ -1,0 +1,114 @@
+"""gurux-dlms reads what the metrology shows: Aron phases, a phase without voltage, apparent power totals."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from gurux_client import GuruxSession
+from gurux_dlms.objects import GXDLMSData, GXDLMSRegister
+from server_harness import RunningMeter, free_port
+
+from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.meter.loads import HarmonicLoad
+from k351c.meter.metrology import aron_voltage
+from k351c.meter.scenario import ScenarioLoad, Window
+from k351c.server.keys import KeyStore
+from k351c.server.runtime import Runtime
+
+T0 = "2026-03-01T00:00:00Z"
+
+
+def serve(meter: Meter) -> RunningMeter:
+    from k351c.server.dlms import wrapper_listener
+
+    settings = {"dlms_port": free_port()}
+    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=0.2)
+    return RunningMeter(runtime, [wrapper_listener])
+
+
+def read_all(running: RunningMeter, codes: list[str]) -> dict[str, float]:
+    """Each register's value as gurux scales it, read by the LLS reading client."""
+    s = GuruxSession(running.runtime.settings["dlms_port"], 32, "12345678")
+    s.connect()
+    try:
+        values = {}
+        for code in codes:
+            name = code.replace("-", ".").replace(":", ".")
+            if code.endswith(".40.0.255") or code.startswith("0-0:96.7"):  # counters: class 1
+                values[code] = float(s.read(GXDLMSData(name), 2))
+                continue
+            register = GXDLMSRegister(name)
+            s.read(register, 3)
+            values[code] = float(s.read(register, 2))
+        return values
+    finally:
+        s.close()
+
+
+@pytest.fixture(scope="module")
+def aron():
+    meter = Meter(MeterConfig.from_codes(type_number="685-25BC423-070"), clock=SimClock(T0, rate=0))
+    meter.set_load(ConstantLoad(voltage=aron_voltage(230.0), current=4.0, angle=0.0))
+    meter.run_for(2 * 86400)
+    running = serve(meter)
+    yield running
+    running.stop()
+
+
+def test_aron_meter_over_dlms_reads_pf_one_line_voltages_and_no_l2_failure(aron):
+    codes = [f"1-0:{c}.7.0.255" for c in (13, 33, 53, 73, 32, 52, 72, 31, 51, 71, 1, 9)]
+    codes += [f"1-0:{c}.40.0.255" for c in (32, 52, 72)] + ["0-0:96.7.21.255"]
+    got = read_all(aron, codes)
+    ratio = aron.meter.ct_ratio
+    for c in (13, 33, 53, 73):
+        assert got[f"1-0:{c}.7.0.255"] == pytest.approx(1.0)
+    for c in (32, 52, 72):
+        assert got[f"1-0:{c}.7.0.255"] == pytest.approx(230.0, abs=0.1)
+        assert got[f"1-0:{c}.40.0.255"] == 0
+    for c in (31, 51, 71):
+        assert got[f"1-0:{c}.7.0.255"] == pytest.approx(4.0 * ratio, abs=0.05)  # primary
+    assert got["0-0:96.7.21.255"] == 0
+    assert got["1-0:1.7.0.255"] == pytest.approx(math.sqrt(3) * 230 * 4 * ratio, rel=1e-3)
+    assert got["1-0:9.7.0.255"] == pytest.approx(got["1-0:1.7.0.255"], rel=1e-3)
+
+
+@pytest.fixture(scope="module")
+def unbalanced():
+    t0 = SimClock(T0, rate=0).timestamp()
+    base = HarmonicLoad(
+        ConstantLoad(voltage=(230.0, 228.0, 233.0), current=(5.0, 2.0, 3.5), angle=(5, 50, -25)),
+        ((5, 6.0, 1.2, 30.0), (3, 2.0, 0.5, 0.0)),
+    )
+    meter = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0))
+    meter.set_load(ScenarioLoad(base, [Window(t0 + 3600, t0 + 86400, (2,), voltage=0.0)]))
+    meter.run_for(7200)
+    running = serve(meter)
+    yield running
+    running.stop()
+
+
+def test_phase_without_voltage_still_shows_its_current_over_dlms(unbalanced):
+    got = read_all(
+        unbalanced, ["1-1:71.7.0.255", "1-1:72.7.0.255", "1-1:61.7.0.255", "1-0:14.7.0.255"]
+    )
+    rms = math.sqrt(3.5**2 + 1.2**2 + 0.5**2)  # fundamental, 5th and 3rd harmonic currents
+    assert got["1-1:71.7.0.255"] == pytest.approx(rms, abs=0.01)
+    assert got["1-1:72.7.0.255"] < 115.0 and got["1-1:61.7.0.255"] == 0.0  # lost: no power
+    assert got["1-0:14.7.0.255"] == pytest.approx(50.0)
+
+
+def test_apparent_power_total_is_the_sum_of_the_phases_over_dlms(unbalanced):
+    phases = [f"1-1:{c}.7.0.255" for c in (29, 49)]
+    codes = phases + ["1-1:9.7.0.255", "1-1:1.7.0.255", "1-1:13.7.0.255", "1-1:33.7.0.255"]
+    codes += ["1-1:53.7.0.255", "1-1:21.7.0.255", "1-1:41.7.0.255"]
+    got = read_all(unbalanced, codes)
+    assert got["1-1:9.7.0.255"] == pytest.approx(sum(got[c] for c in phases), abs=1.0)
+    assert got["1-1:13.7.0.255"] == pytest.approx(
+        got["1-1:1.7.0.255"] / got["1-1:9.7.0.255"], abs=1e-3
+    )
+    assert got["1-1:1.7.0.255"] == pytest.approx(
+        got["1-1:21.7.0.255"] + got["1-1:41.7.0.255"], abs=1.0
+    )
+    assert min(got["1-1:33.7.0.255"], got["1-1:53.7.0.255"]) <= got["1-1:13.7.0.255"] + 1e-3
+    assert got["1-1:13.7.0.255"] <= max(got["1-1:33.7.0.255"], got["1-1:53.7.0.255"]) + 1e-3
