@@ -29,11 +29,12 @@ PORTS_OFF = [
 ]
 DEBITING = "0-0:98.1.0.255"
 MONTH_PER_SECOND = 2_600_000.0
+EPOCH = "2026-01-01T00:00:00Z"
 
 
-def serve(state: Path, rate: float = MONTH_PER_SECOND) -> subprocess.Popen:
-    """Start `k351c serve` quietly with no listeners on `state`."""
-    start = [] if (state / "meter.sqlite").exists() else ["--start", "2026-01-01T00:00:00Z"]
+def serve(state: Path, rate: float = MONTH_PER_SECOND, epoch: str = EPOCH) -> subprocess.Popen:
+    """Start `k351c serve` quietly with no listeners on `state` (a new meter starts at `epoch`)."""
+    start = [] if (state / "meter.sqlite").exists() else ["--start", epoch]
     return subprocess.Popen(
         [
             sys.executable,
@@ -92,17 +93,23 @@ def read_state(state: Path) -> Snapshot:
 
 
 def check_after_kill(before: Snapshot, after: Snapshot) -> None:
-    """Nothing committed lost, registers never backwards, no debiting snapshot doubled."""
+    """Nothing committed lost or rewritten, registers never backwards, no debiting snapshot doubled.
+
+    A full debiting logger drops its oldest rows: the only rows allowed to go are a prefix of the
+    old ones, and only while the logger does not shrink.
+    """
     assert after.t >= before.t, f"meter time went back: {before.t} -> {after.t}"
     if before.counts:
         back = [(b, a) for b, a in zip(before.counts, after.counts, strict=True) if a < b]
         assert not back, f"registers went backwards: {back[:3]}"
     stamps = [row[0] for row in after.debiting]
     assert len(stamps) == len(set(stamps)), "a debiting snapshot was stored twice"
-    kept = set(before.debiting)
-    assert kept <= set(after.debiting) or len(after.debiting) >= len(before.debiting), (
-        "debiting rows lost"
-    )
+    now = {row[0]: row for row in after.debiting}
+    rewritten = [row for row in before.debiting if row[0] in now and now[row[0]] != row]
+    assert not rewritten, f"debiting rows rewritten: {rewritten[:2]}"
+    gone = [row for row in before.debiting if row[0] not in now]
+    assert gone == before.debiting[: len(gone)], f"debiting rows lost: {gone[:2]}"
+    assert len(after.debiting) >= len(before.debiting), "debiting rows lost"
 
 
 def kill_loop(
@@ -112,16 +119,21 @@ def kill_loop(
     low: float = 0.2,
     high: float = 1.5,
     rate: float = MONTH_PER_SECOND,
+    epoch: str = EPOCH,
 ) -> dict:
-    """Serve and SIGKILL `kills` times at random moments; check after each; return figures."""
+    """Serve and SIGKILL `kills` times at random moments; check after each; return figures.
+
+    ``grew`` counts the kills after which some energy register had grown since the previous one.
+    """
     rng = random.Random(seed)
     before = read_state(state) if (state / "meter.sqlite").exists() else Snapshot(0.0, [])
+    first = before
     grew = 0
     started = time.perf_counter()
     restart_seconds: list[float] = []
     for _ in range(kills):
         t0 = time.perf_counter()
-        proc = serve(state, rate)
+        proc = serve(state, rate, epoch)
         wait_serving(proc)
         restart_seconds.append(time.perf_counter() - t0)
         time.sleep(rng.uniform(low, high))
@@ -129,11 +141,15 @@ def kill_loop(
         proc.wait(timeout=10)
         after = read_state(state)
         check_after_kill(before, after)
-        grew += after.counts != before.counts
+        grew += sum(after.counts) > sum(before.counts)
         before = after
     return {
         "kills": kills,
         "grew": grew,
+        "energy_before": sum(first.counts),
+        "energy_after": sum(before.counts),
+        "t_after": before.t,
+        "debiting_stamps": [str(row[0]) for row in before.debiting],
         "debiting_rows": len(before.debiting),
         "simulated_days": round((before.t - 1767225600.0) / 86400, 1),
         "seconds": round(time.perf_counter() - started, 1),

@@ -7,18 +7,57 @@ import subprocess
 import sys
 
 import pytest
-from killing import PORTS_OFF, kill_loop
+from killing import PORTS_OFF, Snapshot, check_after_kill, kill_loop
 
 from testkit import unprivileged
 
 pytestmark = pytest.mark.timeout(120)
 
 
-def test_sigkill_while_month_ends_pass(tmp_path) -> None:
+def test_sigkill_while_measuring_energy_grows_and_never_goes_back(tmp_path) -> None:
     # Invariants are checked after every kill inside kill_loop; scripts/soak.py runs hundreds.
-    figures = kill_loop(tmp_path / "state", kills=3, seed=7, low=1.0, high=2.5, rate=86_400.0)
-    print(figures)
+    figures = kill_loop(tmp_path / "state", kills=3, seed=7, low=1.3, high=2.5, rate=86_400.0)
     assert figures["kills"] == 3
+    assert figures["energy_after"] > figures["energy_before"] >= 0
+    assert figures["grew"] >= 2, figures  # each run lives past the second 1 s tick; allow one slow host
+
+
+def test_sigkill_across_a_month_end_keeps_exactly_one_debiting_snapshot(tmp_path) -> None:
+    """The 1 February stop (23:00 UTC, 4.5 h after the start) falls in a killed run after a restart."""
+    # each run covers about 3-4 simulated hours at 2 h/s
+    figures = kill_loop(
+        tmp_path / "state",
+        kills=4,
+        seed=11,
+        low=1.3,
+        high=2.5,
+        rate=7_200.0,
+        epoch="2026-01-31T18:30:00Z",
+    )
+    month_end = 1769900400.0  # 2026-02-01T00:00:00+01:00
+    assert figures["t_after"] > month_end + 3600, figures
+    assert figures["energy_after"] > figures["energy_before"]
+    stamps = figures["debiting_stamps"]
+    assert len(stamps) == 1 and stamps[0].startswith("2026-02-01 00:00:00"), stamps
+
+
+def test_check_after_kill_catches_lost_rewritten_doubled_and_backwards() -> None:
+    rows = [(1.0, 10), (2.0, 20), (3.0, 30)]
+    before = Snapshot(100.0, [5, 7], rows)
+    check_after_kill(before, Snapshot(101.0, [5, 8], [*rows, (4.0, 40)]))
+    check_after_kill(before, Snapshot(101.0, [5, 8], [*rows[1:], (4.0, 40)]))  # a full logger rolls
+    with pytest.raises(AssertionError, match="rewritten"):
+        check_after_kill(before, Snapshot(101.0, [5, 8], [rows[0], (2.0, 21), rows[2]]))
+    with pytest.raises(AssertionError, match="lost"):
+        check_after_kill(before, Snapshot(101.0, [5, 8], [rows[0], rows[2], (4.0, 40)]))
+    with pytest.raises(AssertionError, match="lost"):
+        check_after_kill(before, Snapshot(101.0, [5, 8], rows[1:]))
+    with pytest.raises(AssertionError, match="twice"):
+        check_after_kill(before, Snapshot(101.0, [5, 8], [*rows, (3.0, 30)]))
+    with pytest.raises(AssertionError, match="backwards"):
+        check_after_kill(before, Snapshot(101.0, [5, 6], rows))
+    with pytest.raises(AssertionError, match="time went back"):
+        check_after_kill(before, Snapshot(99.0, [5, 7], rows))
 
 
 def test_corrupt_state_file_is_reported_not_replaced(tmp_path) -> None:

@@ -59,6 +59,40 @@ def test_failed_commit_writes_nothing(tmp_path):
     assert s.get("k") == 1
 
 
+@pytest.mark.parametrize(
+    "trigger",
+    [
+        "BEFORE INSERT ON log WHEN NEW.name = 'poison'",  # after the kv rows and a good log row
+        "BEFORE DELETE ON log",  # in the trim, after every put and append
+    ],
+)
+def test_commit_failing_between_statements_leaves_nothing_after_reopen(tmp_path, trigger):
+    """SQLite itself fails a statement mid-transaction: after reopening only the previous commit is there."""
+    path = tmp_path / "m.sqlite"
+    s = SqliteStore(path)
+    s.commit({"k": 1, "j": 1}, [("lp", 1.0, "a"), ("ev", 1.0, "a")])
+    s._db.execute(f"CREATE TRIGGER fail {trigger} BEGIN SELECT RAISE(ABORT, 'injected'); END")
+    statements: list[str] = []
+    s._db.set_trace_callback(statements.append)
+    with pytest.raises(StoreError, match="injected"):
+        s.commit(
+            {"k": 2, "new": 3},
+            [("lp", 2.0, "b"), ("ev", 2.0, "b"), ("poison", 2.0, "x")],
+            {"ev": 1},
+        )
+    done = [st.split()[0] for st in statements]
+    assert done[0] == "BEGIN" and done[-1] == "ROLLBACK"
+    assert any(st.startswith("INSERT OR REPLACE INTO kv") for st in statements)
+    s.close()
+
+    reopened = SqliteStore(path)
+    assert (reopened.get("k"), reopened.get("j"), reopened.get("new")) == (1, 1, None)
+    assert [e.data for e in reopened.entries("lp")] == ["a"]
+    assert [e.data for e in reopened.entries("ev")] == ["a"]
+    assert reopened.entries("poison") == []
+    reopened.close()
+
+
 def test_corrupt_file_is_reported_not_replaced(tmp_path):
     path = tmp_path / "m.sqlite"
     path.write_bytes(b"this is not a database" * 100)

@@ -75,11 +75,15 @@ def test_manufacturer_data_and_filler() -> None:
 
 
 def test_truncated_is_remote_error() -> None:
+    """A cut inside a record is refused; a cut between records is the shorter, valid block."""
+    whole = decode_records(EXAMPLE_RECORDS)
+    boundaries = {5: whole[:1], 10: whole[:2]}
     for cut in range(1, len(EXAMPLE_RECORDS)):
-        try:
+        if cut in boundaries:
+            assert decode_records(EXAMPLE_RECORDS[:cut]) == boundaries[cut]
+            continue
+        with pytest.raises(RemoteProtocolError, match="truncated"):
             decode_records(EXAMPLE_RECORDS[:cut])
-        except RemoteProtocolError:
-            pass
 
 
 NUMERIC = [f for f in FIELD_LENGTH if FIELD_LENGTH[f] and f is not DataField.REAL32]
