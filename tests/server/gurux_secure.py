@@ -25,7 +25,11 @@ def next_invocation_counter(port: int) -> int:
 
 
 class SecureSession(GuruxSession):
-    """GXDLMSSecureClient with HLS-GMAC over the wrapper; connect() runs all four passes."""
+    """GXDLMSSecureClient with HLS-GMAC over the wrapper (or HDLC with ``physical``); connect() runs all passes.
+
+    ``counter_port`` is the port where the public client reads the invocation counter (default: ``port``,
+    which must then be a wrapper port).
+    """
 
     def __init__(
         self,
@@ -34,17 +38,25 @@ class SecureSession(GuruxSession):
         ak: bytes = TEST_AK,
         security: Security = Security.AUTHENTICATION_ENCRYPTION,
         counter: int | None = None,
+        physical: int | None = None,
+        counter_port: int | None = None,
+        max_pdu: int | None = None,
     ) -> None:
-        self.client = GXDLMSSecureClient(
-            True, 1, 1, Authentication.HIGH_GMAC, None, InterfaceType.WRAPPER
-        )
+        hdlc = physical is not None
+        interface = InterfaceType.HDLC if hdlc else InterfaceType.WRAPPER
+        server = GXDLMSSecureClient.getServerAddress(1, physical) if hdlc else 1
+        self.client = GXDLMSSecureClient(True, 1, server, Authentication.HIGH_GMAC, None, interface)
+        if max_pdu is not None:
+            self.client.maxReceivePDUSize = max_pdu
         ciphering = self.client.ciphering
         ciphering.security = security
         ciphering.systemTitle = CLIENT_TITLE
         ciphering.blockCipherKey = ek
         ciphering.authenticationKey = ak
-        ciphering.invocationCounter = next_invocation_counter(port) if counter is None else counter
-        self.hdlc = False
+        if counter is None:
+            counter = next_invocation_counter(counter_port or port)
+        ciphering.invocationCounter = counter
+        self.hdlc = hdlc
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
 
     def connect(self) -> None:

@@ -7,7 +7,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from k351c.errors import K351CError
+from k351c.protocols.dlms.apdu_misc import ExceptionResponse
 from k351c.protocols.dlms.association import AssociationServer
+from k351c.protocols.dlms.enums import ServiceError, StateError
 from k351c.protocols.hdlc import NEED_DATA, ApduReceived, Disconnected, HdlcServerConnection
 from k351c.protocols.wrapper import ConnectionClosed, WrapperConnection, WrapperFrame
 
@@ -15,6 +17,9 @@ if TYPE_CHECKING:
     from k351c.server.dlms import DlmsEndpoint
 
 log = logging.getLogger("k351c.dlms")
+
+# what a request that fails inside the server gets instead of silence: exception-response, other-reason
+REFUSAL = ExceptionResponse(StateError.SERVICE_NOT_ALLOWED, ServiceError.OTHER_REASON).to_bytes()
 
 
 class WrapperPeer:
@@ -52,10 +57,12 @@ class WrapperPeer:
         endpoint.sync()
         try:
             response = association.handle(frame.source, frame.apdu)
+            return frame.reply(response) if response is not None else None
         except K351CError as exc:
-            log.warning("request failed: %s", exc)
-            return None
-        return frame.reply(response) if response is not None else None
+            log.warning(
+                "wrapper request from %d failed, answering a refusal: %s", frame.source, exc
+            )
+            return frame.reply(REFUSAL)
 
     def release(self) -> None:
         """Drop every association of this connection."""
@@ -112,9 +119,11 @@ def pump_hdlc(
             try:
                 response = association.handle(event.client, event.apdu)
             except K351CError as exc:
-                log.warning("request failed: %s", exc)
-                response = None
-            if response is not None and not event.unnumbered:
+                log.warning(
+                    "HDLC request from %d failed, answering a refusal: %s", event.client, exc
+                )
+                response = REFUSAL
+            if response is not None and not event.unnumbered and link.connected:
                 link.send_apdu(response)
         elif isinstance(event, Disconnected):
             association.release()

@@ -38,6 +38,7 @@ from k351c.protocols.dlms.enums import (
 )
 from k351c.protocols.dlms.hls import HlsExchange, is_reply_to_hls, valid_challenge
 from k351c.protocols.dlms.security import (
+    CIPHERING_OVERHEAD,
     PLAIN_OF,
     CipherKind,
     Deciphered,
@@ -198,6 +199,7 @@ class SecureAssociation:
         aare = Aare.from_bytes(self.inner.handle(client_sap, plain.to_bytes()) or b"")
         if aare.result != AssociationResult.ACCEPTED:
             return replace(aare, application_context_name=aarq.application_context_name).to_bytes()
+        self.inner.services.reserve(CIPHERING_OVERHEAD)  # type: ignore[union-attr]
         stoc = self.provider.challenge()
         hls = HlsExchange(title, self.provider.server_title, bytes(ctos), stoc)  # type: ignore[arg-type]
         self.session = Session(hls, control is not None, initiate.dedicated_key)

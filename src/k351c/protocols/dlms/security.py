@@ -23,6 +23,9 @@ from k351c.protocols.dlms.apdu import GENERAL_CIPHERING_TAGS, CipheredApdu
 TAG_LENGTH = 12
 SYSTEM_TITLE_LENGTH = 8
 SUITE_0 = 0
+# the most a ciphered APDU adds to its plaintext: general-glo-ciphering's tag, system title with its
+# length, a 3-octet length, then SC, IC and the GCM tag (glo-/ded-ciphering adds 9 octets less)
+CIPHERING_OVERHEAD = 1 + 1 + SYSTEM_TITLE_LENGTH + 3 + 1 + 4 + TAG_LENGTH
 
 
 class DecipheringError(RemoteProtocolError):

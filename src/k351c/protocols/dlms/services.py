@@ -74,10 +74,14 @@ class Services:
 
     def __init__(self, objects: ObjectList, max_pdu: int, block_transfer: bool) -> None:
         self.objects = objects
-        self.max_pdu = max(max_pdu, 64)
+        self.max_pdu = max(max_pdu, BLOCK_OVERHEAD + 1)
         self.block_transfer = block_transfer
         self.get_transfer: BlockTransfer | None = None
         self.set_transfer: SetTransfer | None = None
+
+    def reserve(self, octets: int) -> None:
+        """Keep ``octets`` of every response APDU free for what wraps it (ciphering)."""
+        self.max_pdu = max(self.max_pdu - octets, BLOCK_OVERHEAD + 1)
 
     # ------------------------------------------------------------------ GET
     def _read(self, ctx: RequestContext, selection: AttributeSelection) -> Data | DataAccessResult:
