@@ -15,11 +15,14 @@ from dlms_cosem.cosem import CosemAttribute
 from dlms_cosem.cosem import Obis as CosemObis
 from dlms_cosem.cosem.capture_object import CaptureObject
 from dlms_cosem.cosem.selective_access import RangeDescriptor
+from dlms_cosem.exceptions import DlmsClientException
 from dlms_cosem.protocol import xdlms
 from dlms_cosem.time import datetime_from_bytes, datetime_to_bytes
 from dlms_cosem_client import CosemSession
 from gurux_client import GuruxSession
 from gurux_dlms import GXDateTime, GXDLMSException
+from gurux_dlms.enums import AssociationResult as GuruxAssociationResult
+from gurux_dlms.enums import SourceDiagnostic
 from gurux_dlms.objects import (
     GXDLMSAssociationLogicalName,
     GXDLMSClock,
@@ -292,9 +295,26 @@ def test_legal_data_refuses_set_and_nothing_changes(served, client):
     assert meter.read("1-0:1.8.0.255").value == before
 
 
-def test_wrong_password_opens_nothing(served, client):
-    with pytest.raises(Exception):  # noqa: B017 - each client raises its own type
-        open_session(served, *client, client_sap=32, password="00000000")
+@pytest.mark.parametrize(
+    "password",
+    ["12345679", "02345678", "1234567", "123456789", "12345678 ", " 12345678", "1234567\x00"],
+    ids=["last-char", "first-char", "shorter", "longer", "trailing-space", "leading-space", "nul"],
+)
+def test_wrong_password_is_refused_with_authentication_failure(served, client, password):
+    """Each client sees the AARE: rejected-permanent, acse-service-user authentication-failure (13)."""
+    if client[0] == "gurux":
+        with pytest.raises(GXDLMSException) as refused:
+            open_session(served, *client, client_sap=32, password=password)
+        assert refused.value.result == GuruxAssociationResult.PERMANENT_REJECTED
+        assert refused.value.diagnostic == SourceDiagnostic.AUTHENTICATION_FAILURE
+    else:
+        with pytest.raises(DlmsClientException) as refused:
+            open_session(served, *client, client_sap=32, password=password)
+        text = str(refused.value)
+        assert "AssociationResult.REJECTED_PERMANENT" in text
+        assert "AcseServiceUserDiagnostics.AUTHENTICATION_FAILED" in text
+    session = open_session(served, *client, client_sap=32, password="12345678")
+    session.close()
 
 
 def _capture_array(codes: list[str]) -> bytes:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from gurux_client import GuruxSession
 from gurux_dlms import GXDLMSException
-from gurux_dlms.enums import Security
+from gurux_dlms.enums import ErrorCode, Security
 from gurux_dlms.objects import (
     GXDLMSClock,
     GXDLMSProfileGeneric,
@@ -202,3 +202,30 @@ def test_aare_asks_for_authentication_and_the_reader_flow_follows_it(served):
         assert not lls.client.isAuthenticationRequired
     finally:
         lls.close()
+
+
+def test_pass_3_with_a_wrong_f_stoc_is_refused_and_opens_nothing(served):
+    """gurux answers a challenge the meter did not send: f(StoC) fails, the association stays shut.
+
+    The pass-3 APDU is ciphered and authenticated with the right keys, so it passes the security
+    layer and reaches the f(StoC) check itself.
+    """
+    events: list = []
+    served.call(served.meter.subscribe, events.append)
+    s = SecureSession(port_of(served))
+    try:
+        GuruxSession.connect(s)  # AARQ / AARE only
+        assert s.client.isAuthenticationRequired
+        stoc = bytearray(s.client.settings.stoCChallenge)
+        stoc[-1] ^= 0x01
+        s.client.settings.stoCChallenge = bytes(stoc)
+        reply = s.request(s.client.getApplicationAssociationRequest())
+        assert reply.error == ErrorCode.READ_WRITE_DENIED  # the ACTION answer to a wrong f(StoC)
+        with pytest.raises(Exception, match="parseApplicationAssociationResponse failed"):
+            s.client.parseApplicationAssociationResponse(reply.data)
+        (frame,) = s.client.read(GXDLMSRegister("1.0.1.8.0.255"), 2)
+        assert s.raw(frame)[:1] == b"\xd8"  # exception-response: the GET is not served
+    finally:
+        s.sock.close()
+    failed = [e for e in events if e.kind == "authentication_failed"]
+    assert [e.data["client_sap"] for e in failed] == [1]

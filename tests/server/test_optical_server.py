@@ -307,3 +307,33 @@ def test_programming_writes_debiting_settings_and_power_threshold() -> None:
         fresh.config.__class__.default(), clock=SimClock(fresh.t, rate=0), store=fresh.store
     )
     assert again.config.settings.debiting == debiting
+
+
+def test_pwitab_programming_mode_on_the_real_optical_port() -> None:
+    """pwitab's programming-mode dialogue against the served meter: P0, P1, R1, W1, legal refusal, B0."""
+    from iec62056_21 import messages as pw_messages
+
+    fresh = make_meter()
+    before = fresh.read("1-0:1.8.0.255").value
+    with optical_port(fresh) as (_, port):
+        client = Iec6205621Client(TcpTransport(address=("127.0.0.1", port), timeout=5))
+        client.connect()
+        try:
+            challenge = client.access_programming_mode()
+            assert (challenge.command, challenge.command_type) == ("P", 0)
+            wrong = pw_messages.CommandMessage("P", 1, pw_messages.DataSet(address="", value="12345679"))
+            client.transport.send(wrong.to_bytes())
+            assert client._recv_ack() == "\x15"  # NAK: the wrong password opens nothing
+            login = pw_messages.CommandMessage("P", 1, pw_messages.DataSet(address="", value=PASSWORD))
+            client.transport.send(login.to_bytes())
+            assert client._recv_ack() == "\x06"
+            energy = client.read_single_value("1-0:1.8.0")
+            assert (energy.value, energy.unit) == (_expected(fresh, "1-0:1.8.0.255"), "kWh")
+            client.write_single_value("1-0:0.4.2", "400")
+            with pytest.raises(ValueError, match="invalid response"):
+                client.write_single_value("1-0:1.8.0", "0")
+            client.send_break()
+        finally:
+            client.disconnect()
+    assert fresh.ct_primary == 400
+    assert fresh.read("1-0:1.8.0.255").value == before
