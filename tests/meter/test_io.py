@@ -232,3 +232,52 @@ def test_load_control_outputs_follow_relays_and_toggle() -> None:
     before = meter.read("0-0:128.13.2.255").value
     meter.function("load_control").remote_disconnect(1)
     assert meter.read("0-0:128.13.2.255").value != before
+
+
+def test_s0_output_is_secondary_energy_whatever_config_3_m_says() -> None:
+    meter, events = make("16", m=1, ct="020")  # M = 1: the module's outputs count primary energy
+    meter.set_load(ConstantLoad(230.0, 5.0, 0.0))
+    meter.run_for(3600)
+    secondary_kwh = 3 * 230 * 5 / 1000
+    assert abs(meter.read("0-0:128.14.0.255").value - secondary_kwh * 5000) <= 1
+    s0 = sum(e.data["s0"] for e in kinds(events, "pulses"))
+    assert s0 == meter.s0.count == meter.read("0-0:128.14.0.255").value
+
+
+def test_primary_pulse_constant_follows_a_ct_change() -> None:
+    store = MemoryStore()
+    meter, events = make("05", m=1, ct="020", store=store)  # I/O 2: A+ out, primary, CT 100/5
+    meter.set_load(ConstantLoad(230.0, 5.0, 0.0))
+    meter.run_for(1800)
+    assert meter.read("0-0:128.14.3.255").value == 100
+    before = meter.read("0-0:128.14.2.255").value
+    meter.set_ct_ratio(1000)  # 200: 100 imp/kWh would pulse 4x too fast
+    assert meter.read("0-0:128.14.3.255").value == primary_constant(200) == 10
+    meter.run_for(1800)
+    after = meter.read("0-0:128.14.2.255").value - before
+    assert abs(after - 3 * 230 * 5 / 1000 * 200 * 0.5 * 10) <= 1
+    assert meter.read("0-0:128.14.4.255").value == 0  # no overrun
+    again, _ = make("05", m=1, ct="020", store=store)  # restart: the constant of the CT in force
+    assert again.read("0-0:128.14.3.255").value == 10
+
+
+def test_pulses_beyond_the_pulse_length_rate_are_flagged_not_emitted() -> None:
+    meter, events = make("06", i=3)  # 80 ms pulses: at most 6.25 pulses/s
+    meter.set_load(ConstantLoad(253.0, 6.5, 0.0))  # 4.93 kW secondary: 6.85 pulses/s wanted
+    meter.run_for(3600)
+    wanted = 3 * 253 * 6.5 / 1000 * 5000
+    emitted = meter.read("0-0:128.14.2.255").value
+    assert emitted == pytest.approx(6.25 * 3600, abs=1)
+    assert meter.read("0-0:128.14.4.255").value == pytest.approx(wanted - emitted, abs=2)
+    overruns = [e for e in kinds(events, "pulse_overrun") if e.data["output"] == "I/O 2"]
+    assert overruns and overruns[0].data["max_hz"] == pytest.approx(6.25)
+    assert meter.read("0-0:128.14.5.255").value == 0  # S0 (30 ms) keeps up with 4.93 kW
+
+
+def test_s0_overrun_at_30_ms() -> None:
+    meter, events = make("00")
+    meter.set_load(ConstantLoad(230.0, 20.0, 0.0))  # 13.8 kW: 19.2 pulses/s, 30 ms allows 16.7
+    meter.run_for(600)
+    assert meter.read("0-0:128.14.0.255").value == pytest.approx(600 * 1000 / 60, abs=1)
+    assert meter.read("0-0:128.14.5.255").value == pytest.approx(13.8 * 5000 / 6 - 10000, abs=2)
+    assert [e.data["output"] for e in kinds(events, "pulse_overrun")] == ["S0"]

@@ -112,3 +112,56 @@ def test_apparent_power_total_is_the_sum_of_the_phases_over_dlms(unbalanced):
     )
     assert min(got["1-1:33.7.0.255"], got["1-1:53.7.0.255"]) <= got["1-1:13.7.0.255"] + 1e-3
     assert got["1-1:13.7.0.255"] <= max(got["1-1:33.7.0.255"], got["1-1:53.7.0.255"]) + 1e-3
+
+
+@pytest.fixture(scope="module")
+def pulsing():
+    config = MeterConfig.from_codes(
+        config1="3-1-068-05-2",  # M-Bus module, I/O 2: A+ pulse output
+        config2="001-01-01-3",  # 80 ms pulses
+        config3="00-0-01-1-01-001-001-01",  # M = 1: module pulses of primary energy
+        config5="000-020-1-1",  # CT 100/5
+    )
+    meter = Meter(config, clock=SimClock(T0, rate=0))
+    meter.set_load(ConstantLoad(current=2.0))
+    meter.run_for(3600)
+    meter.set_ct_ratio(1000)
+    meter.set_load(ConstantLoad(voltage=253.0, current=20.0))  # beyond what 30 ms S0 pulses allow
+    meter.run_for(60)
+    running = serve(meter)
+    yield running
+    running.stop()
+
+
+def test_pulse_outputs_over_dlms(pulsing):
+    codes = ["0-0:128.14.0.255", "0-0:128.14.2.255", "0-0:128.14.3.255"]
+    codes += ["0-0:128.14.4.255", "0-0:128.14.5.255", "1-1:1.8.0.255"]
+    s = GuruxSession(pulsing.runtime.settings["dlms_port"], 32, "12345678")
+    s.connect()
+    try:
+        got = {}
+        for code in codes:
+            name = code.replace("-", ".").replace(":", ".")
+            kind = (
+                GXDLMSRegister
+                if code.split(":")[1].startswith(("128.14.0", "128.14.2", "1.8"))
+                else GXDLMSData
+            )
+            obj = kind(name)
+            if kind is GXDLMSRegister:
+                s.read(obj, 3)
+            got[code] = float(s.read(obj, 2))
+    finally:
+        s.close()
+    assert got["0-0:128.14.3.255"] == 10  # the constant of CT 1000/5, not of 100/5 (100)
+    secondary_wh = 3 * 230 * 2.0 + 3 * 253 * 20.0 / 60
+    assert got["1-1:1.8.0.255"] == pytest.approx(secondary_wh, abs=1)
+    # S0: 5000 imp/kWh of secondary energy, at most 16.7 pulses/s during the 60 s overload
+    assert got["0-0:128.14.0.255"] == pytest.approx(3 * 230 * 2.0 * 5 + 60 * 1000 / 60, abs=2)
+    assert got["0-0:128.14.5.255"] == pytest.approx(3 * 253 * 20.0 / 60 * 5 - 1000, abs=2)
+    # module: 10 imp/kWh of primary energy = 8.4 pulses/s during the overload, 80 ms allow 6.25
+    module_hz = 3 * 253 * 20.0 * 200 / 1000 * 10 / 3600
+    assert got["0-0:128.14.4.255"] == pytest.approx((module_hz - 6.25) * 60, abs=2)
+    assert got["0-0:128.14.2.255"] == pytest.approx(
+        3 * 230 * 2.0 * 20 / 1000 * 100 + 6.25 * 60, abs=2
+    )

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from k351c.codes import MeterConfig
 from k351c.meter.function import MeterFunction
-from k351c.meter.objects import ValueDef
+from k351c.meter.objects import COUNTER_RANGE, ValueDef
 from k351c.meter.registers import register_energy, register_instantaneous
 from k351c.obis import Obis
 from k351c.units import Unit
@@ -60,6 +60,10 @@ def core_values(meter: Meter) -> None:
                  description="meter constant, active (LED)"))
     add(ValueDef(Obis(1, 0, 0, 3, 1), 1, lambda: 10000, Unit.REACTIVE_ENERGY_METER_CONSTANT, legal=True,
                  description="meter constant, reactive (LED)"))
+    add(ValueDef(Obis(0, 0, 128, 14, 0), 3, lambda: meter.s0.count, value_range=COUNTER_RANGE,
+                 description="S0 output pulse count (5000 imp/kWh of secondary A+, 30 ms)"))
+    add(ValueDef(Obis(0, 0, 128, 14, 5), 1, lambda: meter.s0.dropped,
+                 description="S0 output overrun: pulses not emitted (above 1/(2 x 30 ms))"))
     register_energy(meter)
     register_instantaneous(meter)
 

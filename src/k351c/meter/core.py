@@ -24,7 +24,8 @@ from k351c.store import MemoryStore, Store
 from k351c.units import unit_name
 
 METER_CONSTANT = 10000  # LED, imp/kWh and imp/kvarh
-S0_CONSTANT = 5000  # S0 output, imp/kWh
+S0_CONSTANT = 5000  # S0 output, imp/kWh of secondary A+ energy whatever config 3 M says (M is the module's)
+S0_PULSE_MS = 30  # data sheet: S0 pulse time 30 ms
 STATE_KEY = "meter"
 
 
@@ -55,7 +56,7 @@ class Meter:
         self.primary = EnergyBank(mask)
         self.led_active = PulseCounter(METER_CONSTANT)
         self.led_reactive = PulseCounter(METER_CONSTANT)
-        self.s0 = PulseCounter(S0_CONSTANT)
+        self.s0 = PulseCounter(S0_CONSTANT, S0_PULSE_MS)
         self._listeners: list[Callable[[Event], None]] = []
         self._appends: list[tuple[str, float, object]] = []
         self._trims: dict[str, int] = {}
@@ -132,6 +133,7 @@ class Meter:
                 float(energy[0, 0] + energy[1, 0]),
                 float(energy[2, 0] + energy[3, 0]),
                 float(energy[0, 0]),
+                t0,
                 t1,
             )
             step = Step(
@@ -148,7 +150,7 @@ class Meter:
         ratio = self.ct_ratio
         d_sec = self.secondary.add_rows(rows)
         d_pri = self.primary.add_rows([[ws * ratio for ws in row] for row in rows])
-        self._pulses(rows[0][0] + rows[1][0], rows[2][0] + rows[3][0], rows[0][0], t1)
+        self._pulses(rows[0][0] + rows[1][0], rows[2][0] + rows[3][0], rows[0][0], t0, t1)
         self.instant = meas
         return Step(
             t0,
@@ -162,16 +164,20 @@ class Meter:
             bool(meas.powered[0]),
         )
 
-    def _pulses(self, active_ws: float, reactive_ws: float, import_ws: float, t: float) -> None:
+    def _pulses(
+        self, active_ws: float, reactive_ws: float, import_ws: float, t0: float, t: float
+    ) -> None:
         active = self.led_active.add_ws(active_ws)
         reactive = self.led_reactive.add_ws(reactive_ws)
-        s0 = self.s0.add_ws(
-            import_ws * (self.ct_ratio if self.config.pulse_output_primary else 1.0)
-        )
+        dropped = self.s0.dropped
+        s0 = self.s0.add_ws(import_ws, t - t0)
         if active or reactive or s0:
             self.emit(
                 Event(t, "pulses", data={"led_active": active, "led_reactive": reactive, "s0": s0})
             )
+        if self.s0.dropped != dropped:
+            data = {"output": "S0", "dropped": self.s0.dropped - dropped, "max_hz": self.s0.max_hz}
+            self.emit(Event(t, "pulse_overrun", data=data))
 
     def _measure(self, inputs) -> Measurement:
         return measure(

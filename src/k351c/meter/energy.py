@@ -152,26 +152,56 @@ def quantity_mask(channels: tuple[str, ...]) -> np.ndarray:
 
 
 class PulseCounter:
-    """Counts pulses of a constant (imp/kWh) from energy in Ws, carrying the fraction of a pulse."""
+    """Counts pulses of a constant (imp/kWh) from energy in Ws, carrying the fraction of a pulse.
 
-    def __init__(self, imp_per_kwh: float) -> None:
+    With ``pulse_ms`` the output is a real pulse output: each pulse lasts pulse_ms and needs as long
+    a pause, so at most 1 / (2 pulse_ms) pulses per second leave it. Pulses beyond that rate are not
+    emitted: they are counted in ``dropped`` (the overrun flag) and never sent later.
+    """
+
+    def __init__(self, imp_per_kwh: float, pulse_ms: float | None = None) -> None:
         self.ws_per_pulse = 3.6e6 / imp_per_kwh
         self.count = 0
+        self.dropped = 0
         self._fraction = 0.0
+        self.max_hz = None if pulse_ms is None else 1000.0 / (2.0 * pulse_ms)
+        self._credit = 1.0
 
-    def add_ws(self, energy_ws: float) -> int:
-        """Add energy; returns the pulses emitted by it."""
+    @property
+    def imp_per_kwh(self) -> float:
+        """The pulse constant in force."""
+        return 3.6e6 / self.ws_per_pulse
+
+    def set_constant(self, imp_per_kwh: float) -> None:
+        """Change the constant; the energy of the fraction of a pulse already counted is kept."""
+        carried_ws = self._fraction * self.ws_per_pulse
+        self.ws_per_pulse = 3.6e6 / imp_per_kwh
+        self._fraction = carried_ws / self.ws_per_pulse
+
+    def add_ws(self, energy_ws: float, seconds: float | None = None) -> int:
+        """Add energy measured over ``seconds``; returns the pulses emitted (within the output's rate)."""
         exact = self._fraction + energy_ws / self.ws_per_pulse
         whole = math.floor(exact)
         self._fraction = exact - whole
+        if self.max_hz is not None and seconds is not None:
+            self._credit += seconds * self.max_hz
+            allowed = math.floor(self._credit)
+            if whole > allowed:
+                self.dropped += whole - allowed
+                whole = allowed
+            self._credit = min(self._credit - whole, 1.0)
         self.count += whole
         return whole
 
     def state(self) -> dict:
         """Serialisable state."""
-        return {"count": self.count, "fraction": self._fraction}
+        state: dict = {"count": self.count, "fraction": self._fraction}
+        if self.dropped:
+            state["dropped"] = self.dropped
+        return state
 
     def restore(self, state: dict) -> None:
         """Load a state written by state()."""
         self.count = int(state["count"])
         self._fraction = float(state["fraction"])
+        self.dropped = int(state.get("dropped", 0))

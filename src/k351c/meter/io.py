@@ -42,6 +42,7 @@ INPUT_LEVEL = (Obis(0, 0, 128, 12, 1), Obis(0, 0, 128, 12, 2))
 OUTPUT_LEVEL = (Obis(0, 0, 128, 13, 1), Obis(0, 0, 128, 13, 2))
 PULSE_OUT_COUNT = (Obis(0, 0, 128, 14, 1), Obis(0, 0, 128, 14, 2))
 PULSE_OUT_CONSTANT = Obis(0, 0, 128, 14, 3)
+PULSE_OUT_OVERRUN = Obis(0, 0, 128, 14, 4)
 MODULE_CODE = Obis(0, 0, 128, 15, 0)
 IO_CODE = Obis(0, 0, 128, 15, 1)
 ALARM_STATUS = Obis(0, 0, 128, 16, 0)
@@ -106,7 +107,7 @@ class IoModule(MeterFunction):
             self.weight = DEFAULT_WEIGHT.get(self.unit, 1.0)
         self.primary = config.pulse_output_primary
         self.constant = primary_constant(meter.ct_ratio) if self.primary else SECONDARY_CONSTANT
-        self.counters = [PulseCounter(self.constant) for _ in range(2)]
+        self.counters = [PulseCounter(self.constant, config.pulse_length_ms) for _ in range(2)]
         self._has_outputs = any(f.direction is IoDirection.OUTPUT for f in self.functions)
         self._refreshed: tuple | None = None
         self._register(meter)
@@ -196,6 +197,14 @@ class IoModule(MeterFunction):
         )
         for obis, get, description in read_only:
             add(ValueDef(obis, 1, get, description=description))
+        add(
+            ValueDef(
+                PULSE_OUT_OVERRUN,
+                1,
+                lambda: sum(c.dropped for c in self.counters),
+                description="module pulse outputs overrun: pulses not emitted (above 1/(2 x length))",
+            )
+        )
         add(
             ValueDef(
                 LOAD_TARIFFS,
@@ -318,9 +327,24 @@ class IoModule(MeterFunction):
             row = PULSE_OUTPUTS.get(function)
             if row is None:
                 continue
-            count = self.counters[i].add_ws(float(step.energy_ws[row, 0]) * factor)
+            counter = self.counters[i]
+            dropped = counter.dropped
+            count = counter.add_ws(float(step.energy_ws[row, 0]) * factor, step.duration)
             if count:
                 self._pulse_event(step.t1, i + 1, function, count)
+            if counter.dropped != dropped:
+                data = {"output": f"I/O {i + 1}", "dropped": counter.dropped - dropped}
+                self.meter.emit(
+                    Event(step.t1, "pulse_overrun", data={**data, "max_hz": counter.max_hz})
+                )
+
+    def follow_ct_ratio(self) -> None:
+        """Primary pulse outputs take the constant that fits the CT ratio in force (secondary: fixed)."""
+        if not self.primary:
+            return
+        self.constant = primary_constant(self.meter.ct_ratio)
+        for counter in self.counters:
+            counter.set_constant(self.constant)
 
     def _pulse_event(self, t: float, line: int, function: IoFunction, count: int) -> None:
         data = {
@@ -375,7 +399,9 @@ class IoModule(MeterFunction):
                 control.local(self.outputs[i], i + 1, "tariff sync")  # type: ignore[union-attr]
 
     def _on_event(self, event: Event) -> None:
-        if event.kind == "debiting_stop":
+        if event.kind == "ct_ratio_changed":
+            self.follow_ct_ratio()
+        elif event.kind == "debiting_stop":
             for i, function in enumerate(self.functions):
                 if function is _F.DEBITING_STOP_OUT:
                     self.counters[i].count += 1
@@ -409,5 +435,6 @@ class IoModule(MeterFunction):
         self.load_tariffs = int(state.get("load_tariffs", self.load_tariffs))
         self.toggle = bool(state.get("toggle", False))
         self._refreshed = None
+        self.follow_ct_ratio()  # the constant of the restored CT ratio, before the saved fractions
         for counter, saved in zip(self.counters, state.get("counters", []), strict=False):
             counter.restore(saved)
