@@ -90,7 +90,7 @@ def test_profile_selective_access(meter):
     base = datetime(2026, 1, 1, tzinfo=UTC)
     rows = [(datetime.fromtimestamp(base.timestamp() + 900 * i, UTC), 0, 100 * i) for i in range(10)]
     meter.objects.add(ValueDef(Obis(1, 0, 99, 1, 9), 7, lambda: ProfileData(
-        ["0-0:1.0.0.255", "0-0:96.10.1.255", "1-0:1.8.0.255"], rows, 900), extra={"capacity": 100}))
+        ["0-0:1.0.0.255", "0-0:96.10.1.255", "1-0:1.8.0.255"], rows, 900), capacity=lambda: 100))
     objects = build_object_list(meter)
     code = ln("1-0:99.1.9.255")
     whole = objects.get(READING, 7, code, 2)

@@ -143,7 +143,9 @@ def profile_object(definition: ValueDef, table: ObjectTable, read_level: Level,
     def constant(fn: Callable[[], Data]) -> Callable[[RequestContext], Data]:
         return lambda ctx: fn()
 
-    capacity = definition.extra.get("capacity", 0)
+    capacity = definition.capacity
+    if capacity is None:
+        raise ValueError(f"logger {definition.obis} has no capacity")
     attrs = {
         1: Attribute(constant(lambda: Data(DataType.OCTET_STRING, definition.obis.to_bytes())),
                      read_level=read_level),
@@ -155,7 +157,7 @@ def profile_object(definition: ValueDef, table: ObjectTable, read_level: Level,
         5: Attribute(constant(lambda: Data(DataType.ENUM, 1)), read_level=read_level),
         6: Attribute(constant(lambda: CaptureObject(0, bytes(6), 0, 0).to_data()), read_level=read_level),
         7: Attribute(constant(lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, len(data().rows))), read_level=read_level),
-        8: Attribute(constant(lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, int(capacity or len(data().rows)))),
+        8: Attribute(constant(lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, int(capacity()))),
                      read_level=read_level),
     }
     return CosemObject(7, 1, definition.obis, attrs, profile_methods(definition), description=definition.description)

@@ -68,6 +68,7 @@ class AnalysisLogger(MeterFunction):
                 7,
                 self._profile,
                 description="analysis logger (channels and depth: docs/loggers.md)",
+                capacity=lambda: self.depth,
                 extra=log_methods(meter, self.log, lambda: self._profile().columns),
             )
         )

@@ -180,7 +180,7 @@ class Billing(MeterFunction):
                 DEBITING_LOGGER,
                 7,
                 lambda: self.profile(DEBITING_LOG),
-                extra={"depth": DEBITING_DEPTH},
+                capacity=lambda: DEBITING_DEPTH,
                 description=f"debiting logger: the data sheet's list at each debiting stop, "
                 f"last {DEBITING_DEPTH} periods",
             )
@@ -190,7 +190,7 @@ class Billing(MeterFunction):
                 DEBITING_LOGGER_2,
                 7,
                 lambda: self.profile(DEBITING_LOG_2),
-                extra={"depth": LOGGER2_DEPTH[self.logger2]},
+                capacity=lambda: LOGGER2_DEPTH[self.logger2],
                 description=f"debiting logger 2: {self.logger2} energy registers",
             )
         )

@@ -71,8 +71,8 @@ class Display(MeterFunction):
                     extra={
                         "setters": {3: self._capture_setter(kind)},
                         "write_level": "reading",
-                        "capacity": 1,
                     },
+                    capacity=lambda: 1,
                 )
             )
         meter.subscribe(self._on_event)

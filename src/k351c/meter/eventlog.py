@@ -175,6 +175,7 @@ class EventLogs(MeterFunction):
                     7,
                     self._profile_getter(spec),
                     description=f"{spec.name} event log, depth {log.depth}",
+                    capacity=lambda log=log: log.depth,
                     extra=log_methods(meter, log, lambda spec=spec: [CLOCK, spec.code_obis]),
                 )
             )

@@ -20,15 +20,18 @@ import numpy as np
 from k351c.codes import MeterConfig
 from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
-from k351c.meter.eventlog import CLOCK
+from k351c.meter.eventlog import CLOCK, LOGS
 from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
 from k351c.meter.loadprofile import STATUS
 from k351c.meter.metrology import Measurement
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
 from k351c.meter.powerfail import DURATION
+from k351c.meter.powerfail import LOG_DEPTH as FAILURE_LOG_DEPTH
 from k351c.meter.registers import ENERGY_UNIT
 from k351c.obis import Obis
 from k351c.units import Unit
+
+STANDARD_LOG = next(spec for spec in LOGS if spec.name == "standard")
 
 EVENT_CODE = "0-0:96.11.0.255"
 
@@ -179,6 +182,7 @@ class MeterView:
                 7,
                 self._load_profile,
                 description=f"load profile, depth {fleet.depth} entries (recomputed)",
+                capacity=lambda: fleet.depth,
             )
         )
         add(
@@ -189,7 +193,15 @@ class MeterView:
                 description="last standard event code",
             )
         )
-        add(ValueDef(Obis(0, 0, 99, 98, 0), 7, self._event_log, description="standard event log"))
+        add(
+            ValueDef(
+                Obis(0, 0, 99, 98, 0),
+                7,
+                self._event_log,
+                description="standard event log",
+                capacity=lambda: STANDARD_LOG.depth,
+            )
+        )
         add(
             ValueDef(
                 Obis.parse(DURATION),
@@ -209,7 +221,11 @@ class MeterView:
         )
         add(
             ValueDef(
-                Obis(1, 0, 99, 97, 0), 7, self._failure_log, description="power failure event log"
+                Obis(1, 0, 99, 97, 0),
+                7,
+                self._failure_log,
+                description="power failure event log",
+                capacity=lambda: FAILURE_LOG_DEPTH,
             )
         )
 

@@ -155,6 +155,7 @@ class LoadControl(MeterFunction):
                     7,
                     lambda: ProfileData([CLOCK, str(CODE_OBIS)], self.log.local_rows(meter)),
                     description=f"disconnector control log, depth {LOG_DEPTH}",
+                    capacity=lambda: LOG_DEPTH,
                 )
             )
             add(

@@ -100,6 +100,7 @@ class LoadProfile(MeterFunction):
                 7,
                 self._profile,
                 description=f"load profile, depth {self.depth} entries",
+                capacity=lambda: self.depth,
                 extra={**log_methods(meter, self.log, lambda: self.columns), "capture": self.capture},
             )
         )

@@ -36,6 +36,7 @@ class ValueDef:
     capture_time: Callable[[], Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     value_range: tuple[int, int] | None = None  # an integer value's bounds: its A-XDR type follows
+    capacity: Callable[[], int] | None = None  # a logger's (class 7) entries when full: attribute 8
 
     def scaled(self, raw: Any) -> Any:
         """Raw value times 10^scaler, exact for integers with scaler >= 0."""
@@ -60,10 +61,12 @@ class ObjectTable:
         """Register a value; a second definition of the same OBIS is a bug."""
         if value.obis in self._defs:
             raise ValueError(f"OBIS {value.obis} defined twice")
-        self._defs[value.obis] = value
+        self.replace(value)
 
     def replace(self, value: ValueDef) -> None:
-        """Register or redefine a value."""
+        """Register or redefine a value; a logger without its capacity is a bug."""
+        if value.class_id == 7 and value.capacity is None:
+            raise ValueError(f"logger {value.obis} defined without its capacity")
         self._defs[value.obis] = value
 
     def lookup(self, obis: str | Obis) -> ValueDef:

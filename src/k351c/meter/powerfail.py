@@ -111,6 +111,7 @@ class PowerFail(MeterFunction):
                 7,
                 self._profile,
                 description=f"power failure event log (start, duration), depth {self.log.depth}",
+                capacity=lambda: self.log.depth,
                 extra=log_methods(meter, self.log, lambda: [CLOCK, DURATION]),
             )
         )
