@@ -102,7 +102,7 @@ def test_full_programming_session(tool, meter: Meter, tmp_path) -> None:
     assert tool("set-clock", "2026-02-01T10:00:00+01:00").exit_code == 0
     assert meter.now.isoformat() == "2026-02-01T10:00:00+01:00"
     out = tool("codes").output
-    assert "type number: 685-35BC423-070" in out and "config5: 000-001-1-1" in out
+    assert "type number: 685-35BC423-070" in out and "config5: 000-080-1-1" in out  # SSS follows the CT ratio set above
     csv = tmp_path / "lp.csv"
     result = tool("export", str(csv), "--from", "2026-01-02 00:00", "--to", "2026-01-02 23:45")
     assert result.exit_code == 0, result.output

@@ -9,18 +9,20 @@ from hypothesis import strategies as st
 
 from k351c import Meter, MeterConfig, SimClock
 from k351c.clock import parse_instant
+from k351c.codes.tables import CT_PRIMARY
 from k351c.errors import ConfigError
 from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
 from k351c.meter.fleet_load import FleetLoadModel, SeededLoad, quad_uniform, seed_keys
 from k351c.meter.fleet_view import MeterView, ViewCache
 from k351c.meter.loads import hash_uniform
 
+CT_RATIOS = np.array(sorted(CT_PRIMARY.values()))
 T0 = parse_instant("2026-03-20T00:00:00Z").timestamp()  # the EU DST change is inside the run
 
 
 @pytest.fixture(scope="module")
 def fleet() -> Fleet:
-    fleet = Fleet(40, MeterConfig.default(), start=T0, ct_primary=np.arange(40) * 25 + 5)
+    fleet = Fleet(40, MeterConfig.default(), start=T0, ct_primary=CT_RATIOS[np.arange(40) % 20])
     fleet.advance_to(T0 + 12 * 86400 + 1234.5)
     return fleet
 

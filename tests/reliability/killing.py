@@ -28,6 +28,8 @@ PORTS_OFF = [
     "0",
 ]
 DEBITING = "0-0:98.1.0.255"
+CT_RATIOS = (5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 100, 200, 300, 400, 500, 1000, 1500, 2000, 2500, 3000)
+"""The ratios configuration 5 SSS encodes: the only ones the meter accepts."""
 MONTH_PER_SECOND = 2_600_000.0
 EPOCH = "2026-01-01T00:00:00Z"
 
@@ -214,7 +216,7 @@ def write_ct_until_dead(port: int, rng: random.Random, writes: CtWrites) -> None
     try:
         session.login("12345678")
         while True:
-            value = rng.randrange(5, 3001)
+            value = rng.choice(CT_RATIOS)
             writes.in_flight = value
             session.write("1-0:0.4.2", str(value))
             writes.acked.append(value)

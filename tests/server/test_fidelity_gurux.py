@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from gurux_dlms.objects import GXDLMSScriptTable
+from gurux_dlms.enums import DataType
+from gurux_dlms.objects import GXDLMSData, GXDLMSProfileGeneric, GXDLMSScriptTable
 from gurux_secure import SecureSession
 from server_harness import RunningMeter, free_port
 
@@ -49,3 +50,23 @@ def test_gurux_executes_the_end_of_billing_script(served, session) -> None:
     assert served.call(served.meter.read, "0-0:0.1.0.255").value == 1
     rows = served.call(served.meter.read, "0-0:98.1.0.255").rows
     assert len(rows) == 1
+    assert _event_codes(session)[-1] == 232
+
+
+def _event_codes(session, obis: str = "0.0.99.98.0.255") -> list[int]:
+    log = GXDLMSProfileGeneric(obis)
+    session.read(log, 3)
+    return [int(row[1]) for row in session.read(log, 2)]
+
+
+def test_gurux_ct_ratio_write_is_in_the_event_log_and_sss_refuses_others(served, session) -> None:
+    ct = GXDLMSData("1.0.0.4.2.255")
+    ct.value = 42
+    ct.setDataType(2, DataType.UINT16)
+    assert session.write(ct, 2).error != 0
+    assert served.meter.ct_primary == 5
+    ct.value = 400
+    assert session.write(ct, 2).error == 0
+    assert served.meter.ct_primary == 400
+    assert str(served.meter.config.config5).split("-")[1] == "080"
+    assert _event_codes(session)[-1] == 231

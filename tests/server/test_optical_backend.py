@@ -56,11 +56,11 @@ def test_programming_bytes_write_and_refuse() -> None:
     _talk(server, b"/?!\r\n")
     assert _talk(server, b"\x06051\r\n") == _block(1, "P0\x02(12345678)")
     assert _talk(server, _block(1, "P1\x02(12345678)")) == b"\x06"
-    assert _talk(server, _block(1, "W1\x021-0:0.4.2(150)")) == b"\x06"
-    assert meter.ct_primary == 150
+    assert _talk(server, _block(1, "W1\x021-0:0.4.2(1500)")) == b"\x06"
+    assert meter.ct_primary == 1500
     assert _talk(server, _block(1, "W1\x021-0:1.8.0(0)")) == _block(2, "(ERROR: LEGAL DATA)")
     assert _talk(server, _block(1, "R1\x020-0:128.90.5()")) == _block(
-        2, "0-0:128.90.5(000-001-1-1)"
+        2, "0-0:128.90.5(000-300-1-1)"
     )
     assert _talk(server, _block(1, "B0")) == b""
 

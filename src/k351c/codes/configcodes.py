@@ -295,6 +295,18 @@ class Config5(FixedCode):
         return tb.LOGGER2[self.u]
 
 
+def ct_sss(primary: object) -> int:
+    """The SSS code of a CT primary current; ConfigError for a ratio SSS cannot encode."""
+    for code, amps in tb.CT_PRIMARY.items():
+        if primary == amps and isinstance(primary, int) and not isinstance(primary, bool):
+            return code
+    raise ConfigError(
+        "CT primary current",
+        primary,
+        f"a ratio configuration 5 SSS encodes, 5..3000 A: {sorted(tb.CT_PRIMARY.values())}",
+    )
+
+
 CONFIG_CODES: dict[str, type[FixedCode]] = {
     "config1": Config1,
     "config2": Config2,

@@ -11,8 +11,10 @@ import numpy as np
 
 from k351c.clock import Clock, SimClock, parse_instant
 from k351c.codes import MeterConfig
+from k351c.codes.configcodes import ct_sss
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.energy import EnergyBank, PulseCounter, energy_rows, quantity_mask, step_energy_ws
+from k351c.meter.eventlog import EventCode
 from k351c.meter.function import Event, LazyArray, MeterFunction, Step
 from k351c.meter.loads import LoadSource, idle_load
 from k351c.meter.localtime import LocalTime
@@ -212,27 +214,42 @@ class Meter:
                 )
         self.config = dataclasses.replace(self.config, **changes)
         self._overrides.update({k: _to_state(v) for k, v in changes.items()})
-        self.emit(
-            Event(self.t, "configuration_changed", log="standard", data={"fields": sorted(changes)})
-        )
+        data = {"fields": sorted(changes)}
+        code = EventCode.CONFIGURATION_CHANGED
+        self.emit(Event(self.t, "configuration_changed", code, log="standard", data=data))
         self.commit()
 
     # ------------------------------------------------------------ CT ratio
     def set_ct_ratio(self, primary: int, secondary: int = 5) -> None:
-        """Change the CT ratio (5/5 .. 3000/5); refused when the ratio is locked (config 5 T=2)."""
+        """Change the CT ratio to one SSS encodes (5/5 .. 3000/5); refused when locked (config 5 T=2).
+
+        Configuration 5 SSS follows the ratio in force; the change is kept in the CT log and the
+        standard event log (code 231).
+        """
         if self.config.ct_locked:
             raise AccessDenied("the CT ratio is locked (configuration 5 T=2) and is legal data")
         if secondary != 5:
             raise ConfigError("CT secondary current", secondary, "5 (A)")
-        if not isinstance(primary, int) or not 5 <= primary <= 3000:
-            raise ConfigError("CT primary current", primary, "an integer 5..3000 (A)")
+        ct_sss(primary)
         old = (self.ct_primary, self.ct_secondary)
         if self.clock.timestamp() > self.t:
             self.advance_to(self.clock.timestamp())
         self.ct_primary, self.ct_secondary = primary, secondary
+        self._follow_ct()
         data = {"old": list(old), "new": [primary, secondary]}
-        self.emit(Event(self.t, "ct_ratio_changed", log="ct", data=data))
+        self.emit(Event(self.t, "ct_ratio_changed", EventCode.CT_RATIO_CHANGED, "ct", data))
         self.commit()
+
+    def _follow_ct(self) -> None:
+        """Configuration 5 SSS (and so config.ct_primary) shows the CT ratio in force."""
+        config5 = self.config.config5
+        try:
+            sss = ct_sss(self.ct_primary)
+        except ConfigError:
+            return  # a ratio stored before SSS was enforced: the configured code stays
+        if config5.sss != sss:
+            config5 = dataclasses.replace(config5, sss=sss)
+            self.config = dataclasses.replace(self.config, config5=config5)
 
     # --------------------------------------------------------------- events
     def subscribe(self, listener: Callable[[Event], None]) -> None:
@@ -291,6 +308,7 @@ class Meter:
             )
         self.tariff = int(state["tariff"])
         self.ct_primary, self.ct_secondary = (int(x) for x in state["ct"])
+        self._follow_ct()
         self.secondary.restore(state["secondary"])
         self.primary.restore(state["primary"])
         self.led_active.restore(state["led_active"])

@@ -53,6 +53,12 @@ class EventCode(IntEnum):
     PHASE_RETURNED_L1 = 90
     PHASE_RETURNED_L2 = 91
     PHASE_RETURNED_L3 = 92
+    # Manufacturer-specific codes (IDIS leaves 230..255 to the manufacturer), standard event log.
+    CONFIGURATION_CHANGED = 230
+    CT_RATIO_CHANGED = 231
+    END_OF_BILLING_PERIOD = 232
+    ALARM_INPUT_ACTIVE = 233
+    ALARM_INPUT_INACTIVE = 234
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +72,9 @@ class LogSpec:
     codes: frozenset[int]
 
 
-# Events other functions emit without a code of their own, filed under the IDIS fraud-log codes.
+# Events other functions emit without a code of their own, filed under their log's code.
 KIND_CODES: dict[str, EventCode] = {
+    "debiting_stop": EventCode.END_OF_BILLING_PERIOD,
     "authentication_failed": EventCode.ASSOCIATION_AUTHENTICATION_FAILURE,
     "deciphering_failed": EventCode.DECRYPTION_OR_AUTHENTICATION_FAILURE,
     "replay_refused": EventCode.REPLAY_ATTACK,
@@ -79,7 +86,9 @@ def _codes(low: int, high: int) -> frozenset[int]:
 
 
 LOGS: tuple[LogSpec, ...] = (
-    LogSpec("standard", "0-0:99.98.0.255", "0-0:96.11.0.255", 250, _codes(1, 39)),
+    LogSpec(
+        "standard", "0-0:99.98.0.255", "0-0:96.11.0.255", 250, _codes(1, 39) | _codes(230, 255)
+    ),
     LogSpec("fraud", "0-0:99.98.1.255", "0-0:96.11.1.255", 100, _codes(40, 59)),
     LogSpec("power_quality", "0-0:99.98.4.255", "0-0:96.11.4.255", 250, _codes(76, 99)),
 )

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from k351c.codes import MeterConfig
+from k351c.codes.configcodes import ct_sss
 from k351c.errors import ConfigError
 from k351c.meter.energy import QUANTITIES, SLOTS, TARIFF_SLOT0, quantity_mask
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel
@@ -118,8 +119,7 @@ class Fleet:
             from k351c.errors import AccessDenied
 
             raise AccessDenied("the CT ratio is locked (configuration 5 T=2) and is legal data")
-        if not isinstance(primary, int) or not 5 <= primary <= 3000:
-            raise ConfigError("CT primary current", primary, "an integer 5..3000 (A)")
+        ct_sss(primary)
         self.ct_primary[i] = primary
 
     # --------------------------------------------------------------- time

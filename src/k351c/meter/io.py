@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from k351c.codes.tables import MODULES, IoDirection, IoFunction, Module
 from k351c.errors import ConfigError
 from k351c.meter.energy import PulseCounter
+from k351c.meter.eventlog import EventCode
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.objects import COUNTER_RANGE, ValueDef
 from k351c.obis import Obis
@@ -292,7 +293,8 @@ class IoModule(MeterFunction):
         if function in ALARM_INPUTS and self.meter.config.alarm_input:
             self.alarms[line - 1] = active
             data = {"line": line, "active": active, "inverted": function.inverted}
-            self.meter.emit(Event(t, "alarm_input", log="standard", data=data))
+            code = EventCode.ALARM_INPUT_ACTIVE if active else EventCode.ALARM_INPUT_INACTIVE
+            self.meter.emit(Event(t, "alarm_input", code, log="standard", data=data))
         elif function is _F.LOAD_CONTROL_IN:
             control = self._function("load_control")
             if control is not None and getattr(control, "relays", None):

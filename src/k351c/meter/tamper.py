@@ -24,6 +24,7 @@ class Alarm(IntFlag):
     METER_COVER = 0x0100
     TERMINAL_COVER = 0x0200
     MAGNETIC_FIELD = 0x0400
+    ALARM_INPUT = 0x0800
 
 
 # source -> (code when it starts, code when it ends, bit, state names)
@@ -50,6 +51,7 @@ SOURCES: dict[str, tuple[EventCode, EventCode, Alarm, tuple[str, str]]] = {
 ALARM_OF_CODE: dict[int, Alarm] = {
     EventCode.CLOCK_INVALID: Alarm.CLOCK_INVALID,
     EventCode.POWER_UP: Alarm.POWER_UP,
+    EventCode.ALARM_INPUT_ACTIVE: Alarm.ALARM_INPUT,
     **{start: bit for start, _, bit, _ in SOURCES.values()},
 }
 # The error symbol shows critical errors, magnetic influence and an opened meter cover (data sheet).
