@@ -85,7 +85,7 @@ def clock_object(meter: Meter, definition: ValueDef) -> CosemObject:
         return base | (0x80 if local.is_dst(meter.t) else 0)
 
     def set_time(value: Data, ctx: RequestContext) -> None:
-        meter.set_clock(python_value(value, meter.now))
+        meter.set_clock(python_value(value, meter.now, local))
 
     attrs = {
         1: logical_name(definition.obis),
@@ -110,7 +110,8 @@ def meter_objects(meter: Meter) -> list[CosemObject]:
         elif definition.class_id == 7 or isinstance(definition.extra.get("profile"), bool):
             read, _ = _levels(definition)
             write = LEVEL_NAMES[definition.extra.get("write_level", "management")]
-            out.append(profile_object(definition, meter.objects, read, definition.extra.get("setters"), write))
+            out.append(profile_object(definition, meter.objects, read, definition.extra.get("setters"), write,
+                                      meter.localtime))
         elif definition.class_id in (1, 3, 4):
             out.append(register_object(definition))
     return out

@@ -79,7 +79,7 @@ def clock_methods(meter: Meter, level: Level = Level.READING) -> dict[int, Metho
     def preset_adjusting_time(params: Data | None, ctx: RequestContext) -> None:
         if params is None or params.type != DataType.STRUCTURE or len(params.value) != 3:  # type: ignore[arg-type]
             raise TypeError("expected {preset_time, validity_interval_start, validity_interval_end}")
-        preset, start, end = (octets_datetime(item) for item in params.value)  # type: ignore[union-attr]
+        preset, start, end = (octets_datetime(item, meter.localtime) for item in params.value)  # type: ignore[union-attr]
         if end < start:
             raise ConfigError("validity_interval_end", end, f"not before validity_interval_start {start}")
         presets[meter.config.serial] = PresetTime(preset, start, end)

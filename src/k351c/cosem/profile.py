@@ -8,6 +8,7 @@ from datetime import datetime
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.cosem.types import datetime_octets, octets_datetime, value_data
 from k351c.errors import AccessDenied
+from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
 from k351c.obis import Obis
 from k351c.protocols.dlms.apdu import CaptureObject
@@ -68,12 +69,12 @@ def _restricting_column(data: ProfileData, restricting: CaptureObject, table: Ob
     raise ValueError(f"restricting object {bytes(restricting.logical_name).hex()} is not captured")
 
 
-def _bound(value: Data, rows: list, index: int) -> object:
+def _bound(value: Data, rows: list, index: int, local: LocalTime | None) -> object:
     """A range bound in the restricting column's terms: a datetime for the clock, else a number."""
     if value.type in (DataType.OCTET_STRING, DataType.DATE_TIME) and (
         not rows or isinstance(rows[0][index], datetime)
     ):
-        return octets_datetime(value)
+        return octets_datetime(value, local)
     bound = to_python(value)
     if not isinstance(bound, (int, float)) or isinstance(bound, bool):
         raise TypeError(f"range bound {value.type.name} does not compare with the restricting column")
@@ -86,7 +87,8 @@ def _comparable(cell: object, bound: object) -> bool:
     return isinstance(cell, (int, float)) and not isinstance(cell, bool)
 
 
-def _select_rows(data: ProfileData, ctx: RequestContext, table: ObjectTable) -> tuple[list, slice]:
+def _select_rows(data: ProfileData, ctx: RequestContext, table: ObjectTable,
+                 local: LocalTime | None = None) -> tuple[list, slice]:
     rows, columns = data.rows, slice(None)
     access = ctx.access
     if access is None:
@@ -94,7 +96,8 @@ def _select_rows(data: ProfileData, ctx: RequestContext, table: ObjectTable) -> 
     if access.selector == 1:
         descriptor = access.range_descriptor()
         index = _restricting_column(data, descriptor.restricting_object, table)
-        low, high = _bound(descriptor.from_value, rows, index), _bound(descriptor.to_value, rows, index)
+        low, high = (_bound(descriptor.from_value, rows, index, local),
+                     _bound(descriptor.to_value, rows, index, local))
         rows = [r for r in rows if _comparable(r[index], low) and low <= r[index] <= high]
         if descriptor.selected_values:
             wanted = [(c.logical_name, c.attribute_index) for c in descriptor.selected_values]
@@ -110,13 +113,14 @@ def _select_rows(data: ProfileData, ctx: RequestContext, table: ObjectTable) -> 
     raise ValueError(f"selective access selector {access.selector} is not supported")
 
 
-def buffer_getter(definition: ValueDef, table: ObjectTable) -> Callable[[RequestContext], Data]:
+def buffer_getter(definition: ValueDef, table: ObjectTable,
+                  local: LocalTime | None = None) -> Callable[[RequestContext], Data]:
     """attribute 2 (buffer): array of structures, filtered by the request's selective access."""
 
     def get(ctx: RequestContext) -> Data:
         data: ProfileData = definition.get()
         parsed = [parse_column(c, table) for c in data.columns]
-        rows, columns = _select_rows(data, ctx, table)
+        rows, columns = _select_rows(data, ctx, table, local)
         indices = list(range(len(parsed)))
         if isinstance(columns, slice):
             indices = indices[columns]
@@ -133,8 +137,12 @@ def buffer_getter(definition: ValueDef, table: ObjectTable) -> Callable[[Request
 
 
 def profile_object(definition: ValueDef, table: ObjectTable, read_level: Level,
-                   setters: dict[int, Callable] | None = None, write_level: Level = Level.MANAGEMENT) -> CosemObject:
-    """A class 7 object over a meter logger; ``setters`` make capture objects / period writable."""
+                   setters: dict[int, Callable] | None = None, write_level: Level = Level.MANAGEMENT,
+                   local: LocalTime | None = None) -> CosemObject:
+    """A class 7 object over a meter logger; ``setters`` make capture objects / period writable.
+
+    ``local`` is the meter's local time: range bounds without a deviation are read in it.
+    """
     setters = setters or {}
 
     def data() -> ProfileData:
@@ -149,7 +157,7 @@ def profile_object(definition: ValueDef, table: ObjectTable, read_level: Level,
     attrs = {
         1: Attribute(constant(lambda: Data(DataType.OCTET_STRING, definition.obis.to_bytes())),
                      read_level=read_level),
-        2: Attribute(buffer_getter(definition, table), read_level=read_level, selective=True),
+        2: Attribute(buffer_getter(definition, table, local), read_level=read_level, selective=True),
         3: Attribute(constant(lambda: Data(DataType.ARRAY, tuple(c.to_data() for c in capture_objects(data(), table)))),
                      setters.get(3), read_level, write_level if 3 in setters else None),
         4: Attribute(constant(lambda: Data(DataType.DOUBLE_LONG_UNSIGNED, int(data().capture_period))),

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from functools import cache
 from typing import Any
 
+from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import ValueDef
 from k351c.protocols.dlms.axdr import Data, DataType, from_python, to_python
 from k351c.protocols.dlms.cosem_datetime import CosemDateTime
@@ -48,13 +49,27 @@ def datetime_octets(moment: datetime | None, status: int = 0) -> Data:
     return Data(DataType.OCTET_STRING, CosemDateTime.from_datetime(moment, status).to_bytes())
 
 
-def octets_datetime(data: Data) -> datetime:
-    """The aware datetime of a date-time octet-string or date-time value."""
+def octets_datetime(data: Data, local: LocalTime | tzinfo | None = None) -> datetime:
+    """The aware datetime of a date-time octet-string or date-time value.
+
+    A deviation "not specified" (0x8000) means the meter's local time (IEC 62056-6-2): the wall time
+    is placed with the meter's ``local`` rules (summer time included), or in a fixed zone; without
+    either it is a TypeError. Unspecified weekday, hundredths and clock status are ignored.
+    """
     if data.type == DataType.DATE_TIME:
-        return data.value.to_datetime()  # type: ignore[union-attr]
-    if data.type != DataType.OCTET_STRING or len(data.value) != 12:  # type: ignore[arg-type]
+        value = data.value
+    elif data.type == DataType.OCTET_STRING and len(data.value) == 12:  # type: ignore[arg-type]
+        value = CosemDateTime.from_bytes(data.value)  # type: ignore[arg-type]
+    else:
         raise TypeError("expected a 12-octet date-time")
-    return CosemDateTime.from_bytes(data.value).to_datetime()  # type: ignore[arg-type]
+    moment = value.to_datetime()  # type: ignore[union-attr]
+    if moment.tzinfo is not None:
+        return moment
+    if isinstance(local, LocalTime):
+        return local.to_local(local.from_local(moment))
+    if local is None:
+        raise TypeError("a date-time without deviation needs the meter's local time")
+    return moment.replace(tzinfo=local)
 
 
 @cache
@@ -95,10 +110,13 @@ def scaler_unit(definition: ValueDef) -> Data:
     return Data.structure(Data(DataType.INTEGER, definition.scaler), Data(DataType.ENUM, unit))
 
 
-def python_value(data: Data, like: Any) -> Any:
-    """Convert written data to the Python type of the current value ``like`` (TypeError if it cannot)."""
+def python_value(data: Data, like: Any, local: LocalTime | None = None) -> Any:
+    """Convert written data to the Python type of the current value ``like`` (TypeError if it cannot).
+
+    A date-time without deviation is the meter's ``local`` time (else in the zone of ``like``).
+    """
     if isinstance(like, datetime):
-        return octets_datetime(data)
+        return octets_datetime(data, local or like.tzinfo)
     value = to_python(data)
     if isinstance(like, bool):
         if data.type != DataType.BOOLEAN:
