@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import socket
+import threading
 
 import pytest
+
+from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.server.keys import KeyStore
+from k351c.server.runtime import Runtime
 
 
 def unprivileged(argv: list[str]) -> list[str]:
@@ -20,3 +27,136 @@ def unprivileged(argv: list[str]) -> list[str]:
     if setpriv is None:
         pytest.skip("running as root and setpriv (util-linux) is missing")
     return [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", *argv]
+
+
+START = "2026-03-01T00:00:00Z"
+LISTENER_PORTS = {
+    "wrapper_listener": "dlms_port",
+    "hdlc_listener": "hdlc_port",
+    "sms_listener": "sms_port",
+}
+
+
+def make_meter(
+    days: float = 0.0,
+    start: str = START,
+    load: object | None = None,
+    config: MeterConfig | None = None,
+    store: object | None = None,
+    **codes: str,
+) -> Meter:
+    """A meter on a frozen simulated clock, run ``days`` under ``load`` (default 5/4/3 A, 10/20/30 deg)."""
+    config = config or (MeterConfig.from_codes(**codes) if codes else MeterConfig.default())
+    meter = Meter(config, clock=SimClock(start, rate=0), **({"store": store} if store else {}))
+    meter.set_load(load or ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
+    if days:
+        meter.run_for(days * 86400)
+    return meter
+
+
+def bound_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A listening TCP socket on a port the kernel chose (bind to 0): nobody else can take it."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((host, 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def refusing_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A TCP socket bound to a port the kernel chose and not listening: connections are refused.
+
+    The port stays reserved while the socket is open; ``sock.listen()`` turns it into a server.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind((host, 0))
+    return sock
+
+
+class _PreboundLoop(asyncio.SelectorEventLoop):
+    """An event loop whose create_server serves an already bound socket when asked for its port.
+
+    The listeners are the production ones (``create_server(host, port)``); the port they read from
+    the settings is one this test process bound to 0 and still holds, so there is no window in which
+    another process can take it (the race of "find a free port, close it, bind it again").
+    """
+
+    def __init__(self, sockets: dict[int, socket.socket]) -> None:
+        super().__init__()
+        self._sockets = sockets
+
+    async def create_server(self, protocol_factory, host=None, port=None, **kwargs):  # noqa: ANN001
+        sock = self._sockets.pop(port, None) if port else None
+        if sock is None:
+            return await super().create_server(protocol_factory, host, port, **kwargs)
+        kwargs.pop("reuse_address", None)
+        kwargs.pop("reuse_port", None)
+        return await super().create_server(protocol_factory, sock=sock, **kwargs)
+
+
+class ServedMeter:
+    """A Runtime serving its listeners in a background asyncio loop; stop() ends it.
+
+    Every port setting a listener needs (dlms_port, hdlc_port, ...) that is not given is bound to
+    port 0 before the start and written back into ``runtime.settings``, so the COSEM objects that
+    show the port (TCP-UDP setup) and the test both see the port actually served.
+    """
+
+    def __init__(self, runtime: Runtime, listeners: list, ports: tuple[str, ...] = ()) -> None:
+        self.runtime = runtime
+        self.meter = runtime.meter
+        self.settings = runtime.settings
+        wanted = [LISTENER_PORTS[f.__name__] for f in listeners if f.__name__ in LISTENER_PORTS]
+        sockets = {}
+        for key in dict.fromkeys([*wanted, *ports]):
+            if not self.settings.get(key):
+                sock = bound_socket(runtime.host)
+                self.settings[key] = sock.getsockname()[1]
+                sockets[self.settings[key]] = sock
+        self._unused = sockets  # the loop takes each socket a listener asks for out of this dict
+        self.loop = _PreboundLoop(sockets)
+        self.thread = threading.Thread(target=self._run, args=(listeners,), daemon=True)
+        self.ready = threading.Event()
+        self.thread.start()
+        assert self.ready.wait(10), "listeners did not start"
+
+    def _run(self, listeners) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def main() -> None:
+            self.runtime.stopping = asyncio.Event()
+            self.runtime.on_tick.append(lambda meter: self.ready.set())
+            await self.runtime.run(listeners)
+
+        self.loop.run_until_complete(main())
+
+    def port(self, key: str = "dlms_port") -> int:
+        """The port served for a setting (bound by this harness or given by the test)."""
+        return int(self.settings[key])
+
+    def call(self, fn, *args):  # noqa: ANN001
+        """Run fn in the server's loop thread (the meter is not thread-safe) and return its result."""
+        future = asyncio.run_coroutine_threadsafe(_as_coroutine(fn, *args), self.loop)
+        return future.result(10)
+
+    def stop(self) -> None:
+        """Stop the runtime, wait for its thread and close any socket no listener took."""
+        self.loop.call_soon_threadsafe(self.runtime.stopping.set)
+        self.thread.join(10)
+        for sock in self._unused.values():
+            sock.close()
+
+
+async def _as_coroutine(fn, *args):  # noqa: ANN001
+    return fn(*args)
+
+
+def serve(
+    meter: Meter | None = None, listeners: list | None = None, tick: float = 0.2, **settings
+) -> ServedMeter:
+    """A meter (default: make_meter(days=1/24)) served with test keys on ports bound to 0."""
+    from k351c.server.dlms import hdlc_listener, wrapper_listener
+
+    meter = meter or make_meter(days=1 / 24)
+    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=tick)
+    return ServedMeter(runtime, listeners or [wrapper_listener, hdlc_listener])

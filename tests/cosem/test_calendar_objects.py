@@ -328,7 +328,7 @@ SERVER_TESTS = Path(__file__).resolve().parents[1] / "server"
 def _server_module(name: str):
     """A helper module of tests/server (gurux_client, conftest), loaded by path."""
     if str(SERVER_TESTS) not in sys.path:
-        sys.path.insert(0, str(SERVER_TESTS))  # conftest imports its sibling server_harness
+        sys.path.insert(0, str(SERVER_TESTS))  # gurux_client and the conftest import their siblings
     spec = importlib.util.spec_from_file_location(
         f"k351c_server_tests_{name}", SERVER_TESTS / f"{name}.py"
     )

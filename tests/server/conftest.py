@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
+from testkit import ServedMeter
 
-__all__ = ["RunningMeter", "free_port", "running_meter"]
+__all__ = ["running_meter"]
 
 
 @pytest.fixture
@@ -21,8 +21,7 @@ def running_meter(tmp_path):
     meter = Meter(MeterConfig.default(), clock=clock)
     meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
     meter.run_for(86400 * 3)
-    settings = {"dlms_port": free_port(), "hdlc_port": free_port()}
-    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=0.2)
-    running = RunningMeter(runtime, [wrapper_listener, hdlc_listener])
+    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), tick=0.2)
+    running = ServedMeter(runtime, [wrapper_listener, hdlc_listener])
     yield running
     running.stop()

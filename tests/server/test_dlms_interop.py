@@ -30,11 +30,11 @@ from gurux_dlms.objects import (
     GXDLMSProfileGeneric,
     GXDLMSRegister,
 )
-from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
+from testkit import ServedMeter
 
 PHYSICAL = 17
 CLIENTS = [("gurux", False), ("gurux", True), ("dlms_cosem", False), ("dlms_cosem", True)]
@@ -66,12 +66,10 @@ def served():
     meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
     meter.run_for(86400 * 32)
     settings = {
-        "dlms_port": free_port(),
-        "hdlc_port": free_port(),
         "physical_address": PHYSICAL,
         "auth_free_attempts": 100,
     }
-    running = RunningMeter(
+    running = ServedMeter(
         Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=0.2),
         [wrapper_listener, hdlc_listener],
     )

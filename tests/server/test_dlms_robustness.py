@@ -8,11 +8,11 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
+from testkit import ServedMeter
 
 # gurux-dlms 1.0 public AARQ in a wrapper frame (client wPort 16 -> server 1), and its SNRM to HDLC address 1/17
 AARQ = bytes.fromhex(
@@ -32,14 +32,12 @@ def served():
     meter.set_load(ConstantLoad(current=5.0))
     meter.run_for(3600)
     options = {
-        "dlms_port": free_port(),
-        "hdlc_port": free_port(),
         "physical_address": 17,
         "max_connections": LIMIT,
         "tcp_inactivity": IDLE,
         "hdlc_inactivity": IDLE,
     }
-    running = RunningMeter(
+    running = ServedMeter(
         Runtime(meter, keys=KeyStore(None, test_keys=True), settings=options, tick=0.2),
         [wrapper_listener, hdlc_listener],
     )

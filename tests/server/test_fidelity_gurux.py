@@ -6,11 +6,11 @@ import pytest
 from gurux_dlms.enums import DataType
 from gurux_dlms.objects import GXDLMSData, GXDLMSProfileGeneric, GXDLMSScriptTable
 from gurux_secure import SecureSession
-from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
+from testkit import ServedMeter
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,8 @@ def served(tmp_path_factory):
     meter.set_load(ConstantLoad(current=5.0))
     meter.run_for(40 * 86400)
     keys = KeyStore(tmp_path_factory.mktemp("keys"), test_keys=True)
-    runtime = Runtime(meter, keys=keys, settings={"dlms_port": free_port()}, tick=0.2)
-    running = RunningMeter(runtime, [wrapper_listener])
+    runtime = Runtime(meter, keys=keys, tick=0.2)
+    running = ServedMeter(runtime, [wrapper_listener])
     yield running
     running.stop()
 

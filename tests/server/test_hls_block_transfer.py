@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 from gurux_dlms.objects import GXDLMSProfileGeneric
 from gurux_secure import SecureSession
-from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.protocols.hdlc import HdlcFrame, HdlcParameters, parse_frame
 from k351c.protocols.hdlc.frame import Command
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
+from testkit import ServedMeter
 
 LOAD_PROFILE = "1.0.99.1.0.255"
 DEFAULT_PDU = 0xFFFF
@@ -31,9 +31,8 @@ def served():
     meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
     meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
     meter.run_for(86400 * 14)
-    settings = {"dlms_port": free_port(), "hdlc_port": free_port()}
-    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=0.2)
-    running = RunningMeter(runtime, [wrapper_listener, hdlc_listener])
+    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), tick=0.2)
+    running = ServedMeter(runtime, [wrapper_listener, hdlc_listener])
     yield running
     running.stop()
 

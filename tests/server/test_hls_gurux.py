@@ -17,27 +17,26 @@ from gurux_dlms.objects import (
 )
 from gurux_dlms.objects.enums import GlobalKeyType
 from gurux_secure import TEST_AK, TEST_EK, SecureSession
-from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
+from testkit import ServedMeter
 
 NEW_EK = bytes.fromhex("11111111222222223333333344444444")
 NEW_AK = bytes.fromhex("55555555666666667777777788888888")
 
 
-def start(tmp_path, test_keys: bool = True, days: int = 2, **settings) -> RunningMeter:
+def start(tmp_path, test_keys: bool = True, days: int = 2, **settings) -> ServedMeter:
     from k351c.server.dlms import wrapper_listener
 
     meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
     meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
     meter.run_for(86400 * days)
-    settings = {"dlms_port": free_port(), **settings}
     runtime = Runtime(
         meter, keys=KeyStore(tmp_path, test_keys=test_keys), settings=settings, tick=0.2
     )
-    return RunningMeter(runtime, [wrapper_listener])
+    return ServedMeter(runtime, [wrapper_listener])
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +46,7 @@ def served(tmp_path_factory):
     running.stop()
 
 
-def port_of(running: RunningMeter) -> int:
+def port_of(running: ServedMeter) -> int:
     return running.runtime.settings["dlms_port"]
 
 

@@ -7,7 +7,6 @@ import math
 import pytest
 from gurux_client import GuruxSession
 from gurux_dlms.objects import GXDLMSData, GXDLMSRegister
-from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.meter.loads import HarmonicLoad
@@ -15,19 +14,19 @@ from k351c.meter.metrology import aron_voltage
 from k351c.meter.scenario import ScenarioLoad, Window
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
+from testkit import ServedMeter
 
 T0 = "2026-03-01T00:00:00Z"
 
 
-def serve(meter: Meter) -> RunningMeter:
+def serve(meter: Meter) -> ServedMeter:
     from k351c.server.dlms import wrapper_listener
 
-    settings = {"dlms_port": free_port()}
-    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=0.2)
-    return RunningMeter(runtime, [wrapper_listener])
+    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), tick=0.2)
+    return ServedMeter(runtime, [wrapper_listener])
 
 
-def read_all(running: RunningMeter, codes: list[str]) -> dict[str, float]:
+def read_all(running: ServedMeter, codes: list[str]) -> dict[str, float]:
     """Each register's value as gurux scales it, read by the LLS reading client."""
     s = GuruxSession(running.runtime.settings["dlms_port"], 32, "12345678")
     s.connect()

@@ -11,19 +11,21 @@ from gurux_dlms import GXByteBuffer, GXReplyData
 from gurux_dlms.enums import InterfaceType
 from gurux_dlms.GXDLMSNotify import GXDLMSNotify
 from gurux_dlms.secure.GXDLMSSecureNotify import GXDLMSSecureNotify
-from server_harness import RunningMeter, free_port
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import TEST_KEYS, KeyStore
 from k351c.server.push import PUSH_FILE, push_listener
 from k351c.server.runtime import Runtime
+from testkit import ServedMeter, refusing_socket
 
 
 class HeadEnd:
     """A TCP listener that collects whole wrapper frames."""
 
-    def __init__(self, port: int | None = None) -> None:
-        self.sock = socket.create_server(("127.0.0.1", port or 0))
+    def __init__(self, sock: socket.socket | None = None) -> None:
+        """Listen on a new port, or start listening on ``sock`` (bound earlier, refusing until now)."""
+        self.sock = sock or socket.create_server(("127.0.0.1", 0))
+        self.sock.listen()
         self.port = self.sock.getsockname()[1]
         self.frames: list[bytes] = []
         threading.Thread(target=self._serve, daemon=True).start()
@@ -53,15 +55,14 @@ class HeadEnd:
         self.sock.close()
 
 
-def start(tmp_path, **settings) -> RunningMeter:
+def start(tmp_path, **settings) -> ServedMeter:
     from k351c.server.dlms import wrapper_listener
 
     meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
     meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
     meter.run_for(3600)
-    settings = {"dlms_port": free_port(), **settings}
     runtime = Runtime(meter, keys=KeyStore(tmp_path, test_keys=True), settings=settings, tick=0.05)
-    return RunningMeter(runtime, [wrapper_listener, push_listener])
+    return ServedMeter(runtime, [wrapper_listener, push_listener])
 
 
 def decode(frame: bytes, ciphered: bool = False) -> GXReplyData:
@@ -115,7 +116,8 @@ def test_ciphered_ccc_push_every_ten_seconds(tmp_path):
 
 
 def test_backlog_survives_restart_and_is_retried(tmp_path):
-    port = free_port()
+    reserved = refusing_socket()  # the head-end's port, down until HeadEnd listens on it
+    port = reserved.getsockname()[1]
     running = start(tmp_path, alarm_push_destination=f"127.0.0.1:{port}")
     running.call(lambda: running.runtime.push.setups["alarm"].__setattr__("repetition_delay", 600))
     running.call(lambda: running.runtime.push.trigger(running.runtime.push.setups["alarm"]))
@@ -123,7 +125,7 @@ def test_backlog_survives_restart_and_is_retried(tmp_path):
     running.stop()
     assert (tmp_path / PUSH_FILE).exists()
     assert running.runtime.push.backlog, "the head-end was down: the notification must wait"
-    head_end = HeadEnd(port)
+    head_end = HeadEnd(reserved)
     again = start(tmp_path)
     try:
         frames = head_end.wait(1)
@@ -136,10 +138,12 @@ def test_backlog_survives_restart_and_is_retried(tmp_path):
 
 @pytest.mark.parametrize("retries", [0])
 def test_undeliverable_notification_dropped_after_retries(tmp_path, retries):
-    running = start(tmp_path, alarm_push_destination=f"127.0.0.1:{free_port()}")
+    refusing = refusing_socket()
+    running = start(tmp_path, alarm_push_destination=f"127.0.0.1:{refusing.getsockname()[1]}")
     push = running.runtime.push
     running.call(lambda: push.setups["alarm"].__setattr__("retries", retries))
     running.call(lambda: push.trigger(push.setups["alarm"]))
     time.sleep(0.5)
     running.stop()
+    refusing.close()
     assert push.backlog == []
