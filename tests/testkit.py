@@ -73,7 +73,7 @@ def refusing_socket(host: str = "127.0.0.1") -> socket.socket:
     return sock
 
 
-class _PreboundLoop(asyncio.SelectorEventLoop):
+class PreboundLoop(asyncio.SelectorEventLoop):
     """An event loop whose create_server serves an already bound socket when asked for its port.
 
     The listeners are the production ones (``create_server(host, port)``); the port they read from
@@ -102,19 +102,26 @@ class ServedMeter:
     show the port (TCP-UDP setup) and the test both see the port actually served.
     """
 
-    def __init__(self, runtime: Runtime, listeners: list, ports: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        listeners: list,
+        ports: tuple[str, ...] = (),
+        sockets: dict[int, socket.socket] | None = None,
+    ) -> None:
+        """``sockets``: more bound sockets by port, for listeners given their port directly."""
         self.runtime = runtime
         self.meter = runtime.meter
         self.settings = runtime.settings
         wanted = [LISTENER_PORTS[f.__name__] for f in listeners if f.__name__ in LISTENER_PORTS]
-        sockets = {}
+        sockets = dict(sockets or {})
         for key in dict.fromkeys([*wanted, *ports]):
             if not self.settings.get(key):
                 sock = bound_socket(runtime.host)
                 self.settings[key] = sock.getsockname()[1]
                 sockets[self.settings[key]] = sock
         self._unused = sockets  # the loop takes each socket a listener asks for out of this dict
-        self.loop = _PreboundLoop(sockets)
+        self.loop = PreboundLoop(sockets)
         self.thread = threading.Thread(target=self._run, args=(listeners,), daemon=True)
         self.ready = threading.Event()
         self.thread.start()
@@ -152,11 +159,15 @@ async def _as_coroutine(fn, *args):  # noqa: ANN001
 
 
 def serve(
-    meter: Meter | None = None, listeners: list | None = None, tick: float = 0.2, **settings
+    meter: Meter | None = None,
+    listeners: list | None = None,
+    tick: float = 0.2,
+    sockets: dict[int, socket.socket] | None = None,
+    **settings,
 ) -> ServedMeter:
     """A meter (default: make_meter(days=1/24)) served with test keys on ports bound to 0."""
     from k351c.server.dlms import hdlc_listener, wrapper_listener
 
     meter = meter or make_meter(days=1 / 24)
     runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=tick)
-    return ServedMeter(runtime, listeners or [wrapper_listener, hdlc_listener])
+    return ServedMeter(runtime, listeners or [wrapper_listener, hdlc_listener], sockets=sockets)

@@ -1,27 +1,14 @@
-"""Helpers of the reliability tests: a served meter in a background loop, a raw wrapper client."""
+"""Helpers of the reliability tests: a raw wrapper client (the served meter is tests/testkit.py's)."""
 
 from __future__ import annotations
 
 import asyncio
 import resource
-import socket
-import threading
-
-from k351c import ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.server.keys import KeyStore
-from k351c.server.runtime import Runtime
 
 H = bytes.fromhex
 # Green Book AARQ (public client, lowest security) and GET 1-0:1.8.0.255 attribute 2, in wrapper frames.
 AARQ = H("000100100001001F601DA109060760857405080101BE10040E01000000065F1F0400007E1F04B0")
 GET_ENERGY = H("000100100001000DC001C100030100010800FF0200")
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def raise_nofile(wanted: int = 4096) -> None:
@@ -30,40 +17,6 @@ def raise_nofile(wanted: int = 4096) -> None:
     target = min(wanted, hard) if hard != resource.RLIM_INFINITY else wanted
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-
-
-class Served:
-    """A Runtime serving in a thread; `stop()` ends it."""
-
-    def __init__(self, settings: dict, listeners: list) -> None:
-        clock = SimClock("2026-03-01T00:00:00Z", rate=0)
-        self.meter = Meter(MeterConfig.default(), clock=clock)
-        self.meter.set_load(ConstantLoad(current=5.0))
-        self.meter.run_for(3600)
-        self.runtime = Runtime(
-            self.meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=0.2
-        )
-        self.settings = settings
-        self.loop = asyncio.new_event_loop()
-        self.ready = threading.Event()
-        self.thread = threading.Thread(target=self._run, args=(listeners,), daemon=True)
-        self.thread.start()
-        assert self.ready.wait(10), "listeners did not start"
-
-    def _run(self, listeners: list) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def main() -> None:
-            self.runtime.stopping = asyncio.Event()
-            self.runtime.on_tick.append(lambda meter: self.ready.set())
-            await self.runtime.run(listeners)
-
-        self.loop.run_until_complete(main())
-
-    def stop(self) -> None:
-        """Stop the runtime and wait for its thread."""
-        self.loop.call_soon_threadsafe(self.runtime.stopping.set)
-        self.thread.join(10)
 
 
 async def read_frame(reader: asyncio.StreamReader) -> bytes:

@@ -10,9 +10,10 @@ import time
 
 import numpy as np
 import pytest
-from reliability_harness import AARQ, GET_ENERGY, answered, free_port, raise_nofile, read_frame
+from reliability_harness import AARQ, GET_ENERGY, answered, raise_nofile, read_frame
 
 from k351c.server.fleet import FleetServer
+from testkit import PreboundLoop, bound_socket
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -43,9 +44,9 @@ def free_block(count: int) -> int:
 class RunningFleet:
     """A FleetServer in a background asyncio loop."""
 
-    def __init__(self, server) -> None:
+    def __init__(self, server, sockets: dict | None = None) -> None:
         self.server = server
-        self.loop = asyncio.new_event_loop()
+        self.loop = PreboundLoop(sockets or {})
         self.started = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -83,16 +84,17 @@ def fleet_server(request):
     raise_nofile(4096)
     fleet = Fleet(N, MeterConfig.default(), start=START, ct_primary=np.arange(N) % 600 * 5 + 5)
     base = free_block(N)
+    shared = bound_socket()
     server = FleetServer(
         fleet,
         SimClock(START + 86400, rate=0),
         dlms_base_port=base,
-        shared_port=free_port(),
+        shared_port=shared.getsockname()[1],
         test_keys=True,
         tick=0.2,
         cache=request.param,
     )
-    running = RunningFleet(server)
+    running = RunningFleet(server, {shared.getsockname()[1]: shared})
     yield running, base
     running.stop()
 

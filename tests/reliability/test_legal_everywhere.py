@@ -9,11 +9,12 @@ import httpx
 import pytest
 from dlms_cosem import cosem, enumerations
 from dlms_cosem.clients.dlms_client import DlmsClient
-from reliability_harness import Served, free_port
 
+from k351c import ConstantLoad
 from k351c.cli.tool import OpticalSession, TcpLine
 from k351c.errors import AccessDenied
 from k351c.protocols.iec62056_21.messages import ErrorMessage
+from testkit import ServedMeter, bound_socket, make_meter, refusing_socket, serve
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -31,20 +32,26 @@ def running():
     from k351c.server.optical import optical_listener
     from k351c.web.listener import web_listener
 
-    ports = {name: free_port() for name in ("dlms_port", "optical", "mbus", "web")}
+    sockets = {name: bound_socket() for name in ("optical", "mbus")}
+    ports = {name: sock.getsockname()[1] for name, sock in sockets.items()}
+    web = refusing_socket()  # the web listener binds its own socket: hold the port until then
+    ports["web"] = web.getsockname()[1]
     listeners = [
         wrapper_listener,
         optical_listener(ports["optical"]),
         mbus_listener(ports["mbus"]),
         web_listener(ports["web"], None, TOKEN),
     ]
-    served = Served({"dlms_port": ports["dlms_port"]}, listeners)
+    meter = make_meter(days=1 / 24, load=ConstantLoad(current=5.0))
+    web.close()
+    served = serve(meter, listeners, sockets={ports[n]: s for n, s in sockets.items()})
+    ports["dlms_port"] = served.port("dlms_port")
     served.ports = ports
     yield served
     served.stop()
 
 
-def on_loop(served: Served, fn, *args):
+def on_loop(served: ServedMeter, fn, *args):
     """Call `fn` on the runtime's loop thread and return its result."""
 
     async def call():
@@ -53,7 +60,7 @@ def on_loop(served: Served, fn, *args):
     return asyncio.run_coroutine_threadsafe(call(), served.loop).result(10)
 
 
-def legal_values(served: Served) -> dict[str, object]:
+def legal_values(served: ServedMeter) -> dict[str, object]:
     """Every legal value the meter reads, by OBIS (profiles as their rows)."""
     meter = served.meter
     codes = [str(d.obis) for d in meter.objects if d.legal]
