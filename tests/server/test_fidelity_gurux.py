@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 from gurux_dlms.enums import DataType
-from gurux_dlms.objects import GXDLMSData, GXDLMSProfileGeneric, GXDLMSScriptTable
+from gurux_dlms.objects import (
+    GXDLMSData,
+    GXDLMSExtendedRegister,
+    GXDLMSProfileGeneric,
+    GXDLMSRegister,
+    GXDLMSScriptTable,
+)
 from gurux_secure import SecureSession
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
@@ -70,3 +76,20 @@ def test_gurux_ct_ratio_write_is_in_the_event_log_and_sss_refuses_others(served,
     assert served.meter.ct_primary == 400
     assert str(served.meter.config.config5).split("-")[1] == "080"
     assert _event_codes(session)[-1] == 231
+
+
+def test_gurux_sets_a_voltage_limit_and_resets_a_maximum(served, session) -> None:
+    limit = GXDLMSRegister("1.0.12.35.0.255")
+    session.read(limit, 3)
+    limit.value = 2450  # 0.1 V units on the wire (scaler -1)
+    limit.setDataType(2, DataType.UINT16)
+    assert session.write(limit, 2).error == 0
+    assert served.call(served.meter.read, "1-0:12.35.0.255").value == pytest.approx(245.0)
+    assert float(session.read(limit, 2)) == pytest.approx(245.0)
+    maximum = GXDLMSExtendedRegister("1.0.32.6.0.255")
+    session.read(maximum, 3)
+    assert float(session.read(maximum, 2)) > 200.0
+    assert session.read(maximum, 4) == 0
+    reply = session.request(maximum.reset(session.client))
+    assert reply.error == 0
+    assert served.call(served.meter.read, "1-0:32.6.0.255").value == 0

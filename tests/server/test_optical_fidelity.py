@@ -40,3 +40,21 @@ def test_w1_on_the_script_table_ends_an_externally_controlled_period() -> None:
             client.write_single_value("0-0:10.0.1", "2")
     assert meter.read("0-0:0.1.0.255").value == 1
     assert len(meter.read("0-0:98.1.0.255").rows) == 1
+
+
+def test_w1_sets_voltage_limits_in_volts_and_resets_an_extreme() -> None:
+    meter = make_meter(days=1)
+    assert meter.read("1-0:32.6.0.255").value > 200.0
+    with programming(meter) as client:
+        client.write_single_value("1-0:12.31.0", "215.5")
+        client.write_single_value("1-0:32.6.0", "")
+        value = client.read_single_value("1-0:12.31.0")
+        with pytest.raises(ValueError, match="invalid response"):
+            client.write_single_value("1-0:12.35.0", "100")  # below Un: refused
+        with pytest.raises(ValueError, match="invalid response"):
+            client.write_single_value("1-0:32.3.0", "5")
+    assert value.value == "215.5"
+    assert meter.read("1-0:12.31.0.255").value == pytest.approx(215.5)
+    assert meter.read("1-0:12.35.0.255").value == pytest.approx(253.0)
+    assert meter.read("1-0:32.6.0.255").value == 0
+    assert meter.read("1-0:32.3.0.255").value > 200.0

@@ -328,12 +328,16 @@ class Meter:
         if isinstance(raw, ProfileData):
             return self._profile(str(definition.obis), raw)
         captured = definition.capture_time() if definition.capture_time else None
+        status = None
+        if definition.class_id == 4:
+            status = int(definition.extra.get("status", lambda: 0)())
         return Reading(
             str(definition.obis),
             definition.scaled(raw),
             unit_name(definition.unit),
             definition.scaler,
             captured,
+            status,
         )
 
     def _profile(self, obis: str, data: ProfileData) -> Profile:

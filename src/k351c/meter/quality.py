@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from k351c.errors import ConfigError
 from k351c.meter.eventlog import EventCode
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.metrology import VOLTAGE_PRESENT_FRACTION
@@ -54,24 +56,55 @@ class VoltageQuality(MeterFunction):
     def attach(self, meter: Meter) -> None:
         """Thresholds from the configuration's [thresholds]; values 1-0:32/52/72.x.0."""
         super().attach(meter)
-        un = meter.config.nominal_voltage
-        thresholds = meter.config.settings.thresholds
-        self.under_v = thresholds.undervoltage_v(un)
-        self.over_v = thresholds.overvoltage_v(un)
-        self.lost_v = VOLTAGE_PRESENT_FRACTION * un
-        self.min_duration = float(thresholds.min_duration_s)
+        self.lost_v = VOLTAGE_PRESENT_FRACTION * meter.config.nominal_voltage
+        self._load_thresholds()
         self.conditions = [Condition() for _ in range(3)]
         self.counts = {kind: [0, 0, 0] for kind in COUNTER_D}
         self.durations = {kind: [0.0, 0.0, 0.0] for kind in COUNTER_D}
-        self.reset_min_max()
-        self._values(meter)
-
-    def reset_min_max(self) -> None:
-        """Start a new min/max period (e.g. at a billing stop)."""
         self.vmin = np.full(3, math.inf)
         self.vmax = np.full(3, -math.inf)
         self.vmin_t = [0.0, 0.0, 0.0]
         self.vmax_t = [0.0, 0.0, 0.0]
+        self._values(meter)
+        meter.subscribe(self._on_event)
+
+    def _load_thresholds(self) -> None:
+        """The limits in force: the settings' [thresholds] (percent of Un) as volts."""
+        un = self.meter.config.nominal_voltage
+        thresholds = self.meter.config.settings.thresholds
+        self.under_v = thresholds.undervoltage_v(un)
+        self.over_v = thresholds.overvoltage_v(un)
+        self.min_duration = float(thresholds.min_duration_s)
+
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "configuration_changed":
+            self._load_thresholds()
+
+    def set_limits(
+        self, under_v: float | None = None, over_v: float | None = None
+    ) -> None:
+        """Set the under/overvoltage limits (V); validated as [thresholds], persisted, logged (230)."""
+        un = self.meter.config.nominal_voltage
+        settings = self.meter.config.settings
+        changes = {}
+        for name, volts in (("undervoltage_percent", under_v), ("overvoltage_percent", over_v)):
+            if volts is None:
+                continue
+            if not isinstance(volts, (int, float)) or isinstance(volts, bool):
+                raise ConfigError(f"thresholds {name}", volts, "a voltage (V)")
+            changes[name] = (float(volts) / un - 1.0) * 100.0
+        thresholds = dataclasses.replace(settings.thresholds, **changes)
+        self.meter.reconfigure(settings=dataclasses.replace(settings, thresholds=thresholds))
+
+    def reset_min_max(self, phase: int | None = None, which: str | None = None) -> None:
+        """Start a new min/max period: every extreme, or one phase (1..3) and "min"/"max"."""
+        phases = range(3) if phase is None else [_phase(phase)]
+        names = ("vmin", "vmax") if which is None else (f"v{_which(which)}",)
+        for name in names:
+            for p in phases:
+                getattr(self, name)[p] = math.inf if name == "vmin" else -math.inf
+                getattr(self, f"{name}_t")[p] = 0.0
+        self.meter.commit()
 
     def _values(self, meter: Meter) -> None:
         add = meter.objects.add
@@ -85,7 +118,11 @@ class VoltageQuality(MeterFunction):
                         Unit.VOLT,
                         -1,
                         capture_time=self._extreme_time(name, p),
-                        description=f"{description} L{p + 1}",
+                        description=f"{description} L{p + 1} (reset: class 4 method 1)",
+                        extra={
+                            "reset": lambda p=p, w=name[1:]: self.reset_min_max(p + 1, w),
+                            "status": lambda: 0,
+                        },
                     )
                 )
             for kind, (d_count, d_duration) in COUNTER_D.items():
@@ -114,7 +151,8 @@ class VoltageQuality(MeterFunction):
                     lambda name=name: int(round(getattr(self, name) * 10)),
                     Unit.VOLT,
                     -1,
-                    description=description,
+                    set=lambda raw, name=name: self.set_limits(**{name: _volts(raw)}),
+                    description=f"{description} (settable, 0.1 V)",
                 )
             )
         add(
@@ -284,6 +322,7 @@ class VoltageQuality(MeterFunction):
 
     def restore(self, state: dict) -> None:
         """Load a state written by state()."""
+        self._load_thresholds()
         self.vmin[:] = [math.inf if x is None else x for x in state["vmin"]]
         self.vmax[:] = [-math.inf if x is None else x for x in state["vmax"]]
         self.vmin_t[:] = state["vmin_t"]
@@ -296,3 +335,22 @@ class VoltageQuality(MeterFunction):
             self.conditions, state["conditions"], strict=True
         ):
             cond.kind, cond.since, cond.confirmed = int(kind), float(since), bool(confirmed)
+
+
+def _volts(raw: object) -> float:
+    """A threshold written as its register value (0.1 V) in volts."""
+    if not isinstance(raw, (int, float)) or isinstance(raw, bool):
+        raise ConfigError("voltage threshold", raw, "a number of 0.1 V")
+    return float(raw) / 10.0
+
+
+def _phase(phase: int) -> int:
+    if phase not in (1, 2, 3):
+        raise ConfigError("phase", phase, [1, 2, 3])
+    return phase - 1
+
+
+def _which(which: str) -> str:
+    if which not in ("min", "max"):
+        raise ConfigError("extreme", which, ["min", "max"])
+    return which

@@ -317,6 +317,13 @@ class MeterOpticalBackend:
             raise AccessDenied("CT ratio locked")
         if definition.legal:
             raise AccessDenied("legal data")
+        reset = definition.extra.get("reset")
+        if reset is not None and definition.set is None:
+            if value.strip() not in ("", "0"):
+                raise ConfigError(short_address(obis), value, "empty or 0: reset the register")
+            reset()
+            log.info("optical port: %s reset", short_address(obis))
+            return
         if definition.set is None:
             raise AccessDenied("read only")
         if obis == SERIAL:
@@ -330,17 +337,18 @@ class MeterOpticalBackend:
             thresholds = dataclasses.replace(settings.thresholds, power_threshold_w=watts)
             self.meter.reconfigure(settings=dataclasses.replace(settings, thresholds=thresholds))
         else:
-            self._write_number(obis, definition.unit, value)
+            self._write_number(obis, definition.unit, value, definition.scaler)
         log.info("optical port: %s set to %s", short_address(obis), value)
 
-    def _write_number(self, obis: Obis, unit: Any, value: str) -> None:
-        """A settable number, given in the unit the port shows it in (kW for W, ...)."""
+    def _write_number(self, obis: Obis, unit: Any, value: str, scaler: int = 0) -> None:
+        """A settable number, given as the port shows it (kW for W, 207.0 V for 2070 x 0.1 V)."""
         try:
             number = float(value)
         except ValueError:
             raise ConfigError(short_address(obis), value, "a number") from None
         if unit_name(unit) in KILO_UNITS:
             number *= 1000.0
+        number = round(number / 10.0**scaler, 9)
         self.meter.write(obis, int(number) if number.is_integer() else number)
 
     def _debiting_text(self, obis: Obis) -> str:
