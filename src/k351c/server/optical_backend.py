@@ -14,7 +14,7 @@ from k351c.errors import AccessDenied, ConfigError, LocalProtocolError
 from k351c.meter.core import Meter
 from k351c.meter.readings import Profile, Reading
 from k351c.obis import Obis
-from k351c.protocols.iec62056_21 import DataLine
+from k351c.protocols.iec62056_21 import DataLine, unit_field
 from k351c.units import unit_name
 
 log = logging.getLogger("k351c.server.optical")
@@ -189,7 +189,16 @@ class MeterOpticalBackend:
         return DataLine(address or short_address(obis), value, unit, more)
 
     def format(self, value: Any, unit: str, scaler: int = 0) -> tuple[str, str]:
-        """(value text, unit text) as the display shows it: k-units, the configured energy decimals."""
+        """(value text, unit text) as the display shows it: k-units, the configured energy decimals.
+
+        The unit is written as a data set may carry it (``imp/kWh`` -> ``imp kWh-1``).
+        """
+        value_text, unit_text = self._format(value, unit, scaler)
+        return value_text, unit_field(unit_text)
+
+    def _format(self, value: Any, unit: str, scaler: int) -> tuple[str, str]:
+        if value is None:
+            return "", ""
         if isinstance(value, datetime):
             return _timestamp(value), ""
         if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -277,7 +286,7 @@ class MeterOpticalBackend:
         units = []
         for column in profile.columns:
             definition = None if column.count(":") > 1 else self.meter.objects.get(column)
-            units.append(unit_name(definition.unit) if definition is not None else "")
+            units.append(unit_field(unit_name(definition.unit)) if definition is not None else "")
         header = DataLine(
             address,
             profile.columns[0],
@@ -422,7 +431,9 @@ def _integer(field: str, value: str) -> int:
 
 
 def _cell(value: Any) -> str:
-    """A profile cell as text (times in the meter's local time)."""
+    """A profile cell as text (times in the meter's local time; a value not captured is empty)."""
+    if value is None:
+        return ""
     if isinstance(value, datetime):
         return _timestamp(value)
     return str(value)

@@ -10,6 +10,7 @@ from k351c.errors import LocalProtocolError
 from k351c.protocols.iec62056_21 import (
     NEED_DATA,
     BaudRateChange,
+    DataLine,
     Idle,
     Iec62056Server,
     Send,
@@ -270,3 +271,17 @@ def test_random_bytes_never_raise(
     server.check_timeout(later + 200)
     drain(server)
     assert server.state in (State.IDLE, State.HDLC)
+
+
+def test_a_data_set_against_the_character_rules_is_left_out_or_refused(backend) -> None:
+    backend.values["0.3.0"] = DataLine("0.3.0", "10000", "imp/kWh")  # '/' is not allowed in a unit
+    server = Iec62056Server(backend, max_baud=9600)
+    feed(server, b"/?!\r\n", 0.0)
+    assert Send(READOUT) in feed(server, b"\x06050\r\n", 0.1)  # the other data sets, whole
+    programming(server)
+    assert feed(server, block(b"\x01", b"R1\x020.3.0()\x03"), 0.3) == [
+        Send(block(b"\x02", b"(ERROR: UNSUPPORTED)\x03"))
+    ]
+    assert feed(server, block(b"\x01", b"R1\x020.4.2()\x03"), 0.4) == [
+        Send(block(b"\x02", b"0.4.2(100)\x03"))
+    ]

@@ -18,6 +18,7 @@ from k351c.protocols.iec62056_21.messages import (
     RequestMessage,
     bcc,
     parse_frame,
+    unit_field,
 )
 from k351c.protocols.iec62056_21.server import (
     NEED_DATA,
@@ -66,4 +67,5 @@ __all__ = [
     "parse_frame",
     "parse_readout",
     "strip_parity",
+    "unit_field",
 ]

@@ -110,6 +110,17 @@ class DataLine:
         return "".join(parts)
 
 
+def unit_field(unit: str) -> str:
+    """A unit as a data set may carry it: no ``(``, ``)``, ``/``, ``!`` (IEC 62056-21 6.5), at most 16.
+
+    A quotient takes a negative exponent (``imp/kWh`` -> ``imp kWh-1``); other forbidden characters
+    are dropped.
+    """
+    numerator, slash, denominator = unit.partition("/")
+    text = f"{numerator} {denominator}-1" if slash and denominator else numerator
+    return "".join(ch for ch in text if " " <= ch <= "~" and ch not in "()/!*")[:MAX_UNIT]
+
+
 _SET = re.compile(r"([^()]*)\(([^()]*)\)")
 
 

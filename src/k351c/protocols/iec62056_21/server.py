@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,8 @@ from k351c.protocols.iec62056_21.messages import (
     parse_frame,
 )
 from k351c.protocols.iec62056_21.sevenbit import strip_parity
+
+log = logging.getLogger("k351c.optical")
 
 
 class State(Enum):
@@ -297,7 +300,7 @@ class Iec62056Server:
             operand = DataLine("", self._backend.device_address())
             self._send(CommandMessage(Command.PASSWORD, 0, operand).to_bytes())
             return State.PASSWORD
-        self._send(ReadoutMessage(tuple(self._backend.readout())).to_bytes())
+        self._send(ReadoutMessage(tuple(_printable_lines(self._backend.readout()))).to_bytes())
         return self._to_idle()
 
     def _password(self, frame: Frame) -> State:
@@ -323,7 +326,11 @@ class Iec62056Server:
         except (AccessDenied, ConfigError, LookupError) as exc:
             return self._refuse(_error_text(exc))
         reply = result if isinstance(result, ErrorMessage) else AnswerMessage((result,))
-        self._send(reply.to_bytes())
+        try:
+            self._send(reply.to_bytes())
+        except LocalProtocolError as exc:
+            log.warning("R: the answer for %s cannot be sent: %s", frame.data.address, exc)
+            return self._refuse(ErrorText.UNSUPPORTED)
         return State.PROGRAMMING
 
     def _write(self, frame: Frame) -> State:
@@ -369,6 +376,19 @@ class Iec62056Server:
     def _ignore(self, frame: Frame) -> State:
         """A message that has no meaning here."""
         return self._state
+
+
+def _printable_lines(lines: list[DataLine]) -> list[DataLine]:
+    """The readout's data lines that the standard's character rules allow; the others logged, left out."""
+    kept = []
+    for line in lines:
+        try:
+            line.to_text()
+        except LocalProtocolError as exc:
+            log.warning("readout: data set %s left out: %s", line.address, exc)
+            continue
+        kept.append(line)
+    return kept
 
 
 def _kind(frame: Frame) -> str:
