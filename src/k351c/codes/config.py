@@ -20,6 +20,7 @@ from k351c.codes.configcodes import (
     FixedCode,
     compact,
 )
+from k351c.codes.metrology import Metrology
 from k351c.codes.settings import DisplayTable, Settings, TariffTable
 from k351c.codes.typenumber import PREFIX, TypeNumber
 from k351c.errors import ConfigError
@@ -94,6 +95,7 @@ class MeterConfig:
     config5: Config5
     serial: str = DEFAULT_SERIAL
     settings: Settings = field(default_factory=Settings.default)
+    metrology: Metrology = field(default_factory=Metrology)
 
     def __post_init__(self) -> None:
         for name, kind in _FIELD_KIND.items():
@@ -103,6 +105,11 @@ class MeterConfig:
             object.__setattr__(self, "settings", Settings.default())
         self.settings.display(self.config2.fff)
         self.settings.tariff(self.config3.xxx)
+        if self.metrology is None:
+            object.__setattr__(self, "metrology", Metrology())
+        if not isinstance(self.metrology, Metrology):
+            raise ConfigError("metrology", self.metrology, "a Metrology")
+        self.metrology.check(self.meter_class)
 
     # --- constructors -----------------------------------------------------------------------
 
@@ -121,13 +128,19 @@ class MeterConfig:
         config5: str | Config5 | None = None,
         serial: str | int = DEFAULT_SERIAL,
         settings: Settings | None = None,
+        metrology: Metrology | None = None,
     ) -> MeterConfig:
         """Build from the data sheet's codes; an omitted code takes the default's."""
         given = dict(
             zip(CODE_FIELDS, (type_number, config1, config2, config3, config5), strict=True)
         )
         codes = {k: v if v is not None else DEFAULT_CODES[k] for k, v in given.items()}
-        return cls(**codes, serial=str(serial), settings=settings or Settings.default())
+        return cls(
+            **codes,
+            serial=str(serial),
+            settings=settings or Settings.default(),
+            metrology=metrology or Metrology(),
+        )
 
     @classmethod
     def from_toml(cls, source: str | Path | Mapping[str, Any]) -> MeterConfig:
@@ -146,7 +159,10 @@ class MeterConfig:
     def to_dict(self) -> dict[str, Any]:
         """The configuration-file form of this configuration."""
         codes = {name: str(getattr(self, name)) for name in CODE_FIELDS}
-        return {"meter": {"serial": self.serial}, "codes": codes, **self.settings.to_dict()}
+        data = {"meter": {"serial": self.serial}, "codes": codes, **self.settings.to_dict()}
+        if self.metrology.to_dict():
+            data["metrology"] = self.metrology.to_dict()
+        return data
 
     def to_toml(self) -> str:
         """The configuration file text; from_toml of it gives an equal MeterConfig."""

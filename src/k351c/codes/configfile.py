@@ -18,6 +18,7 @@ from typing import Any
 import tomli_w
 
 from k351c.codes.config import MeterConfig
+from k351c.codes.metrology import Metrology
 from k351c.codes.problems import ConfigFileError, Problem, validated
 from k351c.codes.schema import ConfigFile
 from k351c.codes.server import ServerSettings
@@ -82,7 +83,10 @@ def from_data(data: Mapping[str, Any], where: str, text: str | None = None) -> L
     try:
         settings = Settings.from_dict(data)
         meter = MeterConfig.from_codes(
-            **checked.codes.model_dump(), serial=checked.meter.serial, settings=settings
+            **checked.codes.model_dump(),
+            serial=checked.meter.serial,
+            settings=settings,
+            metrology=Metrology.from_dict(data.get("metrology")),
         )
     except ConfigFileError:
         raise

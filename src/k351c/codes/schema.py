@@ -9,12 +9,14 @@ run inside the validators here, so a mistake is reported with its place in the f
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from k351c.codes.accuracy_limits import TEMPERATURE_RANGE
 from k351c.codes.configcodes import CONFIG_CODES
+from k351c.codes.metrology import KINDS, Metrology
 from k351c.codes.problems import METER_CHECK
 from k351c.codes.server import ServerSettings
 from k351c.codes.settings import (
@@ -240,6 +242,71 @@ class TariffTableSection(Section):
         return self
 
 
+class ErrorPointEntry(Section):
+    """One point of a custom error table."""
+
+    current: float = Field(gt=0.0, le=6.0, description="Secondary current, A (up to Imax 6 A).")
+    error: float = Field(ge=-100.0, le=100.0, description="The meter's error there, percent.")
+    angle: float | None = Field(
+        None,
+        ge=-180.0,
+        le=180.0,
+        description="Degrees the current lags the voltage (default 0 active, 90 reactive).",
+    )
+    quantity: Literal["active", "reactive"] = Field("active", description="Which energy errs.")
+
+
+class CustomAccuracySection(Section):
+    """[metrology.custom]: the table of accuracy = "custom", its coefficients and spread."""
+
+    spread: float = Field(0.0, ge=0.0, le=10.0, description="+- percent per meter, by serial.")
+    temperature_coefficient: float = Field(
+        0.0, ge=-1.0, le=1.0, description="Percent per K away from 23 degC."
+    )
+    voltage_coefficient: float = Field(
+        0.0, ge=-1.0, le=1.0, description="Percent per percent of Un away from Un."
+    )
+    frequency_coefficient: float = Field(
+        0.0, ge=-2.0, le=2.0, description="Percent per percent of fn away from fn."
+    )
+    points: list[ErrorPointEntry] = Field(
+        [], description="Error points, interpolated in log(current) and in angle (>= 2 active)."
+    )
+
+
+class MetrologySection(Section):
+    """[metrology]: the meter's own measuring error and the ambient temperature (docs/metrology.md)."""
+
+    accuracy: Literal[KINDS] = Field(  # type: ignore[valid-type]
+        "ideal",
+        description='"ideal", "typical" (well inside the class), "class-limit" (at the edge of '
+        'the class) or "custom" (the [metrology.custom] table).',
+    )
+    temperature: float = Field(
+        23.0,
+        ge=TEMPERATURE_RANGE[0],
+        le=TEMPERATURE_RANGE[1],
+        description="Ambient temperature, degC (meter.set_temperature overrides it).",
+    )
+    daily_swing: float = Field(
+        0.0, ge=0.0, le=40.0, description="Amplitude (K) of a daily temperature cycle; 0 = none."
+    )
+    hottest_hour: float = Field(
+        15.0, ge=0.0, le=24.0, description="Local standard time of the cycle's maximum, hours."
+    )
+    temperature_spread: float = Field(
+        0.0, ge=0.0, le=30.0, description="+- K of ambient per meter, seeded by its serial."
+    )
+    custom: CustomAccuracySection = Field(
+        default_factory=CustomAccuracySection, description='The table of accuracy = "custom".'
+    )
+
+    @model_validator(mode="after")
+    def _metrology(self) -> MetrologySection:
+        _run(Metrology.from_dict, self.model_dump(exclude_none=True))
+        return self
+
+
 class ConfigFile(Section):
     """A k351c configuration file. Every section is optional; defaults are the embedded ones."""
 
@@ -266,6 +333,10 @@ class ConfigFile(Section):
     )
     tariff: list[TariffTableSection] | None = Field(
         None, description="Tariff tables; if given, they replace all embedded ones."
+    )
+    metrology: MetrologySection = Field(
+        default_factory=MetrologySection,
+        description="The meter's own error (accuracy kind) and ambient temperature.",
     )
     server: ServerSettings = Field(
         default_factory=ServerSettings,

@@ -11,8 +11,10 @@ import numpy as np
 
 from k351c.clock import Clock, SimClock, parse_instant
 from k351c.codes import MeterConfig
+from k351c.codes.accuracy_limits import TEMPERATURE_RANGE
 from k351c.codes.configcodes import ct_sss
 from k351c.errors import AccessDenied, ConfigError
+from k351c.meter.accuracy import ErrorCurves, MeterErrors, interval_middles
 from k351c.meter.energy import EnergyBank, PulseCounter, energy_rows, quantity_mask, step_energy_ws
 from k351c.meter.eventlog import EventCode
 from k351c.meter.function import Event, LazyArray, MeterFunction, Step
@@ -67,6 +69,8 @@ class Meter:
             functions if functions is not None else default_functions(self.config)
         )
         self.t = float(math.floor(self.clock.timestamp()))
+        self._temperature: float | None = None
+        self._curves = ErrorCurves.for_config(self.config)
         self.instant = self._measure_at(self.t)
         core_values(self)
         for function in self.functions:
@@ -90,6 +94,27 @@ class Meter:
     def ct_ratio(self) -> float:
         """Current transformer ratio primary/secondary."""
         return self.ct_primary / self.ct_secondary
+
+    def set_temperature(self, celsius: float | None) -> None:
+        """Set the ambient temperature (degC, -40..70) the metrology errs by; None: the configured one.
+
+        An input like the load: the meter has no temperature sensor, so it shows it nowhere.
+        """
+        if celsius is not None:
+            low, high = TEMPERATURE_RANGE
+            if isinstance(celsius, bool) or not isinstance(celsius, (int, float)):
+                raise ConfigError("temperature", celsius, f"a number {low:g}..{high:g} (degC)")
+            if not low <= celsius <= high:
+                raise ConfigError("temperature", celsius, f"{low:g}..{high:g} (degC)")
+        if self.clock.timestamp() > self.t:
+            self.advance_to(self.clock.timestamp())
+        self._temperature = None if celsius is None else float(celsius)
+        self.instant = self._measure_at(self.t)
+
+    @property
+    def temperature(self) -> float:
+        """The ambient temperature (degC) the metrology sees now (set, or the configured ambient)."""
+        return float(self._temperatures(np.array([self.t, self.t + 1.0]))[0])
 
     def set_load(self, load: LoadSource) -> None:
         """Attach a load source (secondary side); energy from now on follows it."""
@@ -123,7 +148,7 @@ class Meter:
 
     def _step(self, t0: float, t1: float) -> None:
         segments = self.load.segments(t0, t1)
-        meas = self._measure(segments.inputs)
+        meas = self._measure(segments)
         durations = segments.durations
         if durations.shape == (1,) and meas.p.shape == (1, 3):
             step = self._single_step(t0, t1, segments, meas, float(durations[0]))
@@ -181,13 +206,25 @@ class Meter:
             data = {"output": "S0", "dropped": self.s0.dropped - dropped, "max_hz": self.s0.max_hz}
             self.emit(Event(t, "pulse_overrun", data=data))
 
-    def _measure(self, inputs) -> Measurement:
-        return measure(
-            inputs, self.config.nominal_voltage, self.config.meter_class, self.config.aron
-        )
+    def _measure(self, segments) -> Measurement:
+        errors = None
+        if self._curves is not None:
+            errors = MeterErrors(self._curves, self._temperatures(segments.times))
+        cfg = self.config
+        return measure(segments.inputs, cfg.nominal_voltage, cfg.meter_class, cfg.aron, errors)
+
+    def _temperatures(self, times: np.ndarray) -> np.ndarray:
+        """Temperature of each segment between these boundary times (one per load-grid interval)."""
+        n = len(times) - 1
+        if self._temperature is not None:
+            return np.full(n, self._temperature)
+        if self._curves is None:
+            return np.full(n, self.config.metrology.temperature)
+        middles = interval_middles(np.asarray(times[:-1], dtype=float))
+        return self._curves.ambient(middles, self.config.utc_offset_minutes)
 
     def _measure_at(self, t: float) -> Measurement:
-        return _last(self._measure(self.load.segments(t, t + 1.0).inputs))
+        return _last(self._measure(self.load.segments(t, t + 1.0)))
 
     def set_clock(self, instant: str | datetime | float) -> None:
         """Adjust the real-time clock (logged with old and new time); energy is not integrated over the jump."""
@@ -213,6 +250,7 @@ class Meter:
                     f"{name} cannot be changed in a running meter (allowed: {sorted(allowed)})"
                 )
         self.config = dataclasses.replace(self.config, **changes)
+        self._curves = ErrorCurves.for_config(self.config)
         self._overrides.update({k: _to_state(v) for k, v in changes.items()})
         data = {"fields": sorted(changes)}
         code = EventCode.CONFIGURATION_CHANGED
@@ -306,6 +344,7 @@ class Meter:
             self.config = dataclasses.replace(
                 self.config, **{k: _from_state(k, v) for k, v in self._overrides.items()}
             )
+            self._curves = ErrorCurves.for_config(self.config)
         self.tariff = int(state["tariff"])
         self.ct_primary, self.ct_secondary = (int(x) for x in state["ct"])
         self._follow_ct()

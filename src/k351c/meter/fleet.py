@@ -27,6 +27,7 @@ import numpy as np
 from k351c.codes import MeterConfig
 from k351c.codes.configcodes import ct_sss
 from k351c.errors import ConfigError
+from k351c.meter.accuracy import ErrorCurves, MeterErrors, interval_middles
 from k351c.meter.energy import QUANTITIES, SLOTS, TARIFF_SLOT0, quantity_mask
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel
 from k351c.meter.loadprofile import DAYLIGHT_SAVING, POWER_DOWN, depth_entries
@@ -102,6 +103,7 @@ class Fleet:
         self.ckpt = np.zeros((n, self.days, len(self.lp_q)), dtype=np.float64)
         self.ckpt_k = np.full(self.days, -1, dtype=np.int64)
         self.outages: list[Outage] = []
+        self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
         self._checkpoint(self.k)
 
     # ------------------------------------------------------------ identity
@@ -193,7 +195,14 @@ class Fleet:
             off = ~powered[..., None]
             p, q, u = (np.where(off, 0.0, a) for a in (p, q, u))
         cfg = self.config
-        return measure(self.model.inputs(p, q, u), cfg.nominal_voltage, cfg.meter_class, cfg.aron)
+        errors = None
+        if self.curves is not None:
+            rows = np.repeat(np.asarray(meters), idx.size)
+            curves = self.curves.take(rows)
+            middles = np.tile(interval_middles(idx * float(RESOLUTION)), len(meters))
+            errors = MeterErrors(curves, curves.ambient(middles, cfg.utc_offset_minutes))
+        inputs = self.model.inputs(p, q, u)
+        return measure(inputs, cfg.nominal_voltage, cfg.meter_class, cfg.aron, errors)
 
     def energy_wh(self, meters: np.ndarray, idx: np.ndarray, seconds: np.ndarray) -> np.ndarray:
         """Energy (Wh, varh) booked per bank, meter, interval, quantity and slot 0..3: (2, n, m, 4, 4).

@@ -38,9 +38,12 @@ measures nothing (current 0, frequency 0).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from k351c.meter.accuracy import MeterErrors
 
 NOMINAL_CURRENT = 5.0
 MAXIMUM_CURRENT = 6.0
@@ -290,11 +293,14 @@ def measure(
     nominal_voltage: float = 230.0,
     meter_class: str = "B",
     aron: bool = False,
+    errors: MeterErrors | None = None,
 ) -> Measurement:
     """Measure P, Q, S per element with the starting-current (anti-creep) and voltage-loss rules.
 
     ``nominal_voltage`` is Un of the element: phase voltage for four-wire meters, line-to-line
-    voltage for Aron meters (3x230 V).
+    voltage for Aron meters (3x230 V). ``errors`` (k351c.meter.accuracy) applies the meter's own
+    error; the starting current and no-load rules look at the true current, so they hold under
+    every accuracy kind.
     """
     if inputs.p is not None:
         u = np.asarray(inputs.voltage, dtype=float)
@@ -312,6 +318,8 @@ def measure(
     powered = (u >= lost).any(axis=1)
     flowing = (i >= no_load_threshold(meter_class)) & powered[:, None]
     active = flowing & (element_u >= lost)
+    if errors is not None:
+        i, p, q, s = errors.apply(inputs, element_u, i, p, q, s, nominal_voltage)
     i = np.where(flowing, i, 0.0)
     p = np.where(active, p, 0.0)
     q = np.where(active, q, 0.0)
@@ -320,9 +328,9 @@ def measure(
     return Measurement(u, i, p, q, s, frequency, powered)
 
 
-def measure_config(inputs: PhaseInputs, config) -> Measurement:
+def measure_config(inputs: PhaseInputs, config, errors: MeterErrors | None = None) -> Measurement:
     """measure() with the nominal voltage, class and connection of a MeterConfig."""
-    return measure(inputs, config.nominal_voltage, config.meter_class, config.aron)
+    return measure(inputs, config.nominal_voltage, config.meter_class, config.aron, errors)
 
 
 def aron_voltage(line_to_line: float = 230.0) -> float:

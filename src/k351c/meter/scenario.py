@@ -1,4 +1,5 @@
-"""Scenarios: a TOML file of outages, sags/swells, tamper, CT, clock, tariff-input, debiting-stop and load events."""
+"""Scenarios: a TOML file of outages, sags/swells, tamper, CT, clock, tariff-input, debiting-stop,
+temperature and load events."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from k351c.clock import SimClock, parse_instant
+from k351c.codes.accuracy_limits import TEMPERATURE_RANGE
 from k351c.errors import ConfigError
 from k351c.meter.loads import ConstantLoad, LoadSource, Segments
 
@@ -20,7 +22,15 @@ if TYPE_CHECKING:
     from k351c.meter.core import Meter
 
 WINDOW_KINDS = ("outage", "sag", "swell", "load")
-ACTION_KINDS = ("tamper", "magnetic", "ct_ratio", "clock", "tariff_input", "debiting_stop")
+ACTION_KINDS = (
+    "tamper",
+    "magnetic",
+    "ct_ratio",
+    "clock",
+    "tariff_input",
+    "debiting_stop",
+    "temperature",
+)
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
@@ -240,9 +250,21 @@ def _actions(event: Mapping[str, Any], kind: str, t: float, where: str) -> list[
                 )
             )
         return out
+    if kind == "temperature":
+        return [Action(t, kind, {"celsius": _celsius(params.get("celsius"), f"{where} celsius")})]
     if kind == "clock" and "set" not in params and "shift" not in params:
         raise ConfigError(f"{where} clock", params, "set = ISO instant or shift = seconds")
     return [Action(t, kind, params)]
+
+
+def _celsius(value: Any, where: str) -> float | None:
+    """A temperature event's value: degC in the operating range, or absent (back to the ambient)."""
+    if value is None:
+        return None
+    low, high = TEMPERATURE_RANGE
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ConfigError(where, value, f"{low:g}..{high:g} (degC), or absent for the ambient")
+    return float(value)
 
 
 class ScenarioPlayer:
@@ -296,3 +318,5 @@ class ScenarioPlayer:
                 self.skipped.append(action)
                 return
             tariffs.set_input(int(p["line"]), int(p["level"]))
+        elif action.kind == "temperature":
+            meter.set_temperature(p["celsius"])

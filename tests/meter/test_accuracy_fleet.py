@@ -1,0 +1,124 @@
+"""The fleet counts each meter's own error by the same rule as a single meter; temperature inputs."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.clock import parse_instant
+from k351c.codes.metrology import Metrology
+from k351c.meter.accuracy import ErrorCurves
+from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
+from k351c.meter.fleet_load import SeededLoad
+from k351c.meter.scenario import Scenario, ScenarioPlayer
+
+T0 = parse_instant("2026-06-01T00:00:00Z").timestamp()
+SPAN = 3 * 86400 + 1234.5
+
+
+def fleet_config(kind: str, **extra) -> MeterConfig:
+    return MeterConfig.from_codes(metrology=Metrology(accuracy=kind, **extra))
+
+
+@pytest.fixture(scope="module")
+def typical_fleet() -> Fleet:
+    fleet = Fleet(30, fleet_config("typical", daily_swing=12.0, temperature_spread=5.0), start=T0)
+    fleet.advance_to(T0 + SPAN)
+    return fleet
+
+
+@pytest.mark.parametrize("i", [0, 13])
+def test_fleet_meter_and_its_single_twin_register_the_same_error(typical_fleet, i):
+    fleet = typical_fleet
+    config = dataclasses.replace(fleet.config, serial=fleet.serial(i))
+    twin = Meter(config, clock=SimClock(T0, rate=0), load=SeededLoad(fleet.model, fleet.seeds[i]))
+    twin.run_for(SPAN)
+    assert np.abs(twin.secondary.counts - fleet.registers(i, SECONDARY)).max() <= 1
+    assert np.abs(twin.primary.counts - fleet.registers(i, PRIMARY)).max() <= 1
+    ours = twin.function("load_profile").entries()
+    theirs = fleet.profile(i)
+    assert len(ours) == len(theirs)
+    diff = np.array([r[2:] for r in ours]) - np.array([r[2:] for r in theirs])
+    assert np.abs(diff).max() <= 1
+    np.testing.assert_allclose(twin.instant.p, fleet.instant(i).p, rtol=1e-12)
+
+
+def test_fleet_meters_err_differently_from_an_ideal_fleet(typical_fleet):
+    ideal = Fleet(30, MeterConfig.default(), start=T0)
+    ideal.advance_to(T0 + SPAN)
+    measured = typical_fleet.counts[SECONDARY, :, 0, 0].astype(float)
+    true = ideal.counts[SECONDARY, :, 0, 0].astype(float)
+    error = 100 * (measured / true - 1)
+    assert np.abs(error).max() < 1.0  # class B, inside the MPE
+    assert error.std() > 0.02 and len(np.unique(np.round(error, 4))) > 25
+
+
+def test_daily_cycle_and_spread_of_the_ambient_temperature():
+    curves = ErrorCurves.for_config(
+        fleet_config("typical", daily_swing=10.0, temperature_spread=4.0, hottest_hour=15.0),
+        np.arange(12345678, 12345678 + 200),
+    )
+    hot = curves.ambient(np.full(200, T0 + 15 * 3600.0))
+    cold = curves.ambient(np.full(200, T0 + 3 * 3600.0))
+    np.testing.assert_allclose(hot - cold, 20.0)
+    assert 23 + 10 - 4 <= hot.min() and hot.max() <= 23 + 10 + 4 and hot.std() > 1.0
+
+
+def test_meter_follows_the_daily_cycle_unless_a_temperature_is_set():
+    config = fleet_config("class-limit", daily_swing=15.0)
+    # 15:00 local standard time is the hottest; the temperature is sampled mid-interval
+    # (14:45..15:00 is sampled at 14:52:30, 7.5 minutes before the maximum).
+    hottest = T0 + 15 * 3600.0 - 60.0 * config.utc_offset_minutes
+    meter = Meter(config, clock=SimClock(hottest - 600.0, rate=0), functions=[])
+    off_peak = math.cos(2 * math.pi * 0.125 / 24)
+    assert meter.temperature == pytest.approx(23.0 + 15.0 * off_peak, abs=1e-9)
+    meter.run_for(12 * 3600.0)
+    assert meter.temperature == pytest.approx(23.0 - 15.0 * off_peak, abs=1e-9)
+    meter.set_temperature(-5.0)
+    assert meter.temperature == -5.0
+
+
+def test_scenario_temperature_event_changes_the_error_from_its_time():
+    text = """
+[load]
+current = 5.0
+[[events]]
+at = "2026-06-01T04:00:00Z"
+kind = "temperature"
+celsius = -35
+[[events]]
+at = "2026-06-01T08:00:00Z"
+kind = "temperature"
+"""
+    scenario = Scenario.from_text(text)
+    meter = Meter(fleet_config("class-limit"), clock=SimClock(T0, rate=0), functions=[])
+    player = ScenarioPlayer(meter, scenario)
+    steps = []
+    for hours in (4, 8, 12):
+        player.advance_to(T0 + hours * 3600.0)
+        steps.append(meter.read("1-0:1.8.0.255").value)
+    first, cold, back = steps[0], steps[1] - steps[0], steps[2] - steps[1]
+    assert back == pytest.approx(first, abs=1)
+    assert abs(cold - first) > 0.01 * first  # -35 degC: about 2.9 % more error than at 23 degC
+    assert meter.temperature == 23.0
+
+
+def test_scenario_refuses_a_temperature_outside_the_range():
+    from k351c.errors import ConfigError
+
+    text = '[[events]]\nat = "2026-06-01T04:00:00Z"\nkind = "temperature"\ncelsius = 120\n'
+    with pytest.raises(ConfigError) as err:
+        Scenario.from_text(text)
+    assert "celsius" in err.value.field
+
+
+def test_constant_load_on_an_ideal_meter_is_untouched_by_temperature():
+    meter = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0), functions=[])
+    meter.set_temperature(-40.0)
+    meter.set_load(ConstantLoad(current=5.0))
+    meter.run_for(3600.0)
+    assert meter.read("1-0:1.8.0.255").value == 3450
