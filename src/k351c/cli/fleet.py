@@ -13,7 +13,9 @@ from pathlib import Path
 
 import typer
 
+from k351c.cli import headend
 from k351c.errors import K351CError
+from k351c.server.bench import BenchOptions
 
 DEFAULT_STATE = Path("k351c-fleet")
 DAY = 86400.0
@@ -39,6 +41,7 @@ class ShardSpec:
     test_keys: bool = False
     outages: tuple[str, ...] = ()
     push_destination: str | None = None
+    bench: BenchOptions | None = None
 
 
 def shard_plan(meters: int, shards: int) -> list[tuple[int, int]]:
@@ -148,9 +151,10 @@ def run_shard(spec: ShardSpec | dict) -> dict:
         if part is not None:
             fleet.add_outage(*part)
     epoch = start if start is not None and start > fleet.t else fleet.t
+    clock = SimClock(epoch, rate=spec.rate)
     server = FleetServer(
         fleet,
-        SimClock(epoch, rate=spec.rate),
+        clock,
         spec.host,
         dlms_base_port=spec.dlms_base_port,
         hdlc_base_port=spec.hdlc_base_port,
@@ -159,6 +163,8 @@ def run_shard(spec: ShardSpec | dict) -> dict:
         state=Path(spec.state),
         test_keys=spec.test_keys,
         push_destination=spec.push_destination,
+        bench=_shard_bench(spec, clock),
+        first_index=spec.offset,
     )
 
     async def main() -> None:
@@ -170,6 +176,19 @@ def run_shard(spec: ShardSpec | dict) -> dict:
 
     asyncio.run(main())
     return {"shard": spec.index, "meters": spec.count, "t": fleet.t}
+
+
+def _shard_bench(spec: ShardSpec, clock):  # noqa: ANN001, ANN202
+    """The bench of one shard (its own trace file after the first shard), or None."""
+    if spec.bench is None:
+        return None
+    from k351c.server.bench import Bench
+
+    options = spec.bench
+    if options.trace is not None and spec.index:
+        trace = options.trace
+        options = replace(options, trace=trace.with_name(f"{trace.stem}-{spec.index}{trace.suffix}"))
+    return Bench(options, clock.timestamp)
 
 
 def _run_local(specs: list[ShardSpec]) -> None:
@@ -255,6 +274,12 @@ def fleet(
     push_destination: str = typer.Option(
         None, "--push-destination", help="host:port for the event push storm."
     ),
+    trace: Path = typer.Option(None, "--trace", help=headend.TRACE_HELP),
+    link_latency: float = typer.Option(None, "--link-latency", help=headend.LATENCY_HELP),
+    link_jitter: float = typer.Option(None, "--link-jitter", help=headend.JITTER_HELP),
+    link_bps: int = typer.Option(None, "--link-bps", help=headend.BPS_HELP),
+    fault: list[str] = typer.Option(None, "--fault", help=headend.FAULT_HELP),
+    quirk: list[str] = typer.Option(None, "--quirk", help=headend.QUIRK_HELP),
 ) -> None:
     """Serve N meters: meter i on --dlms-base-port + i, serials consecutive; sharded over processes or Ray."""
     from k351c.cli.build import load_config
@@ -264,6 +289,9 @@ def fleet(
     try:
         own_serial = load_config(config).serial  # a bad file is refused here, not in a shard
         serial0 = int(first_serial if first_serial is not None else own_serial)
+        bench = headend.options_from_flags(
+            config, trace, link_latency, link_jitter, link_bps, fault, quirk
+        )
     except K351CError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -284,6 +312,7 @@ def fleet(
         test_keys,
         tuple(outage or ()),
         push_destination,
+        bench if bench.active else None,
     )
     specs = shard_specs(base, meters, processes, shard)
     try:

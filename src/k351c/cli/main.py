@@ -8,6 +8,7 @@ from k351c.cli.bench import bench
 from k351c.cli.codes import codes_app
 from k351c.cli.config import config_app
 from k351c.cli.fleet import backfill, fleet
+from k351c.cli.headend import trace_app
 from k351c.cli.keys import keys_app
 from k351c.cli.serve import serve, show
 from k351c.cli.simulate import simulate
@@ -21,6 +22,7 @@ app.add_typer(codes_app, name="codes", help="Decode and encode type numbers and 
 app.add_typer(config_app, name="config", help="Check, show and describe configuration files (TOML).")
 app.add_typer(tool_app, name="tool")
 app.add_typer(keys_app, name="keys")
+app.add_typer(trace_app, name="trace")
 
 if __name__ == "__main__":  # pragma: no cover
     app()

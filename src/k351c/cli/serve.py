@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from k351c.cli import headend
 from k351c.cli.build import build_meter
 from k351c.errors import K351CError
 
@@ -35,6 +36,12 @@ def serve(
                                        help="Seconds of silence before a DLMS/TCP connection is closed."),
     web_token: str = typer.Option(None, "--web-token", envvar="K351C_WEB_TOKEN",
                                   help="Token for the web page's writing endpoints (default: generated in the state dir)."),
+    trace: Path = typer.Option(None, "--trace", help=headend.TRACE_HELP),
+    link_latency: float = typer.Option(None, "--link-latency", help=headend.LATENCY_HELP),
+    link_jitter: float = typer.Option(None, "--link-jitter", help=headend.JITTER_HELP),
+    link_bps: int = typer.Option(None, "--link-bps", help=headend.BPS_HELP),
+    fault: list[str] = typer.Option(None, "--fault", help=headend.FAULT_HELP),
+    quirk: list[str] = typer.Option(None, "--quirk", help=headend.QUIRK_HELP),
 ) -> None:
     """Start one meter with its listeners and a live view; Ctrl-C or SIGTERM stops it with nothing lost."""
     from k351c.cli.listeners import ListenerOptions, listener_factories
@@ -42,6 +49,7 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     try:
+        bench = headend.options_from_flags(config, trace, link_latency, link_jitter, link_bps, fault, quirk)
         meter = build_meter(state=state, rate=rate, start=start, config=config, test_keys=test_keys)
     except K351CError as exc:
         typer.echo(f"error: {exc}", err=True)
@@ -60,6 +68,10 @@ def serve(
     settings = {"dlms_port": dlms_port, "hdlc_port": hdlc_port, "max_connections": max_connections,
                 "tcp_inactivity": idle_timeout, "hdlc_inactivity": min(idle_timeout, 120.0)}
     runtime = Runtime(meter, host=host, keys=keys, settings=settings)
+    if bench.active:
+        from k351c.server.bench import Bench
+
+        runtime.bench = Bench(bench, meter.clock.timestamp)
     if scenario is not None:
         runtime.advance = _scenario_player(meter, scenario).advance_to
     asyncio.run(runtime.run(listener_factories(options)))

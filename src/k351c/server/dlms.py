@@ -18,6 +18,8 @@ from k351c.meter.catalog import logical_device_name
 from k351c.protocols.dlms.association import AssociationServer, ClientRule
 from k351c.protocols.dlms.enums import AuthenticationMechanism
 from k351c.protocols.hdlc import default_physical_address
+from k351c.server.bench import tapped_protocol
+from k351c.server.bench.link import runtime_tap
 from k351c.server.dlms_connections import (
     IDLE_TIMEOUT,
     ConnectionLimit,
@@ -67,6 +69,8 @@ class DlmsEndpoint:
     secure: Callable | None = (
         None  # security hook (k351c.server.security): builds a SecureAssociation
     )
+    quirks: frozenset[str] = frozenset()  # bench quirks (k351c.server.bench.quirks)
+    open_associations: set = field(default_factory=set)
 
     def authenticate(
         self, client_sap: int, mechanism: AuthenticationMechanism, value: bytes | None
@@ -86,8 +90,14 @@ class DlmsEndpoint:
             log.info("%s %s %s", self.name or "meter", kind, data)
 
         if self.secure is not None:
-            return self.secure(self, on_event)
-        return AssociationServer(self.objects, self.authenticate, self.clients, on_event)
+            association = self.secure(self, on_event)
+        else:
+            association = AssociationServer(self.objects, self.authenticate, self.clients, on_event)
+        if self.quirks:
+            from k351c.server.bench.quirks import QuirkyAssociation
+
+            return QuirkyAssociation(association, self.quirks, self.open_associations)
+        return association
 
 
 def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
@@ -106,6 +116,8 @@ def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
     from k351c.server.security import install_security  # security hook (issue 7)
 
     install_security(runtime, endpoint)
+    if runtime.bench is not None:
+        runtime.bench.configure(endpoint, 0)
     return endpoint
 
 
@@ -230,8 +242,9 @@ async def wrapper_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
     route = lambda destination: endpoint if destination in (SERVER_SAP, 0x7F) else None  # noqa: E731
     limit, idle = _limits(runtime, "wrapper")
     loop = asyncio.get_running_loop()
+    tap = runtime_tap(runtime, f"wrapper:{port}", "wrapper")
     server = await loop.create_server(
-        lambda: WrapperProtocol(route, idle, limit), runtime.host, port
+        tapped_protocol(tap, lambda: WrapperProtocol(route, idle, limit)), runtime.host, port
     )
     log.info("DLMS wrapper listening on %s:%d", runtime.host, port)
     return server
@@ -245,8 +258,9 @@ async def hdlc_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
     endpoint = endpoint_for(runtime)
     limit, idle = _limits(runtime, "HDLC")
     loop = asyncio.get_running_loop()
+    tap = runtime_tap(runtime, f"hdlc:{port}", "hdlc")
     server = await loop.create_server(
-        lambda: HdlcProtocol([endpoint], idle, limit), runtime.host, port
+        tapped_protocol(tap, lambda: HdlcProtocol([endpoint], idle, limit)), runtime.host, port
     )
     log.info(
         "DLMS HDLC listening on %s:%d (physical address %d)",

@@ -35,6 +35,7 @@ from k351c.meter.fleet import Fleet, Outage
 from k351c.meter.fleet_view import MeterView, ViewCache
 from k351c.protocols.hdlc import HdlcServerConnection, default_physical_address, parse_frame
 from k351c.protocols.hdlc.frame import HdlcFrame
+from k351c.server.bench import Bench, tapped_handler
 from k351c.server.dlms import SERVER_SAP, DlmsEndpoint, hdlc_session, wrapper_session
 from k351c.server.dlms_peers import pump_hdlc
 
@@ -109,8 +110,11 @@ class FleetServer:
         save_every: float = 300.0,
         cache: int = 256,
         push_destination: str | None = None,
+        bench: Bench | None = None,
+        first_index: int = 0,
     ) -> None:
         self.fleet, self.clock, self.host = fleet, clock, host
+        self.bench, self.first_index = bench, first_index
         self.ports = (dlms_base_port, hdlc_base_port, shared_port, shared_hdlc_port)
         self.state = Path(state) if state is not None else None
         self.passwords = FleetPasswords(self.state, test_keys)
@@ -136,13 +140,16 @@ class FleetServer:
             self.shared = shared_object_list(self.cursor)
         serial = self.fleet.serial(i)
         password = self.passwords.password(serial)
-        return DlmsEndpoint(
+        endpoint = DlmsEndpoint(
             FleetObjects(self.shared, self.cursor, i),  # type: ignore[arg-type]
             lambda: password,
             self.sync,
             default_physical_address(int(serial)),
             logical_device_name(serial),
         )
+        if self.bench is not None:
+            self.bench.configure(endpoint, self.first_index + i)
+        return endpoint
 
     def endpoint(self, i: int) -> DlmsEndpoint:
         """The DLMS endpoint of meter i (built on demand, LRU-cached)."""
@@ -167,17 +174,17 @@ class FleetServer:
         for i in range(self.fleet.n):
             if dlms:
                 await self._listen(
-                    lambda r, w, i=i: wrapper_session(r, w, self._route_own(i)), dlms + i
+                    lambda r, w, i=i: wrapper_session(r, w, self._route_own(i)), dlms + i, meter=i
                 )
             if hdlc:
                 await self._listen(
-                    lambda r, w, i=i: hdlc_session(r, w, [self.endpoint(i)]), hdlc + i
+                    lambda r, w, i=i: hdlc_session(r, w, [self.endpoint(i)]), hdlc + i, "hdlc", i
                 )
         if shared:
             await self._listen(lambda r, w: wrapper_session(r, w, self._route_shared), shared)
         if shared_hdlc:
             await self._listen(
-                lambda r, w: routed_hdlc_session(r, w, self._by_address), shared_hdlc
+                lambda r, w: routed_hdlc_session(r, w, self._by_address), shared_hdlc, "hdlc"
             )
         log.info("fleet of %d meters serving on %d listeners", self.fleet.n, len(self.servers))
 
@@ -185,7 +192,13 @@ class FleetServer:
         i = self.by_physical.get(physical)
         return self.endpoint(i) if i is not None else None
 
-    async def _listen(self, handler, port: int) -> None:
+    async def _listen(
+        self, handler, port: int, kind: str = "wrapper", meter: int | None = None
+    ) -> None:
+        """Serve ``handler`` on ``port``, through the bench's tap for meter ``meter`` if any."""
+        if self.bench is not None:
+            index = None if meter is None else self.first_index + meter
+            handler = tapped_handler(self.bench.tap(f"{kind}:{port}", kind, index), handler)
         try:
             server = await asyncio.start_server(handler, self.host, port, backlog=16)
         except OSError as exc:

@@ -29,6 +29,8 @@ from k351c.protocols.mbus.header import Medium, Status
 from k351c.protocols.mbus.master import WiredBus
 from k351c.protocols.mbus.records import DataField, DataRecord
 from k351c.protocols.mbus.slave import MBusSlave, Repeat
+from k351c.server.bench import Tap, tapped_handler
+from k351c.server.bench.link import runtime_tap
 
 log = logging.getLogger("k351c.server.mbus")
 
@@ -187,13 +189,17 @@ async def _serve_connection(
 
 
 async def serve_mbus_bus(
-    meters: Sequence[Meter], host: str, port: int, lock: asyncio.Lock | None = None
+    meters: Sequence[Meter],
+    host: str,
+    port: int,
+    lock: asyncio.Lock | None = None,
+    tap: Tap | None = None,
 ) -> tuple[asyncio.AbstractServer, MBusBus]:
     """Start one TCP M-Bus bus with these meters; the fleet uses it with many meters."""
     bus = MBusBus(meters)
     guard = lock or asyncio.Lock()
     server = await asyncio.start_server(
-        lambda r, w: _serve_connection(bus, guard, r, w), host, port
+        tapped_handler(tap, lambda r, w: _serve_connection(bus, guard, r, w)), host, port
     )
     return server, bus
 
@@ -205,7 +211,10 @@ def mbus_listener(port: int, serial: str | None = None, baudrate: int = 2400):
         server: asyncio.AbstractServer | None = None
         bus: MBusBus | None = None
         if port:
-            server, bus = await serve_mbus_bus([runtime.meter], runtime.host, port, runtime.lock)
+            tap = runtime_tap(runtime, f"mbus:{port}", "mbus")
+            server, bus = await serve_mbus_bus(
+                [runtime.meter], runtime.host, port, runtime.lock, tap
+            )
             log.info("M-Bus slave on %s:%d", runtime.host, port)
         if serial and runtime.meter.config.module_code == MBUS_MODULE:
             bus = bus or MBusBus([runtime.meter])

@@ -25,6 +25,8 @@ from k351c.protocols.iec62056_21 import (
     Timing,
 )
 from k351c.protocols.iec62056_21.messages import INITIAL_BAUD
+from k351c.server.bench import tapped_handler
+from k351c.server.bench.link import runtime_tap
 from k351c.server.optical_backend import Lockout, MeterOpticalBackend
 from k351c.server.runtime import ListenerFactory, Runtime
 
@@ -317,7 +319,10 @@ def optical_listener(
             task.add_done_callback(_TASKS.discard)
         if not port:
             return None
-        server = await asyncio.start_server(optical.serve_tcp, runtime.host, port)
+        tap = runtime_tap(runtime, f"optical:{port}", "optical")
+        server = await asyncio.start_server(
+            tapped_handler(tap, optical.serve_tcp), runtime.host, port
+        )
         log.info("optical port (IEC 62056-21) listening on %s:%d", runtime.host, port)
         return server
 

@@ -8,10 +8,14 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from k351c.cosem import ObjectList, build_object_list
 from k351c.meter.core import Meter
 from k351c.server.keys import KeyStore
+
+if TYPE_CHECKING:
+    from k351c.server.bench import Bench
 
 log = logging.getLogger("k351c.server")
 
@@ -33,6 +37,7 @@ class Runtime:
     settings: dict = field(default_factory=dict)
     _objects: ObjectList | None = None
     advance: Callable[[float], None] | None = None
+    bench: Bench | None = None
 
     @property
     def objects(self) -> ObjectList:
