@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from k351c.cosem.model import ObjectList
@@ -17,7 +17,8 @@ from k351c.errors import RemoteProtocolError
 from k351c.meter.catalog import logical_device_name
 from k351c.protocols.dlms.association import AssociationServer, ClientRule
 from k351c.protocols.dlms.enums import AuthenticationMechanism
-from k351c.protocols.hdlc import default_physical_address
+from k351c.protocols.hdlc import HdlcParameters, default_physical_address
+from k351c.protocols.hdlc.params import DEFAULT_MAX_INFO, DEFAULT_WINDOW
 from k351c.server.bench import tapped_protocol
 from k351c.server.bench.link import runtime_tap
 from k351c.server.dlms_connections import (
@@ -71,6 +72,7 @@ class DlmsEndpoint:
     )
     quirks: frozenset[str] = frozenset()  # bench quirks (k351c.server.bench.quirks)
     open_associations: set = field(default_factory=set)
+    hdlc: HdlcParameters = field(default_factory=HdlcParameters)  # the link's limits (setup 3-6)
 
     def authenticate(
         self, client_sap: int, mechanism: AuthenticationMechanism, value: bytes | None
@@ -100,6 +102,13 @@ class DlmsEndpoint:
         return association
 
 
+def hdlc_parameters(settings: Mapping[str, object]) -> HdlcParameters:
+    """The HDLC link's window and maximum information field, the values the HDLC setup object shows."""
+    window = int(settings.get("hdlc_window", DEFAULT_WINDOW))  # type: ignore[call-overload]
+    info = int(settings.get("hdlc_max_info", DEFAULT_MAX_INFO))  # type: ignore[call-overload]
+    return HdlcParameters(info, info, window, window)
+
+
 def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
     """The DLMS endpoint of the runtime's meter."""
     serial = runtime.meter.config.serial
@@ -112,6 +121,7 @@ def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
         runtime.sync,
         physical,
         logical_device_name(serial),
+        hdlc=hdlc_parameters(runtime.settings),
     )
     from k351c.server.security import install_security  # security hook (issue 7)
 

@@ -80,7 +80,9 @@ class HdlcPeer:
         self.links = [
             (
                 ep,
-                HdlcServerConnection(ep.physical_address, point_to_point=point_to_point),
+                HdlcServerConnection(
+                    ep.physical_address, point_to_point=point_to_point, params=ep.hdlc
+                ),
                 ep.association(),
             )
             for ep in endpoints

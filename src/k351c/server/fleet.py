@@ -331,7 +331,9 @@ async def routed_hdlc_session(
             scan += data
             for physical in _called_addresses(scan):
                 if physical not in links and (endpoint := resolve(physical)) is not None:
-                    link = HdlcServerConnection(endpoint.physical_address, point_to_point=False)
+                    link = HdlcServerConnection(
+                        endpoint.physical_address, point_to_point=False, params=endpoint.hdlc
+                    )
                     links[physical] = (endpoint, link, endpoint.association())
             for endpoint, link, association in links.values():
                 if data:
