@@ -55,7 +55,7 @@ def test_short_and_long_counts():
 
 
 def test_drift_on_supercap_within_seven_days():
-    m = meter([(0 + 60, 60 + 6 * 86400)], drift_ppm=5.0, battery=False)
+    m = meter([(0 + 60, 60 + 6 * 86400)], battery=False)
     m.run_for(7 * 86400)
     pf = m.function("powerfail")
     assert pf.rtc_error_s == pytest.approx(6 * 86400 * 5e-6)

@@ -13,6 +13,7 @@ from k351c.codes.server import ServerSettings
 from k351c.codes.settings import (
     DayProfile,
     DisplayTable,
+    RtcSettings,
     Season,
     Settings,
     TariffTable,
@@ -43,6 +44,7 @@ __all__ = [
     "ServerSettings",
     "Settings",
     "TariffTable",
+    "RtcSettings",
     "Thresholds",
     "TypeNumber",
     "WeekProfile",

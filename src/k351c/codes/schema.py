@@ -21,6 +21,7 @@ from k351c.codes.problems import METER_CHECK
 from k351c.codes.server import ServerSettings
 from k351c.codes.settings import (
     DISPLAY_LIMITS,
+    MAX_DRIFT_PPM,
     Debiting,
     PassiveCalendar,
     TariffTable,
@@ -122,6 +123,19 @@ class ThresholdsSection(Section):
     )
     power_threshold_w: float = Field(
         2000.0, ge=0.0, description="Primary P+ (W) above which the power threshold counter counts."
+    )
+
+
+class RtcSection(Section):
+    """[rtc]: the real-time clock."""
+
+    drift_ppm: float = Field(
+        0.0,
+        ge=-MAX_DRIFT_PPM,
+        le=MAX_DRIFT_PPM,
+        description="Rate error of the RTC while the meter runs, ppm (+ fast, - slow; the data "
+        "sheet's typical is 5). The meter's time, and so every time stamp, drifts by it until a "
+        "clock set; 0 (default) keeps runs deterministic.",
     )
 
 
@@ -319,6 +333,7 @@ class ConfigFile(Section):
     thresholds: ThresholdsSection = Field(
         default_factory=ThresholdsSection, description="Voltage-quality and power thresholds."
     )
+    rtc: RtcSection = Field(default_factory=RtcSection, description="The real-time clock.")
     holidays: HolidaysSection = Field(
         default_factory=HolidaysSection, description="Public holidays."
     )

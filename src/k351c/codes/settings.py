@@ -283,6 +283,37 @@ class Thresholds:
         }
 
 
+MAX_DRIFT_PPM = 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class RtcSettings:
+    """The real-time clock: its rate error while running, ppm (+ fast, - slow; 0 keeps runs exact)."""
+
+    drift_ppm: float = 0.0
+
+    def __post_init__(self) -> None:
+        value = self.drift_ppm
+        if (
+            not isinstance(value, (int, float))
+            or isinstance(value, bool)
+            or not -MAX_DRIFT_PPM <= value <= MAX_DRIFT_PPM
+        ):
+            raise ConfigError("rtc drift_ppm", value, f"a number -{MAX_DRIFT_PPM:g}..{MAX_DRIFT_PPM:g}")
+
+    def to_dict(self) -> dict:
+        """The [rtc] table as the configuration file writes it."""
+        return {"drift_ppm": float(self.drift_ppm)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> RtcSettings:
+        """Build from the configuration file's [rtc] table."""
+        unknown = set(data) - {"drift_ppm"}
+        if unknown:
+            raise ConfigError("rtc", sorted(unknown), "drift_ppm")
+        return cls(**data)
+
+
 def _check_byte(what: str, value: object) -> int:
     """A DLMS unsigned (0..255): day ids of the activity calendar."""
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 255:
@@ -425,6 +456,7 @@ class Settings:
     passive_calendar: PassiveCalendar | None = None
     calendar_activation: float | None = None
     debiting: Debiting = field(default_factory=Debiting)
+    rtc: RtcSettings = field(default_factory=RtcSettings)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "calendar_activation", parse_activation(self.calendar_activation))
@@ -434,6 +466,8 @@ class Settings:
             raise ConfigError("calendar passive", self.passive_calendar, "a PassiveCalendar")
         if not isinstance(self.debiting, Debiting):
             raise ConfigError("debiting", self.debiting, "a Debiting")
+        if not isinstance(self.rtc, RtcSettings):
+            raise ConfigError("rtc", self.rtc, "an RtcSettings")
         for what, tables in (("display", self.display_tables), ("tariff", self.tariff_tables)):
             ids = [table.id for table in tables]
             if len(set(ids)) != len(ids):
@@ -487,11 +521,12 @@ class Settings:
         debiting = base.debiting
         if "debiting" in data:
             debiting = Debiting.from_dict(data["debiting"])
-        return cls(displays, tariffs, thresholds, subdiv, passive, activation, debiting)
+        rtc = RtcSettings.from_dict(data["rtc"]) if "rtc" in data else base.rtc
+        return cls(displays, tariffs, thresholds, subdiv, passive, activation, debiting, rtc)
 
     def to_dict(self) -> dict:
         """The tables as the configuration file writes them."""
-        data: dict = {"thresholds": self.thresholds.to_dict()}
+        data: dict = {"thresholds": self.thresholds.to_dict(), "rtc": self.rtc.to_dict()}
         if self.holiday_subdiv is not None:
             data["holidays"] = {"subdiv": self.holiday_subdiv}
         calendar: dict = {}

@@ -278,7 +278,7 @@ class Billing(MeterFunction):
         """End the debiting period now (command or external input), whatever GG/HH say."""
         meter = self.meter
         now = meter.clock.timestamp()
-        if now > meter.t:
+        if now > meter.true_t:
             meter.advance_to(now)
         self._stop(meter.t, source)
         meter.commit()

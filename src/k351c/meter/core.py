@@ -23,6 +23,7 @@ from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
 from k351c.meter.objects import ObjectTable, ProfileData
 from k351c.meter.readings import Profile, Reading
+from k351c.meter.rtc import Rtc
 from k351c.obis import Obis
 from k351c.store import MemoryStore, Store
 from k351c.units import unit_name
@@ -51,6 +52,8 @@ class Meter:
         self.store = store if store is not None else MemoryStore()
         self.load: LoadSource = load or idle_load(self.config)
         self.localtime = LocalTime(self.config.utc_offset_minutes, self.config.dst_rule)
+        self.rtc = Rtc(self.config.settings.rtc.drift_ppm)
+        self.replace_battery = False
         self.objects = ObjectTable()
         self.tariff = 1
         self.ct_primary = int(self.config.ct_primary)
@@ -91,6 +94,11 @@ class Meter:
         return self.localtime.to_local(self.t)
 
     @property
+    def true_t(self) -> float:
+        """True time (the injected Clock's timeline) now; ``t`` is what the meter's RTC shows."""
+        return self.rtc.true_time(self.t)
+
+    @property
     def ct_ratio(self) -> float:
         """Current transformer ratio primary/secondary."""
         return self.ct_primary / self.ct_secondary
@@ -122,8 +130,8 @@ class Meter:
         self.instant = self._measure_at(self.t)
 
     def run_for(self, seconds: float) -> None:
-        """Advance simulated time by ``seconds`` (the SimClock follows) and run every function."""
-        target = self.t + float(seconds)
+        """Advance simulated (true) time by ``seconds`` (the SimClock follows) and run every function."""
+        target = self.true_t + float(seconds)
         if isinstance(self.clock, SimClock):
             self.clock.set(target)
         self.advance_to(target)
@@ -133,21 +141,33 @@ class Meter:
         self.advance_to(self.clock.timestamp())
 
     def advance_to(self, t_end: float) -> None:
-        """Measure and register everything up to t_end, then commit to permanent memory."""
-        while self.t < t_end:
+        """Measure and register everything up to true time t_end, then commit to permanent memory."""
+        end = self.rtc.meter_time(t_end, self.t)
+        while self.t < end:
             t0 = self.t
             for function in self.functions:
                 function.begin_step(t0)
-            t1 = t_end
+            t1 = end
             for function in self.functions:
                 b = function.next_boundary(t0)
                 if b is not None and t0 < b < t1:
                     t1 = b
             self._step(t0, t1)
+            if self.rtc.pending_jump:
+                end += self._rtc_jump()
         self.commit()
 
+    def _rtc_jump(self) -> float:
+        """Move meter time by the RTC's pending jump (time lost on an exhausted backup)."""
+        delta, self.rtc.pending_jump = self.rtc.pending_jump, 0.0
+        old = self.t
+        self.t += delta
+        self.rtc.offset += delta
+        self._time_hooks(old, self.t)
+        return delta
+
     def _step(self, t0: float, t1: float) -> None:
-        segments = self.load.segments(t0, t1)
+        segments = self.rtc.segments(self.load, t0, t1)
         meas = self._measure(segments)
         durations = segments.durations
         if durations.shape == (1,) and meas.p.shape == (1, 3):
@@ -170,6 +190,7 @@ class Meter:
         for function in self.functions:
             function.on_step(step)
         self.t = t1
+        self.rtc.ran(t0, t1)
 
     def _single_step(self, t0: float, t1: float, segments, meas: Measurement, dt: float) -> Step:
         """One interval of constant load: the same arithmetic on Python floats instead of (1, n) arrays."""
@@ -224,7 +245,8 @@ class Meter:
         return self._curves.ambient(middles, self.config.utc_offset_minutes)
 
     def _measure_at(self, t: float) -> Measurement:
-        return _last(self._measure(self.load.segments(t, t + 1.0)))
+        r = self.rtc.true_time(t)
+        return _last(self._measure(self.load.segments(r, r + 1.0)))
 
     def set_clock(self, instant: str | datetime | float) -> None:
         """Adjust the real-time clock (logged with old and new time); energy is not integrated over the jump."""
@@ -234,12 +256,16 @@ class Meter:
         self.t = new
         if isinstance(self.clock, SimClock):
             self.clock.set(new)
+        self.rtc.set(new, self.clock.timestamp())
+        self._time_hooks(old, new)
+        self.emit(Event(new, "clock_adjusted", log="standard", data={"old": old, "new": new}))
+        self.commit()
+
+    def _time_hooks(self, old: float, new: float) -> None:
         for function in self.functions:
             hook = getattr(function, "on_time_set", None)
             if hook is not None:
                 hook(old, new)
-        self.emit(Event(new, "clock_adjusted", log="standard", data={"old": old, "new": new}))
-        self.commit()
 
     def reconfigure(self, **changes: object) -> None:
         """Change non-legal configuration fields (serial, settings); validated, persisted, logged."""
@@ -251,6 +277,7 @@ class Meter:
                 )
         self.config = dataclasses.replace(self.config, **changes)
         self._curves = ErrorCurves.for_config(self.config)
+        self.rtc.set_drift(self.config.settings.rtc.drift_ppm)
         self._overrides.update({k: _to_state(v) for k, v in changes.items()})
         data = {"fields": sorted(changes)}
         code = EventCode.CONFIGURATION_CHANGED
@@ -270,7 +297,7 @@ class Meter:
             raise ConfigError("CT secondary current", secondary, "5 (A)")
         ct_sss(primary)
         old = (self.ct_primary, self.ct_secondary)
-        if self.clock.timestamp() > self.t:
+        if self.clock.timestamp() > self.true_t:
             self.advance_to(self.clock.timestamp())
         self.ct_primary, self.ct_secondary = primary, secondary
         self._follow_ct()
@@ -311,7 +338,7 @@ class Meter:
 
     # ---------------------------------------------------------- persistence
     def _core_state(self) -> dict:
-        return {
+        state = {
             "t": self.t,
             "tariff": self.tariff,
             "ct": [self.ct_primary, self.ct_secondary],
@@ -322,6 +349,9 @@ class Meter:
             "s0": self.s0.state(),
             "overrides": self._overrides,
         }
+        if self.rtc.offset:
+            state["rtc_offset"] = self.rtc.state()
+        return state
 
     def commit(self) -> None:
         """Write registers, function states and pending log records in one transaction."""
@@ -345,7 +375,9 @@ class Meter:
                 self.config, **{k: _from_state(k, v) for k, v in self._overrides.items()}
             )
             self._curves = ErrorCurves.for_config(self.config)
+            self.rtc.set_drift(self.config.settings.rtc.drift_ppm)
         self.tariff = int(state["tariff"])
+        self.rtc.restore(state.get("rtc_offset", 0.0))
         self.ct_primary, self.ct_secondary = (int(x) for x in state["ct"])
         self._follow_ct()
         self.secondary.restore(state["secondary"])

@@ -73,6 +73,12 @@ class Fleet:
                 self.config.integration_minutes,
                 "15, 30 or 60 minutes in a fleet",
             )
+        if self.config.settings.rtc.drift_ppm:
+            raise ConfigError(
+                "rtc drift_ppm",
+                self.config.settings.rtc.drift_ppm,
+                "0 in a fleet (its meters share one clock)",
+            )
         self.first_serial = int(first_serial if first_serial is not None else self.config.serial)
         self.seeds = np.asarray(
             seeds if seeds is not None else self.first_serial + np.arange(n), dtype=np.int64

@@ -1,4 +1,11 @@
-"""Power failures (all phases lost) and the real-time clock on its backup: counters, log, clock status."""
+"""Power failures (all phases lost) and the real-time clock on its backup: counters, log, clock status.
+
+The RTC runs on its supercap for 7 days, then on its battery (both X6 options of the data sheet have
+one; the battery lasts > 10 years). Its actual drift is the configuration's [rtc] drift_ppm, applied to
+the meter's time by k351c.meter.rtc; the clock status is what the meter can know: "doubtful" once its
+backup may have drifted a second at the data sheet's 5 ppm, "invalid" once the RTC stood still (no
+battery left and the supercap empty), "replace battery" once the battery is flat or past its life.
+"""
 
 from __future__ import annotations
 
@@ -24,7 +31,8 @@ CLOCK_DST_ACTIVE = 0x80
 SUPERCAP_SECONDS = 7 * 86400  # data sheet: supercap operating time 7 days fully charged
 LONG_FAILURE_SECONDS = 180  # EN 50160: a short interruption lasts up to 3 minutes
 DOUBTFUL_AFTER_S = 1.0  # clock flagged doubtful once backup drift may exceed a second
-DEFAULT_DRIFT_PPM = 5.0  # data sheet: typically 5 ppm at 23 degC
+SPEC_PPM = 5.0  # data sheet: RTC accuracy typically 5 ppm at 23 degC (the meter's own error bound)
+BATTERY_LIFE_S = 10 * 365.25 * 86400  # data sheet: battery life > 10 years at 23 degC
 LOG_DEPTH = 100
 DURATION = "0-0:96.7.19.255"
 HARDWARE_WITH_BATTERY = frozenset({"2", "5"})  # X6: both options carry supercap and battery
@@ -37,13 +45,16 @@ class PowerFail(MeterFunction):
 
     def __init__(
         self,
-        drift_ppm: float = DEFAULT_DRIFT_PPM,
         battery: bool | None = None,
         long_after_s: float = LONG_FAILURE_SECONDS,
         depth: int = LOG_DEPTH,
+        spec_ppm: float = SPEC_PPM,
     ) -> None:
-        self.drift_ppm = float(drift_ppm)
+        self.spec_ppm = float(spec_ppm)
         self.battery = battery
+        self.installed: float | None = None
+        self.battery_flagged = False
+        self._losing = False
         self.long_after_s = float(long_after_s)
         self.log = RingLog("powerfail", depth)
         self.down_since: float | None = None
@@ -61,6 +72,8 @@ class PowerFail(MeterFunction):
         super().attach(meter)
         if self.battery is None:
             self.battery = meter.config.type_number.hardware in HARDWARE_WITH_BATTERY
+        if self.installed is None:
+            self.installed = meter.t
         self.log.load(meter)
         add = meter.objects.add
         add(
@@ -129,6 +142,8 @@ class PowerFail(MeterFunction):
     def on_step(self, step: Step) -> None:
         """Find the instants where supply is lost and comes back; update the clock status."""
         powered = step.measurement.powered
+        if self.battery_flagged != self.battery_flat(step.t1):
+            self._battery_changed(step.t1)
         if self.down_since is None and (step.powered if powered.shape == (1,) else powered.all()):
             self._publish(step.t1)
             return
@@ -139,6 +154,17 @@ class PowerFail(MeterFunction):
             elif self.down_since is not None and on:
                 self._power_up(float(times[i]))
         self._publish(step.t1)
+
+    def battery_flat(self, t: float) -> bool:
+        """Whether the battery is missing/flat or past its data-sheet life at meter time t."""
+        installed = self.installed if self.installed is not None else t
+        return not self.battery or t - installed >= BATTERY_LIFE_S
+
+    def _battery_changed(self, t: float) -> None:
+        self.battery_flagged = self.battery_flat(t)
+        self.meter.replace_battery = self.battery_flagged
+        if self.battery_flagged:
+            self.meter.emit(Event(t, "replace_battery", EventCode.REPLACE_BATTERY))
 
     def _power_down(self, t: float) -> None:
         self.down_since = t
@@ -156,7 +182,7 @@ class PowerFail(MeterFunction):
         else:
             self.short_count += 1
         self.log.append(self.meter, start, (start, self.last_duration_s))
-        self._run_rtc_on_backup(duration)
+        self._run_rtc_on_backup(duration, t)
         self.meter.emit(
             Event(
                 t,
@@ -168,20 +194,30 @@ class PowerFail(MeterFunction):
         if self.rtc_bits & CLOCK_INVALID:
             self.meter.emit(Event(t, "clock_invalid", EventCode.CLOCK_INVALID))
 
-    def _run_rtc_on_backup(self, duration: float) -> None:
-        """Drift while on backup; without battery the RTC stops when the supercap runs out."""
-        on_backup = duration if self.battery else min(duration, SUPERCAP_SECONDS)
-        self.rtc_error_s += on_backup * self.drift_ppm * 1e-6
+    def _run_rtc_on_backup(self, duration: float, t: float) -> None:
+        """The backup's possible error (at the spec's ppm); the RTC stops when nothing backs it up.
+
+        The supercap carries the RTC for 7 days; a battery takes over after that unless it is flat
+        (or past its life). Time the RTC stood still is lost: the meter's time moves back by it.
+        """
+        on_backup = min(duration, SUPERCAP_SECONDS) if self.battery_flat(t) else duration
+        self.rtc_error_s += on_backup * self.spec_ppm * 1e-6
         if duration > on_backup:
-            self.rtc_error_s += duration - on_backup
+            lost = duration - on_backup
+            self.rtc_error_s += lost
             self.rtc_bits |= CLOCK_INVALID
+            self._losing = True
+            self.meter.rtc.lose(lost)
         if abs(self.rtc_error_s) >= DOUBTFUL_AFTER_S:
             self.rtc_bits |= CLOCK_DOUBTFUL
 
     def on_time_set(self, old: float, new: float) -> None:
-        """Setting the clock makes it valid again and cancels the accumulated drift."""
-        self.rtc_bits = 0
-        self.rtc_error_s = 0.0
+        """Setting the clock makes it valid again and cancels the error; lost RTC time does not."""
+        if self._losing:
+            self._losing = False
+        else:
+            self.rtc_bits = 0
+            self.rtc_error_s = 0.0
         self._publish(new)
 
     # ----------------------------------------------------------- clock status
@@ -215,6 +251,7 @@ class PowerFail(MeterFunction):
             "last_s": self.last_duration_s,
             "rtc_error_s": self.rtc_error_s,
             "rtc_bits": self.rtc_bits,
+            "installed": self.installed,
         }
 
     def restore(self, state: dict) -> None:
@@ -226,4 +263,7 @@ class PowerFail(MeterFunction):
         self.last_duration_s = int(state["last_s"])
         self.rtc_error_s = float(state["rtc_error_s"])
         self.rtc_bits = int(state["rtc_bits"])
+        self.installed = state.get("installed", self.installed)
+        self.battery_flagged = self.battery_flat(self.meter.t)
+        self.meter.replace_battery = self.battery_flagged
         self._publish(self.meter.t)

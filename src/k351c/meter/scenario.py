@@ -275,7 +275,7 @@ class ScenarioPlayer:
         self.scenario = scenario
         self.actions = list(scenario.actions)
         self.next = 0
-        while self.next < len(self.actions) and self.actions[self.next].t < meter.t:
+        while self.next < len(self.actions) and self.actions[self.next].t < meter.true_t:
             self.next += 1
         meter.set_load(scenario.load(meter.load))
         self.skipped: list[Action] = []
@@ -286,10 +286,10 @@ class ScenarioPlayer:
         while self.next < len(self.actions) and self.actions[self.next].t <= t_end:
             action = self.actions[self.next]
             self.next += 1
-            if action.t > meter.t:
+            if action.t > meter.true_t:
                 self._advance(action.t)
             self.apply(action)
-        if t_end > meter.t:
+        if t_end > meter.true_t:
             self._advance(t_end)
 
     def _advance(self, t: float) -> None:

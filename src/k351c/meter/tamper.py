@@ -50,6 +50,7 @@ SOURCES: dict[str, tuple[EventCode, EventCode, Alarm, tuple[str, str]]] = {
 }
 ALARM_OF_CODE: dict[int, Alarm] = {
     EventCode.CLOCK_INVALID: Alarm.CLOCK_INVALID,
+    EventCode.REPLACE_BATTERY: Alarm.REPLACE_BATTERY,
     EventCode.POWER_UP: Alarm.POWER_UP,
     EventCode.ALARM_INPUT_ACTIVE: Alarm.ALARM_INPUT,
     **{start: bit for start, _, bit, _ in SOURCES.values()},
@@ -92,9 +93,10 @@ class Tamper(MeterFunction):
 
     @property
     def error_register(self) -> int:
-        """Latched tamper errors plus the clock-invalid state."""
+        """Latched tamper errors plus the clock-invalid and replace-battery states."""
         invalid = Alarm.CLOCK_INVALID if getattr(self.meter, "clock_status", 0) & 0x01 else 0
-        return self.errors | int(invalid)
+        battery = Alarm.REPLACE_BATTERY if self.meter.replace_battery else 0
+        return self.errors | int(invalid) | int(battery)
 
     @property
     def error_symbol(self) -> bool:
@@ -111,7 +113,7 @@ class Tamper(MeterFunction):
                 f"tamper {source} state", state, "opened=True/False or active=True/False"
             )
         meter = self.meter
-        if meter.clock.timestamp() > meter.t:
+        if meter.clock.timestamp() > meter.true_t:
             meter.advance_to(meter.clock.timestamp())
         if self.active[source] == state:
             return

@@ -48,7 +48,7 @@ class Runtime:
 
     def sync(self) -> None:
         """Bring the meter up to its clock before answering a request (at most once per simulated second)."""
-        if self.meter.clock.timestamp() - self.meter.t >= 1.0:
+        if self.meter.clock.timestamp() - self.meter.true_t >= 1.0:
             self._advance()
 
     def _advance(self) -> None:
