@@ -363,3 +363,22 @@ def test_no_creep_and_starting_current_under_every_kind(kind, klass):
     started = run_meter(cfg, ConstantLoad(current=ist), seconds)
     expected_pulses = 3 * 230.0 * ist * seconds / 3600.0 * 10.0
     assert started.led_active.count >= 0.8 * expected_pulses
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("angle", [90.0, 30.0])
+def test_reactive_influences_are_inside_class_2(kind, angle):
+    cfg = config("B", kind)
+    limits, folded = lim.REACTIVE_2, np.asarray(fold(angle, True))
+    _, base = error_at(cfg, SERIALS, 2.5, angle)
+    for du in (-0.2, -0.1, 0.1, 0.15):
+        _, eq = error_at(cfg, SERIALS, 2.5, angle, voltage=230.0 * (1 + du))
+        assert np.abs(eq - base).max() <= float(lim.voltage_limit(limits, folded, du)) + TOL
+    for df in (-0.02, 0.02):
+        _, eq = error_at(cfg, SERIALS, 2.5, angle, frequency=50.0 * (1 + df))
+        assert np.abs(eq - base).max() <= float(lim.frequency_limit(limits, folded, df)) + TOL
+    allowed = float(lim.temperature_coefficient(limits, folded))
+    for low in range(-40, 51, 10):
+        _, cold = error_at(cfg, SERIALS, 2.5, angle, temperature=low)
+        _, warm = error_at(cfg, SERIALS, 2.5, angle, temperature=low + 20)
+        assert np.abs(warm - cold).max() / 20.0 <= allowed + TOL

@@ -102,34 +102,48 @@ def fold_angle(cos_part: np.ndarray, sin_part: np.ndarray) -> np.ndarray:
     return np.degrees(np.arctan2(sin_part * np.where(cos_part < 0, -1.0, 1.0), np.abs(cos_part)))
 
 
+def weight(limits: ClassLimits, cos_abs: np.ndarray, lagging: np.ndarray) -> np.ndarray:
+    """0 at unity PF (or sin phi), 1 at and beyond the reduced-PF test points, linear in between.
+
+    ``cos_abs`` is |PF| for active energy (|sin phi| for reactive); ``lagging`` whether the
+    current lags (the inductive side).
+    """
+    scale = np.where(lagging, 2.0, 1.0 / (1.0 - limits.capacitive_pf))
+    return np.clip((1.0 - cos_abs) * scale, 0.0, 1.0)
+
+
 def reduced_weight(limits: ClassLimits, folded_deg: np.ndarray) -> np.ndarray:
-    """0 at unity PF (or sin phi), 1 at and beyond the reduced-PF test points, linear in between."""
-    c = np.cos(np.radians(folded_deg))
-    span = np.where(folded_deg >= 0, 0.5, 1.0 - limits.capacitive_pf)
-    return np.clip((1.0 - c) / span, 0.0, 1.0)
+    """weight() of a folded angle (degrees, positive = lagging)."""
+    folded_deg = np.asarray(folded_deg, dtype=float)
+    return weight(limits, np.cos(np.radians(folded_deg)), folded_deg >= 0)
+
+
+def pair(values: tuple[float, float], w: np.ndarray) -> np.ndarray:
+    """A limit pair (unity, reduced PF) at weight w."""
+    return values[0] + w * (values[1] - values[0])
+
+
+def reference_limit_w(limits: ClassLimits, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """reference_limit() at weight w (see weight())."""
+    x = np.asarray(x, dtype=float)
+    unity = np.where(x < limits.breakpoint[0], limits.low[0], limits.high[0])
+    reduced = np.where(x < limits.breakpoint[1], limits.low[1], limits.high[1])
+    return unity + w * (reduced - unity)
 
 
 def reference_limit(limits: ClassLimits, x: np.ndarray, folded_deg: np.ndarray) -> np.ndarray:
     """Percentage error limit at reference conditions (balanced load) at current x and angle."""
-    x = np.asarray(x, dtype=float)
-    unity = np.where(x < limits.breakpoint[0], limits.low[0], limits.high[0])
-    reduced = np.where(x < limits.breakpoint[1], limits.low[1], limits.high[1])
-    w = reduced_weight(limits, folded_deg)
-    return unity + w * (reduced - unity)
-
-
-def _pair(limits_pair: tuple[float, float], w: np.ndarray) -> np.ndarray:
-    return limits_pair[0] + w * (limits_pair[1] - limits_pair[0])
+    return reference_limit_w(limits, x, reduced_weight(limits, folded_deg))
 
 
 def temperature_coefficient(limits: ClassLimits, folded_deg: np.ndarray) -> np.ndarray:
     """Mean temperature coefficient limit (%/K) at this angle."""
-    return _pair(limits.temperature, reduced_weight(limits, folded_deg))
+    return pair(limits.temperature, reduced_weight(limits, folded_deg))
 
 
 def voltage_limit(limits: ClassLimits, folded_deg: np.ndarray, du: np.ndarray) -> np.ndarray:
     """Limit of the error's variation for a voltage deviation du (fraction of Un); inf below -20 %."""
-    base = _pair(limits.voltage, reduced_weight(limits, folded_deg))
+    base = pair(limits.voltage, reduced_weight(limits, folded_deg))
     du = np.asarray(du, dtype=float)
     factor = np.where(np.abs(du) <= RATED_VOLTAGE + 1e-12, 1.0, EXTENDED_VOLTAGE_FACTOR)
     outside = (du < VOLTAGE_RANGE[0] - 1e-12) | (du > VOLTAGE_RANGE[1] + 1e-12)
@@ -138,7 +152,7 @@ def voltage_limit(limits: ClassLimits, folded_deg: np.ndarray, du: np.ndarray) -
 
 def frequency_limit(limits: ClassLimits, folded_deg: np.ndarray, df: np.ndarray) -> np.ndarray:
     """Limit of the error's variation for a frequency deviation df (fraction of fn); inf beyond 2 %."""
-    base = _pair(limits.frequency, reduced_weight(limits, folded_deg))
+    base = pair(limits.frequency, reduced_weight(limits, folded_deg))
     return np.where(np.abs(np.asarray(df, dtype=float)) <= RATED_FREQUENCY + 1e-12, base, np.inf)
 
 

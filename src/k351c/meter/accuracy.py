@@ -88,10 +88,6 @@ class ErrorCurves:
         """The curves of these meters (indices into the rows, repeats allowed)."""
         return ErrorCurves(self.spec, self.active, self.nominal_frequency, self.draws[rows])
 
-    def _r(self, k: int) -> np.ndarray:
-        """Draw k as -1..1, shaped (rows, 1) to broadcast over the three elements."""
-        return 2.0 * self.draws[:, k, None] - 1.0
-
     # ------------------------------------------------------------------ temperature
     def ambient(self, t: np.ndarray, utc_offset_minutes: int = 0) -> np.ndarray:
         """Ambient temperature (degC) of each row at POSIX times t: mean, per-meter offset, daily cycle."""
@@ -111,91 +107,83 @@ class ErrorCurves:
         if kind == "typical":
             return self._typical(cond)
         if kind == "class-limit":
-            return self._edge(cond, self.active), self._edge(cond, lim.REACTIVE_2, reactive=True)
+            return self._edge(cond, self.active, cond.w_p), self._edge(
+                cond, lim.REACTIVE_2, cond.w_q
+            )
         if kind == "custom":
             return self._custom(cond)
-        zero = np.zeros(np.broadcast(cond.x, cond.tan_p).shape)
+        zero = np.zeros(np.shape(cond.tan_p))
         return zero, zero
 
+    def _col(self, k: int, scale: float) -> np.ndarray:
+        """Draw k as -scale..scale, shaped (rows, 1) to broadcast over the three elements."""
+        return scale * (2.0 * self.draws[:, k, None] - 1.0)
+
     def _typical(self, c: Conditions) -> tuple[np.ndarray, np.ndarray]:
-        f, r, unit = TYPICAL, self._r, self.active.high[0]
-        low = np.sqrt(0.01 / np.maximum(c.x, 0.01))
-        gain = unit * (f["gain"] * r(G0) + f["low"] * r(GLOW) * low + f["high"] * r(GHIGH) * c.x**2)
-        phase_low = np.sqrt(0.02 / np.maximum(c.x, 0.02))
-        delta = unit * (f["phase"] * r(D0) + f["phase_low"] * r(DLOW) * phase_low) / ROOT3
-        ep = gain - delta * c.tan_p + self._typical_influences(c, self.active, c.fold_p)
-        eq = (
-            gain
-            + lim.REACTIVE_2.high[0] * f["reactive"] * r(GQ)
-            + delta * c.tan_q
-            + self._typical_influences(c, lim.REACTIVE_2, c.fold_q)
+        f, col, unit = TYPICAL, self._col, self.active.high[0]
+        x = c.x
+        low = np.sqrt(0.01 / np.maximum(x, 0.01))
+        phase_low = np.sqrt(0.02 / np.maximum(x, 0.02))
+        gain = col(G0, unit * f["gain"]) + col(GLOW, unit * f["low"]) * low
+        gain += col(GHIGH, unit * f["high"]) * (x * x)
+        delta = (
+            col(D0, unit * f["phase"] / ROOT3)
+            + col(DLOW, unit * f["phase_low"] / ROOT3) * phase_low
         )
+        ep = gain - delta * c.tan_p + self._influences(c, self.active, c.w_p)
+        eq = gain + delta * c.tan_q + col(GQ, lim.REACTIVE_2.high[0] * f["reactive"])
+        eq += self._influences(c, lim.REACTIVE_2, c.w_q)
         return ep, eq
 
-    def _typical_influences(self, c: Conditions, limits: lim.ClassLimits, fold) -> np.ndarray:
-        f, r = TYPICAL, self._r
-        w = lim.reduced_weight(limits, fold)
-        k_t = lim.temperature_coefficient(limits, fold)
+    def _influences(self, c: Conditions, limits: lim.ClassLimits, w: np.ndarray) -> np.ndarray:
+        """Typical temperature, voltage, frequency and harmonic terms, fractions of their limits."""
+        f, col = TYPICAL, self._col
         d_t = c.temperature - lim.REFERENCE_TEMPERATURE
-        temp = k_t * (
-            f["temperature"] * r(T1) * d_t + f["temperature_curve"] * r(T2) * d_t**2 / 40.0
-        )
-        du = np.clip(c.du, *lim.VOLTAGE_RANGE) / lim.RATED_VOLTAGE
-        volt = (
-            (limits.voltage[0] + w * (limits.voltage[1] - limits.voltage[0]))
-            * f["voltage"]
-            * r(VU)
-            * du
-        )
-        df = np.clip(c.df, -0.05, 0.05) / lim.RATED_FREQUENCY
-        freq = (limits.frequency[0] + w * (limits.frequency[1] - limits.frequency[0])) * f[
-            "frequency"
-        ]
-        harm = (
-            limits.harmonic
-            * f["harmonic"]
-            * r(VH)
-            * np.minimum(c.harmonic / lim.HARMONIC_CURRENT, 1.5)
-        )
-        return temp + volt + freq * r(VF) * df + harm
+        temp = col(T1, f["temperature"]) * d_t + col(T2, f["temperature_curve"] / 40.0) * d_t * d_t
+        freq = col(VF, f["frequency"] / lim.RATED_FREQUENCY) * np.clip(c.df, -0.05, 0.05)
+        volt = col(VU, f["voltage"] / lim.RATED_VOLTAGE) * np.clip(c.du, *lim.VOLTAGE_RANGE)
+        out = lim.pair(limits.temperature, w) * temp + lim.pair(limits.voltage, w) * volt
+        out += lim.pair(limits.frequency, w) * freq
+        if limits.harmonic and c.harmonic is not None:
+            share = np.minimum(c.harmonic / lim.HARMONIC_CURRENT, 1.5)
+            out += col(VH, limits.harmonic * f["harmonic"]) * share
+        return out
 
-    def _edge(self, c: Conditions, limits: lim.ClassLimits, reactive: bool = False) -> np.ndarray:
-        fold = c.fold_q if reactive else c.fold_p
-        w = lim.reduced_weight(limits, fold)
+    def _edge(self, c: Conditions, limits: lim.ClassLimits, w: np.ndarray) -> np.ndarray:
         du = np.abs(c.du)
         volt_share = np.where(
             du <= lim.RATED_VOLTAGE,
             du / lim.RATED_VOLTAGE,
             np.minimum(1.0 + 2.0 * (du - lim.RATED_VOLTAGE) / lim.RATED_VOLTAGE, 3.0),
         )
-        k_t = lim.temperature_coefficient(limits, fold)
+        k_t = lim.pair(limits.temperature, w)
+        df = np.abs(c.df)
         total = (
-            lim.reference_limit(limits, c.x, fold)
-            + (limits.voltage[0] + w * (limits.voltage[1] - limits.voltage[0])) * volt_share
-            + (limits.frequency[0] + w * (limits.frequency[1] - limits.frequency[0]))
-            * np.minimum(np.abs(c.df) / lim.RATED_FREQUENCY, 2.5)
+            lim.reference_limit_w(limits, c.x, w)
+            + lim.pair(limits.voltage, w) * volt_share
+            + lim.pair(limits.frequency, w) * np.minimum(df / lim.RATED_FREQUENCY, 2.5)
             + k_t * np.abs(c.temperature - lim.REFERENCE_TEMPERATURE)
-            + limits.harmonic * np.minimum(c.harmonic / lim.HARMONIC_CURRENT, 1.0)
         )
-        rated = (du <= lim.RATED_VOLTAGE + 1e-12) & (np.abs(c.df) <= lim.RATED_FREQUENCY + 1e-12)
+        if limits.harmonic and c.harmonic is not None:
+            total += limits.harmonic * np.minimum(c.harmonic / lim.HARMONIC_CURRENT, 1.0)
+        rated = (du <= lim.RATED_VOLTAGE + 1e-12) & (df <= lim.RATED_FREQUENCY + 1e-12)
         cap = lim.composite_envelope(limits, c.x, c.temperature, k_t)
         total = np.where(rated, np.minimum(total, cap), total)
         sign = np.where(self.draws[:, PICK, None] < 0.5, -1.0, 1.0)
-        edge = EDGE[0] + (EDGE[1] - EDGE[0]) * self.draws[:, G0, None]
-        return sign * edge * total
+        return (sign * (EDGE[0] + (EDGE[1] - EDGE[0]) * self.draws[:, G0, None])) * total
 
     def _custom(self, c: Conditions) -> tuple[np.ndarray, np.ndarray]:
         table = self.spec.custom
         shift = (
-            table.spread * self._r(G0)
+            self._col(G0, table.spread)
             + table.temperature_coefficient * (c.temperature - lim.REFERENCE_TEMPERATURE)
             + table.voltage_coefficient * 100.0 * c.du
             + table.frequency_coefficient * 100.0 * c.df
         )
-        ep = table.curve("active", c.x, c.fold_p) + shift
+        ep = table.curve("active", c.x, lim.fold_angle(c.p, c.q)) + shift
         if not any(p.quantity == "reactive" for p in table.points):
             return ep, np.zeros_like(ep)
-        return ep, table.curve("reactive", c.x, c.fold_q) + shift
+        return ep, table.curve("reactive", c.x, lim.fold_angle(c.q, c.p)) + shift
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,19 +194,24 @@ class Conditions:
     du: np.ndarray  # U / Un - 1
     df: np.ndarray  # f / fn - 1, (rows, 1)
     temperature: np.ndarray  # degC, (rows, 1)
-    harmonic: np.ndarray  # harmonic current / fundamental current
-    fold_p: np.ndarray  # phase angle folded by P (degrees, -90..90)
-    fold_q: np.ndarray  # and by Q
+    harmonic: np.ndarray | None  # harmonic current / fundamental current; None without
+    p: np.ndarray
+    q: np.ndarray
+    w_p: np.ndarray  # reduced-PF weight of the active limits (0 at PF 1, 1 at PF 0.5L / 0.8C)
+    w_q: np.ndarray  # and of the reactive limits (0 at sin phi 1, 1 at sin phi 0.5)
+    tan_p: np.ndarray  # tan(phi) = Q/P, limited to PF 0.5: the phase error's weight on P
+    tan_q: np.ndarray  # cot(phi) = P/Q, limited to sin phi 0.5: its weight on Q
 
-    @property
-    def tan_p(self) -> np.ndarray:
-        """tan(phi) limited to PF 0.5 (the phase error's weight on P)."""
-        return np.clip(np.tan(np.radians(self.fold_p)), -ROOT3, ROOT3)
-
-    @property
-    def tan_q(self) -> np.ndarray:
-        """cot(phi) limited to sin phi 0.5 (the phase error's weight on Q)."""
-        return np.clip(np.tan(np.radians(self.fold_q)), -ROOT3, ROOT3)
+    @classmethod
+    def of(cls, x, du, df, temperature, harmonic, p, q, s_vector, active) -> Conditions:
+        """Conditions of elements with powers p, q (s_vector = hypot(p, q))."""
+        safe = np.where(s_vector > 0, s_vector, 1.0)
+        lagging = p * q >= 0
+        w_p = lim.weight(active, np.abs(p) / safe, lagging)
+        w_q = lim.weight(lim.REACTIVE_2, np.abs(q) / safe, lagging)
+        tan_p = np.clip(np.divide(q, p, out=np.zeros_like(q), where=p != 0), -ROOT3, ROOT3)
+        tan_q = np.clip(np.divide(p, q, out=np.zeros_like(p), where=q != 0), -ROOT3, ROOT3)
+        return cls(x, du, df, temperature, harmonic, p, q, w_p, w_q, tan_p, tan_q)
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,34 +227,34 @@ class MeterErrors:
         ``u`` is each element's voltage at the level of ``nominal_voltage``; the current and S
         carry the amplitude error of (P, Q) so that PF = P/S stays what the meter computes.
         """
-        freq = np.asarray(inputs.frequency, dtype=float)[:, None]
-        cond = Conditions(
-            x=i / lim.NOMINAL_CURRENT,
-            du=u / nominal_voltage - 1.0,
-            df=freq / self.curves.nominal_frequency - 1.0,
-            temperature=np.asarray(self.temperature, dtype=float)[:, None],
-            harmonic=_harmonic_ratio(inputs),
-            fold_p=lim.fold_angle(p, q),
-            fold_q=lim.fold_angle(q, p),
+        curves = self.curves
+        true = np.hypot(p, q)
+        cond = Conditions.of(
+            i / lim.NOMINAL_CURRENT,
+            u / nominal_voltage - 1.0,
+            np.asarray(inputs.frequency, dtype=float)[:, None] / curves.nominal_frequency - 1.0,
+            np.asarray(self.temperature, dtype=float)[:, None],
+            _harmonic_ratio(inputs),
+            p,
+            q,
+            true,
+            curves.active,
         )
-        ep, eq = self.curves.errors(cond)
+        ep, eq = curves.errors(cond)
         p2 = p * (1.0 + ep / 100.0)
         q2 = q * (1.0 + eq / 100.0)
-        true = np.hypot(p, q)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            gain = np.where(true > 0, np.hypot(p2, q2) / np.where(true > 0, true, 1.0), 1.0)
+        gain = np.divide(np.hypot(p2, q2), true, out=np.ones_like(true), where=true > 0)
         return i * gain, p2, q2, s * gain
 
 
-def _harmonic_ratio(inputs) -> np.ndarray:
-    """Harmonic rms current over the fundamental's per row and phase (0 without harmonics)."""
+def _harmonic_ratio(inputs) -> np.ndarray | None:
+    """Harmonic rms current over the fundamental's per row and phase (None without harmonics)."""
     h = inputs.harmonics
     if h is None or not h.shape[-2] or inputs.p is not None:
-        return np.zeros(np.shape(inputs.current))
+        return None
     ih = np.sqrt((h[..., 2] ** 2).sum(axis=-1))
     i1 = np.asarray(inputs.current, dtype=float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(i1 > 0, ih / np.where(i1 > 0, i1, 1.0), 0.0)
+    return np.divide(ih, i1, out=np.zeros_like(ih), where=i1 > 0)
 
 
 def error_at(
