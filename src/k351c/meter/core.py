@@ -114,7 +114,7 @@ class Meter:
                 raise ConfigError("temperature", celsius, f"a number {low:g}..{high:g} (degC)")
             if not low <= celsius <= high:
                 raise ConfigError("temperature", celsius, f"{low:g}..{high:g} (degC)")
-        if self.clock.timestamp() > self.t:
+        if self.clock.timestamp() > self.true_t:
             self.advance_to(self.clock.timestamp())
         self._temperature = None if celsius is None else float(celsius)
         self.instant = self._measure_at(self.t)
@@ -122,7 +122,7 @@ class Meter:
     @property
     def temperature(self) -> float:
         """The ambient temperature (degC) the metrology sees now (set, or the configured ambient)."""
-        return float(self._temperatures(np.array([self.t, self.t + 1.0]))[0])
+        return float(self._temperatures(np.array([self.true_t, self.true_t + 1.0]))[0])
 
     def set_load(self, load: LoadSource) -> None:
         """Attach a load source (secondary side); energy from now on follows it."""
@@ -227,15 +227,16 @@ class Meter:
             data = {"output": "S0", "dropped": self.s0.dropped - dropped, "max_hz": self.s0.max_hz}
             self.emit(Event(t, "pulse_overrun", data=data))
 
-    def _measure(self, segments) -> Measurement:
+    def _measure(self, segments, true_times: bool = False) -> Measurement:
         errors = None
         if self._curves is not None:
-            errors = MeterErrors(self._curves, self._temperatures(segments.times))
+            times = segments.times if true_times else self.rtc.true_time(segments.times)
+            errors = MeterErrors(self._curves, self._temperatures(times))
         cfg = self.config
         return measure(segments.inputs, cfg.nominal_voltage, cfg.meter_class, cfg.aron, errors)
 
     def _temperatures(self, times: np.ndarray) -> np.ndarray:
-        """Temperature of each segment between these boundary times (one per load-grid interval)."""
+        """Temperature of each segment between these true boundary times (one per 15-minute interval)."""
         n = len(times) - 1
         if self._temperature is not None:
             return np.full(n, self._temperature)
@@ -246,7 +247,7 @@ class Meter:
 
     def _measure_at(self, t: float) -> Measurement:
         r = self.rtc.true_time(t)
-        return _last(self._measure(self.load.segments(r, r + 1.0)))
+        return _last(self._measure(self.load.segments(r, r + 1.0), true_times=True))
 
     def set_clock(self, instant: str | datetime | float) -> None:
         """Adjust the real-time clock (logged with old and new time); energy is not integrated over the jump."""
