@@ -93,3 +93,19 @@ def test_gurux_sets_a_voltage_limit_and_resets_a_maximum(served, session) -> Non
     reply = session.request(maximum.reset(session.client))
     assert reply.error == 0
     assert served.call(served.meter.read, "1-0:32.6.0.255").value == 0
+
+
+def test_gurux_changes_the_analysis_logger_capture_objects_and_period(served, session) -> None:
+    logger = GXDLMSProfileGeneric("1.0.99.2.0.255")
+    session.read(logger, 3)
+    assert len(logger.captureObjects) == 11
+    clock, voltage = logger.captureObjects[0], logger.captureObjects[1]
+    logger.captureObjects = [clock, voltage]
+    assert session.write(logger, 3).error == 0
+    logger.capturePeriod = 60
+    assert session.write(logger, 4).error == 0
+    assert served.call(lambda: served.meter.function("analysis").channels) == ["1-0:32.7.0.255"]
+    assert int(session.read(logger, 4)) == 60
+    assert int(session.read(logger, 8)) == 524288 // 8
+    logger.capturePeriod = 420
+    assert session.write(logger, 4).error != 0

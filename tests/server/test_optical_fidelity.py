@@ -58,3 +58,19 @@ def test_w1_sets_voltage_limits_in_volts_and_resets_an_extreme() -> None:
     assert meter.read("1-0:12.35.0.255").value == pytest.approx(253.0)
     assert meter.read("1-0:32.6.0.255").value == 0
     assert meter.read("1-0:32.3.0.255").value > 200.0
+
+
+def test_w1_sets_the_analysis_logger_channels_and_period() -> None:
+    meter = make_meter()
+    with programming(meter) as client:
+        client.write_single_value("0-0:128.92.2", "1-0:32.7.0;1-0:52.7.0;")
+        client.write_single_value("0-0:128.92.2", "1-0:1.8.0")
+        client.write_single_value("0-0:128.92.1", "5")
+        period = client.read_single_value("0-0:128.92.1")
+        with pytest.raises(ValueError, match="invalid response"):
+            client.write_single_value("0-0:128.92.1", "7")
+        with pytest.raises(ValueError, match="invalid response"):
+            client.write_single_value("0-0:128.92.2", "1-0:99.1.0")
+    assert period.value == "5"
+    assert meter.function("analysis").channels == ["1-0:32.7.0.255", "1-0:52.7.0.255", "1-0:1.8.0.255"]
+    assert meter.read("1-0:99.2.0.255").capture_period == 300

@@ -206,6 +206,21 @@ class DebitingSection(Section):
         return self
 
 
+class AnalysisSection(Section):
+    """[analysis]: the analysis logger 1-0:99.2.0.255 (also settable over DLMS and the optical port)."""
+
+    channels: list[ObisText] | None = Field(
+        None,
+        min_length=1,
+        max_length=16,
+        description="1..16 registers by OBIS (class 1/3/4), each once; instantaneous values "
+        "(D = 7) are averaged over the period, the others sampled at its end.",
+    )
+    interval_minutes: Literal[1, 5, 10, 15, 30, 60] | None = Field(
+        None, description="Capture period in minutes (default 15)."
+    )
+
+
 class DisplayTableSection(Section):
     """[[display]]: one display table (configuration 2 FFF) of OBIS codes."""
 
@@ -342,6 +357,9 @@ class ConfigFile(Section):
     )
     debiting: DebitingSection = Field(
         default_factory=DebitingSection, description="Overrides of the debiting stop."
+    )
+    analysis: AnalysisSection = Field(
+        default_factory=AnalysisSection, description="Analysis logger channels and period."
     )
     display: list[DisplayTableSection] | None = Field(
         None, description="Display tables; if given, they replace all embedded ones."

@@ -446,6 +446,39 @@ class Debiting:
 
 
 @dataclass(frozen=True, slots=True)
+class Analysis:
+    """The analysis logger's [analysis]: channels (OBIS codes) and capture period; None = default."""
+
+    channels: tuple[str, ...] | None = None
+    interval_minutes: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.channels is not None:
+            if isinstance(self.channels, str) or not all(
+                isinstance(c, str) for c in self.channels
+            ):
+                raise ConfigError("analysis channels", self.channels, "a list of OBIS codes")
+            object.__setattr__(self, "channels", tuple(self.channels))
+        minutes = self.interval_minutes
+        if minutes is not None and (not isinstance(minutes, int) or isinstance(minutes, bool)):
+            raise ConfigError("analysis interval_minutes", minutes, "1, 5, 10, 15, 30 or 60")
+
+    def to_dict(self) -> dict:
+        """The keys that are set, as the configuration file writes them."""
+        data = {"channels": list(self.channels or ()), "interval_minutes": self.interval_minutes}
+        return {k: v for k, v in data.items() if v}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Analysis:
+        """The configuration file's [analysis] table."""
+        unknown = set(data) - {"channels", "interval_minutes"}
+        if unknown:
+            raise ConfigError("analysis", sorted(unknown), "channels, interval_minutes")
+        channels = data.get("channels")
+        return cls(None if channels is None else tuple(channels), data.get("interval_minutes"))
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     """All tables of a configuration file; codes refer to display and tariff tables by id."""
 
@@ -457,6 +490,7 @@ class Settings:
     calendar_activation: float | None = None
     debiting: Debiting = field(default_factory=Debiting)
     rtc: RtcSettings = field(default_factory=RtcSettings)
+    analysis: Analysis = field(default_factory=Analysis)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "calendar_activation", parse_activation(self.calendar_activation))
@@ -468,6 +502,8 @@ class Settings:
             raise ConfigError("debiting", self.debiting, "a Debiting")
         if not isinstance(self.rtc, RtcSettings):
             raise ConfigError("rtc", self.rtc, "an RtcSettings")
+        if not isinstance(self.analysis, Analysis):
+            raise ConfigError("analysis", self.analysis, "an Analysis")
         for what, tables in (("display", self.display_tables), ("tariff", self.tariff_tables)):
             ids = [table.id for table in tables]
             if len(set(ids)) != len(ids):
@@ -522,7 +558,12 @@ class Settings:
         if "debiting" in data:
             debiting = Debiting.from_dict(data["debiting"])
         rtc = RtcSettings.from_dict(data["rtc"]) if "rtc" in data else base.rtc
-        return cls(displays, tariffs, thresholds, subdiv, passive, activation, debiting, rtc)
+        analysis = base.analysis
+        if "analysis" in data:
+            analysis = Analysis.from_dict(data["analysis"])
+        return cls(
+            displays, tariffs, thresholds, subdiv, passive, activation, debiting, rtc, analysis
+        )
 
     def to_dict(self) -> dict:
         """The tables as the configuration file writes them."""
@@ -539,6 +580,8 @@ class Settings:
             data["calendar"] = calendar
         if self.debiting.to_dict():
             data["debiting"] = self.debiting.to_dict()
+        if self.analysis.to_dict():
+            data["analysis"] = self.analysis.to_dict()
         data["display"] = [t.to_dict() for t in self.display_tables]
         data["tariff"] = [t.to_dict() for t in self.tariff_tables]
         return data

@@ -1,14 +1,30 @@
-"""Analysis logger 1-0:99.2.0.255: up to 16 registers by OBIS at its own interval, in a fixed memory budget."""
+"""Analysis logger 1-0:99.2.0.255: up to 16 registers by OBIS at its own interval, in a fixed memory budget.
+
+What an entry holds, per channel (``AnalysisLogger.kinds``): an instantaneous value (a class 3/4
+register with OBIS D = 7: voltage, current, powers, power factor, frequency) is the time-weighted
+average over the capture period of what the meter measured while powered; every other value
+(energy registers, counters, extremes, data objects) is sampled at the end of the period.
+
+Channels and period come from the settings' [analysis] (configuration file), and are changed at run
+time through ``configure`` (API), DLMS (class 7 capture_objects / capture_period, management) or the
+optical port; every path validates the same way, persists the new [analysis] and restarts the buffer.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
+from k351c.codes.settings import Analysis
 from k351c.errors import ConfigError
+from k351c.meter.display import capture_codes
 from k351c.meter.eventlog import CLOCK, RingLog, log_methods
-from k351c.meter.function import MeterFunction, Step
+from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.metrology import Measurement
 from k351c.meter.objects import ProfileData, ValueDef
 from k351c.obis import Obis
 
@@ -33,6 +49,9 @@ DEFAULT_CHANNELS: tuple[str, ...] = (
     "1-0:13.7.0.255",
     "1-0:14.7.0.255",  # power factor, frequency
 )
+AVERAGE, SAMPLE = "average", "sample"
+QUANTITIES = ("voltage", "current", "p", "q", "s", "frequency")
+"""What the metrology measures per interval: the period's averages are taken of these."""
 
 
 def depth_for(channels: int) -> int:
@@ -40,8 +59,14 @@ def depth_for(channels: int) -> int:
     return BUDGET_BYTES // (TIME_BYTES + VALUE_BYTES * channels)
 
 
+def channel_kind(definition: ValueDef) -> str:
+    """ "average" for an instantaneous value (class 3/4, A = 1, D = 7), else "sample"."""
+    obis = definition.obis
+    return AVERAGE if definition.class_id in (3, 4) and obis.a == 1 and obis.d == 7 else SAMPLE
+
+
 class AnalysisLogger(MeterFunction):
-    """Captures the raw values of its channels at every interval boundary; reconfigurable at run time."""
+    """Captures its channels (averages or samples) at every interval boundary; reconfigurable at run time."""
 
     name = "analysis"
 
@@ -55,28 +80,44 @@ class AnalysisLogger(MeterFunction):
         self.log = RingLog("analysis", depth_for(len(self.channels)))
 
     def attach(self, meter: Meter) -> None:
-        """Add the profile object; validate the default set against this meter's objects."""
+        """Add the profile object; channels and period from [analysis], else the defaults."""
         super().attach(meter)
         self.offset_s = float(meter.config.utc_offset_minutes * 60)
-        self._check(self.channels, self.interval_minutes)
+        self.channels, self.interval_minutes = self._wanted()
+        self.channels = self._check(self.channels, self.interval_minutes)
+        self.log.depth = self.depth
         self._bind()
         self.log.load(meter)
         self.end = self._after(meter.t)
+        extra: dict[str, Any] = log_methods(meter, self.log, lambda: self._profile().columns)
+        extra["setters"] = {3: self._set_capture_objects, 4: self._set_capture_period}
         meter.objects.add(
             ValueDef(
                 Obis(1, 0, 99, 2, 0),
                 7,
                 self._profile,
-                description="analysis logger (channels and depth: docs/loggers.md)",
+                description="analysis logger (channels, averages and depth: docs/loggers.md)",
                 capacity=lambda: self.depth,
-                extra=log_methods(meter, self.log, lambda: self._profile().columns),
+                extra=extra,
             )
         )
+        meter.subscribe(self._on_event)
+
+    def _wanted(self) -> tuple[list[str], int]:
+        """Channels and period of the settings' [analysis] (what it leaves out: the current ones)."""
+        analysis = self.meter.config.settings.analysis
+        channels = self.channels if analysis.channels is None else list(analysis.channels)
+        minutes = analysis.interval_minutes or self.interval_minutes
+        return [str(Obis.parse(c)) for c in channels], minutes
 
     @property
     def depth(self) -> int:
         """Entries the budget holds with the present channels."""
         return depth_for(len(self.channels))
+
+    def kinds(self) -> dict[str, str]:
+        """Per channel: "average" (over the capture period) or "sample" (at its end)."""
+        return dict(zip(self.channels, self._kinds, strict=True))
 
     def _profile(self) -> ProfileData:
         return ProfileData(
@@ -101,18 +142,62 @@ class AnalysisLogger(MeterFunction):
         return codes
 
     def _bind(self) -> None:
-        self._getters = [self.meter.objects.lookup(c).get for c in self.channels]
+        definitions = [self.meter.objects.lookup(c) for c in self.channels]
+        self._getters = [d.get for d in definitions]
+        self._kinds = [channel_kind(d) for d in definitions]
+        self._averaged = [i for i, k in enumerate(self._kinds) if k == AVERAGE]
+        self._averaged_set = frozenset(self._averaged)
+        self._phases = len(self.meter.instant.last()["voltage"])
+        self._clear()
 
+    def _clear(self) -> None:
+        phases = self._phases
+        self._sums = {name: [0.0] * (1 if name == "frequency" else phases) for name in QUANTITIES}
+        self._seconds = 0.0
+        self._intervals = 0
+        self._last_end: float | None = None
+
+    # ------------------------------------------------------------ configuration
     def configure(self, channels: Sequence[str], interval_minutes: int | None = None) -> None:
-        """Choose new channels (and interval); the buffer restarts empty, as a DLMS capture-object change does."""
+        """Choose new channels (and interval): validated, kept in [analysis], the buffer restarts empty."""
         interval = self.interval_minutes if interval_minutes is None else interval_minutes
-        self.channels = self._check(list(channels), interval)
+        codes = self._check(list(channels), interval)
+        self._apply(codes, interval)
+        settings = self.meter.config.settings
+        analysis = Analysis(tuple(codes), interval)
+        self.meter.reconfigure(settings=dataclasses.replace(settings, analysis=analysis))
+
+    def _apply(self, channels: list[str], interval: int) -> None:
+        self.channels = channels
         self.interval_minutes = interval
         self._bind()
         self.log.reset(self.meter, depth_for(len(self.channels)))
         self.end = self._after(self.meter.t)
         self.meter.commit()
 
+    def _on_event(self, event: Event) -> None:
+        if event.kind == "configuration_changed":
+            channels, minutes = self._wanted()
+            if (channels, minutes) != (self.channels, self.interval_minutes):
+                self._apply(self._check(channels, minutes), minutes)
+
+    def _set_capture_objects(self, value: Any, ctx: Any) -> None:
+        """DLMS capture_objects: the clock (optional, first) and 1..16 registers' attribute 2."""
+        codes = capture_codes(value)
+        if codes and codes[0] == CLOCK:
+            codes = codes[1:]
+        self.configure(codes)
+
+    def _set_capture_period(self, value: Any, ctx: Any) -> None:
+        """DLMS capture_period in seconds: 60, 300, 600, 900, 1800 or 3600."""
+        seconds = value.value
+        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds % 60:
+            raise ConfigError(
+                "analysis capture_period (s)", seconds, [m * 60 for m in INTERVALS_MIN]
+            )
+        self.configure(self.channels, seconds // 60)
+
+    # ----------------------------------------------------------------- capture
     def _after(self, t: float) -> float:
         period = self.interval_minutes * 60.0
         return (math.floor((t + self.offset_s) / period) + 1.0) * period - self.offset_s
@@ -122,30 +207,112 @@ class AnalysisLogger(MeterFunction):
         return self.end
 
     def on_step(self, step: Step) -> None:
-        """Capture every channel when the step ends on the capture instant."""
+        """Add the step to the averages; capture every channel when the step ends on the capture instant."""
+        if self._averaged:
+            self._accumulate(step)
         if step.t1 >= self.end:
             t = self.end
-            values = [get() for get in self._getters]
-            self.log.append(self.meter, t, (t, *values))
+            self.log.append(self.meter, t, (t, *self._values()))
+            self._clear()
             self.end = self._after(step.t1)
 
+    def _accumulate(self, step: Step) -> None:
+        """Time-weighted sums of what the meter measured over the step's powered intervals."""
+        meas = step.measurement
+        durations = step.segments.durations
+        if len(durations) == 1:
+            seconds = float(durations[0])
+            if not meas.powered[0] or seconds <= 0:
+                return
+            last = meas.last()
+            for name in QUANTITIES:
+                value = last[name]
+                sums = self._sums[name]
+                if isinstance(value, list):
+                    for k, x in enumerate(value):
+                        sums[k] += x * seconds
+                else:
+                    sums[0] += value * seconds
+            self._seconds += seconds
+            self._intervals += 1
+            self._last_end = step.t1
+            return
+        weights = durations * meas.powered
+        stacked = np.column_stack(
+            (meas.voltage, meas.current, meas.p, meas.q, meas.s, meas.frequency)
+        )
+        weighted = (weights @ stacked).tolist()
+        k = 0
+        for name in QUANTITIES:
+            sums = self._sums[name]
+            for j in range(len(sums)):
+                sums[j] += weighted[k]
+                k += 1
+        self._seconds += float(weights.sum())
+        self._intervals += len(durations)
+
+    def _values(self) -> list[object]:
+        """Samples now; the averaged channels read over the period's mean measurement."""
+        one = self._intervals == 1 and self._last_end == self.end
+        if self._seconds <= 0 or not self._averaged or one:
+            return [get() for get in self._getters]  # one interval: its mean is what the meter shows
+        values: list[object] = [
+            None if c in self._averaged_set else get() for c, get in enumerate(self._getters)
+        ]
+        mean = {name: np.array([sums]) / self._seconds for name, sums in self._sums.items()}
+        meter = self.meter
+        shown = meter.instant
+        meter.instant = Measurement(
+            mean["voltage"],
+            mean["current"],
+            mean["p"],
+            mean["q"],
+            mean["s"],
+            mean["frequency"][:, 0],
+            np.array([True]),
+        )
+        try:
+            for c in self._averaged:
+                values[c] = self._getters[c]()
+        finally:
+            meter.instant = shown
+        return values
+
     def on_time_set(self, old: float, new: float) -> None:
-        """Capture again on the grid of the new time."""
+        """Capture again on the grid of the new time; the averages restart."""
         self.end = self._after(new)
+        self._clear()
 
     def entries(self) -> list[tuple]:
         """Raw entries (POSIX time, raw values...), oldest first."""
         return list(self.log.rows)
 
+    # ------------------------------------------------------------- persistence
     def state(self) -> dict:
-        """Configuration and next capture instant."""
-        return {"channels": list(self.channels), "interval": self.interval_minutes, "end": self.end}
+        """Configuration, next capture instant and the running averages."""
+        return {
+            "channels": list(self.channels),
+            "interval": self.interval_minutes,
+            "end": self.end,
+            "sums": {name: list(values) for name, values in self._sums.items()},
+            "seconds": self._seconds,
+            "intervals": self._intervals,
+        }
 
     def restore(self, state: dict) -> None:
-        """Load a state written by state()."""
+        """Load a state written by state(); a different [analysis] in the file then applies."""
         self.channels = list(state["channels"])
         self.interval_minutes = int(state["interval"])
         self.end = float(state["end"])
         self.log.depth = self.depth
         self.log.load(self.meter)
         self._bind()
+        sums = state.get("sums")
+        if isinstance(sums, dict) and set(sums) == set(self._sums):
+            self._sums = {name: [float(x) for x in values] for name, values in sums.items()}
+            self._seconds = float(state.get("seconds", 0.0))
+            self._intervals = int(state.get("intervals", 2))
+        channels, minutes = self._wanted()
+        if (channels, minutes) != (self.channels, self.interval_minutes):
+            self._apply(self._check(channels, minutes), minutes)
+

@@ -46,6 +46,10 @@ DEBITING: dict[Obis, str] = {
 }
 """Optical-port addresses of the debiting overrides (GG, HH code, execution time HH:MM), R1 and W1."""
 POWER_THRESHOLD = Obis(0, 0, 128, 10, 1)
+ANALYSIS_PERIOD = Obis(0, 0, 128, 92, 1)
+"""Optical-port address of the analysis logger's capture period (minutes), R1 and W1."""
+ANALYSIS_CHANNELS = Obis(0, 0, 128, 92, 2)
+"""Optical-port address of the analysis logger's channels (`c1;c2;...`, continued like a display list)."""
 END_OF_BILLING_SCRIPT = Obis(0, 0, 10, 0, 1)
 """W1 of a script id (1) here executes the end-of-billing-period script: a debiting stop now."""
 
@@ -261,6 +265,11 @@ class MeterOpticalBackend:
             )
         if obis in DEBITING:
             return DataLine(address, self._debiting_text(obis))
+        if obis == ANALYSIS_PERIOD:
+            return DataLine(address, str(self.meter.function("analysis").interval_minutes))
+        if obis == ANALYSIS_CHANNELS:
+            short = [_short_code(c) for c in self.meter.function("analysis").channels]
+            return DataLine(address, short[0], "", tuple((c, "") for c in short[1:]))
         if obis in CONFIG_CODES:
             return DataLine(address, str(getattr(self.meter.config, CONFIG_CODES[obis])))
         if obis in (TIME, DATE):
@@ -318,6 +327,9 @@ class MeterOpticalBackend:
             return
         if obis == END_OF_BILLING_SCRIPT:
             self._execute_script(value)
+            return
+        if obis in (ANALYSIS_PERIOD, ANALYSIS_CHANNELS):
+            self._write_analysis(obis, value)
             return
         definition = self.meter.objects.get(obis)
         if definition is None:
@@ -386,6 +398,19 @@ class MeterOpticalBackend:
             raise ConfigError("script_identifier", value.strip(), "1 (end of billing period)")
         self.meter.function("billing").debiting_stop(source="optical")
         log.info("optical port: end of billing period executed")
+
+    def _write_analysis(self, obis: Obis, value: str) -> None:
+        """The analysis logger's period (minutes) or channels (continued with `;`), via configure."""
+        analysis = self.meter.function("analysis")
+        if obis == ANALYSIS_PERIOD:
+            analysis.configure(analysis.channels, _integer("analysis period", value))  # type: ignore[attr-defined]
+            return
+        pending = self._pending.setdefault(obis, [])
+        pending.extend(code.strip() for code in value.split(CONTINUE) if code.strip())
+        if value.endswith(CONTINUE):
+            return
+        analysis.configure(self._pending.pop(obis))  # type: ignore[attr-defined]
+        log.info("optical port: analysis logger channels set")
 
     def _write_display(self, obis: Obis, value: str) -> None:
         """Collect a (possibly continued) list, then set it through Display.set_list (its checks)."""
