@@ -28,6 +28,7 @@ from k351c.server.runtime import Runtime
 from k351c.web.api import add_api_routes, jsonable
 from k351c.web.io import IoEvents, add_io_routes, io_json
 from k351c.web.metrics import metrics_registry, metrics_response
+from k351c.web.traffic import add_traffic_routes
 
 STATIC = Path(str(resources.files("k351c.web").joinpath("static")))
 STREAM_POLL_S = 0.25
@@ -77,6 +78,7 @@ def create_app(runtime: Runtime, token: str | None = None) -> FastAPI:
     app.state.io_events = add_io_routes(app, runtime, require_token)
     _add_live_routes(app, runtime)
     add_api_routes(app, runtime)
+    add_traffic_routes(app, runtime)
 
     registry = metrics_registry(runtime)
 
@@ -125,6 +127,7 @@ def _add_pages(app: FastAPI) -> None:
     app.get("/", include_in_schema=False)(page("index.html"))
     app.get("/profile", include_in_schema=False)(page("profile.html"))
     app.get("/docs", include_in_schema=False)(page("docs.html"))
+    app.get("/traffic", include_in_schema=False)(page("traffic.html"))
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     async def plotly() -> FileResponse:

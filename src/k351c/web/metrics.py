@@ -118,6 +118,10 @@ def metrics_registry(runtime: Runtime) -> CollectorRegistry:
     """A private registry holding the meter's collector (not the process-global default)."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(MeterCollector(runtime))
+    if runtime.bench is not None:
+        from k351c.web.traffic import BenchCollector
+
+        registry.register(BenchCollector(runtime))
     return registry
 
 
