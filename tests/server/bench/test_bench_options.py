@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from k351c.cli.headend import options_from_flags
 from k351c.cli.main import app
 from k351c.errors import ConfigError
-from k351c.server.bench import BenchOptions, bench_options, parse_fault, parse_quirk
+from k351c.server.bench import BenchOptions, bench_options, parse_fault
 from k351c.server.bench.options import FaultSpec, MeterRange, QuirkSpec
 
 
