@@ -7,7 +7,8 @@
 3. backfill: wall time to create a year of 15-min profile for N meters, shards in --processes processes
    (with --quick: 30 days, extrapolated to a year and marked so).
 
-    python benchmarks/fleet.py [--meters 10000] [--processes 2] [--quick] [--serve-only] [--json PATH]
+    python benchmarks/fleet.py [--meters 10000] [--processes 2] [--quick] [--serve-only]
+                               [--parts serve,simulate,backfill] [--json PATH]
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ YEAR = 365 * 86400.0
 
 def free_base(count: int) -> int:
     """A base port with ``count`` free consecutive ports."""
-    for base in range(30000, 65000 - count, 997):
+    for base in range(1024, 65536 - count, 997):  # below the ephemeral range first
         try:
             socks = []
             for port in range(base, base + count):
@@ -198,12 +199,19 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--quick", action="store_true", help="30 days of backfill, extrapolated")
     parser.add_argument("--json", default=None, help="write the results here as JSON")
     parser.add_argument(
-        "--serve-only", action="store_true", help="only the serve benchmark (associations)"
+        "--serve-only", action="store_true", help="only the serve benchmark (same as --parts serve)"
+    )
+    parser.add_argument(
+        "--parts", default="serve,simulate,backfill", help="which benchmarks, comma-separated"
     )
     args = parser.parse_args(argv)
-    results = bench_serve(args.meters, args.sample)
-    if not args.serve_only:
+    parts = {"serve"} if args.serve_only else set(args.parts.split(","))
+    results: dict = {"meters": args.meters, "processes": args.processes}
+    if "serve" in parts:
+        results.update(bench_serve(args.meters, args.sample))
+    if "simulate" in parts:
         results.update(bench_simulate(min(args.meters, 10000), 3 if args.quick else 7))
+    if "backfill" in parts:
         results.update(
             bench_backfill(args.meters, args.processes, (30 if args.quick else 365) * 86400.0)
         )
