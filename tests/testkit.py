@@ -171,3 +171,60 @@ def serve(
     meter = meter or make_meter(days=1 / 24)
     runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=tick)
     return ServedMeter(runtime, listeners or [wrapper_listener, hdlc_listener], sockets=sockets)
+
+
+def bound_block(count: int, host: str = "127.0.0.1", first: int = 20000) -> dict[int, socket.socket]:
+    """``count`` sockets bound to consecutive ports (for fleets: meter i on base + i), held open.
+
+    Hand them to a PreboundLoop: the fleet's listeners then serve these very sockets, so no other
+    process can take a port between the search and the start.
+    """
+    for base in range(first, 65536 - count, count + 1000):
+        block: dict[int, socket.socket] = {}
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                block[port] = sock
+                sock.bind((host, port))
+            return block
+        except OSError:
+            for sock in block.values():
+                sock.close()
+    raise RuntimeError(f"no block of {count} free ports")
+
+
+class ServedFleet:
+    """A FleetServer in a background PreboundLoop; stop() ends it and closes unused sockets."""
+
+    def __init__(self, server, sockets: dict[int, socket.socket] | None = None) -> None:  # noqa: ANN001
+        self.server = server
+        self._unused = dict(sockets or {})
+        self.loop = PreboundLoop(self._unused)
+        self.started = threading.Event()
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        assert self.started.wait(60), "fleet did not start"
+        if self.error is not None:
+            raise self.error
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+
+        async def main() -> None:
+            self.server.stopping = asyncio.Event()
+            self.server.on_tick.append(lambda fleet: self.started.set())
+            await self.server.run()
+
+        try:
+            self.loop.run_until_complete(main())
+        except BaseException as exc:  # noqa: BLE001 - reported to the test thread
+            self.error = exc
+            self.started.set()
+
+    def stop(self) -> None:
+        """Stop serving, wait for the loop thread, close any socket no listener took."""
+        self.loop.call_soon_threadsafe(self.server.stopping.set)
+        self.thread.join(30)
+        for sock in self._unused.values():
+            sock.close()

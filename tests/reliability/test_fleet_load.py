@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import threading
 import time
 
 import numpy as np
@@ -13,59 +10,13 @@ import pytest
 from reliability_harness import AARQ, GET_ENERGY, answered, raise_nofile, read_frame
 
 from k351c.server.fleet import FleetServer
-from testkit import PreboundLoop, bound_socket
+from testkit import ServedFleet, bound_block
 
 pytestmark = pytest.mark.timeout(60)
 
 N = 120
 CONNECTIONS = 200
 START = 1772323200.0  # 2026-03-01T00:00:00Z
-
-
-def free_block(count: int) -> int:
-    """A base port with `count` consecutive ports free right now."""
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)  # below test_fleet_server's blocks, disjoint per worker
-    for base in range(12000 + 300 * worker, 60000 - count, 4001):
-        socks = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                socks.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no block of free ports")
-
-
-class RunningFleet:
-    """A FleetServer in a background asyncio loop."""
-
-    def __init__(self, server, sockets: dict | None = None) -> None:
-        self.server = server
-        self.loop = PreboundLoop(sockets or {})
-        self.started = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        assert self.started.wait(30), "fleet did not start"
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def main() -> None:
-            self.server.stopping = asyncio.Event()
-            self.server.on_tick.append(lambda fleet: self.started.set())
-            await self.server.run()
-
-        self.loop.run_until_complete(main())
-
-    def stop(self) -> None:
-        """Stop serving and wait for the loop thread."""
-        self.loop.call_soon_threadsafe(self.server.stopping.set)
-        self.thread.join(30)
 
 
 @pytest.fixture(
@@ -83,18 +34,18 @@ def fleet_server(request):
 
     raise_nofile(4096)
     fleet = Fleet(N, MeterConfig.default(), start=START, ct_primary=np.arange(N) % 600 * 5 + 5)
-    base = free_block(N)
-    shared = bound_socket()
+    sockets = bound_block(N + 1)
+    base = min(sockets)
     server = FleetServer(
         fleet,
         SimClock(START + 86400, rate=0),
         dlms_base_port=base,
-        shared_port=shared.getsockname()[1],
+        shared_port=base + N,
         test_keys=True,
         tick=0.2,
         cache=request.param,
     )
-    running = RunningFleet(server, {shared.getsockname()[1]: shared})
+    running = ServedFleet(server, sockets)
     yield running, base
     running.stop()
 

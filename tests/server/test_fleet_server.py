@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import socket
-import threading
-
 import numpy as np
 import pytest
 from gurux_client import GuruxSession
@@ -18,62 +13,10 @@ from k351c.clock import parse_instant
 from k351c.errors import ConfigError
 from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
 from k351c.server.fleet import FleetPasswords, FleetServer, _called_addresses, raise_file_limit
+from testkit import ServedFleet, bound_block
 
 N = 1000
 START = "2026-03-01T00:00:00Z"
-
-
-def free_block(count: int) -> int:
-    """A base port with ``count`` consecutive ports free right now."""
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)  # parallel workers search disjoint blocks
-    for base in range(20000 + 2500 * worker, 60000 - count, 5000):
-        socks = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind(("127.0.0.1", port))
-                socks.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no block of free ports")
-
-
-class RunningFleet:
-    """A FleetServer in a background asyncio loop."""
-
-    def __init__(self, server: FleetServer) -> None:
-        self.server = server
-        self.loop = asyncio.new_event_loop()
-        self.started = threading.Event()
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-        assert self.started.wait(60), "fleet did not start"
-        if self.error is not None:
-            raise self.error
-
-    def _run(self) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def main() -> None:
-            self.server.stopping = asyncio.Event()
-            self.server.on_tick.append(lambda fleet: self.started.set())
-            await self.server.run()
-
-        try:
-            self.loop.run_until_complete(main())
-        except BaseException as exc:  # noqa: BLE001
-            self.error = exc
-            self.started.set()
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.server.stopping.set)
-        self.thread.join(30)
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +25,8 @@ def fleet_server(tmp_path_factory):
     fleet = Fleet(N, MeterConfig.default(), start=start, ct_primary=np.arange(N) % 600 * 5 + 5)
     fleet.add_outage(start + 86400 + 3600, start + 86400 + 5400, np.arange(100, 150))
     clock = SimClock(start + 2 * 86400 + 600, rate=0)
-    base, hdlc_base, shared, shared_hdlc = free_block(2 * N + 2), 0, 0, 0
+    sockets = bound_block(2 * N + 2)
+    base = min(sockets)
     hdlc_base, shared, shared_hdlc = base + N, base + 2 * N, base + 2 * N + 1
     server = FleetServer(
         fleet,
@@ -96,7 +40,7 @@ def fleet_server(tmp_path_factory):
         tick=0.2,
         cache=64,
     )
-    running = RunningFleet(server)
+    running = ServedFleet(server, sockets)
     yield running, base
     running.stop()
 
