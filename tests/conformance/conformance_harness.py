@@ -1,4 +1,4 @@
-"""A served meter and raw byte links for the conformance cases: frames are built here, not by k351c.
+"""The served meter and raw byte links for the conformance cases: frames are built here, not by k351c.
 
 The HDLC frame check sequence is CRC-16/X.25 (IEC 62056-46 annex; the same as ISO/IEC 13239) written
 out below, so the stimuli do not depend on the codec under test.
@@ -6,14 +6,10 @@ out below, so the stimuli do not depend on the codec under test.
 
 from __future__ import annotations
 
-import asyncio
 import socket
-import threading
 import time
 
-from k351c import ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.server.keys import KeyStore
-from k351c.server.runtime import Runtime
+from testkit import ServedMeter, make_meter, serve
 
 T0 = "2026-03-01T00:00:00Z"
 DAYS = 3
@@ -21,60 +17,9 @@ PHYSICAL = 0x12  # below 128 so every client library addresses it in 4 octets
 SILENCE_S = 0.4
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Served:
-    """A meter (frozen simulated clock, test keys) with wrapper and HDLC listeners in a thread."""
-
-    def __init__(self, state_dir) -> None:
-        from k351c.server.dlms import hdlc_listener, wrapper_listener
-
-        meter = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0))
-        meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
-        meter.run_for(86400 * DAYS)
-        self.meter = meter
-        self.wrapper_port, self.hdlc_port = free_port(), free_port()
-        settings = {
-            "dlms_port": self.wrapper_port,
-            "hdlc_port": self.hdlc_port,
-            "physical_address": PHYSICAL,
-        }
-        keys = KeyStore(state_dir, test_keys=True)
-        self.runtime = Runtime(meter, keys=keys, settings=settings, tick=0.2)
-        self.loop = asyncio.new_event_loop()
-        self._ready = threading.Event()
-        listeners = [wrapper_listener, hdlc_listener]
-        self._thread = threading.Thread(target=self._run, args=(listeners,), daemon=True)
-        self._thread.start()
-        assert self._ready.wait(10), "listeners did not start"
-
-    def _run(self, listeners) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def main() -> None:
-            self.runtime.stopping = asyncio.Event()
-            self.runtime.on_tick.append(lambda meter: self._ready.set())
-            await self.runtime.run(listeners)
-
-        self.loop.run_until_complete(main())
-
-    def call(self, fn, *args):
-        """Run fn in the server's loop thread (the meter is not thread-safe) and return its result."""
-
-        async def run():
-            return fn(*args)
-
-        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(10)
-
-    def stop(self) -> None:
-        """Stop the listeners and wait for the thread."""
-        self.loop.call_soon_threadsafe(self.runtime.stopping.set)
-        self._thread.join(10)
+def serve_meter() -> ServedMeter:
+    """The meter every case and sweep talks to: three days of load, frozen clock, test keys, PHYSICAL."""
+    return serve(make_meter(days=DAYS, start=T0), physical_address=PHYSICAL)
 
 
 # ----------------------------------------------------------------------------- HDLC octets

@@ -8,28 +8,28 @@ from __future__ import annotations
 import pytest
 from cases import AARQ_LLS, AARQ_PUBLIC, CASES, CLOSED, SILENT, SNRM, Case, apdu_frame, to_meter
 from class_cases import class_cases
-from conformance_harness import RawLink, Served, wrapper_frame
+from conformance_harness import RawLink, serve_meter, wrapper_frame
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    running = Served(tmp_path_factory.mktemp("conformance"))
+def served():
+    running = serve_meter()
     yield running
     running.stop()
 
 
-def open_link(served: Served, case: Case) -> RawLink:
+def open_link(served, case: Case) -> RawLink:
     """A fresh connection brought to the state the case's group starts from."""
     if case.transport == "wrapper":
-        link = RawLink(served.wrapper_port)
+        link = RawLink(served.port("dlms_port"))
         if case.setup in ("public", "lls"):
             client, aarq = (16, AARQ_PUBLIC) if case.setup == "public" else (32, AARQ_LLS)
             link.send(wrapper_frame(bytes.fromhex(aarq), client))
             assert link.wrapper_reply()[8:10] == bytes.fromhex("6129") or case.setup == "lls"
         return link
-    link = RawLink(served.hdlc_port)
+    link = RawLink(served.port("hdlc_port"))
     if case.setup in ("nrm", "public"):
         link.send(to_meter(SNRM))
         assert link.hdlc_reply()[8] == 0x73  # UA

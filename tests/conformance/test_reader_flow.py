@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from conformance_harness import PHYSICAL, Served
+from conformance_harness import PHYSICAL, serve_meter
 from gurux_reader import ReaderSession, next_invocation_counter, sweep
 
 pytestmark = pytest.mark.timeout(240)
@@ -21,15 +21,15 @@ VISIBLE = {"public": 70, "lls": 230, "hls": 230}  # at least this many objects i
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    running = Served(tmp_path_factory.mktemp("reader-flow"))
+def served():
+    running = serve_meter()
     yield running
     running.stop()
 
 
-def run_sweep(served: Served, transport: str, association: str, pdu: int, selective: bool = True):
+def run_sweep(served, transport: str, association: str, pdu: int, selective: bool = True):
     hdlc = transport == "hdlc"
-    port = served.hdlc_port if hdlc else served.wrapper_port
+    port = served.port("hdlc_port") if hdlc else served.port("dlms_port")
     counter = next_invocation_counter(port, hdlc, PHYSICAL) if association == "hls" else 0
     session = ReaderSession(port, association, hdlc, pdu, PHYSICAL, counter)
     session.connect()
