@@ -35,9 +35,10 @@ def build_meter(
     config: Path | None,
     test_keys: bool = False,
     resume_only: bool = False,
+    meter_config: MeterConfig | None = None,
 ) -> Meter:
     """A meter on a SQLite store in ``state``; the simulated clock resumes where the meter stopped."""
-    cfg = load_config(config)
+    cfg = meter_config if meter_config is not None else load_config(config)
     store = SqliteStore(Path(state) / "meter.sqlite")
     saved = store.get(STATE_KEY)
     if resume_only and saved is None:

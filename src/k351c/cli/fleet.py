@@ -137,6 +137,7 @@ def parse_outage(text: str, offset: int, count: int) -> tuple[float, float, list
 
 def run_shard(spec: ShardSpec | dict) -> dict:
     """Run one shard until SIGINT/SIGTERM (a process of --processes, a Ray task or a Kubernetes pod)."""
+    from k351c.cli.build import load_settings
     from k351c.clock import SimClock, parse_instant
     from k351c.server.fleet import FleetServer
 
@@ -165,6 +166,7 @@ def run_shard(spec: ShardSpec | dict) -> dict:
         push_destination=spec.push_destination,
         bench=_shard_bench(spec, clock),
         first_index=spec.offset,
+        settings=load_settings(Path(spec.config) if spec.config else None).server,
     )
 
     async def main() -> None:
@@ -282,12 +284,16 @@ def fleet(
     quirk: list[str] = typer.Option(None, "--quirk", help=headend.QUIRK_HELP),
 ) -> None:
     """Serve N meters: meter i on --dlms-base-port + i, serials consecutive; sharded over processes or Ray."""
-    from k351c.cli.build import load_config
 
     if not (dlms_base_port or hdlc_base_port or shared_port or shared_hdlc_port):
         dlms_base_port = 10000
     try:
-        own_serial = load_config(config).serial  # a bad file is refused here, not in a shard
+        from k351c.cli.build import load_settings
+        from k351c.server.fleet import fleet_settings
+
+        loaded = load_settings(config)  # a bad file is refused here, not in a shard
+        fleet_settings(loaded.server, meters)
+        own_serial = loaded.meter.serial
         serial0 = int(first_serial if first_serial is not None else own_serial)
         bench = headend.options_from_flags(
             config, trace, link_latency, link_jitter, link_bps, fault, quirk

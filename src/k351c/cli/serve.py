@@ -9,10 +9,19 @@ from pathlib import Path
 import typer
 
 from k351c.cli import headend
-from k351c.cli.build import build_meter
+from k351c.cli.build import build_meter, load_settings
+from k351c.codes.server import ServerSettings, flag_fields
 from k351c.errors import K351CError
 
 DEFAULT_STATE = Path("k351c-data")
+
+
+def server_option(name: str) -> typer.models.OptionInfo:
+    """The flag of a [server] key: its name and help come from the schema; None = not given."""
+    info = ServerSettings.model_fields[name]
+    shown = "the serial-number rule" if info.default is None else info.default
+    return typer.Option(None, flag_fields()[name], help=f"{info.description} (default: {shown})",
+                        show_default=False)
 
 
 def serve(
@@ -20,20 +29,20 @@ def serve(
     rate: float = typer.Option(1.0, "--rate", help="Simulated seconds per real second."),
     start: str = typer.Option(None, "--start", help="Simulated start instant (ISO 8601); default: resume or now."),
     config: Path = typer.Option(None, "--config", help="Configuration file (TOML) with codes and settings."),
-    host: str = typer.Option("127.0.0.1", "--host", help="Bind address of the listeners."),
-    dlms_port: int = typer.Option(4059, "--dlms-port", help="DLMS/COSEM TCP wrapper port (0 = off)."),
-    hdlc_port: int = typer.Option(4060, "--hdlc-port", help="DLMS/COSEM HDLC-over-TCP port (0 = off)."),
-    optical_port: int = typer.Option(4062, "--optical-port", help="IEC 62056-21 optical port on TCP (0 = off)."),
-    mbus_port: int = typer.Option(4063, "--mbus-port", help="Wired M-Bus slave on TCP (0 = off)."),
-    web_port: int = typer.Option(8351, "--web-port", help="Web page, REST API and /metrics (0 = off)."),
-    serial: str = typer.Option(None, "--serial", help="Serial device for the optical/RS-485 protocol."),
+    host: str = server_option("host"),
+    dlms_port: int = server_option("dlms_port"),
+    hdlc_port: int = server_option("hdlc_port"),
+    optical_port: int = server_option("optical_port"),
+    mbus_port: int = server_option("mbus_port"),
+    web_port: int = server_option("web_port"),
+    serial: str = server_option("serial_device"),
     test_keys: bool = typer.Option(False, "--test-keys", help="Use the well-known lab keys (labs and tests only)."),
     scenario: Path = typer.Option(None, "--scenario", help="Scenario file (TOML) played live."),
     quiet: bool = typer.Option(False, "--quiet", help="No live terminal view."),
-    max_connections: int = typer.Option(64, "--max-connections",
-                                        help="Simultaneous DLMS connections per listener; more are refused."),
-    idle_timeout: float = typer.Option(300.0, "--idle-timeout",
-                                       help="Seconds of silence before a DLMS/TCP connection is closed."),
+    max_connections: int = server_option("max_connections"),
+    idle_timeout: float = server_option("tcp_inactivity"),
+    hdlc_inactivity: float = server_option("hdlc_inactivity"),
+    physical_address: int = server_option("physical_address"),
     web_token: str = typer.Option(None, "--web-token", envvar="K351C_WEB_TOKEN",
                                   help="Token for the web page's writing endpoints (default: generated in the state dir)."),
     trace: Path = typer.Option(None, "--trace", help=headend.TRACE_HELP),
@@ -45,29 +54,29 @@ def serve(
 ) -> None:
     """Start one meter with its listeners and a live view; Ctrl-C or SIGTERM stops it with nothing lost."""
     from k351c.cli.listeners import ListenerOptions, listener_factories
+    from k351c.server.keys import KeyStore
     from k351c.server.runtime import Runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    flags = {"host": host, "dlms_port": dlms_port, "hdlc_port": hdlc_port, "optical_port": optical_port,
+             "mbus_port": mbus_port, "web_port": web_port, "serial_device": serial,
+             "max_connections": max_connections, "tcp_inactivity": idle_timeout,
+             "hdlc_inactivity": hdlc_inactivity, "physical_address": physical_address}
     try:
+        loaded = load_settings(config)
+        settings = loaded.server.with_flags(flags)
         bench = headend.options_from_flags(config, trace, link_latency, link_jitter, link_bps, fault, quirk)
-        meter = build_meter(state=state, rate=rate, start=start, config=config, test_keys=test_keys)
-    except K351CError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    options = ListenerOptions(host=host, dlms_port=dlms_port, hdlc_port=hdlc_port, optical_port=optical_port,
-                              mbus_port=mbus_port, web_port=web_port, serial=serial, state=state,
-                              test_keys=test_keys, scenario=scenario, quiet=quiet,
-                              web_token=web_token)
-    from k351c.server.keys import KeyStore
-
-    try:
+        meter = build_meter(state=state, rate=rate, start=start, config=config, test_keys=test_keys,
+                            meter_config=loaded.meter)
         keys = KeyStore(state, test_keys=test_keys)
     except K351CError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    settings = {"dlms_port": dlms_port, "hdlc_port": hdlc_port, "max_connections": max_connections,
-                "tcp_inactivity": idle_timeout, "hdlc_inactivity": min(idle_timeout, 120.0)}
-    runtime = Runtime(meter, host=host, keys=keys, settings=settings)
+    options = ListenerOptions(host=settings.host, dlms_port=settings.dlms_port, hdlc_port=settings.hdlc_port,
+                              optical_port=settings.optical_port, mbus_port=settings.mbus_port,
+                              web_port=settings.web_port, serial=settings.serial_device, state=state,
+                              test_keys=test_keys, scenario=scenario, quiet=quiet, web_token=web_token)
+    runtime = Runtime(meter, host=settings.host, keys=keys, settings=settings)
     if bench.active:
         from k351c.server.bench import Bench
 

@@ -336,6 +336,24 @@ class MetrologySection(Section):
         return self
 
 
+class BenchSection(Section):
+    """[bench]: the head-end bench (flags --trace, --link-*, --fault, --quirk win over it)."""
+
+    trace: str | None = Field(None, description="JSON Lines file of every frame (--trace).")
+    link_latency: float = Field(0.0, ge=0.0, description="Added one-way delay, ms (--link-latency).")
+    link_jitter: float = Field(0.0, ge=0.0, description="Random extra delay, ms (--link-jitter).")
+    link_bps: int = Field(0, ge=0, description="Line speed, bit/s; 0 = unlimited (--link-bps).")
+    link_listeners: list[Literal["wrapper", "hdlc", "optical", "mbus"]] = Field(
+        ["hdlc", "mbus", "optical"], description="Listeners the link emulation applies to."
+    )
+    fault: list[str] = Field(
+        [], description='Injected faults, "KIND=RATE[,seed=S][@FIRST-LAST]" (--fault).'
+    )
+    quirk: list[str] = Field(
+        [], description='Real-meter quirks, "NAME[@FIRST-LAST]" (--quirk), e.g. single-association.'
+    )
+
+
 class ConfigFile(Section):
     """A k351c configuration file. Every section is optional; defaults are the embedded ones."""
 
@@ -370,6 +388,9 @@ class ConfigFile(Section):
     metrology: MetrologySection = Field(
         default_factory=MetrologySection,
         description="The meter's own error (accuracy kind) and ambient temperature.",
+    )
+    bench: BenchSection = Field(
+        default_factory=BenchSection, description="Head-end bench: trace, link, faults, quirks."
     )
     server: ServerSettings = Field(
         default_factory=ServerSettings,

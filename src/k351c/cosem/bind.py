@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
+from k351c.codes.server import ServerSettings
 from k351c.cosem.clock_methods import clock_methods
 from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList, RequestContext
 from k351c.cosem.profile import profile_object
@@ -117,12 +119,14 @@ def meter_objects(meter: Meter) -> list[CosemObject]:
     return out
 
 
-def build_object_list(meter: Meter, settings: dict | None = None) -> ObjectList:
+def build_object_list(
+    meter: Meter, settings: ServerSettings | Mapping[str, Any] | None = None
+) -> ObjectList:
     """The logical device's full object list: the meter's values plus the communication objects."""
     from k351c.cosem.infra import infrastructure_objects
 
     objects = ObjectList(meter_objects(meter))
-    for obj in infrastructure_objects(meter, objects, settings or {}):
+    for obj in infrastructure_objects(meter, objects, ServerSettings.coerce(settings)):
         objects.add(obj)
     for obj in service_objects(meter):
         objects.add(obj)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from k351c.codes.server import ServerSettings
 from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
 from k351c.errors import AccessDenied
@@ -107,38 +108,46 @@ def sap_assignment(meter: Meter) -> CosemObject:
     return CosemObject(17, 0, SAP_ASSIGNMENT, attrs, description="SAP assignment")
 
 
-def hdlc_setup(settings: dict) -> CosemObject:
-    """Class 23: the HDLC port's parameters (speed 9600, window 1, 128 octets, inactivity 120 s)."""
+def hdlc_setup(meter: Meter, settings: ServerSettings) -> CosemObject:
+    """Class 23: the HDLC link's parameters, the values the listener runs with (one ServerSettings).
+
+    Attribute 9 is the physical address the link answers at, computed from the current serial
+    number unless the settings fix it.
+    """
     values = {
         2: _u(DataType.ENUM, 5),
-        3: _u(DataType.UNSIGNED, int(settings.get("hdlc_window", 1))),
-        4: _u(DataType.UNSIGNED, int(settings.get("hdlc_window", 1))),
-        5: _u(DataType.LONG_UNSIGNED, int(settings.get("hdlc_max_info", 128))),
-        6: _u(DataType.LONG_UNSIGNED, int(settings.get("hdlc_max_info", 128))),
+        3: _u(DataType.UNSIGNED, settings.hdlc_window),
+        4: _u(DataType.UNSIGNED, settings.hdlc_window),
+        5: _u(DataType.LONG_UNSIGNED, settings.hdlc_max_info),
+        6: _u(DataType.LONG_UNSIGNED, settings.hdlc_max_info),
         7: _u(DataType.LONG_UNSIGNED, 25),
-        8: _u(DataType.LONG_UNSIGNED, int(settings.get("hdlc_inactivity", 120))),
-        9: _u(DataType.LONG_UNSIGNED, int(settings.get("physical_address", 0))),
+        8: _u(DataType.LONG_UNSIGNED, round(settings.hdlc_inactivity)),
     }
     attrs = {1: logical_name(HDLC_SETUP)}
     attrs.update({k: Attribute(lambda ctx, v=v: v, read_level=Level.READING) for k, v in values.items()})
+
+    def device_address(ctx: RequestContext) -> Data:
+        return _u(DataType.LONG_UNSIGNED, settings.physical_address_for(meter.config.serial))
+
+    attrs[9] = Attribute(device_address, read_level=Level.READING)
     return CosemObject(23, CLASS_VERSION[23], HDLC_SETUP, attrs, description="IEC HDLC setup")
 
 
-def tcp_udp_setup(settings: dict) -> CosemObject:
-    """Class 41: the wrapper port, MSS, simultaneous connections and inactivity time-out."""
+def tcp_udp_setup(settings: ServerSettings) -> CosemObject:
+    """Class 41: the wrapper port, MSS, simultaneous connections and inactivity time-out (as served)."""
     values = {
-        2: _u(DataType.LONG_UNSIGNED, int(settings.get("dlms_port", 4059))),
+        2: _u(DataType.LONG_UNSIGNED, settings.dlms_port),
         3: _u(DataType.OCTET_STRING, IPV4_SETUP.to_bytes()),
         4: _u(DataType.LONG_UNSIGNED, 1460),
-        5: _u(DataType.UNSIGNED, min(int(settings.get("max_connections", 255)), 255)),
-        6: _u(DataType.LONG_UNSIGNED, int(settings.get("tcp_inactivity", 300))),
+        5: _u(DataType.UNSIGNED, settings.max_connections),
+        6: _u(DataType.LONG_UNSIGNED, round(settings.tcp_inactivity)),
     }
     attrs = {1: logical_name(TCP_UDP_SETUP)}
     attrs.update({k: Attribute(lambda ctx, v=v: v, read_level=Level.READING) for k, v in values.items()})
     return CosemObject(41, 0, TCP_UDP_SETUP, attrs, description="TCP-UDP setup")
 
 
-def ipv4_setup(settings: dict) -> CosemObject:
+def ipv4_setup(settings: ServerSettings) -> CosemObject:
     """Class 42: the address the TCP-UDP setup runs on (the listener's host), static, over the MAC setup."""
     host = ipaddress.IPv4Address(_ipv4_host(settings))
     values = {
@@ -157,9 +166,9 @@ def ipv4_setup(settings: dict) -> CosemObject:
     return CosemObject(42, 0, IPV4_SETUP, attrs, description="IPv4 setup")
 
 
-def _ipv4_host(settings: dict) -> str:
+def _ipv4_host(settings: ServerSettings) -> str:
     try:
-        return str(ipaddress.IPv4Address(str(settings.get("host", "127.0.0.1"))))
+        return str(ipaddress.IPv4Address(settings.host))
     except ValueError:
         return "0.0.0.0"
 
@@ -175,7 +184,9 @@ def mac_setup(meter: Meter) -> CosemObject:
     return CosemObject(43, 0, MAC_SETUP, attrs, description="MAC address setup")
 
 
-def infrastructure_objects(meter: Meter, objects: ObjectList, settings: dict) -> list[CosemObject]:
+def infrastructure_objects(
+    meter: Meter, objects: ObjectList, settings: ServerSettings
+) -> list[CosemObject]:
     """The communication objects every logical device of ours carries."""
-    return [association_ln(objects), sap_assignment(meter), hdlc_setup(settings), tcp_udp_setup(settings),
+    return [association_ln(objects), sap_assignment(meter), hdlc_setup(meter, settings), tcp_udp_setup(settings),
             ipv4_setup(settings), mac_setup(meter)]

@@ -13,12 +13,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from k351c.cosem.model import ObjectList
+from k351c.codes.server import ServerSettings
 from k351c.errors import RemoteProtocolError
 from k351c.meter.catalog import logical_device_name
 from k351c.protocols.dlms.association import AssociationServer, ClientRule
 from k351c.protocols.dlms.enums import AuthenticationMechanism
-from k351c.protocols.hdlc import HdlcParameters, default_physical_address
-from k351c.protocols.hdlc.params import DEFAULT_MAX_INFO, DEFAULT_WINDOW
+from k351c.protocols.hdlc import HdlcParameters
 from k351c.server.bench import tapped_protocol
 from k351c.server.bench.link import runtime_tap
 from k351c.server.dlms_connections import (
@@ -102,19 +102,17 @@ class DlmsEndpoint:
         return association
 
 
-def hdlc_parameters(settings: Mapping[str, object]) -> HdlcParameters:
+def hdlc_parameters(settings: ServerSettings | Mapping[str, object]) -> HdlcParameters:
     """The HDLC link's window and maximum information field, the values the HDLC setup object shows."""
-    window = int(settings.get("hdlc_window", DEFAULT_WINDOW))  # type: ignore[call-overload]
-    info = int(settings.get("hdlc_max_info", DEFAULT_MAX_INFO))  # type: ignore[call-overload]
+    settings = ServerSettings.coerce(settings)
+    window, info = settings.hdlc_window, settings.hdlc_max_info
     return HdlcParameters(info, info, window, window)
 
 
 def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
     """The DLMS endpoint of the runtime's meter."""
     serial = runtime.meter.config.serial
-    physical = int(
-        runtime.settings.get("physical_address") or default_physical_address(int(serial))
-    )
+    physical = runtime.settings.physical_address_for(serial)
     endpoint = DlmsEndpoint(
         runtime.objects,
         lambda: runtime.keys.keys.lls_password,
@@ -236,16 +234,14 @@ async def hdlc_session(
 
 def _limits(runtime: Runtime, kind: str) -> tuple[ConnectionLimit, float]:
     settings = runtime.settings
-    limit = ConnectionLimit(int(settings.get("max_connections", 64)), f"DLMS {kind}")
-    idle = float(
-        settings.get("tcp_inactivity" if kind == "wrapper" else "hdlc_inactivity", IDLE_TIMEOUT)
-    )
+    limit = ConnectionLimit(settings.max_connections, f"DLMS {kind}")
+    idle = settings.tcp_inactivity if kind == "wrapper" else settings.hdlc_inactivity
     return limit, idle
 
 
 async def wrapper_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
     """Start the wrapper listener on the runtime's DLMS port (0 = off)."""
-    port = int(runtime.settings.get("dlms_port", 4059))
+    port = runtime.settings.dlms_port
     if not port:
         return None
     endpoint = endpoint_for(runtime)
@@ -262,7 +258,7 @@ async def wrapper_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
 
 async def hdlc_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
     """Start the HDLC-over-TCP listener on the runtime's HDLC port (0 = off)."""
-    port = int(runtime.settings.get("hdlc_port", 4060))
+    port = runtime.settings.hdlc_port
     if not port:
         return None
     endpoint = endpoint_for(runtime)

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from k351c.clock import Clock
+from k351c.codes.server import ServerSettings
 from k351c.cosem import build_object_list
 from k351c.cosem.infra import SAP_ASSIGNMENT, sap_assignment
 from k351c.cosem.model import Attribute, CosemObject, ObjectList, RequestContext
@@ -112,9 +113,11 @@ class FleetServer:
         push_destination: str | None = None,
         bench: Bench | None = None,
         first_index: int = 0,
+        settings: ServerSettings | None = None,
     ) -> None:
         self.fleet, self.clock, self.host = fleet, clock, host
         self.bench, self.first_index = bench, first_index
+        self.settings = fleet_settings(settings or ServerSettings(), fleet.n)
         self.ports = (dlms_base_port, hdlc_base_port, shared_port, shared_hdlc_port)
         self.state = Path(state) if state is not None else None
         self.passwords = FleetPasswords(self.state, test_keys)
@@ -137,7 +140,7 @@ class FleetServer:
     def _endpoint(self, i: int) -> DlmsEndpoint:
         if self.shared is None:
             self.cursor = MeterView(self.fleet, i)
-            self.shared = shared_object_list(self.cursor)
+            self.shared = shared_object_list(self.cursor, self.settings)
         serial = self.fleet.serial(i)
         password = self.passwords.password(serial)
         endpoint = DlmsEndpoint(
@@ -169,19 +172,27 @@ class FleetServer:
     async def start(self) -> None:
         """Open every listener; ConfigError naming the port when one cannot be opened."""
         dlms, hdlc, shared, shared_hdlc = self.ports
+        tcp_idle, hdlc_idle = self.settings.tcp_inactivity, self.settings.hdlc_inactivity
         per_meter = int(bool(dlms)) + int(bool(hdlc))
         raise_file_limit(per_meter * self.fleet.n + 2)
         for i in range(self.fleet.n):
             if dlms:
                 await self._listen(
-                    lambda r, w, i=i: wrapper_session(r, w, self._route_own(i)), dlms + i, meter=i
+                    lambda r, w, i=i: wrapper_session(r, w, self._route_own(i), tcp_idle),
+                    dlms + i,
+                    meter=i,
                 )
             if hdlc:
                 await self._listen(
-                    lambda r, w, i=i: hdlc_session(r, w, [self.endpoint(i)]), hdlc + i, "hdlc", i
+                    lambda r, w, i=i: hdlc_session(r, w, [self.endpoint(i)], idle_timeout=hdlc_idle),
+                    hdlc + i,
+                    "hdlc",
+                    i,
                 )
         if shared:
-            await self._listen(lambda r, w: wrapper_session(r, w, self._route_shared), shared)
+            await self._listen(
+                lambda r, w: wrapper_session(r, w, self._route_shared, tcp_idle), shared
+            )
         if shared_hdlc:
             await self._listen(
                 lambda r, w: routed_hdlc_session(r, w, self._by_address), shared_hdlc, "hdlc"
@@ -265,9 +276,20 @@ class FleetServer:
             self.pushes_sent += 1
 
 
-def shared_object_list(cursor: MeterView) -> ObjectList:
+def fleet_settings(settings: ServerSettings, meters: int) -> ServerSettings:
+    """The [server] settings a fleet runs with; one fixed physical address cannot serve many meters."""
+    if settings.physical_address is not None and meters > 1:
+        raise ConfigError(
+            "server.physical_address",
+            settings.physical_address,
+            "unset in a fleet: meter i answers at (its serial mod 10000) + 1000",
+        )
+    return settings
+
+
+def shared_object_list(cursor: MeterView, settings: ServerSettings | None = None) -> ObjectList:
     """The fleet's one object list over ``cursor``; what a binder froze per meter is read per request."""
-    objects = build_object_list(cursor)
+    objects = build_object_list(cursor, settings)
     sap = objects.find(17, SAP_ASSIGNMENT)
     assert sap is not None
     sap.attributes[2] = Attribute(

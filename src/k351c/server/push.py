@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from k351c.codes.server import ServerSettings
 from k351c.cosem.model import Level, RequestContext
 from k351c.cosem.push import ALARM_PUSH, CCC_PUSH, SCHEDULED_PUSH, PushSetup, push_setup_object
 from k351c.cosem.types import datetime_octets
@@ -107,12 +108,14 @@ class PushService:
         self.backlog = [Pending(**p) for p in data.get("backlog", [])]
         self.invoke_id = int(data.get("invoke_id", 0))
 
-    def _apply_settings(self, settings: dict) -> None:
+    def _apply_settings(self, settings: ServerSettings) -> None:
         for name, setup in self.setups.items():
-            if f"{name}_push_destination" in settings:
-                setup.destination = str(settings[f"{name}_push_destination"])
-            if f"{name}_push_ciphered" in settings:
-                setup.ciphered = bool(settings[f"{name}_push_ciphered"])
+            destination = getattr(settings, f"{name}_push_destination")
+            if destination is not None:
+                setup.destination = destination
+            ciphered = getattr(settings, f"{name}_push_ciphered")
+            if ciphered is not None:
+                setup.ciphered = ciphered
 
     def save(self) -> None:
         """Persist the setups and the backlog (before a notification is first sent)."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from k351c.codes.server import ServerSettings
+
 
 @dataclass(frozen=True, slots=True)
 class RatePolicy:
@@ -24,15 +26,14 @@ class RatePolicy:
     lockout_period: float = 3600.0
 
     @classmethod
-    def from_settings(cls, settings: dict) -> RatePolicy:
-        """The policy from runtime settings (``auth_*`` keys), defaults otherwise."""
-        base = cls()
+    def from_settings(cls, settings: ServerSettings) -> RatePolicy:
+        """The policy from the server settings' ``auth_*`` fields."""
         return cls(
-            int(settings.get("auth_free_attempts", base.free_attempts)),
-            float(settings.get("auth_base_delay", base.base_delay)),
-            float(settings.get("auth_max_delay", base.max_delay)),
-            int(settings.get("auth_lockout_after", base.lockout_after)),
-            float(settings.get("auth_lockout_period", base.lockout_period)),
+            settings.auth_free_attempts,
+            settings.auth_base_delay,
+            settings.auth_max_delay,
+            settings.auth_lockout_after,
+            settings.auth_lockout_period,
         )
 
     def block_for(self, failures: int) -> float:

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from k351c.codes.server import ServerSettings
 from k351c.cosem import ObjectList, build_object_list
 from k351c.meter.core import Meter
 from k351c.server.keys import KeyStore
@@ -34,10 +35,13 @@ class Runtime:
     on_tick: list[Callable[[Meter], None]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     keys: KeyStore = field(default_factory=lambda: KeyStore(None, test_keys=True))
-    settings: dict = field(default_factory=dict)
+    settings: ServerSettings = field(default_factory=ServerSettings)
     _objects: ObjectList | None = None
     advance: Callable[[float], None] | None = None
     bench: Bench | None = None
+
+    def __post_init__(self) -> None:
+        self.settings = ServerSettings.coerce(self.settings)
 
     @property
     def objects(self) -> ObjectList:

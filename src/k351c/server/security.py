@@ -143,7 +143,7 @@ def security_for(runtime: Runtime) -> MeterSecurity:
     if found is not None:
         return found
     path = runtime.keys.path.parent if runtime.keys.path is not None else None
-    state = SecurityState(path, policy=int(runtime.settings.get("security_policy", 3)))
+    state = SecurityState(path, policy=runtime.settings.security_policy)
     limiter = RateLimiter(runtime.meter.clock.timestamp, RatePolicy.from_settings(runtime.settings))
     security = MeterSecurity(
         runtime.keys, state, lambda: system_title(runtime.meter.config.serial), limiter

@@ -25,7 +25,6 @@ from k351c.meter.readings import Reading
 log = logging.getLogger("k351c.server.sms")
 
 GSM_MODULE = 53
-DEFAULT_PORT = 4053
 SMS_LENGTH = 160
 HELP = "READ <OBIS>...; STATUS; HELP"
 
@@ -132,7 +131,7 @@ async def serve_sms(
 
 async def sms_listener(runtime) -> asyncio.AbstractServer | None:
     """A Runtime listener factory: the SMS gateway when the GSM module (053) is fitted (setting sms_port)."""
-    port = int(runtime.settings.get("sms_port", DEFAULT_PORT))
+    port = runtime.settings.sms_port
     if runtime.meter.config.module_code != GSM_MODULE or not port:
         return None
     server = await serve_sms(runtime.meter, runtime.host, port, runtime.lock)

@@ -21,8 +21,6 @@ from k351c.server.mbus import MeterBackend
 log = logging.getLogger("k351c.server.wmbus")
 
 WMBUS_MODULE = 64
-DEFAULT_SINK = "udp://127.0.0.1:4064"
-DEFAULT_INTERVAL = 60.0
 _TASKS: set[asyncio.Task] = set()
 
 
@@ -78,8 +76,8 @@ async def wmbus_listener(runtime) -> None:
     """A Runtime listener factory: starts the sender when module 064 is fitted (settings wmbus_sink/interval)."""
     if runtime.meter.config.module_code != WMBUS_MODULE:
         return None
-    sink = str(runtime.settings.get("wmbus_sink") or DEFAULT_SINK)
-    interval = float(runtime.settings.get("wmbus_interval") or DEFAULT_INTERVAL)
+    sink = runtime.settings.wmbus_sink
+    interval = runtime.settings.wmbus_interval
     sender = WirelessSender(runtime.meter, bytes.fromhex(runtime.keys.keys.encryption_key))
     task = asyncio.create_task(sender.run(sink, interval, runtime.stopping))
     _TASKS.add(task)

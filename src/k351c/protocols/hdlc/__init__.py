@@ -1,5 +1,6 @@
 """DLMS/COSEM over HDLC (IEC 62056-46): frame codec, parameter negotiation and link state machines."""
 
+from k351c.codes.server import default_physical_address  # the one addressing rule (codes layer)
 from k351c.protocols.hdlc.client import HdlcClientConnection
 from k351c.protocols.hdlc.connection import (
     INACTIVITY_TIMEOUT,
@@ -18,7 +19,6 @@ from k351c.protocols.hdlc.frame import (
     HdlcFrame,
     UndefinedFrame,
     client_address_byte,
-    default_physical_address,
     parse_frame,
     server_address,
 )

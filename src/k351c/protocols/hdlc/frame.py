@@ -159,11 +159,6 @@ def server_address(logical: int, physical: int | None = None, size: int = 4) -> 
     )
 
 
-def default_physical_address(serial: int | str) -> int:
-    """The usual physical address of a meter: (serial number mod 10000) + 1000."""
-    return int(serial) % 10000 + 1000
-
-
 @dataclass(frozen=True, slots=True)
 class HdlcFrame:
     """One HDLC frame of format type 3; info is the information field (LLC header included)."""

@@ -1,0 +1,109 @@
+"""One ServerSettings for the listeners and the COSEM setup objects: what a head-end reads is what the link does."""
+
+from __future__ import annotations
+
+import pytest
+import typer
+from gurux_client import GuruxSession
+from gurux_dlms.objects import GXDLMSHdlcSetup, GXDLMSTcpUdpSetup
+from server_harness import RunningMeter, free_port
+
+from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.cli.serve import serve
+from k351c.codes.server import ServerSettings, flag_fields
+from k351c.errors import ConfigError
+from k351c.server.dlms import hdlc_listener, wrapper_listener
+from k351c.server.fleet import fleet_settings
+from k351c.server.keys import KeyStore
+from k351c.server.runtime import Runtime
+
+
+def start(**settings) -> RunningMeter:
+    """A default meter with wrapper and HDLC listeners on free ports and these settings."""
+    meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
+    meter.set_load(ConstantLoad(current=5.0))
+    meter.run_for(3600)
+    settings = {"dlms_port": free_port(), "hdlc_port": free_port(), **settings}
+    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=0.2)
+    return RunningMeter(runtime, [wrapper_listener, hdlc_listener])
+
+
+@pytest.mark.parametrize("physical", [None, 17], ids=["serial-rule", "set"])
+def test_hdlc_setup_device_address_is_the_address_the_link_answers(physical) -> None:
+    running = start(physical_address=physical, hdlc_inactivity=90)
+    try:
+        answered = physical if physical is not None else 1000 + 12345678 % 10000
+        settings = running.runtime.settings
+        s = GuruxSession(settings.hdlc_port, 32, "12345678", hdlc=True, physical=answered)
+        s.connect()
+        try:
+            setup = GXDLMSHdlcSetup("0.0.22.0.0.255")
+            assert s.read(setup, 9) == answered
+            assert s.read(setup, 8) == 90
+        finally:
+            s.close()
+    finally:
+        running.stop()
+
+
+def test_tcp_udp_setup_shows_the_limits_the_listener_enforces() -> None:
+    running = start()
+    try:
+        settings = running.runtime.settings
+        assert settings.max_connections == 64 and settings.tcp_inactivity == 300
+        s = GuruxSession(settings.dlms_port, 32, "12345678")
+        s.connect()
+        try:
+            setup = GXDLMSTcpUdpSetup("0.0.25.0.0.255")
+            assert s.read(setup, 2) == settings.dlms_port
+            assert s.read(setup, 5) == settings.max_connections
+            assert s.read(setup, 6) == settings.tcp_inactivity
+        finally:
+            s.close()
+    finally:
+        running.stop()
+
+
+def test_runtime_settings_are_validated() -> None:
+    meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
+    with pytest.raises(ConfigError, match="max_connections"):
+        Runtime(meter, settings={"max_connections": 300})
+    with pytest.raises(ConfigError, match="did you mean 'dlms_port'"):
+        Runtime(meter, settings={"dlms_prot": 1})
+    assert Runtime(meter).settings == ServerSettings()
+
+
+def test_serve_flags_are_derived_from_the_schema() -> None:
+    app = typer.Typer()
+    app.command()(serve)
+    command = typer.main.get_command(app)
+    params = {p.opts[0]: p for p in command.params if p.param_type_name == "option"}
+    for name, flag in flag_fields().items():
+        info = ServerSettings.model_fields[name]
+        assert flag in params, f"[server] {name} has no flag {flag}"
+        assert params[flag].help.startswith(info.description)
+        assert params[flag].default is None  # not given: the file's value, else the schema default
+    assert {"--dlms-port", "--hdlc-port", "--max-connections", "--serial", "--host"} <= set(
+        flag_fields().values()
+    )
+
+
+def test_a_given_flag_wins_over_the_file_and_none_keeps_it() -> None:
+    from_file = ServerSettings(max_connections=8, physical_address=40)
+    merged = from_file.with_flags({"max_connections": 16, "physical_address": None})
+    assert merged.max_connections == 16 and merged.physical_address == 40
+    with pytest.raises(ConfigError, match="max_connections"):
+        from_file.with_flags({"max_connections": 0})
+
+
+def test_a_fleet_refuses_one_physical_address_for_many_meters() -> None:
+    with pytest.raises(ConfigError, match="physical_address"):
+        fleet_settings(ServerSettings(physical_address=40), 2)
+    assert fleet_settings(ServerSettings(physical_address=40), 1).physical_address == 40
+
+
+def test_bench_section_of_the_schema_has_the_bench_keys() -> None:
+    from k351c.codes.schema import BenchSection
+    from k351c.server.bench.options import BENCH_KEYS
+
+    assert set(BenchSection.model_fields) == set(BENCH_KEYS)
