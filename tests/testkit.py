@@ -112,14 +112,16 @@ class ServedMeter:
         """``sockets``: more bound sockets by port, for listeners given their port directly."""
         self.runtime = runtime
         self.meter = runtime.meter
-        self.settings = runtime.settings
         wanted = [LISTENER_PORTS[f.__name__] for f in listeners if f.__name__ in LISTENER_PORTS]
         sockets = dict(sockets or {})
+        bound = {}
         for key in dict.fromkeys([*wanted, *ports]):
-            if not self.settings.get(key):
+            if key not in runtime.settings.model_fields_set or not runtime.settings[key]:
                 sock = bound_socket(runtime.host)
-                self.settings[key] = sock.getsockname()[1]
-                sockets[self.settings[key]] = sock
+                bound[key] = sock.getsockname()[1]
+                sockets[bound[key]] = sock
+        runtime.settings = runtime.settings.with_flags(bound)  # a frozen ServerSettings, re-validated
+        self.settings = runtime.settings
         self._unused = sockets  # the loop takes each socket a listener asks for out of this dict
         self.loop = PreboundLoop(sockets)
         self.thread = threading.Thread(target=self._run, args=(listeners,), daemon=True)

@@ -6,26 +6,19 @@ import pytest
 import typer
 from gurux_client import GuruxSession
 from gurux_dlms.objects import GXDLMSHdlcSetup, GXDLMSTcpUdpSetup
-from server_harness import RunningMeter, free_port
 
-from k351c import ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.cli.serve import serve
+from k351c import Meter, MeterConfig, SimClock
+from k351c.cli import serve as serve_cli
 from k351c.codes.server import ServerSettings, flag_fields
 from k351c.errors import ConfigError
-from k351c.server.dlms import hdlc_listener, wrapper_listener
 from k351c.server.fleet import fleet_settings
-from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
+from testkit import ServedMeter, serve
 
 
-def start(**settings) -> RunningMeter:
-    """A default meter with wrapper and HDLC listeners on free ports and these settings."""
-    meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
-    meter.set_load(ConstantLoad(current=5.0))
-    meter.run_for(3600)
-    settings = {"dlms_port": free_port(), "hdlc_port": free_port(), **settings}
-    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), settings=settings, tick=0.2)
-    return RunningMeter(runtime, [wrapper_listener, hdlc_listener])
+def start(**settings) -> ServedMeter:
+    """A default meter with wrapper and HDLC listeners on ports bound to 0 and these settings."""
+    return serve(**settings)
 
 
 @pytest.mark.parametrize("physical", [None, 17], ids=["serial-rule", "set"])
@@ -75,7 +68,7 @@ def test_runtime_settings_are_validated() -> None:
 
 def test_serve_flags_are_derived_from_the_schema() -> None:
     app = typer.Typer()
-    app.command()(serve)
+    app.command()(serve_cli.serve)
     command = typer.main.get_command(app)
     params = {p.opts[0]: p for p in command.params if p.param_type_name == "option"}
     for name, flag in flag_fields().items():
