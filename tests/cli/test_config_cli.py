@@ -146,3 +146,45 @@ def test_every_command_names_the_mistake(args: list[str], bad_file: Path, tmp_pa
     assert "thresholds.undervoltag" in result.output
     assert "did you mean 'undervoltage_percent'" in result.output
     assert "Traceback" not in result.output
+
+
+def _serve_settings(argv: list[str], tmp_path: Path, monkeypatch) -> ServerSettings:
+    """The ServerSettings `k351c serve` hands its Runtime for these arguments (nothing is served)."""
+    import k351c.server.runtime as runtime_module
+
+    captured = {}
+
+    class Captured:
+        def __init__(self, meter, host, keys, settings) -> None:  # noqa: ANN001
+            captured["settings"] = settings
+
+        async def run(self, listeners) -> None:  # noqa: ANN001
+            return None
+
+    monkeypatch.setattr(runtime_module, "Runtime", Captured)
+    result = runner.invoke(app, ["serve", "--state", str(tmp_path / "state"), "--quiet", *argv])
+    assert result.exit_code == 0, result.output
+    return captured["settings"]
+
+
+def test_serve_takes_server_section_and_a_given_flag_wins(tmp_path: Path, monkeypatch) -> None:
+    path = tmp_path / "server.toml"
+    path.write_text("[server]\nmax_connections = 8\nhdlc_port = 0\nphysical_address = 40\n")
+    settings = _serve_settings(
+        ["--config", str(path), "--hdlc-port", "4999"], tmp_path, monkeypatch
+    )
+    assert settings.max_connections == 8 and settings.physical_address == 40
+    assert settings.hdlc_port == 4999
+    again = _serve_settings(
+        ["--config", str(path), "--max-connections", "64"], tmp_path, monkeypatch
+    )
+    assert again.max_connections == 64  # given, even though it is the schema default
+    plain = _serve_settings([], tmp_path, monkeypatch)
+    assert plain == ServerSettings()
+
+
+def test_serve_refuses_a_bad_flag_value_without_traceback(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["serve", "--state", str(tmp_path), "--max-connections", "300"])
+    assert result.exit_code == 2
+    assert "max_connections: 300 is not allowed" in result.output
+    assert "Traceback" not in result.output

@@ -75,7 +75,7 @@ def test_serve_flags_are_derived_from_the_schema() -> None:
         info = ServerSettings.model_fields[name]
         assert flag in params, f"[server] {name} has no flag {flag}"
         assert params[flag].help.startswith(info.description)
-        assert params[flag].default is None  # not given: the file's value, else the schema default
+        assert params[flag].default == info.default
     assert {"--dlms-port", "--hdlc-port", "--max-connections", "--serial", "--host"} <= set(
         flag_fields().values()
     )

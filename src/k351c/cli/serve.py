@@ -16,15 +16,32 @@ from k351c.errors import K351CError
 DEFAULT_STATE = Path("k351c-data")
 
 
+# serve's parameters that are [server] keys: parameter name -> key
+SERVER_PARAMS = {"host": "host", "dlms_port": "dlms_port", "hdlc_port": "hdlc_port",
+                 "optical_port": "optical_port", "mbus_port": "mbus_port", "web_port": "web_port",
+                 "serial": "serial_device", "max_connections": "max_connections",
+                 "idle_timeout": "tcp_inactivity", "hdlc_inactivity": "hdlc_inactivity",
+                 "physical_address": "physical_address"}
+
+
 def server_option(name: str) -> typer.models.OptionInfo:
-    """The flag of a [server] key: its name and help come from the schema; None = not given."""
+    """The flag of a [server] key: flag name, default and help all come from the schema."""
     info = ServerSettings.model_fields[name]
-    shown = "the serial-number rule" if info.default is None else info.default
-    return typer.Option(None, flag_fields()[name], help=f"{info.description} (default: {shown})",
-                        show_default=False)
+    return typer.Option(info.default, flag_fields()[name], help=info.description)
+
+
+def given_flags(ctx: typer.Context, values: dict[str, object]) -> dict[str, object]:
+    """The [server] keys a person set on the command line (these win over the file's values)."""
+    given = {}
+    for name, value in values.items():
+        source = ctx.get_parameter_source(name)
+        if name in SERVER_PARAMS and source is not None and source.name != "DEFAULT":
+            given[SERVER_PARAMS[name]] = value
+    return given
 
 
 def serve(
+    ctx: typer.Context,
     state: Path = typer.Option(DEFAULT_STATE, "--state", help="State directory (SQLite permanent memory)."),
     rate: float = typer.Option(1.0, "--rate", help="Simulated seconds per real second."),
     start: str = typer.Option(None, "--start", help="Simulated start instant (ISO 8601); default: resume or now."),
@@ -58,10 +75,7 @@ def serve(
     from k351c.server.runtime import Runtime
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    flags = {"host": host, "dlms_port": dlms_port, "hdlc_port": hdlc_port, "optical_port": optical_port,
-             "mbus_port": mbus_port, "web_port": web_port, "serial_device": serial,
-             "max_connections": max_connections, "tcp_inactivity": idle_timeout,
-             "hdlc_inactivity": hdlc_inactivity, "physical_address": physical_address}
+    flags = given_flags(ctx, dict(ctx.params))
     try:
         loaded = load_settings(config)
         settings = loaded.server.with_flags(flags)
