@@ -340,7 +340,7 @@ def _server_module(name: str):
 @pytest.fixture
 def running_meter():
     """tests/server/conftest.py's running_meter: a default meter served on free ports, test keys."""
-    yield from _server_module("conftest").running_meter.__wrapped__(None)
+    yield from _server_module("conftest").running_meter.__wrapped__()
 
 
 def test_gurux_reads_the_day_profile_table_over_the_wrapper(running_meter) -> None:

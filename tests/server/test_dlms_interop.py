@@ -31,10 +31,9 @@ from gurux_dlms.objects import (
     GXDLMSRegister,
 )
 
-from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
-from testkit import ServedMeter
+from testkit import ServedMeter, make_meter
 
 PHYSICAL = 17
 CLIENTS = [("gurux", False), ("gurux", True), ("dlms_cosem", False), ("dlms_cosem", True)]
@@ -62,9 +61,7 @@ def served():
     """A meter with 32 days of load profile, wrapper and HDLC listeners, frozen clock."""
     from k351c.server.dlms import hdlc_listener, wrapper_listener
 
-    meter = Meter(MeterConfig.default(), clock=SimClock("2026-02-28T23:00:00Z", rate=0))
-    meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
-    meter.run_for(86400 * 32)
+    meter = make_meter(days=32, start="2026-02-28T23:00:00Z")
     settings = {
         "physical_address": PHYSICAL,
         "auth_free_attempts": 100,

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c import ConstantLoad
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
-from testkit import ServedMeter
+from testkit import ServedMeter, make_meter
 
 # gurux-dlms 1.0 public AARQ in a wrapper frame (client wPort 16 -> server 1), and its SNRM to HDLC address 1/17
 AARQ = bytes.fromhex(
@@ -28,9 +28,7 @@ def served():
     """A meter with short idle timeouts and a small connection limit."""
     from k351c.server.dlms import hdlc_listener, wrapper_listener
 
-    meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
-    meter.set_load(ConstantLoad(current=5.0))
-    meter.run_for(3600)
+    meter = make_meter(days=1 / 24, load=ConstantLoad(current=5.0))
     options = {
         "physical_address": 17,
         "max_connections": LIMIT,

@@ -11,12 +11,11 @@ import pytest
 from gurux_dlms.objects import GXDLMSProfileGeneric
 from gurux_secure import SecureSession
 
-from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.protocols.hdlc import HdlcFrame, HdlcParameters, parse_frame
 from k351c.protocols.hdlc.frame import Command
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
-from testkit import ServedMeter
+from testkit import ServedMeter, make_meter
 
 LOAD_PROFILE = "1.0.99.1.0.255"
 DEFAULT_PDU = 0xFFFF
@@ -28,9 +27,7 @@ def served():
     """Two weeks of load profile (about 80 kB encoded), wrapper and HDLC listeners, test keys."""
     from k351c.server.dlms import hdlc_listener, wrapper_listener
 
-    meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
-    meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
-    meter.run_for(86400 * 14)
+    meter = make_meter(days=14)
     runtime = Runtime(meter, keys=KeyStore(None, test_keys=True), tick=0.2)
     running = ServedMeter(runtime, [wrapper_listener, hdlc_listener])
     yield running

@@ -18,10 +18,9 @@ from gurux_dlms.objects import (
 from gurux_dlms.objects.enums import GlobalKeyType
 from gurux_secure import TEST_AK, TEST_EK, SecureSession
 
-from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
-from testkit import ServedMeter
+from testkit import ServedMeter, make_meter
 
 NEW_EK = bytes.fromhex("11111111222222223333333344444444")
 NEW_AK = bytes.fromhex("55555555666666667777777788888888")
@@ -30,9 +29,7 @@ NEW_AK = bytes.fromhex("55555555666666667777777788888888")
 def start(tmp_path, test_keys: bool = True, days: int = 2, **settings) -> ServedMeter:
     from k351c.server.dlms import wrapper_listener
 
-    meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
-    meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
-    meter.run_for(86400 * days)
+    meter = make_meter(days=days)
     runtime = Runtime(
         meter, keys=KeyStore(tmp_path, test_keys=test_keys), settings=settings, tick=0.2
     )

@@ -12,11 +12,10 @@ from gurux_dlms.enums import InterfaceType
 from gurux_dlms.GXDLMSNotify import GXDLMSNotify
 from gurux_dlms.secure.GXDLMSSecureNotify import GXDLMSSecureNotify
 
-from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.server.keys import TEST_KEYS, KeyStore
 from k351c.server.push import PUSH_FILE, push_listener
 from k351c.server.runtime import Runtime
-from testkit import ServedMeter, refusing_socket
+from testkit import ServedMeter, make_meter, refusing_socket
 
 
 class HeadEnd:
@@ -58,9 +57,7 @@ class HeadEnd:
 def start(tmp_path, **settings) -> ServedMeter:
     from k351c.server.dlms import wrapper_listener
 
-    meter = Meter(MeterConfig.default(), clock=SimClock("2026-03-01T00:00:00Z", rate=0))
-    meter.set_load(ConstantLoad(current=(5.0, 4.0, 3.0), angle=(10.0, 20.0, 30.0)))
-    meter.run_for(3600)
+    meter = make_meter(days=1 / 24)
     runtime = Runtime(meter, keys=KeyStore(tmp_path, test_keys=True), settings=settings, tick=0.05)
     return ServedMeter(runtime, [wrapper_listener, push_listener])
 
