@@ -60,12 +60,17 @@ def core_values(meter: Meter) -> None:
                  description="meter constant, active (LED)"))
     add(ValueDef(Obis(1, 0, 0, 3, 1), 1, lambda: 10000, Unit.REACTIVE_ENERGY_METER_CONSTANT, legal=True,
                  description="meter constant, reactive (LED)"))
+    register_energy(meter)
+    register_instantaneous(meter)
+
+
+def s0_values(meter: Meter) -> None:
+    """The built-in S0 output's pulse count and overrun (a single meter's pulse counters)."""
+    add = meter.objects.add
     add(ValueDef(Obis(0, 0, 128, 14, 0), 3, lambda: meter.s0.count, value_range=COUNTER_RANGE,
                  description="S0 output pulse count (5000 imp/kWh of secondary A+, 30 ms)"))
     add(ValueDef(Obis(0, 0, 128, 14, 5), 1, lambda: meter.s0.dropped,
                  description="S0 output overrun: pulses not emitted (above 1/(2 x 30 ms))"))
-    register_energy(meter)
-    register_instantaneous(meter)
 
 
 def logical_device_name(serial: str) -> str:

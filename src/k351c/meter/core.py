@@ -45,7 +45,7 @@ class Meter:
         load: LoadSource | None = None,
         functions: Iterable[MeterFunction] | None = None,
     ) -> None:
-        from k351c.meter.catalog import core_values, default_functions
+        from k351c.meter.catalog import core_values, default_functions, s0_values
 
         self.config = config or MeterConfig.default()
         self.clock = clock or SimClock()
@@ -76,6 +76,7 @@ class Meter:
         self._curves = ErrorCurves.for_config(self.config)
         self.instant = self._measure_at(self.t)
         core_values(self)
+        s0_values(self)
         for function in self.functions:
             function.attach(self)
         self._restore()
