@@ -1,7 +1,7 @@
 """A date-time whose deviation is "not specified" (0x8000) is the meter's local time (IEC 62056-6-2).
 
-gurux-dlms sends the clock SET and the range bounds with its DEVITATION skip (deviation 0x8000,
-weekday, hundredths and status unspecified). The meter is on CET with the EU summer-time rule.
+gurux-dlms sends the clock SET and the range bounds with its DEVITATION skip (deviation 0x8000;
+weekday, seconds, hundredths and status unspecified too). The meter is on CET with the EU summer-time rule.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from gurux_dlms.objects import GXDLMSClock, GXDLMSProfileGeneric
 WILDCARDS = (
     DateTimeSkips.DEVITATION
     | DateTimeSkips.DAY_OF_WEEK
+    | DateTimeSkips.SECOND
     | DateTimeSkips.MILLISECOND
     | DateTimeSkips.STATUS
 )

@@ -84,6 +84,9 @@ def test_unspecified_fields() -> None:
     assert naive.to_datetime() == datetime(2026, 1, 2, 3, 4, 5)
     assert naive.to_datetime(UTC) == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     assert CosemTime(12, 0, 0).to_time() == time(12)
+    assert CosemTime(12, 30, 0xFF, 0xFF).to_time() == time(12, 30)  # a minute: seconds unspecified
+    with pytest.raises(InvalidCosemTime):
+        CosemTime(12, 0xFF, 0, 0).to_time()
     assert CosemDate.from_date(date(2026, 1, 5)) == CosemDate(2026, 1, 5, 1)
 
 

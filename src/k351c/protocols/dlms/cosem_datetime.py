@@ -122,10 +122,11 @@ class CosemTime:
         return cls(value.hour, value.minute, value.second, value.microsecond // 10000)
 
     def to_time(self) -> time:
-        """The Python time (unspecified hundredths count as 0); raises InvalidCosemTime."""
+        """The Python time (unspecified seconds and hundredths count as 0); raises InvalidCosemTime."""
         hundredths = 0 if self.hundredths == NOT_SPECIFIED else self.hundredths
+        second = 0 if self.second == NOT_SPECIFIED else self.second
         try:
-            return time(self.hour, self.minute, self.second, hundredths * 10000)
+            return time(self.hour, self.minute, second, hundredths * 10000)
         except ValueError as exc:
             raise InvalidCosemTime(f"COSEM time {self} is not a time of day") from exc
 
