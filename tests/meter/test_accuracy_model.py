@@ -382,3 +382,22 @@ def test_reactive_influences_are_inside_class_2(kind, angle):
         _, cold = error_at(cfg, SERIALS, 2.5, angle, temperature=low)
         _, warm = error_at(cfg, SERIALS, 2.5, angle, temperature=low + 20)
         assert np.abs(warm - cold).max() / 20.0 <= allowed + TOL
+
+
+def test_waveform_input_errs_by_its_harmonic_content_like_phasors():
+    """The waveform analysis measures the harmonic current (a DFT at the fundamental) for the model."""
+    from k351c.meter.waveform import WaveformLoad, analyse, synthesize
+
+    phasors = HarmonicLoad(ConstantLoad(current=3.0), harmonics=((5, 23.0, 1.2, 0.0),))
+    u, i = synthesize(phasors.inputs(1), 10_000.0, 1.0)
+    np.testing.assert_allclose(analyse(u, i, 10_000.0).distortion, 0.4, atol=1e-3)
+    clean_u, clean_i = synthesize(ConstantLoad(current=3.0).inputs(1), 10_000.0, 1.0)
+    np.testing.assert_allclose(analyse(clean_u, clean_i, 10_000.0).distortion, 0.0, atol=1e-3)
+    cfg = config("B", "class-limit")
+    seconds = 4 * 3600.0
+    wave = run_meter(cfg, WaveformLoad(u, i, 10_000.0), seconds).read("1-0:1.8.0.255").value
+    phasor = run_meter(cfg, phasors, seconds).read("1-0:1.8.0.255").value
+    true_wh = 3 * (230.0 * 3.0 + 23.0 * 1.2) * 4.0
+    ep_h, _ = error_at(cfg, int(cfg.serial), 3.0, harmonic=0.4)
+    assert 100 * (wave / true_wh - 1) == pytest.approx(float(ep_h[0]), abs=0.05)
+    assert abs(wave - phasor) <= 2

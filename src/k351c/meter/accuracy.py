@@ -249,8 +249,10 @@ class MeterErrors:
 
 def _harmonic_ratio(inputs) -> np.ndarray | None:
     """Harmonic rms current over the fundamental's per row and phase (None without harmonics)."""
+    if inputs.p is not None:
+        return inputs.distortion
     h = inputs.harmonics
-    if h is None or not h.shape[-2] or inputs.p is not None:
+    if h is None or not h.shape[-2]:
         return None
     ih = np.sqrt((h[..., 2] ** 2).sum(axis=-1))
     i1 = np.asarray(inputs.current, dtype=float)

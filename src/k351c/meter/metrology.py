@@ -83,7 +83,8 @@ class PhaseInputs:
     voltage/current/angle are the fundamental's rms phasors. ``harmonics`` (n, 3, H, 4) holds
     (order, U_h, I_h, angle_h) per phase. ``p``/``q`` (n, 3), when given, are powers already
     measured from waveforms (voltage/current are then total rms values) and take precedence;
-    ``s`` (n, 3) is then the measured apparent power (default U I).
+    ``s`` (n, 3) is then the measured apparent power (default U I), and ``distortion`` (n, 3)
+    the harmonic rms current over the fundamental's that the waveform analysis found.
     """
 
     voltage: np.ndarray
@@ -94,6 +95,7 @@ class PhaseInputs:
     p: np.ndarray | None = None
     q: np.ndarray | None = None
     s: np.ndarray | None = None
+    distortion: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -117,6 +119,7 @@ class PhaseInputs:
             part(self.p),
             part(self.q),
             part(self.s),
+            part(self.distortion),
         )
 
 

@@ -29,6 +29,7 @@ class WaveformMeasurement:
     q: np.ndarray
     s: np.ndarray
     frequency: float
+    distortion: np.ndarray | None = None  # harmonic rms current / fundamental rms current
 
     @property
     def p_total(self) -> float:
@@ -76,6 +77,7 @@ class WaveformMeasurement:
             p=self.p[None, :],
             q=self.q[None, :],
             s=self.s[None, :],
+            distortion=None if self.distortion is None else self.distortion[None, :],
         )
 
 
@@ -163,7 +165,11 @@ def analyse(
     irms = np.sqrt((iw * iw) @ w)
     p = (uw * iw) @ w
     q = (delayed * iw) @ w
-    return WaveformMeasurement(np.sqrt((sw * sw) @ w), irms, p, q, urms * irms, float(freq))
+    fundamental = SQRT2 * np.abs((iw * np.exp(-2j * np.pi * freq * t[k])) @ w)
+    harmonic = np.sqrt(np.maximum(irms * irms - fundamental * fundamental, 0.0))
+    distortion = np.divide(harmonic, fundamental, out=np.zeros(3), where=fundamental > 0)
+    shown_rms = np.sqrt((sw * sw) @ w)
+    return WaveformMeasurement(shown_rms, irms, p, q, urms * irms, float(freq), distortion)
 
 
 def _window_weights(t: np.ndarray, start: float, end: float, h: float) -> np.ndarray:
@@ -188,6 +194,9 @@ def stack_inputs(parts: list[PhaseInputs]) -> PhaseInputs:
         p=np.concatenate([x.p for x in parts]),
         q=np.concatenate([x.q for x in parts]),
         s=None if any(x.s is None for x in parts) else np.concatenate([x.s for x in parts]),
+        distortion=None
+        if any(x.distortion is None for x in parts)
+        else np.concatenate([x.distortion for x in parts]),
     )
 
 
