@@ -401,3 +401,27 @@ def test_waveform_input_errs_by_its_harmonic_content_like_phasors():
     ep_h, _ = error_at(cfg, int(cfg.serial), 3.0, harmonic=0.4)
     assert 100 * (wave / true_wh - 1) == pytest.approx(float(ep_h[0]), abs=0.05)
     assert abs(wave - phasor) <= 2
+
+
+@pytest.mark.parametrize("angle", [0.0, 60.0, PF_ANGLES["0.8C"]])
+def test_aron_meter_elements_err_inside_the_class(angle):
+    from k351c.meter.metrology import aron_voltage
+
+    cfg = MeterConfig.from_codes(
+        type_number="685-25BC423-070", metrology=Metrology(accuracy="class-limit")
+    )
+    ep, _ = error_at(cfg, SERIALS, 5.0, angle, voltage=aron_voltage(230.0))
+    allowed = float(lim.reference_limit(lim.ACTIVE_B, 1.0, fold(angle)))
+    assert np.abs(ep).max() <= allowed + TOL and np.abs(ep).min() >= 0.97 * allowed - TOL
+
+
+def test_a_new_serial_number_gives_the_meter_its_own_curve():
+    meter = Meter(config("B", "typical"), clock=SimClock(EPOCH, rate=0), functions=[])
+    meter.set_load(ConstantLoad(current=5.0))
+    before = float(meter.instant.p_total[0])
+    meter.reconfigure(serial="87654321")
+    meter.set_load(ConstantLoad(current=5.0))
+    after = float(meter.instant.p_total[0])
+    expected, _ = error_at(meter.config, 87654321, 5.0)
+    assert after != before
+    assert 100 * (after / 3450.0 - 1) == pytest.approx(float(expected[0]), abs=1e-9)
