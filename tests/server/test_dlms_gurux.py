@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from gurux_client import GuruxSession
 from gurux_dlms import GXDLMSException
+from gurux_dlms.enums import AssociationResult, SourceDiagnostic
 from gurux_dlms.objects import GXDLMSClock, GXDLMSData, GXDLMSRegister
 
 
@@ -53,5 +54,7 @@ def test_reading_client_with_lls_reads_instantaneous_values(running_meter, hdlc)
 
 
 def test_wrong_password_is_refused(running_meter):
-    with pytest.raises(GXDLMSException):
+    with pytest.raises(GXDLMSException) as refused:
         session(running_meter, False, client_sap=32, password="00000000")
+    assert refused.value.result == AssociationResult.PERMANENT_REJECTED
+    assert refused.value.diagnostic == SourceDiagnostic.AUTHENTICATION_FAILURE

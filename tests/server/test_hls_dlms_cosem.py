@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from dlms_cosem import cosem, enumerations
 from dlms_cosem.clients.dlms_client import DlmsClient
+from dlms_cosem.exceptions import DlmsClientException
 from gurux_secure import TEST_AK, TEST_EK, next_invocation_counter
 from test_hls_gurux import start
 
@@ -51,6 +52,6 @@ def test_dlms_cosem_hls_gmac_reads_a_register(served, dedicated):
 
 def test_dlms_cosem_wrong_key_refused(served):
     port = served.runtime.settings["dlms_port"]
-    with pytest.raises(Exception):  # noqa: B017 - dlms-cosem raises its own association errors
+    with pytest.raises(DlmsClientException, match="REJECTED_PERMANENT.*AUTHENTICATION_FAILED"):
         with client(port, ek=TEST_AK).session():
             pass

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from gurux_client import GuruxSession
 from gurux_dlms import GXDLMSException
-from gurux_dlms.enums import ErrorCode, Security
+from gurux_dlms.enums import ErrorCode, Security, SourceDiagnostic
 from gurux_dlms.objects import (
     GXDLMSClock,
     GXDLMSProfileGeneric,
@@ -82,8 +82,9 @@ def test_hls_gmac_reads_registers_clock_and_profile_by_range(served, security, c
 def test_wrong_key_refused(served):
     s = SecureSession(port_of(served), ek=NEW_EK)
     try:
-        with pytest.raises(GXDLMSException):
+        with pytest.raises(GXDLMSException) as refused:
             s.connect()
+        assert refused.value.diagnostic == SourceDiagnostic.AUTHENTICATION_FAILURE
     finally:
         s.sock.close()
 
