@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from gurux_dlms.enums import DataType
 from gurux_dlms.objects import (
+    GXDLMSCaptureObject,
     GXDLMSData,
     GXDLMSExtendedRegister,
     GXDLMSProfileGeneric,
@@ -109,3 +110,18 @@ def test_gurux_changes_the_analysis_logger_capture_objects_and_period(served, se
     assert int(session.read(logger, 8)) == 524288 // 8
     logger.capturePeriod = 420
     assert session.write(logger, 4).error != 0
+
+
+def test_gurux_reads_the_last_period_value_and_the_manual_list_takes_it(served, session) -> None:
+    served.call(served.meter.function("billing").debiting_stop)
+    historical = GXDLMSRegister("1.0.1.8.0.101")
+    session.read(historical, 3)
+    expected = served.call(served.meter.read, "1-0:1.8.0.101").value
+    assert float(session.read(historical, 2)) == pytest.approx(expected) and expected > 0
+    manual = GXDLMSProfileGeneric("0.0.21.0.2.255")
+    session.read(manual, 3)
+    target = GXDLMSRegister("1.0.1.8.0.101")
+    manual.captureObjects.append((target, GXDLMSCaptureObject(2, 0)))
+    assert session.write(manual, 3).error == 0
+    shown = served.call(served.meter.function("display").readings, "manual")
+    assert "1-0:1.8.0.101" in shown

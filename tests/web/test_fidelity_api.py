@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
@@ -35,3 +36,23 @@ def test_debiting_stop_route_needs_the_token_and_ends_the_period() -> None:
     assert runtime.meter.read("0-0:0.1.0.255").value == 1
     register = client.get("/api/registers/0-0:0.1.0.255").json()
     assert register["value"] == 1
+
+
+def test_lcd_flags_overcurrent_and_the_manual_list_takes_historical_values() -> None:
+    runtime = external_runtime()
+    runtime.meter.function("billing").debiting_stop()
+    runtime.meter.set_load(ConstantLoad(current=(7.0, 5.0, 5.0)))
+    runtime.meter.run_for(10)
+    client = TestClient(create_app(runtime, TOKEN))
+    assert client.get("/api/lcd").json()["overcurrent"] == [1]
+    manual = client.get("/api/display").json()["lists"]["manual"]
+    answer = client.put(
+        "/api/display/manual", json={"readings": [*manual, "1-0:1.8.0.101"]}, headers=AUTH
+    )
+    assert answer.status_code == 200, answer.text
+    assert "1-0:1.8.0.101" in answer.json()["readings"]
+    refused = client.put("/api/display/auto", json={"readings": ["1-0:1.8.0.101"]}, headers=AUTH)
+    assert refused.status_code == 422
+    value = client.get("/api/registers/1-0:1.8.0.101").json()["value"]
+    assert value == pytest.approx(runtime.meter.read("1-0:1.8.0.101").value)
+    assert value > 0

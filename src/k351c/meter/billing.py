@@ -9,6 +9,7 @@ Both loggers live in the store's append-only logs, written in the same transacti
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -68,6 +69,8 @@ POWER = (
     ("S+", False),
     ("S-", False),
 )
+LAST_PERIOD_F = 101
+"""OBIS F of the values of the last debiting period (IEC 62056-6-1: the most recent billing period)."""
 LOGGER2_COLUMNS = (
     CLOCK,
     CLOCK_STATUS,
@@ -185,6 +188,7 @@ class Billing(MeterFunction):
                 f"last {DEBITING_DEPTH} periods",
             )
         )
+        self._last_row: list | None = None
         add(
             ValueDef(
                 DEBITING_LOGGER_2,
@@ -194,6 +198,51 @@ class Billing(MeterFunction):
                 description=f"debiting logger 2: {self.logger2} energy registers",
             )
         )
+        self._add_historical()
+
+    # ------------------------------------------------------------- historical
+    def _add_historical(self) -> None:
+        """F = 101 of every register the debiting logger keeps: its value at the last stop."""
+        objects = self.meter.objects
+        codes = [c for c in VARIOUS + ENERGY if c not in (CLOCK, CLOCK_STATUS)]
+        for item in POWER:
+            codes.append(str(PEAKS[item[0]][0]) if isinstance(item, tuple) else item)
+        for code in codes:
+            definition = objects.get(code)
+            if definition is None or definition.class_id not in (1, 3, 4):
+                continue
+            historical = dataclasses.replace(definition.obis, f=LAST_PERIOD_F)
+            timed = definition.class_id == 4
+            objects.add(
+                ValueDef(
+                    historical,
+                    definition.class_id,
+                    lambda c=code: self.last_value(c, 0),
+                    definition.unit,
+                    definition.scaler,
+                    legal=definition.legal,
+                    capture_time=(lambda c=code: self._last_time(f"{c}:5")) if timed else None,
+                    description=f"{definition.description or code}, at the last debiting stop",
+                    extra={"status": lambda c=code: int(self.last_value(f"{c}:4", 0) or 0)}
+                    if timed
+                    else {},
+                )
+            )
+
+    def last_value(self, column: str, default: object = None) -> object:
+        """A column of the last debiting logger entry (``default`` before the first stop)."""
+        if self._last_row is None:
+            entries = self.meter.store.entries(DEBITING_LOG)
+            self._last_row = list(entries[-1].data) if entries else []
+        names = [name for name, _, _ in self.columns()]
+        if column not in names or names.index(column) >= len(self._last_row):
+            return default
+        value = self._last_row[names.index(column)]
+        return default if value is None else value
+
+    def _last_time(self, column: str):  # noqa: ANN202
+        t = self.last_value(column)
+        return None if t is None else self.meter.localtime.to_local(float(t))  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ columns
     def _demand(self) -> Demand | None:
@@ -291,6 +340,7 @@ class Billing(MeterFunction):
         self._now = t
         row = [_plain(getter()) for _, getter, _ in self.columns()]
         self.meter.log_append(DEBITING_LOG, t, row, depth=DEBITING_DEPTH)
+        self._last_row = row
         if demand is not None:
             demand.reset_peaks()
         self.meter.emit(Event(t, "debiting_stop", data={"counter": self.counter, "source": source}))

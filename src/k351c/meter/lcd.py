@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 VALUE_DIGITS = 9
 ID_DIGITS = 7
+ENERGY_INTEGER_DIGITS = 7
+"""Configuration 1 A: primary energy is shown as 7.0, 7.1 or 7.2: 7 integer digits, then it rolls over."""
+I_MAX = 6.0
+"""Maximum current of X2 = 5: 0.05 - 5(6) A, secondary; more is flagged on the display."""
 LED_CONSTANT = 10000  # imp/kWh, the active LED
 # Bits of the error register that light the error symbol (docs/loggers.md), with what they mean.
 ERROR_CAUSES = {0x0001: "critical error", 0x0100: "cover open", 0x0400: "magnetic influence"}
@@ -81,6 +85,7 @@ class LcdState:
     length: int = 0
     reading: str = ""
     test: bool = False
+    overcurrent: tuple[int, ...] = ()
 
     @classmethod
     def all_segments(cls, pulses: int = 0) -> LcdState:
@@ -101,6 +106,7 @@ class LcdState:
             pulses=pulses,
             mode="test",
             test=True,
+            overcurrent=(1, 2, 3),
         )
 
 
@@ -124,7 +130,7 @@ def lcd_state(meter: Meter) -> LcdState:
         quadrants=_quadrants(meter),
         error=bool(error_bits),
         error_causes=tuple(name for bit, name in ERROR_CAUSES.items() if error_bits & bit),
-        tariffs=(meter.tariff,) if meter.config.tariff_table is not None else (),
+        tariffs=(meter.tariff,) if _has_tariffs(meter) else (),
         phases=_phases(meter),
         directions=_directions(meter),
         led_on=steady or (hz > 0.0 and pulses % 2 == 1),
@@ -134,7 +140,20 @@ def lcd_state(meter: Meter) -> LcdState:
         position=position,
         length=length,
         reading=code or "",
+        overcurrent=overcurrent(meter),
     )
+
+
+def _has_tariffs(meter: Meter) -> bool:
+    """Tariffs are selected: a tariff control table, or tariff inputs of the fitted module."""
+    tariffs = _function(meter, "tariffs")
+    return meter.config.tariff_table is not None or bool(getattr(tariffs, "external", False))
+
+
+def overcurrent(meter: Meter) -> tuple[int, ...]:
+    """The phases (1..3) whose secondary current is above Imax (6 A): flagged on the display."""
+    currents = meter.instant.last()["current"]
+    return tuple(i + 1 for i, amps in enumerate(currents) if amps > I_MAX)
 
 
 def show_reading(meter: Meter, code: str) -> tuple[str, str, str, str]:
@@ -143,10 +162,19 @@ def show_reading(meter: Meter, code: str) -> tuple[str, str, str, str]:
     obis = definition.obis
     raw = definition.get()
     text = label(obis)
+    ident = obis.short if obis.f == 255 else f"{obis.short}*{_period(meter, obis):02d}"
     if isinstance(raw, datetime):
-        return raw.strftime("%H:%M:%S"), "", obis.short, raw.strftime("%Y-%m-%d")
+        return raw.strftime("%H:%M:%S"), "", ident, raw.strftime("%Y-%m-%d")
     value, unit = format_value(meter, definition, raw)
-    return value, unit, obis.short, text
+    return value, unit, ident, text
+
+
+def _period(meter: Meter, obis: Obis) -> int:
+    """VZ of a historical value: the debiting stop counter (mod 100) for the last period (F = 101)."""
+    if obis.f <= 99:
+        return obis.f
+    counter = meter.objects.get("0-0:0.1.0.255")
+    return int(counter.get()) % 100 if counter is not None else 0
 
 
 def format_value(meter: Meter, definition: ValueDef, raw: Any) -> tuple[str, str]:
@@ -157,11 +185,14 @@ def format_value(meter: Meter, definition: ValueDef, raw: Any) -> tuple[str, str
     number = number.scaleb(definition.scaler)
     unit = definition.unit
     decimals = max(0, -definition.scaler)
+    rolls = False
     if unit in KILO_UNITS:
         number = number.scaleb(-3)
-        energy = definition.obis.d == 8
-        decimals = meter.config.decimals if energy and definition.obis.b == 0 else 3
+        rolls = definition.obis.d == 8 and definition.obis.b == 0
+        decimals = meter.config.decimals if rolls else 3
     shown = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
+    if rolls:
+        shown = shown % (10**ENERGY_INTEGER_DIGITS)
     unit_text = KILO_UNITS.get(unit, unit_name(unit) if unit is not None else "")  # type: ignore[arg-type]
     return _fit(f"{shown:f}"), unit_text
 

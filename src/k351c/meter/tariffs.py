@@ -3,7 +3,8 @@
 The tariff in force is ``meter.tariff`` (1..4); the core books energy to it. It comes either from
 the tariff control table that configuration 3 "000" names (season, week and day profiles like the
 DLMS activity calendar, special days, the country's public holidays from the `holidays` library) or,
-when the I/O configuration DD has tariff inputs, from the levels of those inputs.
+when the I/O configuration DD has tariff inputs on lines the fitted module (CCC) has, from the levels
+of those inputs.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from k351c.codes.settings import TariffTable
-from k351c.codes.tables import IoFunction
+from k351c.codes.tables import MODULES, IoDirection, IoFunction
 from k351c.errors import ConfigError
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.localtime import LocalTime
@@ -112,6 +113,20 @@ class TariffCalendar:
         return self.window(t)[0]
 
 
+def fitted_inputs(config) -> tuple[IoFunction, IoFunction]:  # noqa: ANN001
+    """The DD functions of the lines the fitted module (CCC) has as inputs; others do nothing.
+
+    A DD naming tariff inputs on a meter without that module (e.g. CCC 000) selects no tariff: the
+    tariff table stays in force. A module "see module data sheet" (no fixed lines) keeps the DD.
+    """
+    module = MODULES.get(config.module_code, MODULES[0])
+    out = []
+    for fn, direction in zip(config.io_functions, (module.io1, module.io2), strict=True):
+        fits = direction is None or (direction is IoDirection.INPUT and fn.direction is direction)
+        out.append(fn if fits or fn.direction is not IoDirection.INPUT else IoFunction.NONE)
+    return out[0], out[1]
+
+
 def external_tariff(functions: tuple[IoFunction, IoFunction], levels: list[bool]) -> int | None:
     """The tariff the module's inputs select, or None when DD has no tariff input.
 
@@ -140,11 +155,12 @@ class Tariffs(MeterFunction):
         self._build_calendar()
         meter.subscribe(self._on_event)
         self.io_functions: tuple[IoFunction, IoFunction] = tuple(config.io_functions)  # type: ignore[assignment]
+        self.tariff_inputs = fitted_inputs(config)
         self.levels = [False, False]
         self.pulses = 0
         self._next: float | None = None
         self._dirty = True
-        meter.tariff = external_tariff(self.io_functions, self.levels) or self.calendar.tariff_at(
+        meter.tariff = external_tariff(self.tariff_inputs, self.levels) or self.calendar.tariff_at(
             meter.t
         )
         add = meter.objects.add
@@ -210,7 +226,7 @@ class Tariffs(MeterFunction):
     @property
     def external(self) -> bool:
         """Whether the tariff is controlled by the module's tariff inputs (DD) instead of the table."""
-        return external_tariff(self.io_functions, self.levels) is not None
+        return external_tariff(self.tariff_inputs, self.levels) is not None
 
     def set_input(self, line: int, level: bool | int) -> None:
         """Set the level of module input ``line`` (1 or 2); takes effect from the meter's current time."""
@@ -250,7 +266,7 @@ class Tariffs(MeterFunction):
 
     def _switch(self, t: float) -> None:
         self._dirty = False
-        chosen = external_tariff(self.io_functions, self.levels)
+        chosen = external_tariff(self.tariff_inputs, self.levels)
         if chosen is None:
             chosen, self._next = self.calendar.window(t)
         else:

@@ -11,6 +11,7 @@ from datetime import datetime, time
 from typing import Any
 
 from k351c.errors import AccessDenied, ConfigError, LocalProtocolError
+from k351c.meter.billing import LAST_PERIOD_F
 from k351c.meter.core import Meter
 from k351c.meter.readings import Profile, Reading
 from k351c.obis import Obis
@@ -220,7 +221,9 @@ class MeterOpticalBackend:
     def debiting_lines(self) -> list[DataLine]:
         """Historical values (OBIS F = billing period): from the object table, else the debiting logger."""
         historical = [
-            d.obis for d in self.meter.objects if d.obis.f != 255 and d.class_id in (3, 4)
+            d.obis
+            for d in self.meter.objects
+            if d.obis.f not in (255, LAST_PERIOD_F) and d.class_id in (3, 4)
         ]
         if historical:
             return [line for obis in historical if (line := self._line(obis)) is not None]

@@ -28,7 +28,8 @@ function render(s) {
     lit(`phase-${i + 1}-dir`, dir !== "");
     document.getElementById(`phase-${i + 1}-dir`).textContent = dir;
     const words = `L${i + 1} ${s.phases[i] ? "voltage present" : "no voltage"}` +
-      (dir ? (s.directions[i] === "-" ? ", export" : ", import") : "");
+      (dir ? (s.directions[i] === "-" ? ", export" : ", import") : "") +
+      ((s.overcurrent || []).includes(i + 1) ? ", overcurrent" : "");
     document.getElementById(`phase-${i + 1}`).setAttribute("aria-label", words);
   }
   for (let t = 1; t <= 4; t++) lit(`tariff-${t}`, s.tariffs.includes(t));
