@@ -96,9 +96,10 @@ class DlmsEndpoint:
         else:
             association = AssociationServer(self.objects, self.authenticate, self.clients, on_event)
         if self.quirks:
-            from k351c.server.bench.quirks import QuirkyAssociation
+            from k351c.server.bench.quirks import WRAPPING_QUIRKS, QuirkyAssociation
 
-            return QuirkyAssociation(association, self.quirks, self.open_associations)
+            if self.quirks & WRAPPING_QUIRKS:
+                return QuirkyAssociation(association, self.quirks, self.open_associations)
         return association
 
 

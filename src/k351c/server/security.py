@@ -162,7 +162,12 @@ def install_security(runtime: Runtime, endpoint) -> None:  # noqa: ANN001
 
     def secure(ep, on_event) -> SecureAssociation:  # noqa: ANN001
         return SecureAssociation(
-            ep.objects, ep.authenticate, security, ep.clients or SECURE_CLIENTS, on_event
+            ep.objects,
+            ep.authenticate,
+            security,
+            ep.clients or SECURE_CLIENTS,
+            on_event,
+            counter_per_dedicated_key="counter-per-dedicated-key" in ep.quirks,
         )
 
     endpoint.secure = secure

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -139,3 +140,35 @@ def test_strict_invoke_id_times_out_a_repeated_invoke_id(tmp_path):
         counting.close()
     finally:
         running.stop()
+
+
+def _ded_answer_counters(tmp_path, quirks: list[str]) -> list[int]:
+    """Invocation counters of the meter's ded-ciphered answers over two gurux HLS sessions."""
+    from gurux_secure import SecureSession
+
+    trace = tmp_path / f"ded-{len(quirks)}.jsonl"
+    running = bench_meter(tmp_path, trace=trace, quirks=quirks)
+    try:
+        for key in (bytes(range(16)), bytes(range(16, 32))):
+            s = SecureSession(running.ports["wrapper"])
+            s.client.ciphering.dedicatedKey = key
+            s.connect()
+            value = s.read(GXDLMSRegister(A_PLUS), 2)  # gurux deciphers what the meter sent
+            assert value == pytest.approx(running.meter.read("1-0:1.8.0.255").value, abs=1)
+            s.read(GXDLMSData("0.0.42.0.0.255"), 2)
+            s.close()
+    finally:
+        running.stop()
+    counters = []
+    for line in trace.read_text().splitlines():
+        record = json.loads(line)
+        apdu = record["decoded"].get("apdu", {})
+        if record["direction"] == "out" and apdu.get("service") == "ded-get-response":
+            counters.append(apdu["security_header"]["invocation_counter"])
+    return counters
+
+
+def test_counter_per_dedicated_key_restarts_with_each_key(tmp_path):
+    assert _ded_answer_counters(tmp_path, ["counter-per-dedicated-key"]) == [1, 2, 1, 2]
+    standard = _ded_answer_counters(tmp_path, [])
+    assert len(standard) == 4 and standard == sorted(set(standard)) and standard[0] > 2

@@ -119,8 +119,11 @@ class SecureAssociation:
         provider: SecurityProvider,
         clients: dict[int, ClientRule] | None = None,
         on_event: Callable[[str, dict], None] | None = None,
+        counter_per_dedicated_key: bool = False,
     ) -> None:
         self.provider = provider
+        # bench quirk: ded-ciphered answers count 1, 2, ... per dedicated key, not the meter's counter
+        self.dedicated_counters: dict[bytes, int] | None = {} if counter_per_dedicated_key else None
         self.clients = clients or SECURE_CLIENTS
         self.on_event = on_event or (lambda kind, data: None)
         self._authenticate = authenticate
@@ -332,12 +335,20 @@ class SecureAssociation:
                 found.kind,
                 found.control,
                 session.hls.server_title,
-                self.provider.next_counter(),
+                self._answer_counter(found.kind, session),
                 ek,
                 ak,
             )
         except LocalProtocolError:  # no glo-/ded- form (exception-response): it goes plain
             return answer
+
+    def _answer_counter(self, kind: CipherKind, session: Session) -> int:
+        """The invocation counter of a ciphered answer: the meter's, or one per dedicated key."""
+        key = session.dedicated_key
+        if self.dedicated_counters is None or kind is not CipherKind.DEDICATED or key is None:
+            return self.provider.next_counter()
+        self.dedicated_counters[key] = count = self.dedicated_counters.get(key, 0) + 1
+        return count
 
     def _on_hls_reply(
         self, client_sap: int, plain: bytes, keys: tuple[bytes, bytes]

@@ -4,7 +4,8 @@ Each quirk reproduces a behaviour seen on meters in the field (docs/bench.md has
 ``single-association`` refuses a second AARQ while another connection holds an association,
 ``no-release`` swallows the RLRQ (the association ends, no RLRE is sent), ``aare-without-user-info``
 strips the user-information from a rejecting AARE, ``strict-invoke-id`` leaves unanswered a new
-request that repeats the previous request's invoke-id (taken for a retransmission).
+request that repeats the previous request's invoke-id (taken for a retransmission);
+``counter-per-dedicated-key`` is served by ``SecureAssociation`` (its answers' counter per key).
 """
 
 from __future__ import annotations
@@ -22,8 +23,15 @@ AARQ, AARE, RLRQ = 0x60, 0x61, 0x62
 # service choices that start a new request (block continuations keep their invoke-id)
 NEW_REQUESTS = {0xC0: {1, 3}, 0xC1: {1, 2, 4, 5}, 0xC3: {1, 3, 4, 5}}
 ASSOCIATION_QUIRKS = frozenset(
-    {"single-association", "no-release", "aare-without-user-info", "strict-invoke-id"}
+    {
+        "single-association",
+        "no-release",
+        "aare-without-user-info",
+        "strict-invoke-id",
+        "counter-per-dedicated-key",  # served by SecureAssociation itself
+    }
 )
+WRAPPING_QUIRKS = ASSOCIATION_QUIRKS - {"counter-per-dedicated-key"}
 
 
 class QuirkyAssociation:
