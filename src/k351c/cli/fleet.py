@@ -135,13 +135,23 @@ def parse_outage(text: str, offset: int, count: int) -> tuple[float, float, list
     return (t0, t1, local) if local else None
 
 
+def shard_spec(spec: ShardSpec | dict) -> ShardSpec:
+    """A shard's spec as given, or rebuilt from the dict a child process or Ray task receives."""
+    if not isinstance(spec, dict):
+        return spec
+    bench = spec.get("bench")
+    if isinstance(bench, dict):
+        spec = {**spec, "bench": BenchOptions.from_dict(bench)}
+    return ShardSpec(**spec)
+
+
 def run_shard(spec: ShardSpec | dict) -> dict:
     """Run one shard until SIGINT/SIGTERM (a process of --processes, a Ray task or a Kubernetes pod)."""
     from k351c.cli.build import load_settings
     from k351c.clock import SimClock, parse_instant
     from k351c.server.fleet import FleetServer
 
-    spec = ShardSpec(**spec) if isinstance(spec, dict) else spec
+    spec = shard_spec(spec)
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s shard {spec.index} %(name)s %(message)s"
     )

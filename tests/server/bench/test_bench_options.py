@@ -82,3 +82,17 @@ def test_cli_refuses_a_bad_flag_before_starting(tmp_path, command):
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2
     assert "--quirk" in result.output and "single-association" in result.output
+
+
+def test_options_reach_fleet_shard_processes_intact():
+    from dataclasses import asdict
+
+    from k351c.cli.fleet import ShardSpec, shard_spec
+
+    options = bench_options(
+        trace="t.jsonl", link_latency=5, link_bps=1200, faults=["stall=0.5,seconds=2@3-4"],
+        quirks=["no-release@1", "strict-invoke-id"],
+    )
+    spec = ShardSpec(0, 0, 10, "state", 12345678, bench=options)
+    assert shard_spec(asdict(spec)) == spec
+    assert BenchOptions.from_dict(asdict(BenchOptions())) == BenchOptions()

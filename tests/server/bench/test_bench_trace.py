@@ -37,6 +37,8 @@ def test_trace_records_a_gurux_read_decoded(tmp_path, hdlc):
     assert services.count("get-request-normal") == 3
     assert services.count("get-response-normal") == 3
     assert services[-2:] == ["RLRQ", "RLRE"]
+    assert [a["event"] for a in apdus if "event" in a] == ["associated", "released"]
+    assert [r["direction"] for r in records][0] == "connect"
     energy = next(a for a in apdus if a.get("attribute", {}).get("obis") == "1-0:1.8.0.255")
     assert energy["attribute"] == {"class_id": 3, "obis": "1-0:1.8.0.255", "attribute": 2}
     assert energy["invoke_id"] == 1

@@ -20,6 +20,7 @@ from k351c.protocols.dlms.acse import Aare, Aarq, InitiateRequest, Rlre, Rlrq
 from k351c.protocols.dlms.apdu import (
     CaptureObject,
     CipheredApdu,
+    ConfirmedServiceError,
     CosemAttribute,
     CosemMethod,
     InvokeIdAndPriority,
@@ -27,7 +28,12 @@ from k351c.protocols.dlms.apdu import (
 )
 from k351c.protocols.dlms.apdu_misc import parse_apdu
 from k351c.protocols.dlms.axdr_types import CompactArray, Data, DataType
-from k351c.protocols.dlms.enums import AssociationResult, AuthenticationMechanism
+from k351c.protocols.dlms.enums import (
+    AssociationResult,
+    AuthenticationMechanism,
+    InitiateError,
+    ServiceErrorChoice,
+)
 from k351c.protocols.dlms.security import (
     PLAIN_OF,
     CipherKind,
@@ -149,7 +155,9 @@ def refusal_of(message: object) -> str | None:
             return None
         return f"{name_of(message.result)}: {name_of(message.diagnostic)}"
     view = readable(message)
-    if type(message).__name__ in ("ExceptionResponse", "ConfirmedServiceError"):
+    if isinstance(message, ConfirmedServiceError):
+        return f"{view['service']}: {view['error']}: {_service_error_value(message)}"  # type: ignore[index]
+    if type(message).__name__ == "ExceptionResponse":
         return ": ".join(str(v) for v in view.values())  # type: ignore[union-attr]
     return _data_access_refusal(view)
 
@@ -205,12 +213,19 @@ class ApduDecoder:
             view["invoke_id"] = invoke
         body = readable(message)
         if isinstance(body, dict):
+            if "service" in body:  # confirmed-service-error's own field of that name
+                body["service_choice"] = body.pop("service")
             view.update(body)
+        if isinstance(message, ConfirmedServiceError):
+            view["value"] = _service_error_value(message)
         if isinstance(message, (Aarq, Aare)):
             view.update(_acse_names(message))
         reason = refusal_of(message)
         if reason:
             view["refusal"] = reason
+        event = _association_event(message)
+        if event:
+            view["event"] = event
         return view
 
     def _learn(self, message: object) -> None:
@@ -274,6 +289,25 @@ class ApduDecoder:
             return decipher_apdu(message, title or b"", ek, ak).plain
         except K351CError:
             return None
+
+
+def _association_event(message: object) -> str | None:
+    """What an ACSE answer does to the association: associated, association-refused, released."""
+    if isinstance(message, Aare):
+        return "associated" if message.result == AssociationResult.ACCEPTED else "association-refused"
+    if isinstance(message, Rlre):
+        return "released"
+    return None
+
+
+def _service_error_value(message: ConfirmedServiceError) -> str | int:
+    """The ServiceError's value by name where the choice has a table (initiate errors)."""
+    if message.error == ServiceErrorChoice.INITIATE:
+        try:
+            return name_of(InitiateError(message.value))
+        except ValueError:
+            pass
+    return message.value
 
 
 def _acse_names(message: Aarq | Aare) -> dict:

@@ -116,7 +116,7 @@ class TapConnection:
         self.dice = [(f, random.Random(f"{f.kind}:{f.seed}:{seed}")) for f in tap.faults]
         self.jitter = random.Random(f"jitter:{seed}")
         self.loop = asyncio.get_running_loop()
-        self.queue: deque[tuple[float, bytes]] = deque()
+        self.queue: deque[tuple[float, bytes, list[str]]] = deque()
         self.timer: asyncio.TimerHandle | None = None
         self.busy_until = 0.0
         self.answers = 0
@@ -191,7 +191,7 @@ class TapConnection:
         now = self.loop.time()
         due = max(now + delay, self.busy_until) + transmit
         self.busy_until = due
-        self.queue.append((due, frame, faults))  # type: ignore[arg-type]
+        self.queue.append((due, frame, faults))
         if self.timer is None:
             self.timer = self.loop.call_at(self.queue[0][0], self._flush)
 
@@ -199,7 +199,7 @@ class TapConnection:
         self.timer = None
         now = self.loop.time()
         while self.queue and self.queue[0][0] <= now + 1e-4:
-            _, frame, faults = self.queue.popleft()  # type: ignore[misc]
+            _, frame, faults = self.queue.popleft()
             self._emit(frame, faults)
         if self.queue:
             self.timer = self.loop.call_at(self.queue[0][0], self._flush)

@@ -98,6 +98,17 @@ class BenchOptions:
         """Whether any switch is set (else the listeners run exactly as without the bench)."""
         return bool(self.trace or self.link.active or self.faults or self.quirks)
 
+    @classmethod
+    def from_dict(cls, data: Mapping) -> BenchOptions:
+        """Rebuild the options from ``dataclasses.asdict`` (how fleet shard processes get them)."""
+        link = data["link"]
+        return cls(
+            Path(data["trace"]) if data.get("trace") else None,
+            LinkSpec(link["latency"], link["jitter"], link["bps"], frozenset(link["listeners"])),
+            tuple(FaultSpec(**{**f, "meters": _range(f["meters"])}) for f in data["faults"]),
+            tuple(QuirkSpec(q["name"], _range(q["meters"])) for q in data["quirks"]),
+        )
+
     def quirks_for(self, meter: int) -> frozenset[str]:
         """The quirk names meter ``meter`` shows."""
         return frozenset(q.name for q in self.quirks if q.meters is None or meter in q.meters)
@@ -105,8 +116,12 @@ class BenchOptions:
     def faults_for(self, meter: int | None) -> tuple[FaultSpec, ...]:
         """The faults injected on a listener of meter ``meter`` (None: a port shared by all)."""
         return tuple(
-            f for f in self.faults if f.meters is None or meter is None or meter in f.meters
+            f for f in self.faults if f.meters is None or (meter is not None and meter in f.meters)
         )
+
+
+def _range(data: Mapping | None) -> MeterRange | None:
+    return MeterRange(data["first"], data["last"]) if data else None
 
 
 def _split_range(text: str, flag: str) -> tuple[str, MeterRange | None]:
