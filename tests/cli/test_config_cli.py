@@ -45,7 +45,11 @@ def test_check_bad_file_exits_2_with_every_mistake(bad_file: Path) -> None:
 
 def test_show_writes_a_file_that_reads_back(tmp_path: Path) -> None:
     source = tmp_path / "in.toml"
-    source.write_text("[meter]\nserial = 87654321\n[server]\nphysical_address = 42\n")
+    source.write_text(
+        "[meter]\nserial = 87654321\n[server]\nphysical_address = 42\n"
+        "[bench]\nlink_latency = 20\nquirk = ['single-association']\n"
+        "[rtc]\ndrift_ppm = 5\n[metrology]\naccuracy = 'typical'\n"
+    )
     result = runner.invoke(app, ["config", "show", str(source)])
     assert result.exit_code == 0, result.output
     shown = tmp_path / "shown.toml"
@@ -53,6 +57,8 @@ def test_show_writes_a_file_that_reads_back(tmp_path: Path) -> None:
     again = load(shown)
     assert again == load(source)
     assert again.meter.serial == "87654321" and again.server.physical_address == 42
+    assert again.bench.link_latency == 20 and again.bench.quirk == ["single-association"]
+    assert again.meter.settings.rtc.drift_ppm == 5
     assert "undervoltage_percent = -10.0" in result.output  # defaults filled in
 
 

@@ -11,10 +11,11 @@ from hypothesis import strategies as st
 
 from k351c.codes import MeterConfig
 from k351c.codes.configfile import effective_toml, load, load_text
+from k351c.codes.metrology import Metrology
 from k351c.codes.problems import ConfigFileError, find_line
 from k351c.codes.schema import ConfigFile, json_schema
 from k351c.codes.server import ServerSettings
-from k351c.codes.settings import Debiting, Thresholds, default_toml
+from k351c.codes.settings import Debiting, RtcSettings, Thresholds, default_toml
 from k351c.errors import ConfigError
 
 
@@ -166,6 +167,11 @@ def configurations(draw: st.DrawFn) -> tuple[MeterConfig, ServerSettings]:
             None,
             None,
             debiting,
+            RtcSettings(draw(st.floats(-1000.0, 1000.0, allow_nan=False))),
+        ),
+        metrology=Metrology(
+            draw(st.sampled_from(["ideal", "typical", "class-limit"])),
+            draw(st.floats(-40.0, 70.0, allow_nan=False)),
         ),
     )
     server = ServerSettings(

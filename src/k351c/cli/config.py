@@ -51,7 +51,7 @@ def show(
     if loaded is None:
         typer.echo(effective_toml(MeterConfig.default(), ServerSettings()), nl=False)
     else:
-        typer.echo(effective_toml(loaded.meter, loaded.server), nl=False)
+        typer.echo(effective_toml(loaded.meter, loaded.server, loaded.bench), nl=False)
 
 
 @config_app.command()

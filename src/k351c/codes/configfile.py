@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ import tomli_w
 from k351c.codes.config import MeterConfig
 from k351c.codes.metrology import Metrology
 from k351c.codes.problems import ConfigFileError, Problem, validated
-from k351c.codes.schema import ConfigFile
+from k351c.codes.schema import BenchSection, ConfigFile
 from k351c.codes.server import ServerSettings
 from k351c.codes.settings import Settings
 from k351c.errors import ConfigError
@@ -35,6 +35,7 @@ class LoadedConfig:
 
     meter: MeterConfig
     server: ServerSettings
+    bench: BenchSection = field(default_factory=BenchSection)
 
 
 def read_toml(path: str | Path) -> tuple[dict[str, Any], str]:
@@ -92,7 +93,7 @@ def from_data(data: Mapping[str, Any], where: str, text: str | None = None) -> L
         raise
     except ConfigError as exc:
         raise ConfigFileError(where, [Problem(exc.field, exc.value, str(exc.allowed))]) from None
-    return LoadedConfig(meter, checked.server)
+    return LoadedConfig(meter, checked.server, checked.bench)
 
 
 def _with_migration_hints(error: ConfigFileError) -> ConfigFileError:
@@ -106,14 +107,18 @@ def _with_migration_hints(error: ConfigFileError) -> ConfigFileError:
     return ConfigFileError(error.file, problems)
 
 
-def effective_dict(meter: MeterConfig, server: ServerSettings | None = None) -> dict[str, Any]:
+def effective_dict(
+    meter: MeterConfig, server: ServerSettings | None = None, bench: BenchSection | None = None
+) -> dict[str, Any]:
     """The whole effective configuration as the file writes it, defaults filled in."""
     data = meter.to_dict()
-    server = server or ServerSettings()
-    data["server"] = server.model_dump(exclude_none=True)
+    data["bench"] = (bench or BenchSection()).model_dump(exclude_none=True)
+    data["server"] = (server or ServerSettings()).model_dump(exclude_none=True)
     return data
 
 
-def effective_toml(meter: MeterConfig, server: ServerSettings | None = None) -> str:
+def effective_toml(
+    meter: MeterConfig, server: ServerSettings | None = None, bench: BenchSection | None = None
+) -> str:
     """The effective configuration as TOML; load_text of it gives the same configuration."""
-    return tomli_w.dumps(effective_dict(meter, server))
+    return tomli_w.dumps(effective_dict(meter, server, bench))
