@@ -197,3 +197,9 @@ def test_json_schema_names_every_section() -> None:
     schema = json.loads(json.dumps(json_schema()))
     assert set(schema["properties"]) == set(ConfigFile.model_fields)
     assert schema["additionalProperties"] is False
+
+
+def test_a_code_naming_a_missing_table_points_at_the_code() -> None:
+    (problem,) = problems_of("[meter]\nserial = '12345678'\n[codes]\nconfig2 = '009-01-01-1'\n")
+    assert problem.path == "codes.config2" and problem.line == 4
+    assert problem.value == "009" and "001" in problem.allowed

@@ -100,3 +100,39 @@ def test_bench_section_of_the_schema_has_the_bench_keys() -> None:
     from k351c.server.bench.options import BENCH_KEYS
 
     assert set(BenchSection.model_fields) == set(BENCH_KEYS)
+
+
+def test_fleet_listeners_enforce_max_connections_of_the_file() -> None:
+    import socket
+    import time
+
+    from k351c.meter.fleet import Fleet
+    from k351c.server.fleet import FleetServer
+    from testkit import ServedFleet, bound_block
+
+    fleet = Fleet(2, MeterConfig.default(), start=SimClock("2026-03-01T00:00:00Z").timestamp())
+    sockets = bound_block(2)
+    base = min(sockets)
+    server = FleetServer(
+        fleet,
+        SimClock("2026-03-01T00:10:00Z", rate=0),
+        dlms_base_port=base,
+        test_keys=True,
+        settings=ServerSettings(max_connections=2, tcp_inactivity=30),
+    )
+    running = ServedFleet(server, sockets)
+    try:
+        held = [socket.create_connection(("127.0.0.1", base), timeout=3) for _ in range(2)]
+        time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", base), timeout=3) as extra:
+            extra.settimeout(2)
+            assert extra.recv(10) == b""  # the third is closed at once
+        for sock in held:
+            sock.close()
+        time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", base), timeout=3) as again:
+            again.settimeout(0.5)
+            with pytest.raises(TimeoutError):
+                again.recv(10)  # admitted: open and waiting for a request
+    finally:
+        running.stop()

@@ -17,9 +17,9 @@ from typing import Any
 
 import tomli_w
 
-from k351c.codes.config import MeterConfig
+from k351c.codes.config import CODE_FIELDS, MeterConfig
 from k351c.codes.metrology import Metrology
-from k351c.codes.problems import ConfigFileError, Problem, validated
+from k351c.codes.problems import ConfigFileError, Problem, find_line, validated
 from k351c.codes.schema import BenchSection, ConfigFile
 from k351c.codes.server import ServerSettings
 from k351c.codes.settings import Settings
@@ -92,8 +92,25 @@ def from_data(data: Mapping[str, Any], where: str, text: str | None = None) -> L
     except ConfigFileError:
         raise
     except ConfigError as exc:
-        raise ConfigFileError(where, [Problem(exc.field, exc.value, str(exc.allowed))]) from None
+        raise ConfigFileError(where, [_cross_check_problem(exc, text)]) from None
     return LoadedConfig(meter, checked.server, checked.bench)
+
+
+def _cross_check_problem(exc: ConfigError, text: str | None) -> Problem:
+    """A check across sections (e.g. config 2 names a display table the file lacks), located.
+
+    The meter's checks name their field first ("config2 FFF display configuration"): a code
+    field points at its key in [codes], a section name at that section.
+    """
+    first = exc.field.split(" ", 1)[0].split(".", 1)[0]
+    loc: tuple[str, ...] = ()
+    if first in CODE_FIELDS:
+        loc = ("codes", first)
+    elif first in ConfigFile.model_fields:
+        loc = (first,)
+    path = ".".join(loc) or exc.field
+    line = find_line(text, loc) if text and loc else None
+    return Problem(path, exc.value, str(exc.allowed), line, exc.field if loc else "")
 
 
 def _with_migration_hints(error: ConfigFileError) -> ConfigFileError:

@@ -38,6 +38,7 @@ from k351c.protocols.hdlc import HdlcServerConnection, default_physical_address,
 from k351c.protocols.hdlc.frame import HdlcFrame
 from k351c.server.bench import Bench, tapped_handler
 from k351c.server.dlms import SERVER_SAP, DlmsEndpoint, hdlc_session, wrapper_session
+from k351c.server.dlms_connections import ConnectionLimit
 from k351c.server.dlms_peers import pump_hdlc
 
 log = logging.getLogger("k351c.fleet")
@@ -206,7 +207,9 @@ class FleetServer:
     async def _listen(
         self, handler, port: int, kind: str = "wrapper", meter: int | None = None
     ) -> None:
-        """Serve ``handler`` on ``port``, through the bench's tap for meter ``meter`` if any."""
+        """Serve ``handler`` on ``port`` (max_connections at a time), through the bench's tap if any."""
+        limit = ConnectionLimit(self.settings.max_connections, f"fleet {kind} port {port}")
+        handler = limit.wrap(handler)
         if self.bench is not None:
             index = None if meter is None else self.first_index + meter
             handler = tapped_handler(self.bench.tap(f"{kind}:{port}", kind, index), handler)
