@@ -80,7 +80,11 @@ def unbalanced():
         ((5, 6.0, 1.2, 30.0), (3, 2.0, 0.5, 0.0)),
     )
     meter = Meter(MeterConfig.default(), clock=SimClock(T0, rate=0))
-    meter.set_load(ScenarioLoad(base, [Window(t0 + 3600, t0 + 86400, (2,), voltage=0.0)]))
+    windows = [
+        Window(t0 + 600, t0 + 1200, voltage=0.0),
+        Window(t0 + 3600, t0 + 86400, (2,), voltage=0.0),
+    ]
+    meter.set_load(ScenarioLoad(base, windows))
     meter.run_for(7200)
     running = serve(meter)
     yield running
@@ -95,6 +99,14 @@ def test_phase_without_voltage_still_shows_its_current_over_dlms(unbalanced):
     assert got["1-1:71.7.0.255"] == pytest.approx(rms, abs=0.01)
     assert got["1-1:72.7.0.255"] < 115.0 and got["1-1:61.7.0.255"] == 0.0  # lost: no power
     assert got["1-0:14.7.0.255"] == pytest.approx(50.0)
+
+
+def test_an_all_phase_outage_is_one_power_failure_over_dlms(unbalanced):
+    codes = ["0-0:96.7.0.255", "0-0:96.7.21.255"] + [f"1-0:{c}.40.0.255" for c in (32, 52, 72)]
+    got = read_all(unbalanced, codes)
+    assert got["0-0:96.7.0.255"] == 1  # the 10-minute outage of all phases
+    assert got["0-0:96.7.21.255"] == 1  # only the L3 loss is a phase failure
+    assert [got[f"1-0:{c}.40.0.255"] for c in (32, 52, 72)] == [0, 0, 1]
 
 
 def test_apparent_power_total_is_the_sum_of_the_phases_over_dlms(unbalanced):
