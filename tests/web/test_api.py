@@ -16,15 +16,16 @@ TOKEN = "test-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def runtime():
+    """A fresh meter per test: the button, the display test and the lists change the LCD's state."""
     meter = Meter(MeterConfig.default(), clock=SimClock("2026-01-01T00:00:00Z", rate=0))
     meter.set_load(ConstantLoad(current=5.0, angle=20.0))
     meter.run_for(6 * 3600)
     return Runtime(meter)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def client(runtime):
     with TestClient(create_app(runtime, TOKEN)) as c:
         yield c
