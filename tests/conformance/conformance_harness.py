@@ -17,9 +17,9 @@ PHYSICAL = 0x12  # below 128 so every client library addresses it in 4 octets
 SILENCE_S = 0.4
 
 
-def serve_meter() -> ServedMeter:
-    """The meter every case and sweep talks to: three days of load, frozen clock, test keys, PHYSICAL."""
-    return serve(make_meter(days=DAYS, start=T0), physical_address=PHYSICAL)
+def serve_meter(days: float = DAYS, start: str = T0) -> ServedMeter:
+    """The meter the cases and sweeps talk to: ``days`` of load, frozen clock, test keys, PHYSICAL."""
+    return serve(make_meter(days=days, start=start), physical_address=PHYSICAL)
 
 
 # ----------------------------------------------------------------------------- HDLC octets

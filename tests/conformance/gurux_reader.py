@@ -19,6 +19,8 @@ TEST_EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
 TEST_AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
 CLIENT_TITLE = bytes.fromhex("4D4D4D0000BC614E")
 ASSOCIATIONS = {"public": 16, "lls": 32, "hls": 1}
+# frame length minus the information field: format 2, server address 4, client 1, control 1, HCS 2, FCS 2
+HDLC_FRAME_OVERHEAD = 12
 
 
 @dataclass
@@ -51,6 +53,7 @@ class ReaderSession:
         self.client = client
         self.hdlc = hdlc
         self.largest_apdu = 0  # wrapper: the longest APDU the meter sent
+        self.largest_info = 0  # HDLC: the longest information field the meter sent
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
 
     def _exchange(self, frame, reply: GXReplyData) -> None:
@@ -67,6 +70,9 @@ class ReaderSession:
                 break
         if not self.hdlc and len(received) >= 8:
             self.largest_apdu = max(self.largest_apdu, int.from_bytes(received[6:8], "big"))
+        if self.hdlc and len(received) >= 3:
+            length = ((received[1] & 0x07) << 8) | received[2]
+            self.largest_info = max(self.largest_info, length - HDLC_FRAME_OVERHEAD)
 
     def request(self, frames) -> GXReplyData:
         """Send request frames, follow HDLC segmentation and GET blocks, return the complete reply."""
