@@ -83,6 +83,7 @@ SLOW = [(t, a, pdu) for t in ("wrapper", "hdlc") for a in ("public", "lls", "hls
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(900)  # HLS over HDLC at 128 octets reads the 130 kB load profile in about 3 minutes
 @pytest.mark.parametrize(("transport", "association", "pdu"), SLOW)
 def test_reader_flow_exhaustive(served_long, transport, association, pdu):
     run_sweep(served_long, transport, association, pdu, now=LONG_NOW)
