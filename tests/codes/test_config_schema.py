@@ -203,3 +203,9 @@ def test_a_code_naming_a_missing_table_points_at_the_code() -> None:
     (problem,) = problems_of("[meter]\nserial = '12345678'\n[codes]\nconfig2 = '009-01-01-1'\n")
     assert problem.path == "codes.config2" and problem.line == 4
     assert problem.value == "009" and "001" in problem.allowed
+
+
+def test_a_wrong_shape_is_said_in_toml_words() -> None:
+    found = {p.path: p for p in problems_of("server = 5\n[display]\nid = 1\n")}
+    assert found["server"].line == 1 and "a table" in found["server"].allowed
+    assert found["display"].line == 2 and "[[name]]" in found["display"].allowed

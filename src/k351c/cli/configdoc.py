@@ -22,7 +22,13 @@ TOML file of the sections below. Every section and key is optional: what a file 
 embedded default (`k351c config show` prints them all). A misspelt or unknown section or key is
 an error that names the file, the line, the key and the closest known key; so is a value out of
 range. Check a file with `k351c config check FILE` (exit 0, or 2 with every mistake listed);
-`k351c config schema` prints the JSON Schema for editors.
+`k351c config schema` prints the JSON Schema for editors: save it (`k351c config schema >
+k351c.schema.json`) and put `#:schema ./k351c.schema.json` on the first line of the file for
+editors that read that directive (Taplo, Even Better TOML) to check and complete every key.
+
+Files of the previous layout (no `[server]` section) load unchanged. The listener settings of
+`k351c serve` (ports, `max_connections`, idle times, `physical_address`, ...) belong in `[server]`;
+written at the top level they are refused with a message saying to move them there.
 
 Flags of `k351c serve` override the `[server]` keys they name; a flag and its key share one
 definition (the flag column), so they cannot disagree.

@@ -20,6 +20,12 @@ M = TypeVar("M", bound=BaseModel)
 METER_CHECK = "meter_check"  # a pydantic error raised by one of the meter's own checks
 Loc = tuple[str | int, ...]
 
+_SHAPES = {  # pydantic's words for a wrong shape, in TOML's words
+    "model_type": "a table ([name] or name = { ... })",
+    "model_attributes_type": "a table ([name] or name = { ... })",
+    "dict_type": "a table (name = { ... })",
+    "list_type": "an array ([ ... ], or [[name]] tables)",
+}
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
 _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=""")
 
@@ -119,6 +125,8 @@ def _problem(model: type[BaseModel], error: dict, text: str | None, prefix: Loc)
         ctx = error["ctx"]
         value = ctx["value"] if ctx["value"] is not None else error.get("input")
         return Problem(path_text(full), value, ctx["allowed"], line, ctx["part"])
+    if error["type"] in _SHAPES:
+        message = _SHAPES[error["type"]]
     if error["type"] == "string_pattern_mismatch":
         message = _description(model, loc) or message
     if error["type"] == "missing":
