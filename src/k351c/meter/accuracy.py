@@ -9,7 +9,7 @@ temperature drift around 23 degC); "class-limit" sits at the edge of every limit
 with one sign) and is capped at the composite MPE of rated operating conditions: the worst
 meter a utility may legally have; "custom" interpolates a configured table.
 
-Each meter draws its own curve within the kind from a generator seeded by its serial number,
+Each meter draws its own curve within the kind from a counter-based hash of its serial number,
 so a fleet has a spread, and a twin of fleet meter i (same serial) errs exactly like it. The
 error is applied in ONE place, ``k351c.meter.metrology.measure``, through ``MeterErrors``:
 registers, profiles, peaks, instantaneous values, pulses and the fleet all count it.
@@ -30,8 +30,8 @@ from k351c.codes.metrology import Metrology
 from k351c.meter.loads import hash_uniform
 
 STREAM = 22  # seed stream of the error draws (the serial number is the other key)
-DRAWS = 12
-G0, GLOW, GHIGH, D0, DLOW, GQ, T1, T2, VU, VF, VH, PICK = range(DRAWS)
+DRAWS = 13
+G0, GLOW, GHIGH, D0, DLOW, GQ, T1, T2, VU, VF, VH, PICK, AMBIENT = range(DRAWS)
 ROOT3 = math.sqrt(3.0)
 TYPICAL = {  # fractions of the class's unit (PF 1 limit from Itr to Imax) or of each limit
     "gain": 0.15,
@@ -46,8 +46,8 @@ TYPICAL = {  # fractions of the class's unit (PF 1 limit from Itr to Imax) or of
     "frequency": 0.25,
     "harmonic": 0.25,
 }
-EDGE = (0.97, 1.0)
-GRID = 900.0  # temperature is sampled once per 15-minute interval (the fleet's load grid)  # class-limit: each meter at 97..100 % of every limit
+EDGE = (0.97, 1.0)  # class-limit: each meter at 97..100 % of every limit
+GRID = 900.0  # temperature is sampled once per 15-minute interval (the fleet's load grid)
 
 
 def interval_middles(starts: np.ndarray) -> np.ndarray:
@@ -92,7 +92,7 @@ class ErrorCurves:
     def ambient(self, t: np.ndarray, utc_offset_minutes: int = 0) -> np.ndarray:
         """Ambient temperature (degC) of each row at POSIX times t: mean, per-meter offset, daily cycle."""
         spec = self.spec
-        temp = spec.temperature + spec.temperature_spread * (2.0 * self.draws[:, PICK] - 1.0)
+        temp = spec.temperature + spec.temperature_spread * (2.0 * self.draws[:, AMBIENT] - 1.0)
         if spec.daily_swing:
             hours = ((np.asarray(t, dtype=float) + 60.0 * utc_offset_minutes) / 3600.0) % 24.0
             temp = temp + spec.daily_swing * np.cos(
