@@ -120,6 +120,7 @@ class ErrorCurves:
         return scale * (2.0 * self.draws[:, k, None] - 1.0)
 
     def _typical(self, c: Conditions) -> tuple[np.ndarray, np.ndarray]:
+        """Gain error (rising towards small currents) and phase error (P: -delta tan, Q: +delta cot)."""
         f, col, unit = TYPICAL, self._col, self.active.high[0]
         x = c.x
         low = np.sqrt(0.01 / np.maximum(x, 0.01))
@@ -150,6 +151,7 @@ class ErrorCurves:
         return out
 
     def _edge(self, c: Conditions, limits: lim.ClassLimits, w: np.ndarray) -> np.ndarray:
+        """Every limit at once with the meter's sign, capped by the composite MPE where it applies."""
         du = np.abs(c.du)
         volt_share = np.where(
             du <= lim.RATED_VOLTAGE,
@@ -173,6 +175,7 @@ class ErrorCurves:
         return (sign * (EDGE[0] + (EDGE[1] - EDGE[0]) * self.draws[:, G0, None])) * total
 
     def _custom(self, c: Conditions) -> tuple[np.ndarray, np.ndarray]:
+        """The configured table, its coefficients and the meter's offset within the spread."""
         table = self.spec.custom
         shift = (
             self._col(G0, table.spread)
