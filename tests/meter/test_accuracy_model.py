@@ -301,6 +301,8 @@ def test_registers_and_led_pulses_count_the_error(kind):
     assert 100 * (reactive / true_q - 1) == pytest.approx(float(eq[0]), abs=0.02)
     led = meter.led_active.count / 10.0  # 10000 imp/kWh
     assert 100 * (led / true_p - 1) == pytest.approx(float(ep[0]), abs=0.01)
+    s0 = meter.s0.count / 5.0  # 5000 imp/kWh of secondary A+
+    assert 100 * (s0 / true_p - 1) == pytest.approx(float(ep[0]), abs=0.02)
     true_w = 3 * 230.0 * 5.0 * 0.5
     assert 100 * (meter.instant.p_total[0] / true_w - 1) == pytest.approx(float(ep[0]), abs=1e-9)
     shown = meter.read("1-0:1.7.0.255")
