@@ -172,3 +172,23 @@ def test_counter_per_dedicated_key_restarts_with_each_key(tmp_path):
     assert _ded_answer_counters(tmp_path, ["counter-per-dedicated-key"]) == [1, 2, 1, 2]
     standard = _ded_answer_counters(tmp_path, [])
     assert len(standard) == 4 and standard == sorted(set(standard)) and standard[0] > 2
+
+
+@pytest.mark.parametrize("hdlc", [False, True], ids=["wrapper", "hdlc"])
+@pytest.mark.parametrize("quirk", [False, True], ids=["standard", "quirk"])
+def test_release_closes_connection(tmp_path, quirk, hdlc):
+    running = bench_meter(tmp_path, quirks=["release-closes-connection"] if quirk else [])
+    try:
+        s = gurux(running, hdlc=hdlc)
+        s.connect()
+        s.read(GXDLMSRegister(A_PLUS), 2)
+        s.request(s.client.releaseRequest())  # the RLRE comes either way
+        if quirk:  # then the meter hangs up: a head-end reusing the connection must reconnect
+            with pytest.raises(ConnectionError):
+                s.request(s.client.aarqRequest())
+        else:
+            s.request(s.client.aarqRequest())
+            assert s.read(GXDLMSRegister(A_PLUS), 2) is not None
+        s.sock.close()
+    finally:
+        running.stop()

@@ -23,6 +23,8 @@ from k351c.server.bench.trace import FaultCounters, TraceSink
 log = logging.getLogger("k351c.bench")
 
 SLOW_FIRST_ANSWER = 3.0
+LINK_QUIRKS = frozenset({"slow-first-answer", "release-closes-connection"})
+RLRE = 0x63
 BITS_PER_OCTET = 10
 _WALL = SystemClock()
 
@@ -45,10 +47,10 @@ class Bench:
         options = self.options
         link = options.link if kind in options.link.listeners else None
         faults = options.faults_for(meter)
-        slow = "slow-first-answer" in options.quirks_for(meter if meter is not None else 0)
-        if self.sink is None and not faults and not slow and (link is None or not link.active):
+        quirks = options.quirks_for(meter if meter is not None else 0) & LINK_QUIRKS
+        if self.sink is None and not faults and not quirks and (link is None or not link.active):
             return None
-        return Tap(self, listener, kind, meter, keys, faults, slow)
+        return Tap(self, listener, kind, meter, keys, faults, quirks)
 
     def configure(self, endpoint, meter: int) -> None:  # noqa: ANN001
         """Give a DLMS endpoint of meter ``meter`` its quirks and the meter's set of open associations."""
@@ -85,7 +87,7 @@ class Tap:
         meter: int | None,
         keys: KeySource | None,
         faults: tuple[FaultSpec, ...],
-        slow_first: bool,
+        quirks: frozenset[str],
     ) -> None:
         self.bench = bench
         self.listener = listener
@@ -93,7 +95,8 @@ class Tap:
         self.meter = meter
         self.keys = keys
         self.faults = faults
-        self.slow_first = slow_first
+        self.slow_first = "slow-first-answer" in quirks
+        self.close_on_release = "release-closes-connection" in quirks
         link = bench.options.link
         self.link = link if kind in link.listeners and link.active else None
 
@@ -212,6 +215,9 @@ class TapConnection:
         self.transport.write(frame)  # type: ignore[attr-defined]
         if self.tap.bench.sink is not None:
             self._record("out", frame, self._describe(frame), faults=faults)
+        if self.tap.close_on_release and is_release_answer(self.tap.kind, frame):
+            log.info("release-closes-connection: closing %s connection %d", self.tap.listener, self.number)
+            self.close()
 
     def _describe(self, frame: bytes) -> dict:
         return self.decoder.describe(frame, False) if self.tap.bench.sink is not None else {}
@@ -264,6 +270,14 @@ class TapConnection:
         if faults:
             record["faults"] = list(faults)
         sink.write(record)
+
+
+def is_release_answer(kind: str, frame: bytes) -> bool:
+    """Whether a frame the meter sends carries an RLRE (wrapper: after the header; HDLC: after the LLC)."""
+    if kind == "wrapper":
+        return frame[8:9] == bytes((RLRE,))
+    start = frame.find(b"\xe6\xe7\x00")
+    return frame[:1] == b"\x7e" and start > 0 and frame[start + 3 : start + 4] == bytes((RLRE,))
 
 
 def _iso(timestamp: float) -> str:

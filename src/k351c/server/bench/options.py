@@ -23,6 +23,7 @@ QUIRKS = (
     "slow-first-answer",
     "strict-invoke-id",
     "counter-per-dedicated-key",
+    "release-closes-connection",
 )
 LISTENER_KINDS = ("wrapper", "hdlc", "optical", "mbus")
 SERIAL_KINDS = frozenset({"hdlc", "optical", "mbus"})
