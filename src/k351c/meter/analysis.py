@@ -148,12 +148,15 @@ class AnalysisLogger(MeterFunction):
         self._averaged = [i for i, k in enumerate(self._kinds) if k == AVERAGE]
         self._averaged_set = frozenset(self._averaged)
         self._phases = len(self.meter.instant.last()["voltage"])
+        self._seconds = 1.0
         self._clear()
 
     def _clear(self) -> None:
-        phases = self._phases
-        self._sums = {name: [0.0] * (1 if name == "frequency" else phases) for name in QUANTITIES}
-        self._seconds = 0.0
+        """Start the sums of a new capture period (the lists only when something was added)."""
+        if self._seconds:
+            phases = self._phases
+            self._sums = {n: [0.0] * (1 if n == "frequency" else phases) for n in QUANTITIES}
+            self._seconds = 0.0
         self._intervals = 0
         self._last_end: float | None = None
 
@@ -209,7 +212,11 @@ class AnalysisLogger(MeterFunction):
     def on_step(self, step: Step) -> None:
         """Add the step to the averages; capture every channel when the step ends on the capture instant."""
         if self._averaged:
-            self._accumulate(step)
+            whole = self._intervals == 0 and step.t0 <= self.end - self.interval_minutes * 60.0
+            if whole and step.t1 >= self.end and len(step.segments.durations) == 1:
+                self._intervals, self._last_end = 1, step.t1  # one interval: its mean is the sample
+            else:
+                self._accumulate(step)
         if step.t1 >= self.end:
             t = self.end
             self.log.append(self.meter, t, (t, *self._values()))
