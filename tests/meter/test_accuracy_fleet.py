@@ -142,3 +142,22 @@ def test_peaks_profile_and_registers_all_count_the_same_error():
     entries = [row[column] for row in profile.rows]
     assert sum(entries) == register.value
     assert all(abs(e - true_w * factor / 4.0) <= 1.0 for e in entries)
+
+
+def test_cold_snap_example_errs_more_in_the_cold():
+    from pathlib import Path
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    config = MeterConfig.from_toml(examples / "class-limit-meter.toml")
+    scenario = Scenario.from_toml(examples / "cold-snap.toml")
+    meter = Meter(config, clock=SimClock(scenario.start, rate=0), functions=[])
+    player = ScenarioPlayer(meter, scenario)
+    true_wh = 3 * 230.0 * 4.0 * math.cos(math.radians(25.0)) * 24.0
+    days = []
+    for day in (1, 2, 3):
+        before = meter.read("1-0:1.8.0.255").value
+        player.advance_to(scenario.start + day * 86400.0)
+        days.append(100.0 * ((meter.read("1-0:1.8.0.255").value - before) / true_wh - 1.0))
+    mild, cold, back = days
+    assert abs(cold) > abs(mild) + 1.0 and abs(back - mild) < 0.05
+    assert abs(cold) <= 4.0  # the MID composite MPE of -40..-25 degC for class B
