@@ -148,7 +148,7 @@ def test_cold_snap_example_errs_more_in_the_cold():
     from pathlib import Path
 
     examples = Path(__file__).resolve().parents[2] / "examples"
-    config = MeterConfig.from_toml(examples / "class-limit-meter.toml")
+    config = MeterConfig.from_toml(examples / "config" / "class-limit-meter.toml")
     scenario = Scenario.from_toml(examples / "cold-snap.toml")
     meter = Meter(config, clock=SimClock(scenario.start, rate=0), functions=[])
     player = ScenarioPlayer(meter, scenario)
