@@ -209,3 +209,12 @@ def test_a_wrong_shape_is_said_in_toml_words() -> None:
     found = {p.path: p for p in problems_of("server = 5\n[display]\nid = 1\n")}
     assert found["server"].line == 1 and "a table" in found["server"].allowed
     assert found["display"].line == 2 and "[[name]]" in found["display"].allowed
+
+
+def test_a_cross_check_with_a_dotted_field_keeps_its_path_and_line() -> None:
+    text = (
+        "[metrology]\naccuracy = 'custom'\n[metrology.custom]\n"
+        "points = [{current = 1.0, error = 1.2}, {current = 5.0, error = 0.1}]\n"
+    )
+    (problem,) = problems_of(text)
+    assert problem.path == "metrology.custom.points[0].error" and problem.line == 4

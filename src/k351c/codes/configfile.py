@@ -26,6 +26,7 @@ from k351c.codes.settings import Settings
 from k351c.errors import ConfigError
 
 _AT_LINE = re.compile(r"at line (\d+)")
+_PATH_PART = re.compile(r"[A-Za-z_]\w*|\[\d+\]")  # metrology.custom.points[0].error
 _MOVED_TO_SERVER = "since the [server] section exists, listener settings live there: move it"
 
 
@@ -103,14 +104,16 @@ def _cross_check_problem(exc: ConfigError, text: str | None) -> Problem:
     field points at its key in [codes], a section name at that section.
     """
     first = exc.field.split(" ", 1)[0].split(".", 1)[0]
-    loc: tuple[str, ...] = ()
     if first in CODE_FIELDS:
-        loc = ("codes", first)
-    elif first in ConfigFile.model_fields:
-        loc = (first,)
-    path = ".".join(loc) or exc.field
+        loc: tuple[str | int, ...] = ("codes", first)
+        path, detail = f"codes.{first}", exc.field
+    elif first in ConfigFile.model_fields and " " not in exc.field:
+        loc = tuple(int(p[1:-1]) if p[0] == "[" else p for p in _PATH_PART.findall(exc.field))
+        path, detail = exc.field, ""
+    else:
+        loc, path, detail = (), exc.field, ""
     line = find_line(text, loc) if text and loc else None
-    return Problem(path, exc.value, str(exc.allowed), line, exc.field if loc else "")
+    return Problem(path, exc.value, str(exc.allowed), line, detail)
 
 
 def _with_migration_hints(error: ConfigFileError) -> ConfigFileError:
