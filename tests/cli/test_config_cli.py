@@ -192,5 +192,5 @@ def test_serve_takes_server_section_and_a_given_flag_wins(tmp_path: Path, monkey
 def test_serve_refuses_a_bad_flag_value_without_traceback(tmp_path: Path) -> None:
     result = runner.invoke(app, ["serve", "--state", str(tmp_path), "--max-connections", "300"])
     assert result.exit_code == 2
-    assert "max_connections: 300 is not allowed" in result.output
+    assert "--max-connections (server.max_connections): 300 is not allowed" in result.output
     assert "Traceback" not in result.output

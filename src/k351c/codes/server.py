@@ -8,6 +8,7 @@ description is its documentation in docs/config.md and the help text of its flag
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -184,8 +185,20 @@ class ServerSettings(BaseModel):
 
     def with_flags(self, flags: Mapping[str, Any]) -> ServerSettings:
         """These settings with the flags a person gave (None = not given) put over them."""
+        from k351c.codes.problems import ConfigFileError
+
         given = {k: v for k, v in flags.items() if v is not None}
-        return ServerSettings.coerce({**self.model_dump(exclude_unset=True), **given})
+        try:
+            return ServerSettings.coerce({**self.model_dump(exclude_unset=True), **given})
+        except ConfigFileError as exc:
+            names = flag_fields()
+            problems = [
+                replace(p, path=f"{names[key]} ({p.path})")
+                if (key := p.path.removeprefix("server.")) in given and key in names
+                else p
+                for p in exc.problems
+            ]
+            raise ConfigFileError("command line", problems) from None
 
 
 def flag_fields() -> dict[str, str]:
