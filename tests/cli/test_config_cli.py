@@ -194,3 +194,40 @@ def test_serve_refuses_a_bad_flag_value_without_traceback(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "--max-connections (server.max_connections): 300 is not allowed" in result.output
     assert "Traceback" not in result.output
+
+
+def test_fleet_takes_server_flags_to_every_shard(tmp_path: Path, monkeypatch) -> None:
+    import k351c.cli.fleet as fleet_cli
+
+    captured = []
+    monkeypatch.setattr(fleet_cli, "_run_local", captured.extend)
+    path = tmp_path / "fleet.toml"
+    path.write_text("[server]\nmax_connections = 8\nhdlc_inactivity = 30\n")
+    argv = [
+        "fleet",
+        "--meters",
+        "4",
+        "--processes",
+        "2",
+        "--config",
+        str(path),
+        "--state",
+        str(tmp_path / "fleet"),
+        "--max-connections",
+        "5",
+    ]
+    result = runner.invoke(app, argv)
+    assert result.exit_code == 0, result.output
+    assert [spec.server for spec in captured] == [{"max_connections": 5}] * 2
+    from k351c.cli.build import load_settings
+
+    effective = load_settings(path).server.with_flags(captured[0].server)
+    assert effective.max_connections == 5 and effective.hdlc_inactivity == 30
+
+
+def test_fleet_refuses_a_bad_flag_before_any_shard(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["fleet", "--meters", "2", "--max-connections", "0", "--state", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "--max-connections" in result.output and "Traceback" not in result.output

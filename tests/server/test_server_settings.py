@@ -81,6 +81,19 @@ def test_serve_flags_are_derived_from_the_schema() -> None:
     )
 
 
+def test_fleet_flags_of_server_keys_are_the_schema_s() -> None:
+    from k351c.cli.fleet import fleet
+
+    app = typer.Typer()
+    app.command()(fleet)
+    command = typer.main.get_command(app)
+    params = {p.opts[0]: p for p in command.params if p.param_type_name == "option"}
+    for name in ("max_connections", "tcp_inactivity", "hdlc_inactivity"):
+        info = ServerSettings.model_fields[name]
+        flag = flag_fields()[name]
+        assert params[flag].default == info.default and params[flag].help == info.description
+
+
 def test_a_given_flag_wins_over_the_file_and_none_keeps_it() -> None:
     from_file = ServerSettings(max_connections=8, physical_address=40)
     merged = from_file.with_flags({"max_connections": 16, "physical_address": None})

@@ -8,12 +8,13 @@ import logging
 import math
 import os
 import signal
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import typer
 
 from k351c.cli import headend
+from k351c.cli.server_flags import given_flags, server_option
 from k351c.errors import K351CError
 from k351c.server.bench import BenchOptions
 
@@ -42,6 +43,7 @@ class ShardSpec:
     outages: tuple[str, ...] = ()
     push_destination: str | None = None
     bench: BenchOptions | None = None
+    server: dict[str, object] = field(default_factory=dict)  # [server] keys given as flags
 
 
 def shard_plan(meters: int, shards: int) -> list[tuple[int, int]]:
@@ -176,7 +178,9 @@ def run_shard(spec: ShardSpec | dict) -> dict:
         push_destination=spec.push_destination,
         bench=_shard_bench(spec, clock),
         first_index=spec.offset,
-        settings=load_settings(Path(spec.config) if spec.config else None).server,
+        settings=load_settings(Path(spec.config) if spec.config else None).server.with_flags(
+            spec.server
+        ),
     )
 
     async def main() -> None:
@@ -243,6 +247,7 @@ def _run_ray(specs: list[ShardSpec]) -> None:
 
 
 def fleet(
+    ctx: typer.Context,
     meters: int = typer.Option(..., "--meters", help="Number of meters."),
     dlms_base_port: int = typer.Option(
         0, "--dlms-base-port", help="Meter i's wrapper port is this + i (0 = off)."
@@ -292,6 +297,9 @@ def fleet(
     link_bps: int = typer.Option(None, "--link-bps", help=headend.BPS_HELP),
     fault: list[str] = typer.Option(None, "--fault", help=headend.FAULT_HELP),
     quirk: list[str] = typer.Option(None, "--quirk", help=headend.QUIRK_HELP),
+    max_connections: int = server_option("max_connections"),
+    idle_timeout: float = server_option("tcp_inactivity"),
+    hdlc_inactivity: float = server_option("hdlc_inactivity"),
 ) -> None:
     """Serve N meters: meter i on --dlms-base-port + i, serials consecutive; sharded over processes or Ray."""
 
@@ -302,7 +310,8 @@ def fleet(
         from k351c.server.fleet import fleet_settings
 
         loaded = load_settings(config)  # a bad file is refused here, not in a shard
-        fleet_settings(loaded.server, meters)
+        flags = given_flags(ctx, dict(ctx.params))
+        fleet_settings(loaded.server.with_flags(flags), meters)
         own_serial = loaded.meter.serial
         serial0 = int(first_serial if first_serial is not None else own_serial)
         bench = headend.options_from_flags(
@@ -329,6 +338,7 @@ def fleet(
         tuple(outage or ()),
         push_destination,
         bench if bench.active else None,
+        flags,
     )
     specs = shard_specs(base, meters, processes, shard)
     try:
