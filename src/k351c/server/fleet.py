@@ -207,8 +207,13 @@ class FleetServer:
     async def _listen(
         self, handler, port: int, kind: str = "wrapper", meter: int | None = None
     ) -> None:
-        """Serve ``handler`` on ``port`` (max_connections at a time), through the bench's tap if any."""
-        limit = ConnectionLimit(self.settings.max_connections, f"fleet {kind} port {port}")
+        """Serve ``handler`` on ``port``, through the bench's tap if any.
+
+        A meter's own port admits ``max_connections`` at a time; a shared port is a gateway to every
+        meter of the fleet and admits ``max_connections`` per meter.
+        """
+        per_port = self.settings.max_connections * (1 if meter is not None else self.fleet.n)
+        limit = ConnectionLimit(per_port, f"fleet {kind} port {port}")
         handler = limit.wrap(handler)
         if self.bench is not None:
             index = None if meter is None else self.first_index + meter
