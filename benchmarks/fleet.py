@@ -89,7 +89,7 @@ async def ask(port: int, frames: list[bytes], sem: asyncio.Semaphore) -> bool:
 
 def _serve_process(meters: int, base: int, ready) -> None:  # noqa: ANN001
     """The fleet server in its own process (so the client does not share its GIL)."""
-    fleet = Fleet(meters, MeterConfig.default(), start=START)
+    fleet = Fleet(MeterConfig.default(), meters=meters, start=START)
     fleet.advance_to(START + 86400)
     server = FleetServer(
         fleet, SimClock(START + 86400, rate=0), dlms_base_port=base, test_keys=True, tick=1.0
@@ -152,7 +152,7 @@ def bench_serve(meters: int, sample: int | None) -> dict:
 
 def bench_simulate(meters: int, days: int) -> dict:
     """CPU time of the engine for ``days`` of ``meters`` meters."""
-    fleet = Fleet(meters, MeterConfig.default(), start=START)
+    fleet = Fleet(MeterConfig.default(), meters=meters, start=START)
     fleet.advance_to(START + 900)
     t0 = time.process_time()
     fleet.advance_to(START + days * 86400.0)
@@ -162,7 +162,7 @@ def bench_simulate(meters: int, days: int) -> dict:
 
 def _shard(args: tuple[int, int, float]) -> float:
     count, first, seconds = args
-    fleet = Fleet(count, MeterConfig.default(), start=START, first_serial=first)
+    fleet = Fleet(MeterConfig.default(), meters=count, start=START, first_serial=first)
     fleet.advance_to(START + seconds)
     with tempfile.TemporaryDirectory() as tmp:
         fleet.save(os.path.join(tmp, "fleet.npz"))

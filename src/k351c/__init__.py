@@ -16,6 +16,7 @@ _EXPORTS = {
     "SimClock": "k351c.clock",
     "SystemClock": "k351c.clock",
     "MeterConfig": "k351c.codes",
+    "Fleet": "k351c.meter.fleet",
     "Meter": "k351c.meter.core",
     "ConstantLoad": "k351c.meter.loads",
     "Profile": "k351c.meter.readings",

@@ -27,7 +27,7 @@ def fleet_config(kind: str, **extra) -> MeterConfig:
 @pytest.fixture(scope="module", params=["typical", "class-limit"])
 def erring_fleet(request) -> Fleet:
     config = fleet_config(request.param, daily_swing=12.0, temperature_spread=5.0)
-    fleet = Fleet(30, config, start=T0)
+    fleet = Fleet(config, meters=30, start=T0)
     fleet.advance_to(T0 + SPAN)
     return fleet
 
@@ -46,7 +46,7 @@ def test_fleet_meter_and_its_single_twin_register_the_same_error(erring_fleet, i
 
 
 def test_fleet_meters_err_differently_from_an_ideal_fleet(erring_fleet):
-    ideal = Fleet(30, MeterConfig.default(), start=T0)
+    ideal = Fleet(MeterConfig.default(), meters=30, start=T0)
     ideal.advance_to(T0 + SPAN)
     measured = erring_fleet.counts[SECONDARY, :, 0, 0].astype(float)
     true = ideal.counts[SECONDARY, :, 0, 0].astype(float)

@@ -22,7 +22,7 @@ T0 = parse_instant("2026-03-20T00:00:00Z").timestamp()  # the EU DST change is i
 
 @pytest.fixture(scope="module")
 def fleet() -> Fleet:
-    fleet = Fleet(40, MeterConfig.default(), start=T0, ct_primary=CT_RATIOS[np.arange(40) % 20])
+    fleet = Fleet(MeterConfig.default(), meters=40, start=T0, ct_primary=CT_RATIOS[np.arange(40) % 20])
     fleet.advance_to(T0 + 12 * 86400 + 1234.5)
     return fleet
 
@@ -61,7 +61,7 @@ def test_seeds_make_distinct_meters_and_tariffs_are_booked(fleet):
 
 
 def test_outage_stops_energy_and_logs_events():
-    fleet = Fleet(10, MeterConfig.default(), start=T0)
+    fleet = Fleet(MeterConfig.default(), meters=10, start=T0)
     fleet.add_outage(T0 + 3600, T0 + 7200, [2, 3])
     fleet.advance_to(T0 + 4 * 3600)
     p = fleet.profile(2)
@@ -75,9 +75,9 @@ def test_outage_stops_energy_and_logs_events():
 
 
 def test_restart_from_saved_state_continues_identically(tmp_path):
-    one = Fleet(8, MeterConfig.default(), start=T0)
+    one = Fleet(MeterConfig.default(), meters=8, start=T0)
     one.advance_to(T0 + 86400 * 3)
-    two = Fleet(8, MeterConfig.default(), start=T0)
+    two = Fleet(MeterConfig.default(), meters=8, start=T0)
     two.advance_to(T0 + 86400 * 1.5)
     two.save(tmp_path / "f.npz")
     three = Fleet.load(tmp_path / "f.npz")

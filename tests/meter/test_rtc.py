@@ -138,4 +138,4 @@ def test_a_fleet_refuses_a_drifting_clock():
 
     settings = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=5.0))
     with pytest.raises(ConfigError):
-        Fleet(2, MeterConfig.from_codes(settings=settings), start=T0)
+        Fleet(MeterConfig.from_codes(settings=settings), meters=2, start=T0)

@@ -9,8 +9,11 @@ import numpy as np
 import pytest
 from reliability_harness import AARQ, GET_ENERGY, answered, raise_nofile, read_frame
 
+from k351c.codes.tables import CT_PRIMARY
 from k351c.server.fleet import FleetServer
 from testkit import ServedFleet, bound_block
+
+CT_RATIOS = np.array(sorted(CT_PRIMARY.values()))  # every ratio configuration 5 SSS encodes
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -33,7 +36,7 @@ def fleet_server(request):
     from k351c.meter.fleet import Fleet
 
     raise_nofile(4096)
-    fleet = Fleet(N, MeterConfig.default(), start=START, ct_primary=np.arange(N) % 600 * 5 + 5)
+    fleet = Fleet(MeterConfig.default(), meters=N, start=START, ct_primary=CT_RATIOS[np.arange(N) % CT_RATIOS.size])
     sockets = bound_block(N + 1)
     base = min(sockets)
     server = FleetServer(

@@ -4,17 +4,19 @@ import numpy as np
 
 from k351c import MeterConfig, SimClock
 from k351c.clock import parse_instant
+from k351c.codes.tables import CT_PRIMARY
 from k351c.cosem import build_object_list
 from k351c.cosem.model import Level, RequestContext
 from k351c.meter.fleet import Fleet
 from k351c.meter.fleet_view import MeterView
 from k351c.server.fleet import FleetServer
 
+CT_RATIOS = np.array(sorted(CT_PRIMARY.values()))  # every ratio configuration 5 SSS encodes
 START = parse_instant("2025-01-01T00:00:00Z").timestamp()
 
 
 def test_shared_object_list_equals_per_meter_lists():
-    fleet = Fleet(150, MeterConfig.default(), start=START, ct_primary=np.arange(150) % 600 * 5 + 5)
+    fleet = Fleet(MeterConfig.default(), meters=150, start=START, ct_primary=CT_RATIOS[np.arange(150) % CT_RATIOS.size])
     fleet.add_outage(START + 3600, START + 5400, np.arange(100, 120))
     fleet.advance_to(START + 86400 + 1234)
     server = FleetServer(fleet, SimClock(START + 86400, rate=0), test_keys=True)

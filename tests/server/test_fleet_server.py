@@ -10,10 +10,13 @@ from gurux_dlms.objects import GXDLMSClock, GXDLMSData, GXDLMSProfileGeneric, GX
 
 from k351c import MeterConfig, SimClock
 from k351c.clock import parse_instant
+from k351c.codes.tables import CT_PRIMARY
 from k351c.errors import ConfigError
 from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
 from k351c.server.fleet import FleetPasswords, FleetServer, _called_addresses, raise_file_limit
 from testkit import ServedFleet, bound_block
+
+CT_RATIOS = np.array(sorted(CT_PRIMARY.values()))  # every ratio configuration 5 SSS encodes
 
 N = 1000
 START = "2026-03-01T00:00:00Z"
@@ -22,7 +25,7 @@ START = "2026-03-01T00:00:00Z"
 @pytest.fixture(scope="module")
 def fleet_server(tmp_path_factory):
     start = parse_instant(START).timestamp()
-    fleet = Fleet(N, MeterConfig.default(), start=start, ct_primary=np.arange(N) % 600 * 5 + 5)
+    fleet = Fleet(MeterConfig.default(), meters=N, start=start, ct_primary=CT_RATIOS[np.arange(N) % CT_RATIOS.size])
     fleet.add_outage(start + 86400 + 3600, start + 86400 + 5400, np.arange(100, 150))
     clock = SimClock(start + 2 * 86400 + 600, rate=0)
     sockets = bound_block(2 * N + 2)
@@ -165,7 +168,7 @@ def test_view_cache_stays_bounded(fleet_server):
 
 def test_state_saved_and_restored(tmp_path):
     start = parse_instant(START).timestamp()
-    fleet = Fleet(20, MeterConfig.default(), start=start)
+    fleet = Fleet(MeterConfig.default(), meters=20, start=start)
     fleet.advance_to(start + 86400 * 2 + 100)
     fleet.save(tmp_path / "fleet.npz")
     again = Fleet.load(tmp_path / "fleet.npz")

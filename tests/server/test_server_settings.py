@@ -123,7 +123,7 @@ def test_fleet_listeners_enforce_max_connections_of_the_file() -> None:
     from k351c.server.fleet import FleetServer
     from testkit import ServedFleet, bound_block
 
-    fleet = Fleet(2, MeterConfig.default(), start=SimClock("2026-03-01T00:00:00Z").timestamp())
+    fleet = Fleet(MeterConfig.default(), meters=2, start=SimClock("2026-03-01T00:00:00Z").timestamp())
     sockets = bound_block(2)
     base = min(sockets)
     server = FleetServer(

@@ -110,8 +110,8 @@ def open_fleet(spec: ShardSpec, start: float | None):
     from k351c.clock import SystemClock
 
     return Fleet(
-        spec.count,
         config,
+        meters=spec.count,
         start=start if start is not None else SystemClock().timestamp(),
         first_serial=spec.first_serial,
     )

@@ -21,12 +21,11 @@ from k351c.meter.function import Event, LazyArray, MeterFunction, Step
 from k351c.meter.loads import LoadSource, idle_load
 from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
-from k351c.meter.objects import ObjectTable, ProfileData
+from k351c.meter.objects import ObjectTable, read_object
 from k351c.meter.readings import Profile, Reading
 from k351c.meter.rtc import Rtc
 from k351c.obis import Obis
 from k351c.store import MemoryStore, Store
-from k351c.units import unit_name
 
 METER_CONSTANT = 10000  # LED, imp/kWh and imp/kvarh
 S0_CONSTANT = 5000  # S0 output, imp/kWh of secondary A+ energy whatever config 3 M says (M is the module's)
@@ -396,32 +395,7 @@ class Meter:
     # ---------------------------------------------------------------- reads
     def read(self, obis: str | Obis) -> Reading | Profile:
         """The value of an OBIS code as the meter shows it (a Profile for loggers)."""
-        definition = self.objects.lookup(obis)
-        raw = definition.get()
-        if isinstance(raw, ProfileData):
-            return self._profile(str(definition.obis), raw)
-        captured = definition.capture_time() if definition.capture_time else None
-        status = None
-        if definition.class_id == 4:
-            status = int(definition.extra.get("status", lambda: 0)())
-        return Reading(
-            str(definition.obis),
-            definition.scaled(raw),
-            unit_name(definition.unit),
-            definition.scaler,
-            captured,
-            status,
-        )
-
-    def _profile(self, obis: str, data: ProfileData) -> Profile:
-        defs = [
-            None if column.count(":") > 1 else self.objects.get(column) for column in data.columns
-        ]
-        rows = [
-            tuple(d.scaled(v) if d is not None else v for d, v in zip(defs, row, strict=False))
-            for row in data.rows
-        ]
-        return Profile(obis, list(data.columns), rows, data.capture_period)
+        return read_object(self.objects, obis)
 
     def write(self, obis: str | Obis, value: object) -> None:
         """Set a settable value through its setter; legal data and read-only values are refused."""

@@ -16,6 +16,7 @@ array instead of every entry.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -24,12 +25,14 @@ from pathlib import Path
 
 import numpy as np
 
+from k351c.clock import Clock, SimClock
 from k351c.codes import MeterConfig
 from k351c.codes.configcodes import ct_sss
 from k351c.errors import ConfigError
 from k351c.meter.accuracy import ErrorCurves, MeterErrors, interval_middles
 from k351c.meter.energy import QUANTITIES, SLOTS, TARIFF_SLOT0, quantity_mask
-from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel
+from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
+from k351c.meter.fleet_twin import Twins
 from k351c.meter.loadprofile import DAYLIGHT_SAVING, POWER_DOWN, depth_entries
 from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
@@ -55,16 +58,22 @@ class Fleet:
 
     def __init__(
         self,
-        n: int,
         config: MeterConfig | None = None,
-        start: float = 0.0,
+        meters: int = 1,
+        clock: Clock | None = None,
         first_serial: int | None = None,
+        *,
+        start: float | None = None,
         seeds: np.ndarray | None = None,
         ct_primary: np.ndarray | None = None,
         model: FleetLoadModel | None = None,
     ) -> None:
-        if n < 1:
+        n = meters
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ConfigError("--meters", n, "at least 1")
+        if start is None:
+            start = clock.timestamp() if clock is not None else 0.0
+        self.clock = clock if clock is not None else SimClock(start, rate=0)
         self.n = int(n)
         self.config = config or MeterConfig.default()
         if (self.config.integration_minutes * 60) % RESOLUTION:
@@ -87,12 +96,17 @@ class Fleet:
         self.params = self.model.params(self.seeds)
         ct = ct_primary if ct_primary is not None else np.full(n, int(self.config.ct_primary))
         self.ct_primary = np.asarray(ct, dtype=np.int64).copy()
+        for primary in np.unique(self.ct_primary).tolist():
+            ct_sss(primary)  # each meter's ratio is one configuration 5 SSS encodes
         self.ct_secondary = int(self.config.ct_secondary)
         self.mask = quantity_mask(self.config.energy_channels)
         self.counts = np.zeros((2, n, 4, SLOTS), dtype=np.int64)
         self.remainder = np.zeros((2, n, 4, SLOTS), dtype=np.float64)
         self.k = self.start_k = int(math.floor(start / RESOLUTION))
         self.t = self.k * RESOLUTION
+        self.start_ct = self.ct_primary.copy()
+        self.ct_changes: list[tuple[float, int, int]] = []
+        self.booked = np.zeros(n, dtype=np.float64)  # seconds of interval k already booked (a CT change)
         self.localtime = LocalTime(self.config.utc_offset_minutes, self.config.dst_rule)
         self.calendar = TariffCalendar(
             self.config.tariff_table,
@@ -110,6 +124,7 @@ class Fleet:
         self.ckpt_k = np.full(self.days, -1, dtype=np.int64)
         self.outages: list[Outage] = []
         self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
+        self.twins = Twins(self)
         self._checkpoint(self.k)
 
     # ------------------------------------------------------------ identity
@@ -122,13 +137,51 @@ class Fleet:
         return self.ct_primary / float(self.ct_secondary)
 
     def set_ct(self, i: int, primary: int) -> None:
-        """Change meter i's CT primary current (the running interval books with the new ratio)."""
+        """Change meter i's CT primary current now; energy measured so far keeps the old ratio.
+
+        The running interval's part up to now is booked at the ratio in force (as a ``Meter``
+        books each step), the rest of it at the new one.
+        """
         if self.config.ct_locked:
             from k351c.errors import AccessDenied
 
             raise AccessDenied("the CT ratio is locked (configuration 5 T=2) and is legal data")
         ct_sss(primary)
+        seconds = min(self.t - self.k * RESOLUTION, RESOLUTION)
+        if seconds > self.booked[i]:
+            delta = self._running_delta(i, self.booked[i], seconds)
+            for bank in (PRIMARY, SECONDARY):
+                self._book_one(bank, i, delta[bank])
+            self.booked[i] = seconds
         self.ct_primary[i] = primary
+        self.ct_changes.append((self.t, int(i), int(primary)))
+
+    def start_config(self, i: int) -> MeterConfig:
+        """Meter i's configuration when the fleet started: its serial number and CT ratio."""
+        config = self.config
+        primary = int(self.start_ct[i])
+        if primary != config.ct_primary:
+            config = dataclasses.replace(
+                config, config5=dataclasses.replace(config.config5, sss=ct_sss(primary))
+            )
+        return dataclasses.replace(config, serial=self.serial(i))
+
+    def load_of(self, i: int) -> SeededLoad:
+        """The load meter i runs on (its seed and outages), usable by a single ``Meter``."""
+        return SeededLoad(self.model, int(self.seeds[i]), lambda: self.outage_windows(i))
+
+    def meter(self, i: int):
+        """Meter i seen as a meter: ``config``, ``load``, ``objects``, ``read``, ``set_ct_ratio``."""
+        from k351c.meter.fleet_view import MeterView
+
+        if not 0 <= int(i) < self.n:
+            raise ConfigError("fleet meter", i, f"an index 0..{self.n - 1}")
+        return MeterView(self, int(i))
+
+    @property
+    def start_t(self) -> float:
+        """The instant the fleet's meters started (on the 15-minute grid)."""
+        return self.start_k * RESOLUTION
 
     # --------------------------------------------------------------- time
     def tariff(self, k: int) -> int:
@@ -139,6 +192,13 @@ class Fleet:
                 self._tariffs.clear()
             hit = self._tariffs[k] = self.calendar.tariff_at(k * RESOLUTION)
         return hit
+
+    def run_for(self, seconds: float) -> None:
+        """Advance every meter by ``seconds`` of simulated time (a SimClock follows)."""
+        target = self.t + float(seconds)
+        if isinstance(self.clock, SimClock):
+            self.clock.set(target)
+        self.advance_to(target)
 
     def advance_to(self, t: float, progress=None) -> None:
         """Register every whole interval up to t for all meters; ``progress(intervals)`` is told as it goes."""
@@ -159,6 +219,9 @@ class Fleet:
         meters = np.arange(self.n)
         frac = self.powered_fraction(meters, idx)
         dt = frac * RESOLUTION
+        if k0 == self.k and self.booked.any():
+            dt[:, 0] = _rest(frac[:, 0], self.booked)
+            self.booked[:] = 0.0
         parts = _signed_parts(self.measurement(meters, idx, frac > 0), self.n, idx.size)
         tariffs = np.array([self.tariff(int(k)) for k in idx])
         ws = np.zeros((self.n, 4, SLOTS))
@@ -180,6 +243,13 @@ class Fleet:
         whole = np.floor(exact)
         self.remainder[bank] = exact - whole
         self.counts[bank] += whole.astype(np.int64)
+
+    def _book_one(self, bank: int, i: int, delta: np.ndarray) -> None:
+        """Add energies (4, 8) in Wh/varh to meter i's bank (the same carry)."""
+        exact = self.remainder[bank, i] + np.where(self.mask, delta, 0.0)
+        whole = np.floor(exact)
+        self.remainder[bank, i] = exact - whole
+        self.counts[bank, i] += whole.astype(np.int64)
 
     def _checkpoint(self, k: int) -> None:
         slot = (k // PER_DAY) % self.days
@@ -210,14 +280,17 @@ class Fleet:
         inputs = self.model.inputs(p, q, u)
         return measure(inputs, cfg.nominal_voltage, cfg.meter_class, cfg.aron, errors)
 
-    def energy_wh(self, meters: np.ndarray, idx: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    def energy_wh(
+        self, meters: np.ndarray, idx: np.ndarray, seconds: np.ndarray, whole: bool = False
+    ) -> np.ndarray:
         """Energy (Wh, varh) booked per bank, meter, interval, quantity and slot 0..3: (2, n, m, 4, 4).
 
-        ``seconds`` is how much of each interval counts (900 for whole ones); outages reduce it.
+        ``seconds`` is how much of each interval counts (900 for whole ones); outages reduce it
+        unless ``whole`` says the seconds are powered ones already.
         """
         frac = self.powered_fraction(meters, idx)
         meas = self.measurement(meters, idx, frac > 0)
-        dt = (frac * seconds[None, :]).reshape(-1)
+        dt = (np.ones_like(frac) * seconds[None, :] if whole else frac * seconds[None, :]).reshape(-1)
         ws = np.empty((dt.size, 4, 4))
         for qi, (tot, phases) in enumerate(_signed_parts(meas, 1, dt.size, skip_zero=False)):
             ws[:, qi, 0] = tot[0] * dt
@@ -230,22 +303,36 @@ class Fleet:
         """Meter i's registers (4, 8) of a bank at time t (default: the fleet's time), running interval included."""
         t = self.t if t is None else t
         counts = self.counts[bank, i].copy()
-        seconds = t - self.k * RESOLUTION
-        if seconds <= 0:
+        seconds = min(t - self.k * RESOLUTION, RESOLUTION)
+        if seconds <= self.booked[i]:
             return counts
-        wh = self.energy_wh(
-            np.array([i]), np.array([self.k]), np.array([min(seconds, RESOLUTION)])
-        )[bank, 0, 0]
-        delta = np.zeros((4, SLOTS))
-        delta[:, :4] = wh
-        delta[:, TARIFF_SLOT0 + self.tariff(self.k) - 1] = wh[:, 0]
+        delta = self._running_delta(i, self.booked[i], seconds)[bank]
         exact = self.remainder[bank, i] + np.where(self.mask, delta, 0.0)
         return counts + np.floor(exact).astype(np.int64)
 
+    def _running_delta(self, i: int, since: float, until: float) -> np.ndarray:
+        """Meter i's energy (2, 4, 8) in the running interval from ``since`` to ``until`` seconds into it."""
+        frac = self.powered_fraction(np.array([i]), np.array([self.k]))[0, 0]
+        seconds = _rest(np.array([frac]), np.array([since]), until)[0]
+        wh = self.energy_wh(np.array([i]), np.array([self.k]), np.array([seconds]), whole=True)
+        delta = np.zeros((2, 4, SLOTS))
+        delta[:, :, :4] = wh[:, 0, 0]
+        delta[:, :, TARIFF_SLOT0 + self.tariff(self.k) - 1] = wh[:, 0, 0, :, 0]
+        return delta
+
     def instant(self, i: int, t: float | None = None) -> Measurement:
-        """Meter i's measurement in the interval holding t (its instantaneous values)."""
-        k = int(math.floor((self.t if t is None else t) / RESOLUTION))
-        return self.measurement(np.array([i]), np.array([k]))
+        """Meter i's instantaneous values at t: the measurement a ``Meter`` last made.
+
+        That is the interval ending at t (the one holding t before the first step), with no
+        voltage when t falls in one of the meter's outages.
+        """
+        t = self.t if t is None else t
+        if t > self.start_t:
+            k, probe = int(math.ceil(t / RESOLUTION)) - 1, t - 1e-6
+        else:
+            k, probe = int(math.floor(t / RESOLUTION)), t + 0.5
+        powered = not any(t0 < probe < t1 for t0, t1 in self.outage_windows(i))
+        return self.measurement(np.array([i]), np.array([k]), np.array([[powered]]))
 
     # ------------------------------------------------------------ outages
     def add_outage(self, t0: float, t1: float, meters) -> Outage:
@@ -260,7 +347,12 @@ class Fleet:
                 f"fleet indices 0..{self.n - 1}",
             )
         self.outages.append(outage)
+        self.twins.forget(outage.meters)
         return outage
+
+    def outage_windows(self, i: int) -> list[tuple[float, float]]:
+        """Meter i's outage windows (t0, t1)."""
+        return [(o.t0, o.t1) for o in self.outages if np.isin(i, o.meters)]
 
     def powered_fraction(self, meters: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Share (0..1) of each interval that each meter has voltage: (len(meters), len(idx))."""
@@ -354,7 +446,8 @@ class Fleet:
             "start_k": self.start_k,
             "t": self.t,
             "outages": [[o.t0, o.t1] for o in self.outages],
-            "version": 1,
+            "ct_changes": [list(c) for c in self.ct_changes],
+            "version": 2,
         }
         arrays = {f"outage{j}": o.meters for j, o in enumerate(self.outages)}
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -367,6 +460,8 @@ class Fleet:
                 ckpt=self.ckpt,
                 ckpt_k=self.ckpt_k,
                 ct_primary=self.ct_primary,
+                start_ct=self.start_ct,
+                booked=self.booked,
                 seeds=self.seeds,
                 **arrays,
             )
@@ -384,14 +479,16 @@ class Fleet:
         """A fleet restored from a file written by save()."""
         with np.load(Path(path)) as data:
             meta = json.loads(bytes(data["meta"]).decode())
+            if meta.get("version", 1) not in (1, 2):
+                raise ConfigError("fleet state", str(path), "a state of layout version 1 or 2")
             fleet = cls(
-                meta["n"],
                 config,
-                meta["start_k"] * RESOLUTION,
-                meta["first_serial"],
-                data["seeds"],
-                data["ct_primary"],
-                model,
+                meters=meta["n"],
+                first_serial=meta["first_serial"],
+                start=meta["start_k"] * RESOLUTION,
+                seeds=data["seeds"],
+                ct_primary=data["ct_primary"],
+                model=model,
             )
             fleet.counts, fleet.remainder = data["counts"].copy(), data["remainder"].copy()
             if data["ckpt"].shape == fleet.ckpt.shape:
@@ -399,8 +496,16 @@ class Fleet:
             fleet.outages = [
                 Outage(t0, t1, data[f"outage{j}"]) for j, (t0, t1) in enumerate(meta["outages"])
             ]
+            if meta.get("version", 1) >= 2:  # version 1 kept no CT history: its ratios count from the start
+                fleet.start_ct, fleet.booked = data["start_ct"].copy(), data["booked"].copy()
+                fleet.ct_changes = [(float(t), int(i), int(p)) for t, i, p in meta["ct_changes"]]
         fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
         return fleet
+
+
+def _rest(frac: np.ndarray, since: np.ndarray, until: float = RESOLUTION) -> np.ndarray:
+    """Powered seconds of an interval between ``since`` and ``until`` (a partial outage counts as in energy_wh)."""
+    return frac * until - frac * since
 
 
 def _signed_parts(meas: Measurement, n: int, m: int, skip_zero: bool = True) -> list[tuple]:

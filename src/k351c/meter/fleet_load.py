@@ -15,6 +15,7 @@ in about a minute.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -164,16 +165,43 @@ class FleetLoadModel:
 
 
 class SeededLoad:
-    """One fleet meter's load as a LoadSource: the fleet model's numbers for this seed."""
+    """One fleet meter's load as a LoadSource: the fleet model's numbers for this seed.
 
-    def __init__(self, model: FleetLoadModel, seed: int) -> None:
+    ``outages`` gives the meter's outage windows [(t0, t1), ...] (or a callable returning them,
+    so a load handed out before a fleet adds an outage still sees it): inside a window every
+    phase has no voltage and no current, exactly what the fleet's meter sees.
+    """
+
+    def __init__(
+        self,
+        model: FleetLoadModel,
+        seed: int,
+        outages: Sequence[tuple[float, float]] | Callable[[], Sequence] = (),
+    ) -> None:
         self.model = model
         self.seed = int(seed)
         self._params = model.params(np.array([self.seed]))
+        self._outages = outages
+
+    def outages(self) -> list[tuple[float, float]]:
+        """The outage windows in force."""
+        windows = self._outages() if callable(self._outages) else self._outages
+        return [(float(a), float(b)) for a, b in windows]
 
     def segments(self, t0: float, t1: float) -> Segments:
-        """Intervals on the 15-minute grid (UTC quarter hours)."""
+        """Intervals on the 15-minute grid (UTC quarter hours), split at outage edges."""
         times = grid_times(t0, t1, RESOLUTION)
+        windows = [(a, b) for a, b in self.outages() if a < t1 and b > t0]
+        if windows:
+            edges = np.array([e for w in windows for e in w], dtype=np.float64)
+            times = np.unique(np.concatenate([times, edges[(edges > t0) & (edges < t1)]]))
         idx = interval_index(times, RESOLUTION)
         p, q, u = self.model.power(self._params, idx)
-        return Segments(times, self.model.inputs(p[0], q[0], u[0]))
+        p, q, u = p[0], q[0], u[0]
+        if windows:
+            mid = (times[:-1] + times[1:]) / 2
+            off = np.zeros(mid.size, dtype=bool)
+            for a, b in windows:
+                off |= (mid > a) & (mid < b)
+            p, q, u = (np.where(off[:, None], 0.0, x) for x in (p, q, u))
+        return Segments(times, self.model.inputs(p, q, u))

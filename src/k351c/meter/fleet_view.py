@@ -1,39 +1,40 @@
-"""One fleet meter seen as a meter: a small value table whose getters read the fleet's arrays.
+"""One fleet meter seen as a meter: the single meter's whole object list over the fleet.
 
 The COSEM binder (k351c.cosem.bind) needs ``objects``, ``config``, ``localtime``, ``t``, ``now`` and
 a few setters; ``MeterView`` gives exactly that for meter i. Every getter reads ``view.i`` when it is
 called, so one view can serve a whole fleet: ``select(i)`` points it at meter i (the fleet server binds
 one object list over one view and selects the meter before each request, docs/fleet.md).
-The values are the single meter's: ``core_values`` (clock, identification, CT ratio, energy and
-instantaneous registers) plus the tariff, the load profile and the event / power-failure logs.
+
+The object list is the single ``Meter``'s. What the vectorised fleet computes (clock, identification,
+CT ratio, energy and instantaneous registers through the same ``core_values``, the tariff, the load
+profile) is read from the fleet's arrays; every other object is the meter's twin's
+(k351c.meter.fleet_twin): the single meter's own code on meter i's inputs, so a fleet meter and
+``Meter(view.config, load=view.load)`` run the same way read equal by construction.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from k351c.codes import MeterConfig
 from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
-from k351c.meter.eventlog import CLOCK, LOGS
+from k351c.meter.eventlog import CLOCK
 from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
 from k351c.meter.loadprofile import STATUS
 from k351c.meter.metrology import Measurement
-from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
-from k351c.meter.powerfail import DURATION
-from k351c.meter.powerfail import LOG_DEPTH as FAILURE_LOG_DEPTH
+from k351c.meter.objects import ObjectTable, ProfileData, ValueDef, read_object
+from k351c.meter.readings import Profile, Reading
 from k351c.meter.registers import ENERGY_UNIT
 from k351c.obis import Obis
-from k351c.units import Unit
 
-STANDARD_LOG = next(spec for spec in LOGS if spec.name == "standard")
-
-EVENT_CODE = "0-0:96.11.0.255"
+LOAD_PROFILE = Obis(1, 0, 99, 1, 0)
 
 
 class _Bank:
@@ -53,7 +54,7 @@ class MeterView:
 
     def __init__(self, fleet: Fleet, i: int) -> None:
         self.fleet, self.i = fleet, int(i)
-        self.config = dataclasses.replace(fleet.config, serial=fleet.serial(i))
+        self.config = fleet.start_config(self.i)
         self._configs: dict[int, MeterConfig] = {self.i: self.config}
         self.localtime = fleet.localtime
         self.objects = ObjectTable()
@@ -61,6 +62,7 @@ class MeterView:
         self._cache: dict[tuple, object] = {}
         core_values(self)
         self._add_fleet_values()
+        self._add_twin_values()
 
     def select(self, i: int) -> None:
         """Point this view at meter i of the fleet (its values, serial number and setters)."""
@@ -70,10 +72,23 @@ class MeterView:
         if config is None:
             if len(self._configs) >= 4096:
                 self._configs.clear()
-            config = self._configs[i] = dataclasses.replace(
-                self.fleet.config, serial=self.fleet.serial(i)
-            )
+            config = self._configs[i] = self.fleet.start_config(i)
         self.i, self.config = i, config
+
+    # ------------------------------------------------------ the Meter API
+    @property
+    def load(self):
+        """The load source this meter runs on (its seed and outages), usable by ``Meter``."""
+        return self.fleet.load_of(self.i)
+
+    def read(self, obis: str | Obis) -> Reading | Profile:
+        """The value of an OBIS code as the meter shows it (a Profile for loggers), as ``Meter.read``."""
+        return read_object(self.objects, obis)
+
+    @property
+    def twin(self):
+        """The single-meter twin computing what the fleet's arrays do not carry (k351c.meter.fleet_twin)."""
+        return self.fleet.twins.get(self.i)
 
     # ----------------------------------------------------- what bind reads
     @property
@@ -170,93 +185,85 @@ class MeterView:
             )
         add(
             ValueDef(
-                Obis.parse(STATUS),
-                1,
-                lambda: 0,
-                description="AMR profile status of the running interval",
-            )
-        )
-        add(
-            ValueDef(
-                Obis(1, 0, 99, 1, 0),
+                LOAD_PROFILE,
                 7,
                 self._load_profile,
                 description=f"load profile, depth {fleet.depth} entries (recomputed)",
                 capacity=lambda: fleet.depth,
             )
         )
-        add(
-            ValueDef(
-                Obis.parse(EVENT_CODE),
-                1,
-                lambda: self._last_event(),
-                description="last standard event code",
-            )
-        )
-        add(
-            ValueDef(
-                Obis(0, 0, 99, 98, 0),
-                7,
-                self._event_log,
-                description="standard event log",
-                capacity=lambda: STANDARD_LOG.depth,
-            )
-        )
-        add(
-            ValueDef(
-                Obis.parse(DURATION),
-                3,
-                lambda: self._last_failure(),
-                Unit.SECOND,
-                description="duration of the last power failure",
-            )
-        )
-        add(
-            ValueDef(
-                Obis(0, 0, 96, 7, 0),
-                1,
-                lambda: len(fleet.failures(self.i)),
-                description="number of power failures in all three phases",
-            )
-        )
-        add(
-            ValueDef(
-                Obis(1, 0, 99, 97, 0),
-                7,
-                self._failure_log,
-                description="power failure event log",
-                capacity=lambda: FAILURE_LOG_DEPTH,
-            )
-        )
+
+    def _add_twin_values(self) -> None:
+        """Every other object of the single meter, computed by meter i's twin."""
+        for template in self.fleet.twins.template():
+            if template.obis in self.objects:
+                continue
+            self.objects.add(_twin_def(template, lambda o=template.obis: self.twin.objects.lookup(o)))
 
     def _rows(self) -> list[tuple]:
         return self._cached("profile", lambda: self.fleet.profile(self.i))
 
+    def _recomputable(self) -> bool:
+        """Whether the fleet recomputes this meter's profile (no CT change: one ratio throughout)."""
+        return not any(j == self.i for _, j, _ in self.fleet.ct_changes)
+
     def _load_profile(self) -> ProfileData:
+        if not self._recomputable():
+            return self.twin.objects.lookup(LOAD_PROFILE).get()
         columns = [CLOCK, STATUS, *(str(o) for o in self.channel_obis)]
         to_local = self.localtime.to_local
         rows = [(to_local(r[0]), *r[1:]) for r in self._rows()]
         return ProfileData(columns, rows, self.config.integration_minutes * 60)
 
     def _last_entry(self, obis: Obis) -> int:
+        if not self._recomputable():
+            return self.twin.objects.lookup(obis).get()
         rows = self._rows()
         return int(rows[-1][2 + self.channel_obis.index(obis)]) if rows else 0
 
-    def _last_event(self) -> int:
-        events = self.fleet.events(self.i)
-        return events[-1][1] if events else 0
 
-    def _event_log(self) -> ProfileData:
-        rows = [(self.localtime.to_local(t), code) for t, code in self.fleet.events(self.i)]
-        return ProfileData([CLOCK, EVENT_CODE], rows)
 
-    def _last_failure(self) -> int:
-        failures = self.fleet.failures(self.i)
-        return int(failures[-1][1]) if failures else 0
+def _twin_def(template: ValueDef, current: Callable[[], ValueDef]) -> ValueDef:
+    """``template`` with every callable resolved, when called, on the current meter's twin."""
 
-    def _failure_log(self) -> ProfileData:
-        rows = [(self.localtime.to_local(t), int(d)) for t, d in self.fleet.failures(self.i)]
-        return ProfileData([CLOCK, DURATION], rows)
+    def late(name: str) -> Callable | None:
+        if getattr(template, name) is None:
+            return None
+        return lambda *args: getattr(current(), name)(*args)
+
+    return dataclasses.replace(
+        template,
+        get=lambda: current().get(),
+        set=late("set"),
+        capture_time=late("capture_time"),
+        capacity=late("capacity"),
+        extra=_late_mapping(template.extra, lambda: current().extra),
+    )
+
+
+def _late_mapping(template: Mapping, current: Callable[[], Mapping]) -> dict:
+    """A copy of ``template`` whose callables, mappings and objects resolve in ``current()`` when used."""
+    out: dict[Any, Any] = {}
+    for key, value in template.items():
+        if callable(value):
+            out[key] = lambda *a, _k=key, **kw: current()[_k](*a, **kw)
+        elif isinstance(value, Mapping):
+            out[key] = _late_mapping(value, lambda _k=key: current()[_k])
+        elif isinstance(value, (int, float, str, bool, bytes, tuple, type(None))):
+            out[key] = value
+        else:
+            out[key] = _LateObject(lambda _k=key: current()[_k])
+    return out
+
+
+class _LateObject:
+    """An object of the current twin (a load-control function, ...) looked up on each use."""
+
+    def __init__(self, resolve: Callable[[], object]) -> None:
+        self._resolve = resolve
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._resolve(), name)
 
 
 class ViewCache:

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from k351c.errors import ConfigError
+from k351c.meter.readings import Profile, Reading
 from k351c.obis import Obis
-from k351c.units import Unit
+from k351c.units import Unit, unit_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,3 +93,28 @@ class ObjectTable:
 
     def __len__(self) -> int:
         return len(self._defs)
+
+
+def read_object(objects: ObjectTable, obis: str | Obis) -> Reading | Profile:
+    """The value of an OBIS code of a table as a meter shows it (a Profile for loggers)."""
+    definition = objects.lookup(obis)
+    raw = definition.get()
+    if isinstance(raw, ProfileData):
+        defs = [None if c.count(":") > 1 else objects.get(c) for c in raw.columns]
+        rows = [
+            tuple(d.scaled(v) if d is not None else v for d, v in zip(defs, row, strict=False))
+            for row in raw.rows
+        ]
+        return Profile(str(definition.obis), list(raw.columns), rows, raw.capture_period)
+    captured = definition.capture_time() if definition.capture_time else None
+    status = None
+    if definition.class_id == 4:
+        status = int(definition.extra.get("status", lambda: 0)())
+    return Reading(
+        str(definition.obis),
+        definition.scaled(raw),
+        unit_name(definition.unit),
+        definition.scaler,
+        captured,
+        status,
+    )

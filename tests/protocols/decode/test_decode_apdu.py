@@ -27,7 +27,7 @@ from k351c.server.fleet import event_notification
 
 
 def test_data_notification_of_a_fleet_event_push():
-    fleet = Fleet(2, MeterConfig.default(), start=datetime(2026, 3, 1, tzinfo=UTC).timestamp(),
+    fleet = Fleet(MeterConfig.default(), meters=2, start=datetime(2026, 3, 1, tzinfo=UTC).timestamp(),
                   ct_primary=np.array([5, 5]))
     frame = event_notification(fleet, 1, 17, invoke_id=5)
     decoder = StreamDecoder("wrapper")

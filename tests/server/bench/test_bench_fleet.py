@@ -44,7 +44,7 @@ def free_block(count: int) -> int:
 @pytest.fixture
 def fleet_bench(tmp_path):
     start = parse_instant(START).timestamp()
-    fleet = Fleet(N, MeterConfig.default(), start=start)
+    fleet = Fleet(MeterConfig.default(), meters=N, start=start)
     clock = SimClock(start + 3600, rate=0)
     options = bench_options(
         trace=tmp_path / "fleet.jsonl", quirks=["no-release@1-2"], faults=["drop=1@3"]

@@ -1,0 +1,74 @@
+"""Single-meter twins of fleet meters: the functions the vectorised fleet does not carry.
+
+A fleet meter's debiting loggers, peaks, quality and fraud logs, events, display and the rest are
+the single ``Meter``'s code run on that meter's own inputs: its start configuration (serial, CT
+ratio), its seeded load with its outages, and its CT changes at the instants they were made. The
+twin is built when one of those values is first asked for, advanced to the fleet's time on every
+ask, and kept for the most recently used meters. A fleet meter and ``Meter(view.config,
+load=view.load)`` run the same way are therefore equal by construction for those objects.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from k351c.clock import SimClock
+
+if TYPE_CHECKING:
+    from k351c.meter.core import Meter
+    from k351c.meter.fleet import Fleet
+    from k351c.meter.objects import ObjectTable
+
+
+class Twins:
+    """The twins of a fleet's meters, built on demand, the ``size`` most recently used kept."""
+
+    def __init__(self, fleet: Fleet, size: int = 64) -> None:
+        self.fleet, self.size = fleet, size
+        self._items: OrderedDict[int, tuple[Meter, int]] = OrderedDict()
+        self._template: ObjectTable | None = None
+
+    def template(self) -> ObjectTable:
+        """The single meter's object list for the fleet's configuration (every meter has it)."""
+        if self._template is None:
+            self._template = self._build(0).objects
+        return self._template
+
+    def get(self, i: int) -> Meter:
+        """Meter i's twin, advanced to the fleet's time with the CT changes made so far."""
+        twin, applied = self._items.pop(i, None) or (self._build(i), 0)
+        changes = [(t, p) for t, j, p in self.fleet.ct_changes if j == i]
+        for t, primary in changes[applied:]:
+            _run_to(twin, t)
+            twin.set_ct_ratio(primary)
+        _run_to(twin, self.fleet.t)
+        self._items[i] = (twin, len(changes))
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return twin
+
+    def forget(self, meters: np.ndarray) -> None:
+        """Drop the twins of these meters (their past changed: an outage was added)."""
+        for i in np.asarray(meters).tolist():
+            self._items.pop(int(i), None)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _build(self, i: int) -> Meter:
+        from k351c.meter.core import Meter
+
+        fleet = self.fleet
+        return Meter(
+            fleet.start_config(i),
+            clock=SimClock(fleet.start_t, rate=0),
+            load=fleet.load_of(i),
+        )
+
+
+def _run_to(twin: Meter, t: float) -> None:
+    if t > twin.true_t:
+        twin.run_for(t - twin.true_t)

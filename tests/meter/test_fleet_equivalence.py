@@ -1,0 +1,113 @@
+"""A fleet meter is the whole meter: every OBIS code of a single ``Meter`` reads the same from the view.
+
+The contract of shared/DESIGN.md "Fleet API": ``Meter(view.config, clock=SimClock(T0, rate=0),
+load=view.load)`` run the same way as the fleet reads equal to ``view.read(obis)`` for every OBIS
+code of ``twin.objects``. The scenarios cross a debiting stop (1 March), change the CT ratio in the
+middle of an interval and put an outage across an interval end; Hypothesis picks the instants.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import HealthCheck, Phase, example, given, settings
+from hypothesis import strategies as st
+
+from k351c import Fleet, Meter, MeterConfig, SimClock
+from k351c.clock import parse_instant
+from k351c.meter.readings import Profile
+
+T0 = parse_instant("2026-02-27T00:00:00Z").timestamp()  # the 1 March debiting stop is inside the runs
+CONFIGS = {
+    15: MeterConfig.default(),
+    60: MeterConfig.from_codes(config1="3-1-000-00-4", serial="7012345678"),
+}
+
+
+def _same(a, b) -> bool:
+    """Readings equal; floats to a relative 1e-9 (instantaneous values), everything else exactly."""
+    if isinstance(a, Profile) or isinstance(b, Profile):
+        return a == b
+    if isinstance(a.value, float) and isinstance(b.value, float):
+        return (
+            math.isclose(a.value, b.value, rel_tol=1e-9, abs_tol=1e-9)
+            and (a.unit, a.scaler, a.captured, a.status) == (b.unit, b.scaler, b.captured, b.status)
+        )
+    return a == b
+
+
+def _assert_equivalent(view, twin) -> None:
+    codes = [str(d.obis) for d in twin.objects]
+    assert sorted(codes) == sorted(str(d.obis) for d in view.objects)
+    differ = [o for o in codes if not _same(view.read(o), twin.read(o))]
+    assert differ == [], {o: (view.read(o), twin.read(o)) for o in differ[:5]}
+
+
+def _run(minutes: int, ct_at: float, ct: int, outage_at: float, outage_s: float, end: float):
+    config = CONFIGS[minutes]
+    fleet = Fleet(config, meters=3, clock=SimClock(T0, rate=0))
+    fleet.add_outage(T0 + outage_at, T0 + outage_at + outage_s, [2])
+    fleet.run_for(ct_at)
+    view = fleet.meter(1)
+    view.set_ct_ratio(ct)
+    fleet.run_for(end - ct_at)
+    return fleet, view
+
+
+def _twin(view, ct_at: float | None = None, ct: int = 0, end: float = 0.0) -> Meter:
+    twin = Meter(view.config, clock=SimClock(T0, rate=0), load=view.load)
+    if ct_at is not None:
+        twin.run_for(ct_at)
+        twin.set_ct_ratio(ct)
+        twin.run_for(end - ct_at)
+    else:
+        twin.run_for(end)
+    return twin
+
+
+@pytest.mark.parametrize("minutes", [15, 60])
+def test_every_object_of_every_meter_equals_its_single_twin(minutes):
+    ct_at, outage_at, end = 86400 + 450.0, 2 * 86400 + 3300.0, 3 * 86400 + 1234.0
+    fleet, view = _run(minutes, ct_at, 1000, outage_at, 1200.0, end)
+    assert fleet.meter(1).read("1-0:0.4.2.255").value == 1000
+    _assert_equivalent(fleet.meter(0), _twin(fleet.meter(0), end=end))
+    _assert_equivalent(view, _twin(fleet.meter(1), ct_at, 1000, end))
+    outaged = fleet.meter(2)
+    twin = _twin(outaged, end=end)
+    _assert_equivalent(outaged, twin)
+    assert twin.read("0-0:96.7.0.255").value == 1  # the outage happened and is logged
+    assert len(twin.read("0-0:98.1.0.255").rows) >= 1  # the 1 March debiting stop was logged
+
+
+@settings(
+    max_examples=6,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a 2.5-day run takes minutes
+)
+@example(ct_at=31000.0, outage_at=31000.0, outage_s=1.0, ct=5, minutes=15)  # ends on an interval boundary
+@example(ct_at=4000.0, outage_at=215900.0, outage_s=1000.0, ct=1000, minutes=60)  # ends inside an outage
+@given(
+    ct_at=st.integers(31000, 86400).map(float),
+    outage_at=st.integers(31000, 2 * 86400).map(float),
+    outage_s=st.integers(1, 5400).map(float),
+    ct=st.sampled_from([5, 100, 1000, 3000]),
+    minutes=st.sampled_from([15, 60]),
+)
+def test_equivalence_at_hypothesis_instants(ct_at, outage_at, outage_s, ct, minutes):
+    end = 2.5 * 86400
+    fleet, view = _run(minutes, ct_at, ct, outage_at, outage_s, end)
+    _assert_equivalent(view, _twin(fleet.meter(1), ct_at, ct, end))
+    _assert_equivalent(fleet.meter(2), _twin(fleet.meter(2), end=end))
+
+
+def test_ct_change_books_the_running_interval_at_the_ratio_in_force():
+    fleet = Fleet(MeterConfig.default(), meters=1, clock=SimClock(T0, rate=0))
+    fleet.run_for(450.0)
+    before = fleet.registers(0, 0)[0, 0]
+    fleet.set_ct(0, 3000)
+    assert fleet.registers(0, 0)[0, 0] == before  # a ratio change does not rebook energy
+    fleet.run_for(450.0)
+    twin = _twin(fleet.meter(0), 450.0, 3000, 900.0)
+    assert twin.read("1-0:1.8.0.255") == fleet.meter(0).read("1-0:1.8.0.255")
