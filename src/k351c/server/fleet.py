@@ -138,10 +138,15 @@ class FleetServer:
         }
 
     # ------------------------------------------------------------ endpoints
-    def _endpoint(self, i: int) -> DlmsEndpoint:
+    def _bind(self) -> ObjectList:
+        """The fleet's one object list (bound once, at start: ~250 objects take a while)."""
         if self.shared is None:
-            self.cursor = MeterView(self.fleet, i)
+            self.cursor = MeterView(self.fleet, 0)
             self.shared = shared_object_list(self.cursor, self.settings)
+        return self.shared
+
+    def _endpoint(self, i: int) -> DlmsEndpoint:
+        self._bind()
         serial = self.fleet.serial(i)
         password = self.passwords.password(serial)
         endpoint = DlmsEndpoint(
@@ -176,6 +181,7 @@ class FleetServer:
         tcp_idle, hdlc_idle = self.settings.tcp_inactivity, self.settings.hdlc_inactivity
         per_meter = int(bool(dlms)) + int(bool(hdlc))
         raise_file_limit(per_meter * self.fleet.n + 2)
+        self._bind()
         for i in range(self.fleet.n):
             if dlms:
                 await self._listen(
