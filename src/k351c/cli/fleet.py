@@ -190,7 +190,11 @@ def run_shard(spec: ShardSpec | dict) -> dict:
                 loop.add_signal_handler(sig, server.stopping.set)
         await server.run()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        if server.bench is not None:
+            server.bench.close()
     return {"shard": spec.index, "meters": spec.count, "t": fleet.t}
 
 

@@ -73,7 +73,11 @@ def serve(
         runtime.bench = Bench(bench, meter.clock.timestamp)
     if scenario is not None:
         runtime.advance = _scenario_player(meter, scenario).advance_to
-    asyncio.run(runtime.run(listener_factories(options)))
+    try:
+        asyncio.run(runtime.run(listener_factories(options)))
+    finally:
+        if runtime.bench is not None:
+            runtime.bench.close()
 
 
 def _scenario_player(meter, path: Path):

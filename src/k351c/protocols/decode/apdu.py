@@ -28,6 +28,7 @@ from k351c.protocols.dlms.apdu import (
 )
 from k351c.protocols.dlms.apdu_misc import parse_apdu
 from k351c.protocols.dlms.axdr_types import CompactArray, Data, DataType
+from k351c.protocols.dlms.cosem_datetime import CosemDateTime
 from k351c.protocols.dlms.enums import (
     AssociationResult,
     AuthenticationMechanism,
@@ -123,6 +124,8 @@ def data_view(data: Data) -> object:
         raw = bytes(value)
         if len(raw) == 6:
             return {"octets": raw.hex(), "as_obis": _obis(raw)}
+        if len(raw) == 12:
+            return _date_time_view(raw)
         return raw.hex()
     if isinstance(value, (bytes, bytearray)):
         return bytes(value).hex()
@@ -131,6 +134,16 @@ def data_view(data: Data) -> object:
     if isinstance(value, Enum):
         return name_of(value)
     return str(value)
+
+
+def _date_time_view(raw: bytes) -> object:
+    """A 12-octet string that is a COSEM date-time, shown with its reading (else plain hex)."""
+    try:
+        stamp = CosemDateTime.from_bytes(raw)
+        shown = stamp.to_datetime().isoformat()
+    except (K351CError, ValueError, TypeError, AttributeError):
+        return raw.hex()
+    return {"octets": raw.hex(), "as_date_time": shown}
 
 
 def _obis(raw: bytes) -> str:
