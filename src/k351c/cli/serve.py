@@ -67,17 +67,18 @@ def serve(
                               web_port=settings.web_port, serial=settings.serial_device, state=state,
                               test_keys=test_keys, scenario=scenario, quiet=quiet, web_token=web_token)
     runtime = Runtime(meter, host=settings.host, keys=keys, settings=settings)
+    tracer = None
     if bench.active:
         from k351c.server.bench import Bench
 
-        runtime.bench = Bench(bench, meter.clock.timestamp)
+        tracer = runtime.bench = Bench(bench, meter.clock.timestamp)
     if scenario is not None:
         runtime.advance = _scenario_player(meter, scenario).advance_to
     try:
         asyncio.run(runtime.run(listener_factories(options)))
     finally:
-        if runtime.bench is not None:
-            runtime.bench.close()
+        if tracer is not None:
+            tracer.close()
 
 
 def _scenario_player(meter, path: Path):
