@@ -7,6 +7,7 @@ from k351c.clock import parse_instant
 from k351c.codes.tables import CT_PRIMARY
 from k351c.cosem import build_object_list
 from k351c.cosem.model import Level, RequestContext
+from k351c.cosem.security import invocation_counter, security_setup
 from k351c.meter.fleet import Fleet
 from k351c.meter.fleet_view import MeterView
 from k351c.server.fleet import FleetServer
@@ -26,7 +27,10 @@ def test_shared_object_list_equals_per_meter_lists():
         for i in (7, 110, 0, 149, 7):  # back and forth, one meter inside the outage
             reference = build_object_list(MeterView(fleet, i))
             shared = server.endpoint(i).objects
+            reference.add(security_setup(server.security(i)))  # as a single meter's runtime adds them
+            reference.add(invocation_counter(server.security(i)))
             assert [(o.class_id, o.obis) for o in reference] == [(o.class_id, o.obis) for o in shared]
+            assert reference.find(64, "0-0:43.0.0.255") is not None
             for obj in reference:
                 ln = obj.obis.to_bytes()
                 for attribute in obj.attributes:
@@ -34,3 +38,19 @@ def test_shared_object_list_equals_per_meter_lists():
                     assert shared.get(ctx, obj.class_id, ln, attribute) == expected, (i, obj.obis, attribute)
                     compared += 1
     assert compared > 1000
+
+
+def test_a_fleet_meter_offers_the_single_meters_object_list():
+    from k351c import Meter
+    from k351c.server.dlms import endpoint_for
+    from k351c.server.keys import KeyStore
+    from k351c.server.runtime import Runtime
+
+    fleet = Fleet(MeterConfig.default(), meters=3, start=START)
+    server = FleetServer(fleet, SimClock(START + 3600, rate=0), test_keys=True)
+    view = fleet.meter(1)
+    meter = Meter(view.config, clock=SimClock(START, rate=0), load=view.load)
+    single = endpoint_for(Runtime(meter, keys=KeyStore(None, test_keys=True))).objects
+    listed = sorted((o.class_id, str(o.obis)) for o in server.endpoint(1).objects)
+    assert listed == sorted((o.class_id, str(o.obis)) for o in single)
+    assert (64, "0-0:43.0.0.255") in listed and (7, "0-0:98.1.0.255") in listed and len(listed) > 250

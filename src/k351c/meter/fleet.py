@@ -503,6 +503,12 @@ class Fleet:
         return fleet
 
 
+def state_meta(path: str | Path) -> dict:
+    """The metadata of a fleet state file (meters, first serial, time, layout version)."""
+    with np.load(Path(path)) as data:
+        return json.loads(bytes(data["meta"]).decode())
+
+
 def _rest(frac: np.ndarray, since: np.ndarray, until: float = RESOLUTION) -> np.ndarray:
     """Powered seconds of an interval between ``since`` and ``until`` (a partial outage counts as in energy_wh)."""
     return frac * until - frac * since

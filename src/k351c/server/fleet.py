@@ -30,16 +30,22 @@ from k351c.codes.server import ServerSettings
 from k351c.cosem import build_object_list
 from k351c.cosem.infra import SAP_ASSIGNMENT, sap_assignment
 from k351c.cosem.model import Attribute, CosemObject, ObjectList, RequestContext
+from k351c.cosem.security import invocation_counter, security_setup
 from k351c.errors import ConfigError
 from k351c.meter.catalog import logical_device_name
 from k351c.meter.fleet import Fleet, Outage
 from k351c.meter.fleet_view import MeterView, ViewCache
+from k351c.protocols.dlms.secure import SECURE_CLIENTS, SecureAssociation
 from k351c.protocols.hdlc import HdlcServerConnection, default_physical_address, parse_frame
 from k351c.protocols.hdlc.frame import HdlcFrame
 from k351c.server.bench import Bench, tapped_handler
 from k351c.server.dlms import SERVER_SAP, DlmsEndpoint, hdlc_session, wrapper_session
 from k351c.server.dlms_connections import ConnectionLimit
 from k351c.server.dlms_peers import pump_hdlc
+from k351c.server.fleet_keys import FleetKeyStore, derive_keys, meter_directory
+from k351c.server.keys import MeterKeys, SecurityState
+from k351c.server.ratelimit import RateLimiter, RatePolicy
+from k351c.server.security import MeterSecurity, system_title
 
 log = logging.getLogger("k351c.fleet")
 
@@ -85,6 +91,12 @@ class FleetPasswords:
             path.write_text(self.secret.hex())
             path.chmod(0o600)
 
+    def keys(self, serial: str) -> MeterKeys:
+        """All keys of meter ``serial``: the lab keys, or derived from the fleet secret (server/fleet_keys.py)."""
+        if self.secret is None:
+            return MeterKeys.test()
+        return derive_keys(self.secret, serial, self.password(serial))
+
     def password(self, serial: str) -> str:
         """The LLS password (8 digits) of the meter with this serial number."""
         if self.secret is None:
@@ -125,6 +137,7 @@ class FleetServer:
         self.tick, self.save_every = tick, save_every
         self.push_destination = push_destination
         self.views = ViewCache(fleet, cache, self._endpoint)
+        self.securities: dict[int, MeterSecurity] = {}
         self.cursor: MeterView | None = None
         self.shared: ObjectList | None = None
         self.servers: list[asyncio.AbstractServer] = []
@@ -143,7 +156,38 @@ class FleetServer:
         if self.shared is None:
             self.cursor = MeterView(self.fleet, 0)
             self.shared = shared_object_list(self.cursor, self.settings)
+            port = _CursorSecurity(self)
+            self.shared.add(security_setup(port))  # type: ignore[arg-type]
+            self.shared.add(invocation_counter(port))  # type: ignore[arg-type]
         return self.shared
+
+    def security(self, i: int) -> MeterSecurity:
+        """Meter i's security keeper (derived keys, its own persisted counters), built on first use."""
+        found = self.securities.get(i)
+        if found is None:
+            serial = self.fleet.serial(i)
+            directory = meter_directory(self.state, serial)
+            limiter = RateLimiter(self.clock.timestamp, RatePolicy.from_settings(self.settings))
+            found = self.securities[i] = MeterSecurity(
+                FleetKeyStore(self.passwords.keys(serial), directory),  # type: ignore[arg-type]
+                SecurityState(directory, policy=self.settings.security_policy),
+                system_title(serial),
+                limiter,
+            )
+        return found
+
+    def _secure(self, i: int) -> Callable:
+        def secure(endpoint: DlmsEndpoint, on_event) -> SecureAssociation:  # noqa: ANN001
+            return SecureAssociation(
+                endpoint.objects,
+                endpoint.authenticate,
+                self.security(i),
+                endpoint.clients or SECURE_CLIENTS,
+                on_event,
+                counter_per_dedicated_key="counter-per-dedicated-key" in endpoint.quirks,
+            )
+
+        return secure
 
     def _endpoint(self, i: int) -> DlmsEndpoint:
         self._bind()
@@ -155,6 +199,7 @@ class FleetServer:
             self.sync,
             default_physical_address(int(serial)),
             logical_device_name(serial),
+            secure=self._secure(i),
         )
         if self.bench is not None:
             self.bench.configure(endpoint, self.first_index + i)
@@ -262,11 +307,15 @@ class FleetServer:
                     self._storm(outage, code)
         for callback in self.on_tick:
             callback(self.fleet)
+        for security in self.securities.values():
+            security.flush()
 
     def save(self) -> None:
-        """Write the fleet state (atomic replace) into the state directory."""
+        """Write the fleet state (atomic replace) and the meters' client counters into the state directory."""
         assert self.state is not None
         self.fleet.save(self.state / STATE_FILE)
+        for security in self.securities.values():
+            security.flush()
 
     # -------------------------------------------------------------- pushes
     def _storm(self, outage: Outage, code: int) -> None:
@@ -311,6 +360,18 @@ def shared_object_list(cursor: MeterView, settings: ServerSettings | None = None
         read_level=sap.attributes[2].read_level,
     )
     return objects
+
+
+class _CursorSecurity:
+    """The class 64 port of the meter the cursor is on (the security setup is bound once, like the rest)."""
+
+    def __init__(self, server: FleetServer) -> None:
+        self.server = server
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        cursor = self.server.cursor
+        assert cursor is not None
+        return getattr(self.server.security(cursor.i), name)
 
 
 class FleetObjects:
