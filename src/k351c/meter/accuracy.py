@@ -115,8 +115,14 @@ class ErrorCurves:
         zero = np.zeros(np.shape(cond.tan_p))
         return zero, zero
 
-    def _col(self, k: int, scale: float) -> np.ndarray:
-        """Draw k as -scale..scale, shaped (rows, 1) to broadcast over the three elements."""
+    def _col(self, k: int, scale: float) -> np.ndarray | float:
+        """Draw k as -scale..scale, shaped (rows, 1) to broadcast over the three elements.
+
+        One meter's draw is a Python float: a single meter steps with tiny arrays, where each
+        numpy call costs more than its arithmetic.
+        """
+        if self.draws.shape[0] == 1:
+            return scale * (2.0 * float(self.draws[0, k]) - 1.0)
         return scale * (2.0 * self.draws[:, k, None] - 1.0)
 
     def _typical(self, c: Conditions) -> tuple[np.ndarray, np.ndarray]:
