@@ -177,8 +177,8 @@ class ErrorCurves:
         rated = (du <= lim.RATED_VOLTAGE + 1e-12) & (df <= lim.RATED_FREQUENCY + 1e-12)
         cap = lim.composite_envelope(limits, c.x, c.temperature, k_t)
         total = np.where(rated, np.minimum(total, cap), total)
-        sign = np.where(self.draws[:, PICK, None] < 0.5, -1.0, 1.0)
-        return (sign * (EDGE[0] + (EDGE[1] - EDGE[0]) * self.draws[:, G0, None])) * total
+        sign = np.sign(self._col(PICK, 1.0))
+        return (sign * (EDGE[0] + (EDGE[1] - EDGE[0]) * (self._col(G0, 0.5) + 0.5))) * total
 
     def _custom(self, c: Conditions) -> tuple[np.ndarray, np.ndarray]:
         """The configured table, its coefficients and the meter's offset within the spread."""
