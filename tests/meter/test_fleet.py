@@ -115,3 +115,29 @@ def test_seeded_load_equals_the_fleet_model(seed, k):
     seg = SeededLoad(model, seed).segments(k * 900.0, (k + 1) * 900.0)
     assert np.array_equal(seg.inputs.p, p[0]) and np.array_equal(seg.inputs.q, q[0])
     assert np.array_equal(seg.inputs.voltage, u[0])
+
+
+def test_ct_history_survives_a_restart(tmp_path):
+    one = Fleet(MeterConfig.default(), meters=3, start=T0)
+    one.advance_to(T0 + 5000.0)
+    one.set_ct(1, 2000)
+    one.save(tmp_path / "f.npz")
+    two = Fleet.load(tmp_path / "f.npz")
+    assert two.ct_changes == [(T0 + 5000.0, 1, 2000)] and int(two.start_ct[1]) == 5
+    for fleet in (one, two):
+        fleet.advance_to(T0 + 86400.0)
+    assert np.array_equal(one.counts, two.counts)
+    assert two.meter(1).read("1-0:99.1.0.255") == one.meter(1).read("1-0:99.1.0.255")
+
+
+def test_a_state_of_an_unknown_layout_is_refused(tmp_path):
+    import json
+
+    Fleet(MeterConfig.default(), meters=2, start=T0).save(tmp_path / "f.npz")
+    with np.load(tmp_path / "f.npz") as data:
+        arrays = dict(data)
+    meta = json.loads(bytes(arrays["meta"]).decode()) | {"version": 99}
+    arrays["meta"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    np.savez(tmp_path / "g.npz", **arrays)
+    with pytest.raises(ConfigError, match="layout version"):
+        Fleet.load(tmp_path / "g.npz")

@@ -10,6 +10,8 @@ Sessions are those of k351c.server.dlms (``wrapper_session``, ``hdlc_session`` w
 The COSEM object list is bound once per server over one ``MeterView`` (the cursor); meter i's endpoint
 answers through ``FleetObjects``, which selects meter i on the cursor before each GET/SET/ACTION, so a
 new meter's endpoint costs a few microseconds (endpoints are kept in an LRU cache for their counters).
+Every meter offers public, reading (LLS) and management (HLS-GMAC) associations; its keys and counters
+come from k351c.server.fleet_keys.
 """
 
 from __future__ import annotations
