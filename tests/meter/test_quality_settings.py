@@ -47,10 +47,12 @@ def test_limits_set_through_the_api_count_with_the_new_limits_and_persist() -> N
     assert meter.read("1-0:12.31.0.255").value == pytest.approx(220.0)
 
 
-def test_min_max_are_class_4_with_status_and_reset_per_register() -> None:
+def test_min_is_class_3_max_class_4_with_status_and_reset_per_register() -> None:
     meter = make()
     low = meter.read("1-0:32.3.0.255")
-    assert low.value == pytest.approx(215.0) and low.status == 0 and low.captured is not None
+    assert low.value == pytest.approx(215.0) and low.status is None and low.captured is None
+    high = meter.read("1-0:32.6.0.255")
+    assert high.status == 0 and high.captured is not None
     assert meter.read("1-0:1.8.0.255").status is None
     assert meter.read("1-0:72.6.0.255").value == pytest.approx(241.0)
     meter.function("quality").reset_min_max(1, "min")
@@ -77,5 +79,7 @@ def test_dlms_sets_limits_and_resets_extremes_management_only() -> None:
     assert objects.action(MANAGEMENT, 4, ln("1-0:72.6.0.255"), 1, zero)[0] == ActionResult.SUCCESS
     assert meter.read("1-0:72.6.0.255").value == 0
     assert meter.read("1-0:72.3.0.255").value == pytest.approx(232.0)
-    status = objects.get(READING, 4, ln("1-0:32.3.0.255"), 4)
+    assert objects.action(MANAGEMENT, 3, ln("1-0:72.3.0.255"), 1, zero)[0] == ActionResult.SUCCESS
+    assert meter.read("1-0:72.3.0.255").value == 0
+    status = objects.get(READING, 4, ln("1-0:32.6.0.255"), 4)
     assert status.type == DataType.UNSIGNED

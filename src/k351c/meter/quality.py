@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -110,21 +111,7 @@ class VoltageQuality(MeterFunction):
         add = meter.objects.add
         for p, c in enumerate(PHASE_C):
             for d, name, description in EXTREMES:
-                add(
-                    ValueDef(
-                        Obis(1, 0, c, d, 0),
-                        4,
-                        self._extreme(name, p),
-                        Unit.VOLT,
-                        -1,
-                        capture_time=self._extreme_time(name, p),
-                        description=f"{description} L{p + 1} (reset: class 4 method 1)",
-                        extra={
-                            "reset": lambda p=p, w=name[1:]: self.reset_min_max(p + 1, w),
-                            "status": lambda: 0,
-                        },
-                    )
-                )
+                add(self._extreme_def(c, d, name, description, p))
             for kind, (d_count, d_duration) in COUNTER_D.items():
                 add(
                     ValueDef(
@@ -162,6 +149,30 @@ class VoltageQuality(MeterFunction):
                 lambda: sum(self.counts[MISSING]),
                 description="number of power failures in any phase",
             )
+        )
+
+    def _extreme_def(self, c: int, d: int, name: str, description: str, p: int) -> ValueDef:
+        """Minimum: a class 3 register; maximum: class 4 with the time it was reached (DESIGN.md's 3/4)."""
+        reset = functools.partial(self.reset_min_max, p + 1, name[1:])
+        if name == "vmin":
+            return ValueDef(
+                Obis(1, 0, c, d, 0),
+                3,
+                self._extreme(name, p),
+                Unit.VOLT,
+                -1,
+                description=f"{description} L{p + 1} (reset: class 3 method 1)",
+                extra={"reset": reset},
+            )
+        return ValueDef(
+            Obis(1, 0, c, d, 0),
+            4,
+            self._extreme(name, p),
+            Unit.VOLT,
+            -1,
+            capture_time=self._extreme_time(name, p),
+            description=f"{description} L{p + 1} (reset: class 4 method 1)",
+            extra={"reset": reset, "status": lambda: 0},
         )
 
     def _extreme(self, name: str, p: int):
