@@ -119,6 +119,8 @@ def summary(decoded: dict) -> str:
             if isinstance(target, dict) and "obis" in target:
                 number = target.get("attribute", target.get("method"))
                 parts.append(f"{target['class_id']}/{target['obis']}/{number}")
+        if "event" in apdu:
+            parts.append(f"[{apdu['event']}]")
         if "refusal" in apdu:
             parts.append(f"REFUSED: {apdu['refusal']}")
         apdu = apdu.get("deciphered")
