@@ -90,6 +90,8 @@ def test_pwitab_standard_readout(pw_client) -> None:
 
 
 def test_pwitab_programming_mode(pw_client, backend) -> None:
+    """The codec against the fake backend; the served meter's own backend is driven by pwitab in
+    tests/server/test_optical_server.py::test_pwitab_programming_mode_on_the_real_optical_port."""
     challenge = pw_client.access_programming_mode()
     assert (challenge.command, challenge.command_type) == ("P", 0)
     assert challenge.data_set.value == SERIAL
