@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import select
 import sys
@@ -83,3 +84,40 @@ def test_readout_and_programming_over_a_serial_line(serial_meter) -> None:
     session.write("0-0:96.1.0", "11223344")
     session.close()
     assert meter.config.serial == "11223344"
+
+
+def test_trace_records_the_serial_line_like_a_tcp_listener(tmp_path) -> None:
+    """DESIGN.md: --trace writes every frame of every listener; the optical head's serial line is one."""
+    from k351c.server.bench import Bench, bench_options
+
+    master, slave = os.openpty()
+    tty.setraw(master)
+    device = os.ttyname(slave)
+    meter = Meter(MeterConfig.default(), clock=SimClock("2026-01-01T00:00:00Z", rate=0))
+    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True))
+    trace = tmp_path / "trace.jsonl"
+    runtime.bench = Bench(bench_options(trace=trace), meter.clock.timestamp)
+    loop = asyncio.new_event_loop()
+    opened = threading.Event()
+
+    async def main() -> None:
+        runtime.stopping = asyncio.Event()
+        await serve_serial(OpticalPort(runtime), device, lambda line: opened.set())
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(main(),), daemon=True)
+    thread.start()
+    try:
+        assert opened.wait(5)
+        lines = OpticalSession(PtyLine(master), timeout=3.0).readout()
+        assert lines[0].value == "12345678"
+    finally:
+        loop.call_soon_threadsafe(runtime.stopping.set)
+        thread.join(5)
+        loop.close()
+        runtime.bench.close()
+        os.close(master)
+        os.close(slave)
+    records = [json.loads(text) for text in trace.read_text().splitlines()]
+    seen = [(r["direction"], r["decoded"].get("message")) for r in records if r["direction"] in ("in", "out")]
+    assert seen[:4] == [("in", "Request"), ("out", "Identification"), ("in", "OptionSelect"), ("out", "Readout")]
+    assert {r["listener"] for r in records} == {f"optical:{device}"}

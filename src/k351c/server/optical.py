@@ -26,6 +26,7 @@ from k351c.protocols.iec62056_21 import (
 )
 from k351c.protocols.iec62056_21.messages import INITIAL_BAUD
 from k351c.server.bench import tapped_handler
+from k351c.server.bench.adapters import TappedReader, TappedWriter
 from k351c.server.bench.link import runtime_tap
 from k351c.server.optical_backend import Lockout, MeterOpticalBackend
 from k351c.server.runtime import ListenerFactory, Runtime
@@ -214,6 +215,11 @@ class SerialLine:
                 log.warning("serial %s: cannot set %s=%s (%s)", self.port.port, name, value, exc)
         self.baud = baud
 
+    @property
+    def transport(self) -> SerialLine:
+        """The line is its own transport (write, close, is_closing, get_extra_info)."""
+        return self
+
     # the StreamWriter subset the dialogue and the HDLC session use
     def write(self, data: bytes) -> None:
         """Queue bytes on the line."""
@@ -254,13 +260,20 @@ async def serve_serial(
     log.info("optical port on serial %s (7E1, %d baud)", device, INITIAL_BAUD)
     if started is not None:
         started(line)
+    reader, writer, connection = line.reader, line, None
+    tap = runtime_tap(port.runtime, f"optical:{device}", "optical")
+    if tap is not None:  # the bench (--trace, --link-*, --fault) sees the serial line like a TCP one
+        connection = tap.connect(line)  # type: ignore[arg-type]
+        reader, writer = TappedReader(line.reader, connection), TappedWriter(line, connection)  # type: ignore[assignment, arg-type]
     try:
         while not port.runtime.stopping.is_set() and not line.is_closing():
-            await port.dialogue(line.reader, line, line)
+            await port.dialogue(reader, writer, line)
             if line.is_closing():
                 break
             await line.configure(INITIAL_BAUD, hdlc=False)
     finally:
+        if connection is not None:
+            connection.lost()
         line.close()
 
 
