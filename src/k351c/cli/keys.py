@@ -51,7 +51,7 @@ def _show_fleet_meter(state: Path, meter: int, first_serial: int | None) -> None
     """Meter i of the fleet in ``state``: HKDF-SHA256 of the fleet secret over its serial (docs/fleet.md)."""
     from k351c.codes import MeterConfig
     from k351c.errors import ConfigError
-    from k351c.meter.fleet import state_meta
+    from k351c.meter.fleet_state import state_meta
     from k351c.server.fleet import STATE_FILE, FleetPasswords
     from k351c.server.fleet_keys import FleetKeyStore, meter_directory
 

@@ -17,10 +17,7 @@ array instead of every entry.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
-import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +29,7 @@ from k351c.errors import ConfigError
 from k351c.meter.accuracy import ErrorCurves, MeterErrors, interval_middles
 from k351c.meter.energy import QUANTITIES, SLOTS, TARIFF_SLOT0, quantity_mask
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
+from k351c.meter.fleet_state import Outage, load_state, save_state
 from k351c.meter.fleet_twin import Twins
 from k351c.meter.loadprofile import DAYLIGHT_SAVING, POWER_DOWN, depth_entries
 from k351c.meter.localtime import LocalTime
@@ -42,15 +40,6 @@ PER_DAY = 96
 PRIMARY, SECONDARY = 0, 1
 CHUNK_ELEMENTS = 250_000  # meters x intervals per numpy pass (bounds the temporary memory)
 POWER_DOWN_CODE, POWER_UP_CODE = 1, 2
-
-
-@dataclass(frozen=True, slots=True)
-class Outage:
-    """All phases of ``meters`` (fleet indices) lose voltage from t0 to t1 (a feeder outage)."""
-
-    t0: float
-    t1: float
-    meters: np.ndarray
 
 
 class Fleet:
@@ -436,38 +425,8 @@ class Fleet:
 
     # -------------------------------------------------------- persistence
     def save(self, path: str | Path) -> None:
-        """Write the state to an .npz file atomically (temporary file, then rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        meta = {
-            "n": self.n,
-            "first_serial": self.first_serial,
-            "k": self.k,
-            "start_k": self.start_k,
-            "t": self.t,
-            "outages": [[o.t0, o.t1] for o in self.outages],
-            "ct_changes": [list(c) for c in self.ct_changes],
-            "version": 2,
-        }
-        arrays = {f"outage{j}": o.meters for j, o in enumerate(self.outages)}
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "wb") as handle:
-            np.savez(
-                handle,
-                meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
-                counts=self.counts,
-                remainder=self.remainder,
-                ckpt=self.ckpt,
-                ckpt_k=self.ckpt_k,
-                ct_primary=self.ct_primary,
-                start_ct=self.start_ct,
-                booked=self.booked,
-                seeds=self.seeds,
-                **arrays,
-            )
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        """Write the state to an .npz file atomically (k351c.meter.fleet_state)."""
+        save_state(self, path)
 
     @classmethod
     def load(
@@ -476,37 +435,8 @@ class Fleet:
         config: MeterConfig | None = None,
         model: FleetLoadModel | None = None,
     ) -> Fleet:
-        """A fleet restored from a file written by save()."""
-        with np.load(Path(path)) as data:
-            meta = json.loads(bytes(data["meta"]).decode())
-            if meta.get("version", 1) not in (1, 2):
-                raise ConfigError("fleet state", str(path), "a state of layout version 1 or 2")
-            fleet = cls(
-                config,
-                meters=meta["n"],
-                first_serial=meta["first_serial"],
-                start=meta["start_k"] * RESOLUTION,
-                seeds=data["seeds"],
-                ct_primary=data["ct_primary"],
-                model=model,
-            )
-            fleet.counts, fleet.remainder = data["counts"].copy(), data["remainder"].copy()
-            if data["ckpt"].shape == fleet.ckpt.shape:
-                fleet.ckpt, fleet.ckpt_k = data["ckpt"].copy(), data["ckpt_k"].copy()
-            fleet.outages = [
-                Outage(t0, t1, data[f"outage{j}"]) for j, (t0, t1) in enumerate(meta["outages"])
-            ]
-            if meta.get("version", 1) >= 2:  # version 1 kept no CT history: its ratios count from the start
-                fleet.start_ct, fleet.booked = data["start_ct"].copy(), data["booked"].copy()
-                fleet.ct_changes = [(float(t), int(i), int(p)) for t, i, p in meta["ct_changes"]]
-        fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
-        return fleet
-
-
-def state_meta(path: str | Path) -> dict:
-    """The metadata of a fleet state file (meters, first serial, time, layout version)."""
-    with np.load(Path(path)) as data:
-        return json.loads(bytes(data["meta"]).decode())
+        """A fleet restored from a file written by save() (an older layout migrated or refused)."""
+        return load_state(cls, path, config, model)
 
 
 def _rest(frac: np.ndarray, since: np.ndarray, until: float = RESOLUTION) -> np.ndarray:

@@ -1,0 +1,107 @@
+"""A fleet's state on disk: one .npz file (registers, checkpoints, CT history, outages, time).
+
+Layout version 2 keeps the CT ratio each meter started with, its CT changes and the seconds of the
+running interval already booked (a change mid-interval). A version-1 file (before the CT history) is
+migrated: its ratios count from the start. Any other version is refused with a message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from k351c.errors import ConfigError
+from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel
+
+if TYPE_CHECKING:
+    from k351c.codes import MeterConfig
+    from k351c.meter.fleet import Fleet
+
+
+@dataclass(frozen=True, slots=True)
+class Outage:
+    """All phases of ``meters`` (fleet indices) lose voltage from t0 to t1 (a feeder outage)."""
+
+    t0: float
+    t1: float
+    meters: np.ndarray
+
+
+def save_state(fleet: Fleet, path: str | Path) -> None:
+    """Write the state to an .npz file atomically (temporary file, then rename)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "n": fleet.n,
+        "first_serial": fleet.first_serial,
+        "k": fleet.k,
+        "start_k": fleet.start_k,
+        "t": fleet.t,
+        "outages": [[o.t0, o.t1] for o in fleet.outages],
+        "ct_changes": [list(c) for c in fleet.ct_changes],
+        "version": 2,
+    }
+    arrays = {f"outage{j}": o.meters for j, o in enumerate(fleet.outages)}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        np.savez(
+            handle,
+            meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
+            counts=fleet.counts,
+            remainder=fleet.remainder,
+            ckpt=fleet.ckpt,
+            ckpt_k=fleet.ckpt_k,
+            ct_primary=fleet.ct_primary,
+            start_ct=fleet.start_ct,
+            booked=fleet.booked,
+            seeds=fleet.seeds,
+            **arrays,
+        )
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def load_state(
+    cls: type[Fleet],
+    path: str | Path,
+    config: MeterConfig | None = None,
+    model: FleetLoadModel | None = None,
+) -> Fleet:
+    """A fleet restored from a file written by save()."""
+    with np.load(Path(path)) as data:
+        meta = json.loads(bytes(data["meta"]).decode())
+        if meta.get("version", 1) not in (1, 2):
+            raise ConfigError("fleet state", str(path), "a state of layout version 1 or 2")
+        fleet = cls(
+            config,
+            meters=meta["n"],
+            first_serial=meta["first_serial"],
+            start=meta["start_k"] * RESOLUTION,
+            seeds=data["seeds"],
+            ct_primary=data["ct_primary"],
+            model=model,
+        )
+        fleet.counts, fleet.remainder = data["counts"].copy(), data["remainder"].copy()
+        if data["ckpt"].shape == fleet.ckpt.shape:
+            fleet.ckpt, fleet.ckpt_k = data["ckpt"].copy(), data["ckpt_k"].copy()
+        fleet.outages = [
+            Outage(t0, t1, data[f"outage{j}"]) for j, (t0, t1) in enumerate(meta["outages"])
+        ]
+        if meta.get("version", 1) >= 2:  # version 1 kept no CT history: its ratios count from the start
+            fleet.start_ct, fleet.booked = data["start_ct"].copy(), data["booked"].copy()
+            fleet.ct_changes = [(float(t), int(i), int(p)) for t, i, p in meta["ct_changes"]]
+    fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
+    return fleet
+
+
+def state_meta(path: str | Path) -> dict:
+    """The metadata of a fleet state file (meters, first serial, time, layout version)."""
+    with np.load(Path(path)) as data:
+        return json.loads(bytes(data["meta"]).decode())
+
