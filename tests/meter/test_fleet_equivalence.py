@@ -72,8 +72,8 @@ def _twin(view, ct_at: float | None = None, ct: int = 0, end: float = 0.0, t0=T0
 
 @pytest.mark.parametrize(
     ("minutes", "t0"),
-    [(15, T0), (30, T0), (60, T0), ("secondary profile", T0), (15, DST)],
-    ids=["15min", "30min", "60min", "secondary-profile", "15min-dst"],
+    [(15, T0), (30, T0), (60, T0), ("secondary profile", T0), (15, DST), (15, T0 + 437.0)],
+    ids=["15min", "30min", "60min", "secondary-profile", "15min-dst", "start-off-the-grid"],
 )
 def test_every_object_of_every_meter_equals_its_single_twin(minutes, t0):
     ct_at, outage_at, end = 86400 + 450.0, 2 * 86400 + 3300.0, 3 * 86400 + 1234.0
@@ -85,7 +85,7 @@ def test_every_object_of_every_meter_equals_its_single_twin(minutes, t0):
     twin = _twin(outaged, end=end, t0=t0)
     _assert_equivalent(outaged, twin)
     assert twin.read("0-0:96.7.0.255").value == 1  # the outage happened and is logged
-    if t0 == T0:
+    if t0 <= T0 + 86400:
         assert len(twin.read("0-0:98.1.0.255").rows) >= 1  # the 1 March debiting stop was logged
 
 
@@ -95,20 +95,21 @@ def test_every_object_of_every_meter_equals_its_single_twin(minutes, t0):
     suppress_health_check=[HealthCheck.too_slow],
     phases=[Phase.explicit, Phase.reuse, Phase.generate],  # shrinking a 2.5-day run takes minutes
 )
-@example(ct_at=31000.0, outage_at=31000.0, outage_s=1.0, ct=5, minutes=15)  # ends on an interval boundary
-@example(ct_at=4000.0, outage_at=215900.0, outage_s=1000.0, ct=1000, minutes=60)  # ends inside an outage
+@example(ct_at=31000.0, outage_at=31000.0, outage_s=1.0, ct=5, minutes=15, shift=0)  # ends on an interval boundary
+@example(ct_at=4000.0, outage_at=215900.0, outage_s=1000.0, ct=1000, minutes=60, shift=900)  # ends inside an outage
 @given(
     ct_at=st.integers(31000, 86400).map(float),
     outage_at=st.integers(31000, 2 * 86400).map(float),
     outage_s=st.integers(1, 5400).map(float),
     ct=st.sampled_from([5, 100, 1000, 3000]),
     minutes=st.sampled_from([15, 60]),
+    shift=st.integers(0, 3599),  # the start, off the grid or on it
 )
-def test_equivalence_at_hypothesis_instants(ct_at, outage_at, outage_s, ct, minutes):
-    end = 2.5 * 86400
-    fleet, view = _run(minutes, ct_at, ct, outage_at, outage_s, end)
-    _assert_equivalent(view, _twin(fleet.meter(1), ct_at, ct, end))
-    _assert_equivalent(fleet.meter(2), _twin(fleet.meter(2), end=end))
+def test_equivalence_at_hypothesis_instants(ct_at, outage_at, outage_s, ct, minutes, shift):
+    end, t0 = 2.5 * 86400, T0 + shift
+    fleet, view = _run(minutes, ct_at, ct, outage_at, outage_s, end, t0)
+    _assert_equivalent(view, _twin(fleet.meter(1), ct_at, ct, end, t0))
+    _assert_equivalent(fleet.meter(2), _twin(fleet.meter(2), end=end, t0=t0))
 
 
 def test_ct_change_books_the_running_interval_at_the_ratio_in_force():

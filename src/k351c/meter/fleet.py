@@ -31,7 +31,7 @@ from k351c.meter.energy import QUANTITIES, SLOTS, TARIFF_SLOT0, quantity_mask
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
 from k351c.meter.fleet_state import Outage, load_state, save_state
 from k351c.meter.fleet_twin import Twins
-from k351c.meter.loadprofile import DAYLIGHT_SAVING, POWER_DOWN, depth_entries
+from k351c.meter.loadprofile import DAYLIGHT_SAVING, POWER_DOWN, ProfileStatus, depth_entries
 from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
 from k351c.meter.tariffs import TariffCalendar
@@ -40,6 +40,7 @@ PER_DAY = 96
 PRIMARY, SECONDARY = 0, 1
 CHUNK_ELEMENTS = 250_000  # meters x intervals per numpy pass (bounds the temporary memory)
 POWER_DOWN_CODE, POWER_UP_CODE = 1, 2
+DATA_NOT_VALID = int(ProfileStatus.DATA_NOT_VALID)
 
 
 class Fleet:
@@ -91,11 +92,13 @@ class Fleet:
         self.mask = quantity_mask(self.config.energy_channels)
         self.counts = np.zeros((2, n, 4, SLOTS), dtype=np.int64)
         self.remainder = np.zeros((2, n, 4, SLOTS), dtype=np.float64)
-        self.k = self.start_k = int(math.floor(start / RESOLUTION))
-        self.t = self.k * RESOLUTION
+        self.start = float(math.floor(start))  # a Meter's time starts on a whole second
+        self.k = self.start_k = int(math.floor(self.start / RESOLUTION))
+        self.t = self.start
         self.start_ct = self.ct_primary.copy()
         self.ct_changes: list[tuple[float, int, int]] = []
-        self.booked = np.zeros(n, dtype=np.float64)  # seconds of interval k already booked (a CT change)
+        # seconds of interval k already booked (a CT change) or before the start (not measured)
+        self.booked = np.full(n, self.start - self.k * RESOLUTION, dtype=np.float64)
         self.localtime = LocalTime(self.config.utc_offset_minutes, self.config.dst_rule)
         self.calendar = TariffCalendar(
             self.config.tariff_table,
@@ -169,8 +172,8 @@ class Fleet:
 
     @property
     def start_t(self) -> float:
-        """The instant the fleet's meters started (on the 15-minute grid)."""
-        return self.start_k * RESOLUTION
+        """The instant the fleet's meters started."""
+        return self.start
 
     # --------------------------------------------------------------- time
     def tariff(self, k: int) -> int:
@@ -402,7 +405,10 @@ class Fleet:
         self, i: int, k0: int, k1: int, start: np.ndarray, period: float, offset: float
     ) -> list:
         idx = np.arange(k0, k1, dtype=np.int64)
-        wh = self.energy_wh(np.array([i]), idx, np.full(idx.size, RESOLUTION))[self.lp_bank, 0][
+        seconds = np.full(idx.size, RESOLUTION)
+        if k0 == self.start_k:
+            seconds[0] -= self.start - k0 * RESOLUTION  # the first interval counts from the start
+        wh = self.energy_wh(np.array([i]), idx, seconds)[self.lp_bank, 0][
             :, self.lp_q, 0
         ]
         cum = start[None, :] + np.cumsum(wh, axis=0)
@@ -410,7 +416,7 @@ class Fleet:
         ends = (idx + 1) * RESOLUTION
         frac = self.powered_fraction(np.array([i]), idx)[0]
         closes = np.nonzero(((ends + offset) % period) == 0)[0]
-        rows, last, down = [], 0, False
+        rows, last, down, first = [], 0, False, k0 == self.start_k
         for j in range(idx.size):
             down |= bool(frac[j] < 1.0)
             if j not in closes:
@@ -418,9 +424,11 @@ class Fleet:
             status = (POWER_DOWN if down else 0) | (
                 DAYLIGHT_SAVING if self.localtime.is_dst(ends[j]) else 0
             )
+            if first and ends[j] - self.start != period:
+                status |= DATA_NOT_VALID  # the first period began after its start, as a Meter's
             delta = floors[j + 1] - floors[last]
             rows.append((float(ends[j]), status, *(int(x) for x in delta)))
-            last, down = j + 1, False
+            last, down, first = j + 1, False, False
         return rows
 
     # -------------------------------------------------------- persistence
