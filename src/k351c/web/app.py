@@ -27,6 +27,7 @@ from k351c.meter.lcd import lcd_state
 from k351c.server.runtime import Runtime
 from k351c.web.api import add_api_routes, jsonable
 from k351c.web.io import IoEvents, add_io_routes, io_json
+from k351c.web.lcd_page import render_lcd_page
 from k351c.web.metrics import metrics_registry, metrics_response
 from k351c.web.traffic import add_traffic_routes
 
@@ -124,7 +125,12 @@ def _add_pages(app: FastAPI) -> None:
 
         return serve
 
-    app.get("/", include_in_schema=False)(page("index.html"))
+    @app.get("/", include_in_schema=False)
+    async def index() -> HTMLResponse:
+        html = (STATIC / "index.html").read_text(encoding="utf-8")
+        app.state.runtime.sync()
+        return HTMLResponse(render_lcd_page(html, lcd_json(app.state.runtime)))
+
     app.get("/profile", include_in_schema=False)(page("profile.html"))
     app.get("/docs", include_in_schema=False)(page("docs.html"))
     app.get("/traffic", include_in_schema=False)(page("traffic.html"))
