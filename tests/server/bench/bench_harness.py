@@ -47,3 +47,15 @@ def bench_meter(tmp_path, listeners=("wrapper", "hdlc"), **flags) -> ServedMeter
 def physical_address(meter) -> int:  # noqa: ANN001
     """The meter's default HDLC physical address."""
     return 1000 + int(meter.config.serial) % 10000
+
+
+def eventually(check, timeout: float = 5.0) -> bool:  # noqa: ANN001
+    """Whether ``check()`` becomes true within ``timeout`` seconds (the server runs in its own thread)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True

@@ -15,7 +15,7 @@ from gurux_dlms.objects import GXDLMSData, GXDLMSRegister
 A_PLUS = "1.0.1.8.0.255"
 
 
-def gurux(running, hdlc: bool = False, timeout: float = 2.0, **kwargs) -> GuruxSession:
+def gurux(running, hdlc: bool = False, timeout: float = 5.0, **kwargs) -> GuruxSession:
     port = running.ports["hdlc" if hdlc else "wrapper"]
     s = GuruxSession(port, hdlc=hdlc, physical=physical_address(running.meter), **kwargs)
     s.sock.settimeout(timeout)
@@ -56,9 +56,10 @@ def test_without_the_quirk_two_associations_are_served(tmp_path):
 def test_no_release_leaves_the_release_request_unanswered(tmp_path):
     running = bench_meter(tmp_path, quirks=["no-release"])
     try:
-        s = gurux(running, timeout=0.5)
+        s = gurux(running, timeout=5)
         s.connect()
         s.read(GXDLMSRegister(A_PLUS), 2)
+        s.sock.settimeout(0.5)
         with pytest.raises(TimeoutError):
             s.request(s.client.releaseRequest())
         s.sock.close()
@@ -123,9 +124,10 @@ def test_slow_first_answer_needs_a_patient_head_end(tmp_path):
 def test_strict_invoke_id_times_out_a_repeated_invoke_id(tmp_path):
     running = bench_meter(tmp_path, quirks=["strict-invoke-id"])
     try:
-        s = gurux(running, timeout=0.5)
+        s = gurux(running, timeout=5)
         s.connect()
         s.read(GXDLMSRegister(A_PLUS), 2)
+        s.sock.settimeout(0.5)
         with pytest.raises(TimeoutError):  # gurux keeps invoke id 1 by default
             s.read(GXDLMSData("0.0.42.0.0.255"), 2)
         s.sock.close()
