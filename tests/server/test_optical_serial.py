@@ -121,3 +121,47 @@ def test_trace_records_the_serial_line_like_a_tcp_listener(tmp_path) -> None:
     seen = [(r["direction"], r["decoded"].get("message")) for r in records if r["direction"] in ("in", "out")]
     assert seen[:4] == [("in", "Request"), ("out", "Identification"), ("in", "OptionSelect"), ("out", "Readout")]
     assert {r["listener"] for r in records} == {f"optical:{device}"}
+
+
+class RecordingLine:
+    """The transport/writer subset of a serial line, recording what reached it and when."""
+
+    def __init__(self) -> None:
+        self.sent: list[bytes] = []
+        self.transport = self
+
+    def write(self, data: bytes) -> None:
+        """Record the bytes."""
+        self.sent.append(data)
+
+    async def drain(self) -> None:
+        """Nothing buffered."""
+
+    def is_closing(self) -> bool:
+        """Never closing."""
+        return False
+
+    def get_extra_info(self, name: str, default=None):  # noqa: ANN001, ANN201
+        """No peer name."""
+        return default
+
+
+def test_serial_drain_waits_for_the_link_delayed_answer_before_a_baud_change() -> None:
+    """With --link-latency the answer leaves later; the baud switch after drain() must not overtake it."""
+    from k351c.server.bench import Bench, bench_options
+    from k351c.server.optical import LineWriter
+
+    async def scenario() -> tuple[list[bytes], float]:
+        bench = Bench(bench_options(link_latency=60.0))
+        tap = bench.tap("optical:/dev/ttyX", "optical", 0)
+        line = RecordingLine()
+        writer = LineWriter(line, tap.connect(line))
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        writer.write(b"/KAM6\\2K351C\r\n")
+        await writer.drain()
+        return list(line.sent), loop.time() - start
+
+    sent, waited = asyncio.run(scenario())
+    assert sent == [b"/KAM6\\2K351C\r\n"]
+    assert waited >= 0.055

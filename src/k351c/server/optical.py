@@ -34,6 +34,7 @@ from k351c.server.runtime import ListenerFactory, Runtime
 log = logging.getLogger("k351c.server.optical")
 
 OPTICAL_PORT = 4062
+DRAIN_POLL = 0.005  # s between looks at the bench's queue of delayed answers
 POLL = 0.2
 READ_SIZE = 4096
 DEFAULT_TIMING = Timing()
@@ -251,6 +252,16 @@ class SerialLine:
         return self.port.port if name == "peername" else default
 
 
+class LineWriter(TappedWriter):
+    """The serial line seen through the bench: ``drain`` returns once the link has sent every answer."""
+
+    async def drain(self) -> None:
+        """Wait for the delayed answers too, so a baud rate change follows the bytes before it."""
+        while self.connection.queue and not self.connection.dead:
+            await asyncio.sleep(DRAIN_POLL)
+        await self.writer.drain()
+
+
 async def serve_serial(
     port: OpticalPort, device: str, started: Callable[[SerialLine], None] | None = None
 ) -> None:
@@ -264,7 +275,7 @@ async def serve_serial(
     tap = runtime_tap(port.runtime, f"optical:{device}", "optical")
     if tap is not None:  # the bench (--trace, --link-*, --fault) sees the serial line like a TCP one
         connection = tap.connect(line)  # type: ignore[arg-type]
-        reader, writer = TappedReader(line.reader, connection), TappedWriter(line, connection)  # type: ignore[assignment, arg-type]
+        reader, writer = TappedReader(line.reader, connection), LineWriter(line, connection)  # type: ignore[assignment, arg-type]
     try:
         while not port.runtime.stopping.is_set() and not line.is_closing():
             await port.dialogue(reader, writer, line)
