@@ -19,17 +19,30 @@ config_app = typer.Typer(
 
 @config_app.command()
 def check(
-    file: Annotated[Path, typer.Argument(help="The configuration file (TOML) to check.")],
+    file: Annotated[Path, typer.Argument(help="The configuration or scenario file (TOML) to check.")],
+    scenario: Annotated[
+        bool, typer.Option("--scenario", help="Check FILE as a scenario file (default: detected).")
+    ] = False,
 ) -> None:
-    """Validate a configuration file: exit 0 when it is good, 2 with every mistake listed."""
-    from k351c.codes.configfile import load
+    """Validate a configuration or scenario file: exit 0 when it is good, 2 with every mistake listed.
+
+    A file with `[[events]]` or a `[scenario]` table is checked as a scenario file.
+    """
+    from k351c.codes.configfile import from_data, read_toml
+    from k351c.meter.scenario import Scenario
 
     try:
-        load(file)
+        data, text = read_toml(file)
+        if scenario or "events" in data or "scenario" in data:
+            Scenario.from_text(text, str(file))
+            kind = "scenario"
+        else:
+            from_data(data, str(file), text)
+            kind = "configuration"
     except ConfigError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"{file}: ok")
+    typer.echo(f"{file}: ok ({kind})")
 
 
 @config_app.command()
@@ -55,9 +68,16 @@ def show(
 
 
 @config_app.command()
-def schema() -> None:
-    """Print the JSON Schema of the configuration file (for editors: validation and completion)."""
-    from k351c.codes.schema import json_schema
+def schema(
+    scenario: Annotated[
+        bool, typer.Option("--scenario", help="The scenario file's schema instead.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of the configuration (or scenario) file, for editors."""
+    if scenario:
+        from k351c.meter.scenario_schema import json_schema
+    else:
+        from k351c.codes.schema import json_schema
 
     typer.echo(json.dumps(json_schema(), indent=2))
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from k351c.codes.schema import ConfigFile
 from k351c.codes.server import flag_fields
+from k351c.meter.scenario_schema import EVENTS, LoadTable, SpanTable
 
 INTRO = """# Configuration file
 
@@ -99,15 +100,17 @@ def _section(name: str, model: type[BaseModel], array: bool) -> list[str]:
     columns = ["key", "type", "default", "allowed", *(["flag"] if flags else []), "meaning"]
     lines += ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
     nested = []
+    names = {info.alias or name: name for name, info in model.model_fields.items()}
     for key, prop in schema.get("properties", {}).items():
-        cells = [f"`{key}`", _type(prop), _default(model, key), _allowed(prop)]
+        cells = [f"`{key}`", _type(prop), _default(model, names[key]), _allowed(prop)]
         if flags:
             cells.append(f"`{flags[key]}`" if key in flags else "")
         cells.append(prop.get("description", "").replace("|", "\\|"))
         lines.append("| " + " | ".join(cells) + " |")
-        inner = _section_model(model.model_fields[key].annotation)
+        annotation = model.model_fields[names[key]].annotation
+        inner = _section_model(annotation)
         if inner is not None:
-            nested.append((f"{name}.{key}", inner, _is_array(model.model_fields[key].annotation)))
+            nested.append((f"{name}.{key}", inner, _is_array(annotation)))
     lines.append("")
     for sub in nested:
         lines += _section(*sub)
@@ -126,7 +129,34 @@ def render() -> str:
         model = _section_model(info.annotation)
         if model is not None:
             out += _section(name, model, _is_array(info.annotation))
+    out += _scenario()
     return "\n".join(out).rstrip() + "\n"
+
+
+SCENARIO_INTRO = """# Scenario files
+
+`k351c serve --scenario FILE` and `k351c simulate --scenario FILE` play a TOML file of timed
+events (examples/*.toml): a top-level `name`, an optional `[scenario]` span, an optional `[load]`
+and any number of `[[events]]`, each with `at` (an ISO 8601 instant) and a `kind` that decides
+its other keys (tables below). The same rules as for the configuration file apply: an unknown
+key or kind, a wrong type or a value out of range is an error naming the file, the line, the
+path (`events[3].kind`, counted from 0), the value and what is allowed, with the closest known
+name. `k351c config check FILE` checks a scenario file (detected by its `[[events]]` or
+`[scenario]`; `--scenario` forces it); `k351c config schema --scenario` prints its JSON Schema.
+"""
+
+
+def _scenario() -> list[str]:
+    """The scenario file: its intro, [scenario], [load], then one table per event kind."""
+    out = [SCENARIO_INTRO]
+    out += _section("scenario", SpanTable, False)
+    out += _section("load", LoadTable, False)
+    for event in EVENTS:
+        kinds = " or ".join(f'"{k}"' for k in event.model_fields["kind"].annotation.__args__)
+        lines = _section("events", event, True)
+        lines[0] = f"## `[[events]]` kind = {kinds}"
+        out += [line for line in lines if not line.startswith("| `kind` ")]
+    return out
 
 
 def _section_model(annotation: Any) -> type[BaseModel] | None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from dataclasses import dataclass, replace
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -27,6 +27,7 @@ _SHAPES = {  # pydantic's words for a wrong shape, in TOML's words
     "list_type": "an array ([ ... ], or [[name]] tables)",
 }
 _HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_UNION_MEMBER = re.compile(r"^(int|float|str|bool|datetime|(list|literal|tuple)\[.*\])$")
 _KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_.-]+)\s*=""")
 
 
@@ -74,18 +75,61 @@ def path_text(loc: Loc) -> str:
 
 def _table_model(model: type[BaseModel], loc: Loc) -> type[BaseModel] | None:
     """The section class of the table that holds loc's last part."""
+    return _model_of(_walk(model, loc)[1])
+
+
+def _walk(model: type[BaseModel], loc: Loc) -> tuple[Loc, Any]:
+    """loc without the tags pydantic adds for a tagged union (``events[3].outage.x`` is
+    ``events[3].x``), and the annotation of the table holding loc's last part."""
     current: Any = model
+    clean: list[str | int] = []
     for part in loc[:-1]:
-        if isinstance(part, int) or current is None:
+        if isinstance(part, str) and _UNION_MEMBER.match(part):
             continue
+        if isinstance(part, int) or current is None:
+            clean.append(part)
+            continue
+        tagged = _tagged_models(current)
+        if part in tagged:
+            current = tagged[part]
+            continue
+        clean.append(part)
         field = getattr(current, "model_fields", {}).get(part)
-        current = _model_of(field.annotation) if field is not None else None
-    return current
+        current = field.annotation if field is not None else None
+    tags = _tagged_models(current) if current is not None else {}
+    last = [p for p in loc[-1:] if not (isinstance(p, str) and (_UNION_MEMBER.match(p) or p in tags))]
+    return (*clean, *last), current
+
+
+def _tagged_models(annotation: Any) -> dict[str, type[BaseModel]]:
+    """The members of a tagged union in annotation, by the tags of their required text Literals."""
+    members: list[type[BaseModel]] = []
+    _collect_models(annotation, members)
+    if len(members) < 2:
+        return {}
+    return {
+        tag: member
+        for member in members
+        for info in member.model_fields.values()
+        if info.is_required() and getattr(info.annotation, "__origin__", None) is Literal
+        for tag in info.annotation.__args__
+        if isinstance(tag, str)
+    }
+
+
+def _collect_models(annotation: Any, out: list[type[BaseModel]]) -> None:
+    """Every BaseModel inside an annotation (Model, Model | None, list[A | B])."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        out.append(annotation)
+        return
+    for arg in getattr(annotation, "__args__", ()):
+        _collect_models(arg, out)
 
 
 def _allowed_keys(model: type[BaseModel], loc: Loc) -> list[str]:
     """The keys the model allows at the table that holds loc's last part."""
-    return sorted(getattr(_table_model(model, loc), "model_fields", {}))
+    fields = getattr(_table_model(model, loc), "model_fields", {})
+    return sorted(info.alias or name for name, info in fields.items())
 
 
 def _description(model: type[BaseModel], loc: Loc) -> str:
@@ -109,10 +153,14 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
 def _problem(model: type[BaseModel], error: dict, text: str | None, prefix: Loc) -> Problem:
     """One pydantic error as a Problem."""
     loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
+    if error["type"] in _TAG_ERRORS:
+        return _tag_problem(model, error, loc, text, prefix)
+    tagged = loc
+    loc = _walk(model, loc)[0] if loc else loc
     full = prefix + loc
     line = find_line(text, full) if text else None
     if error["type"] == "extra_forbidden":
-        keys = _allowed_keys(model, loc)
+        keys = _allowed_keys(model, tagged)
         close = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6)
         hint = f"unknown key; did you mean {close[0]!r}?" if close else "unknown key"
         where = path_text(full[:-1]) or "the file"
@@ -128,10 +176,30 @@ def _problem(model: type[BaseModel], error: dict, text: str | None, prefix: Loc)
     if error["type"] in _SHAPES:
         message = _SHAPES[error["type"]]
     if error["type"] == "string_pattern_mismatch":
-        message = _description(model, loc) or message
+        message = _description(model, tagged) or message
     if error["type"] == "missing":
         return Problem(path_text(full), "(missing)", "a value: this key is required", line)
     return Problem(path_text(full), error.get("input"), message, line)
+
+
+def _tag_problem(
+    model: type[BaseModel], error: dict, loc: Loc, text: str | None, prefix: Loc
+) -> Problem:
+    """A tagged union's tag (an event's kind) missing or unknown, with the tags allowed."""
+    key = str(error.get("ctx", {}).get("discriminator", "kind")).strip("'\"")
+    full = prefix + _walk(model, loc)[0] + (key,)
+    line = find_line(text, full) if text else None
+    tags = list(_tagged_models(_walk(model, (*loc, ""))[1]))
+    allowed = f"one of: {', '.join(tags)}"
+    if error["type"] == "union_tag_not_found":
+        return Problem(path_text(full), "(missing)", allowed, line)
+    value = error["ctx"]["tag"]
+    close = difflib.get_close_matches(str(value), tags, n=1, cutoff=0.6)
+    hint = f"unknown {key}; did you mean {close[0]!r}?" if close else f"unknown {key}"
+    return Problem(path_text(full), value, allowed, line, hint)
+
+
+_TAG_ERRORS = ("union_tag_invalid", "union_tag_not_found")
 
 
 def validated(
@@ -145,9 +213,21 @@ def validated(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [_problem(model, e, text, prefix) for e in exc.errors()]
+        problems = _merged([_problem(model, e, text, prefix) for e in exc.errors()])
         problems.sort(key=lambda p: p.line or 0)
         raise ConfigFileError(where, problems) from None
+
+
+def _merged(problems: list[Problem]) -> list[Problem]:
+    """One problem per path: a value no member of a union takes lists what each would allow."""
+    by_path: dict[str, Problem] = {}
+    for problem in problems:
+        seen = by_path.get(problem.path)
+        if seen is None:
+            by_path[problem.path] = problem
+        elif problem.allowed not in seen.allowed:
+            by_path[problem.path] = replace(seen, allowed=f"{seen.allowed}; or {problem.allowed}")
+    return list(by_path.values())
 
 
 def find_line(text: str, loc: Loc) -> int | None:

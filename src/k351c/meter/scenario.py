@@ -4,8 +4,6 @@ temperature and load events."""
 from __future__ import annotations
 
 import dataclasses
-import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,10 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from k351c.clock import SimClock, parse_instant
+from k351c.clock import SimClock
 from k351c.codes.accuracy_limits import TEMPERATURE_RANGE
+from k351c.codes.configfile import parse_toml, read_toml
+from k351c.codes.problems import validated
 from k351c.errors import ConfigError
 from k351c.meter.loads import ConstantLoad, LoadSource, Segments
+from k351c.meter.scenario_schema import ScenarioFile, instant_seconds, parse_duration, parse_signed
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
@@ -31,31 +32,6 @@ ACTION_KINDS = (
     "debiting_stop",
     "temperature",
 )
-_UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-def parse_duration(value: Any, where: str = "duration") -> float:
-    """Seconds from a number or a text like "90s", "15m", "2h", "7d"."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return float(value)
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]+)\s*", str(value))
-    if not match or match.group(2) not in _UNITS:
-        raise ConfigError(where, value, 'seconds, or a number with s, m, h, d, w ("2h")')
-    return float(match.group(1)) * _UNITS[match.group(2)]
-
-
-def _signed(value: Any) -> float:
-    """Signed seconds: a number or a duration text with an optional leading minus ("-1h")."""
-    text = str(value).strip()
-    if isinstance(value, (int, float)):
-        return float(value)
-    return (
-        -parse_duration(text[1:], "clock shift")
-        if text.startswith("-")
-        else parse_duration(text, "clock shift")
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class Window:
     """Over [t0, t1) the given phases get these values instead of the base load's (None keeps the base)."""
@@ -146,24 +122,17 @@ class Scenario:
 
     @classmethod
     def from_toml(cls, source: str | Path | Mapping[str, Any]) -> Scenario:
-        """Read a scenario file (path) or its parsed dict."""
+        """Read a scenario file (path) or its parsed dict; a mistake is a located ConfigFileError."""
         if isinstance(source, Mapping):
-            return _build(source)
-        try:
-            text = Path(source).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(
-                "scenario", str(source), "a readable TOML scenario file", str(exc)
-            ) from None
-        return cls.from_text(text)
+            return _build(validated(ScenarioFile, dict(source), "<scenario>"), source)
+        data, text = read_toml(source)
+        return _build(validated(ScenarioFile, data, str(source), text), data)
 
     @classmethod
-    def from_text(cls, text: str) -> Scenario:
+    def from_text(cls, text: str, where: str = "<scenario>") -> Scenario:
         """Parse a scenario file's text."""
-        try:
-            return _build(tomllib.loads(text))
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError("scenario", "<text>", "valid TOML", str(exc)) from None
+        data = parse_toml(text, where)
+        return _build(validated(ScenarioFile, data, where, text), data)
 
     def load(self, default: LoadSource) -> ScenarioLoad:
         """The scenario's load over its own base load, else over ``default``."""
@@ -171,13 +140,11 @@ class Scenario:
 
 
 def _instant(value: Any, where: str) -> float:
-    try:
-        return parse_instant(value).timestamp()
-    except (TypeError, ValueError):
-        raise ConfigError(where, value, "an ISO 8601 instant, e.g. 2026-03-01T12:00:00Z") from None
+    return instant_seconds(value, where)
 
 
-def _build(data: Mapping[str, Any]) -> Scenario:
+def _build(_checked: ScenarioFile, data: Mapping[str, Any]) -> Scenario:
+    """The scenario of a file the schema has validated (``_checked``), from its parsed data."""
     base = None
     if "load" in data:
         spec = data["load"]
@@ -307,7 +274,7 @@ class ScenarioPlayer:
             meter.set_ct_ratio(int(p["primary"]), int(p.get("secondary", 5)))
         elif action.kind == "clock":
             meter.set_clock(
-                _instant(p["set"], "clock set") if "set" in p else meter.t + _signed(p["shift"])
+                _instant(p["set"], "clock set") if "set" in p else meter.t + parse_signed(p["shift"])
             )
         elif action.kind == "debiting_stop":
             meter.function("billing").debiting_stop(source="scenario")
