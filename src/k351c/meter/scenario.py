@@ -12,12 +12,22 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from k351c.clock import SimClock
-from k351c.codes.accuracy_limits import TEMPERATURE_RANGE
 from k351c.codes.configfile import parse_toml, read_toml
 from k351c.codes.problems import validated
-from k351c.errors import ConfigError
 from k351c.meter.loads import ConstantLoad, LoadSource, Segments
-from k351c.meter.scenario_schema import ScenarioFile, instant_seconds, parse_duration, parse_signed
+from k351c.meter.scenario_schema import (
+    Event,
+    MagneticEvent,
+    OutageEvent,
+    SagSwellEvent,
+    ScenarioFile,
+    TamperEvent,
+    TemperatureEvent,
+    WindowEvent,
+    instant_seconds,
+    parse_duration,
+    parse_signed,
+)
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
@@ -91,21 +101,18 @@ class ScenarioLoad:
         )
 
 
-def _triple(value: Any, where: str) -> tuple[float, float, float] | None:
+def _triple(value: float | list[float] | None) -> tuple[float, float, float] | None:
+    """A number for all three phases or [L1, L2, L3] (the schema has checked the shape)."""
     if value is None:
         return None
     if isinstance(value, (int, float)):
         return (float(value),) * 3
-    if isinstance(value, list) and len(value) == 3:
-        return tuple(float(v) for v in value)  # type: ignore[return-value]
-    raise ConfigError(where, value, "a number or [L1, L2, L3]")
+    return tuple(float(v) for v in value)  # type: ignore[return-value]
 
 
-def _phases(value: Any, where: str) -> tuple[int, ...]:
-    phases = value if value is not None else [1, 2, 3]
-    phases = [phases] if isinstance(phases, int) else phases
-    if not phases or any(p not in (1, 2, 3) for p in phases):
-        raise ConfigError(where, value, "phase numbers 1, 2, 3")
+def _phases(value: int | list[int] | None) -> tuple[int, ...]:
+    """Phase numbers 1..3 as sorted 0-based indexes (default all)."""
+    phases = [1, 2, 3] if value is None else [value] if isinstance(value, int) else value
     return tuple(sorted({p - 1 for p in phases}))
 
 
@@ -124,15 +131,15 @@ class Scenario:
     def from_toml(cls, source: str | Path | Mapping[str, Any]) -> Scenario:
         """Read a scenario file (path) or its parsed dict; a mistake is a located ConfigFileError."""
         if isinstance(source, Mapping):
-            return _build(validated(ScenarioFile, dict(source), "<scenario>"), source)
+            return _build(validated(ScenarioFile, dict(source), "<scenario>"))
         data, text = read_toml(source)
-        return _build(validated(ScenarioFile, data, str(source), text), data)
+        return _build(validated(ScenarioFile, data, str(source), text))
 
     @classmethod
     def from_text(cls, text: str, where: str = "<scenario>") -> Scenario:
         """Parse a scenario file's text."""
         data = parse_toml(text, where)
-        return _build(validated(ScenarioFile, data, where, text), data)
+        return _build(validated(ScenarioFile, data, where, text))
 
     def load(self, default: LoadSource) -> ScenarioLoad:
         """The scenario's load over its own base load, else over ``default``."""
@@ -143,34 +150,30 @@ def _instant(value: Any, where: str) -> float:
     return instant_seconds(value, where)
 
 
-def _build(_checked: ScenarioFile, data: Mapping[str, Any]) -> Scenario:
-    """The scenario of a file the schema has validated (``_checked``), from its parsed data."""
+def _build(checked: ScenarioFile) -> Scenario:
+    """The scenario of a file the schema has validated."""
     base = None
-    if "load" in data:
-        spec = data["load"]
+    if checked.load is not None:
+        spec = checked.load
         base = ConstantLoad(
-            voltage=_triple(spec.get("voltage", 230.0), "load voltage"),
-            current=_triple(spec.get("current", 5.0), "load current"),
-            angle=_triple(spec.get("angle", 0.0), "load angle"),
-            frequency=float(spec.get("frequency", 50.0)),
+            voltage=_triple(spec.voltage),
+            current=_triple(spec.current),
+            angle=_triple(spec.angle),
+            frequency=spec.frequency,
         )
     windows: list[Window] = []
     actions: list[Action] = []
-    for n, event in enumerate(data.get("events", [])):
-        where = f"scenario event {n + 1}"
-        kind = event.get("kind")
-        t = _instant(event.get("at"), f"{where} at")
-        if kind in WINDOW_KINDS:
-            windows.append(_window(event, kind, t, where))
-        elif kind in ACTION_KINDS:
-            actions.extend(_actions(event, kind, t, where))
+    for event in checked.events:
+        t = instant_seconds(event.at)
+        if isinstance(event, WindowEvent):
+            windows.append(_window(event, t))
         else:
-            raise ConfigError(f"{where} kind", kind, list(WINDOW_KINDS + ACTION_KINDS))
-    span = data.get("scenario", {})
-    start = _instant(span["from"], "scenario from") if "from" in span else None
-    end = _instant(span["to"], "scenario to") if "to" in span else None
+            actions.extend(_actions(event, t))
+    span = checked.scenario
+    start = instant_seconds(span.from_) if span and span.from_ is not None else None
+    end = instant_seconds(span.to) if span and span.to is not None else None
     return Scenario(
-        str(data.get("name", "")),
+        checked.name,
         base,
         tuple(windows),
         tuple(sorted(actions, key=lambda a: a.t)),
@@ -179,59 +182,34 @@ def _build(_checked: ScenarioFile, data: Mapping[str, Any]) -> Scenario:
     )
 
 
-def _window(event: Mapping[str, Any], kind: str, t: float, where: str) -> Window:
-    end = (
-        t + parse_duration(event["duration"], f"{where} duration")
-        if "duration" in event
-        else float("inf")
-    )
-    phases = _phases(event.get("phases"), f"{where} phases")
-    if kind == "outage":
+def _window(event: WindowEvent, t: float) -> Window:
+    """The override window of an outage, sag, swell or load event."""
+    end = t + parse_duration(event.duration) if event.duration is not None else float("inf")
+    phases = _phases(event.phases)
+    if isinstance(event, OutageEvent):
         return Window(t, end, phases, voltage=0.0, current=(0.0, 0.0, 0.0))
-    if kind in ("sag", "swell"):
-        if "voltage" not in event:
-            raise ConfigError(f"{where} voltage", None, "the rms voltage during the sag/swell (V)")
-        return Window(t, end, phases, voltage=float(event["voltage"]))
+    if isinstance(event, SagSwellEvent):
+        return Window(t, end, phases, voltage=event.voltage)
     return Window(
-        t,
-        end,
-        phases,
-        voltage=event.get("voltage"),
-        current=_triple(event.get("current"), f"{where} current"),
-        angle=_triple(event.get("angle"), f"{where} angle"),
+        t, end, phases, event.voltage, current=_triple(event.current), angle=_triple(event.angle)
     )
 
 
-def _actions(event: Mapping[str, Any], kind: str, t: float, where: str) -> list[Action]:
-    params = {k: v for k, v in event.items() if k not in ("at", "kind", "duration")}
-    if kind in ("tamper", "magnetic"):
-        source = "magnetic" if kind == "magnetic" else params.get("what", "meter_cover")
-        state = bool(params.get("opened", params.get("active", True)))
+def _actions(event: Event, t: float) -> list[Action]:
+    """The timed actions of an event: a tamper or magnetic event with a duration is undone after it."""
+    if isinstance(event, (TamperEvent, MagneticEvent)):
+        magnetic = isinstance(event, MagneticEvent)
+        source = "magnetic" if magnetic else event.what
+        state = event.active if magnetic else event.opened
         out = [Action(t, "tamper", {"source": source, "state": state})]
-        if "duration" in event:
-            out.append(
-                Action(
-                    t + parse_duration(event["duration"], f"{where} duration"),
-                    "tamper",
-                    {"source": source, "state": not state},
-                )
-            )
+        if event.duration is not None:
+            undo = {"source": source, "state": not state}
+            out.append(Action(t + parse_duration(event.duration), "tamper", undo))
         return out
-    if kind == "temperature":
-        return [Action(t, kind, {"celsius": _celsius(params.get("celsius"), f"{where} celsius")})]
-    if kind == "clock" and "set" not in params and "shift" not in params:
-        raise ConfigError(f"{where} clock", params, "set = ISO instant or shift = seconds")
-    return [Action(t, kind, params)]
-
-
-def _celsius(value: Any, where: str) -> float | None:
-    """A temperature event's value: degC in the operating range, or absent (back to the ambient)."""
-    if value is None:
-        return None
-    low, high = TEMPERATURE_RANGE
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
-        raise ConfigError(where, value, f"{low:g}..{high:g} (degC), or absent for the ambient")
-    return float(value)
+    if isinstance(event, TemperatureEvent):
+        return [Action(t, "temperature", {"celsius": event.celsius})]
+    params = event.model_dump(exclude={"at", "kind"}, exclude_none=True)
+    return [Action(t, event.kind, params)]
 
 
 class ScenarioPlayer:
