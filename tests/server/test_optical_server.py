@@ -77,6 +77,17 @@ def optical_port(meter: Meter, **options) -> Iterator[tuple[Runtime, int]]:
         loop.close()
 
 
+def pwitab_readout(meter: Meter) -> tuple[Iec6205621Client, object]:
+    """pwitab's mode C standard readout of the meter's optical port: its client and the readout."""
+    with optical_port(meter) as (_, port):
+        client = Iec6205621Client(TcpTransport(address=("127.0.0.1", port), timeout=5))
+        client.connect()
+        try:
+            return client, client.standard_readout()
+        finally:
+            client.disconnect()
+
+
 @contextmanager
 def session(port: int, timeout: float = 3.0) -> Iterator[OpticalSession]:
     """Our tool's dialogue on the port."""
@@ -107,13 +118,7 @@ def _expected(meter: Meter, address: str) -> float | str:
 
 
 def test_pwitab_reads_mode_c_readout_equal_to_meter_read(meter: Meter) -> None:
-    with optical_port(meter) as (_, port):
-        client = Iec6205621Client(TcpTransport(address=("127.0.0.1", port), timeout=5))
-        client.connect()
-        try:
-            readout = client.standard_readout()
-        finally:
-            client.disconnect()
+    client, readout = pwitab_readout(meter)
     assert client.manufacturer_id == "KAM"
     lines = {d.address: (d.value, d.unit) for d in readout.data if d.address}
     assert lines["0-0:96.1.0"] == ("12345678", None)

@@ -8,10 +8,8 @@ iec62056-21 client.
 from __future__ import annotations
 
 from iec62056_21 import messages as pw_messages
-from iec62056_21.client import Iec6205621Client
-from iec62056_21.transports import TcpTransport
 from test_optical_fidelity import programming
-from test_optical_server import make_meter, optical_port
+from test_optical_server import make_meter, pwitab_readout
 
 from k351c import Meter, MeterConfig, SimClock
 from k351c.protocols.iec62056_21 import unit_field
@@ -40,13 +38,7 @@ def test_readout_goes_on_past_the_meter_constant_in_a_display_list():
     meter = make_meter()
     codes = ["1-0:0.3.0.255", "1-0:1.8.0.255", "1-0:2.8.0.255"]
     meter.function("display").set_list("manual", codes)
-    with optical_port(meter) as (_, port):
-        client = Iec6205621Client(TcpTransport(address=("127.0.0.1", port), timeout=5))
-        client.connect()
-        try:
-            readout = client.standard_readout()
-        finally:
-            client.disconnect()
+    _, readout = pwitab_readout(meter)
     lines = {d.address: (d.value, d.unit) for d in readout.data if d.address}
     assert lines["1-0:0.3.0"] == ("10000", "imp kWh-1")
     assert lines["1-0:1.8.0"][1] == "kWh" and lines["1-0:2.8.0"][1] == "kWh"

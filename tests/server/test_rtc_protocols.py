@@ -9,9 +9,7 @@ import pytest
 from gurux_client import GuruxSession
 from gurux_dlms import GXDateTime
 from gurux_dlms.objects import GXDLMSClock
-from iec62056_21.client import Iec6205621Client
-from iec62056_21.transports import TcpTransport
-from test_optical_server import optical_port
+from test_optical_server import pwitab_readout
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.codes import RtcSettings, Settings
@@ -65,13 +63,7 @@ def test_gurux_sees_the_drift_and_a_clock_set_corrects_it(served):
 
 def test_optical_readout_shows_the_drifted_time():
     meter = drifting_meter()
-    with optical_port(meter) as (_, port):
-        client = Iec6205621Client(TcpTransport(address=("127.0.0.1", port), timeout=5))
-        client.connect()
-        try:
-            readout = client.standard_readout()
-        finally:
-            client.disconnect()
+    _, readout = pwitab_readout(meter)
     lines = {d.address: d.value for d in readout.data if d.address}
     shown = meter.read("0-0:1.0.0.255").value
     assert shown.timestamp() - (T0 + 2 * DAY) == pytest.approx(172.8, abs=1e-3)
