@@ -19,10 +19,11 @@ import json
 import multiprocessing
 import os
 import signal
-import socket
+import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 from gurux_dlms import GXDLMSClient
 from gurux_dlms.enums import Authentication, InterfaceType
@@ -33,27 +34,11 @@ from k351c.clock import parse_instant
 from k351c.meter.fleet import Fleet
 from k351c.server.fleet import FleetServer
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from testkit import free_base  # noqa: E402
+
 START = parse_instant("2025-01-01T00:00:00Z").timestamp()
 YEAR = 365 * 86400.0
-
-
-def free_base(count: int) -> int:
-    """A base port with ``count`` free consecutive ports."""
-    for base in range(1024, 65536 - count, 997):  # below the ephemeral range first
-        try:
-            socks = []
-            for port in range(base, base + count):
-                sock = socket.socket()
-                socks.append(sock)
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free port block")
 
 
 def request_bytes() -> list[bytes]:
@@ -117,7 +102,7 @@ def bench_serve(meters: int, sample: int | None) -> dict:
     """Start N meters in one server process and ask each (or a sample) for its energy over DLMS."""
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Event()
-    base = free_base(meters)
+    base = free_base(meters, first=1024, step=997, reuse_address=True)  # below the ephemeral range first
     t0 = time.perf_counter()
     proc = ctx.Process(target=_serve_process, args=(meters, base, ready), daemon=True)
     proc.start()

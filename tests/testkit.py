@@ -195,6 +195,31 @@ def bound_block(count: int, host: str = "127.0.0.1", first: int = 20000) -> dict
     raise RuntimeError(f"no block of {count} free ports")
 
 
+def free_base(count: int, first: int, step: int, reuse_address: bool = False) -> int:
+    """A base port with ``count`` consecutive ports free right now (bound and released at once).
+
+    The search runs from ``first`` in strides of ``step``; each xdist worker starts half a stride
+    further on, so parallel workers search apart.
+    """
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
+    for base in range(first + step // 2 * worker, 65536 - count, step):
+        socks: list[socket.socket] = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket()
+                socks.append(sock)
+                if reuse_address:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError(f"no block of {count} free ports")
+
+
 class ServedFleet:
     """A FleetServer in a background PreboundLoop; stop() ends it and closes unused sockets."""
 

@@ -19,6 +19,7 @@ from k351c.cli.fleet import ShardSpec, parse_outage, shard_plan, shard_specs
 from k351c.cli.main import app
 from k351c.errors import ConfigError
 from k351c.meter.fleet import Fleet
+from testkit import free_base
 
 runner = CliRunner()
 
@@ -114,24 +115,8 @@ def test_ray_backend_says_when_ray_is_missing(tmp_path, monkeypatch):
     assert result.exit_code == 2 and "pip install 'k351c[ray]'" in result.output
 
 
-def _free_base(count: int) -> int:
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)  # disjoint from the other fleet tests' port blocks
-    for base in range(10000 + 500 * worker, 60000, 1000):
-        try:
-            socks = [socket.socket() for _ in range(count)]
-            for k, sock in enumerate(socks):
-                sock.bind(("127.0.0.1", base + k))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no free ports")
-
-
 def test_fleet_command_serves_restarts_from_its_state(tmp_path):
-    base = _free_base(20)
+    base = free_base(20, first=10000, step=1000)  # apart from the other fleet tests' blocks
     cmd = [
         sys.executable,
         "-m",

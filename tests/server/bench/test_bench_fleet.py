@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
 import threading
 
 import pytest
@@ -18,28 +16,10 @@ from k351c.clock import parse_instant
 from k351c.meter.fleet import Fleet
 from k351c.server.bench import Bench, bench_options
 from k351c.server.fleet import FleetServer
+from testkit import free_base
 
 START = "2026-03-01T00:00:00Z"
 N = 4
-
-
-def free_block(count: int) -> int:
-    """A base port with ``count`` consecutive ports free right now (xdist workers search apart)."""
-    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0")[2:] or 0)
-    for base in range(41000 + 700 * worker, 60000, 1400):
-        socks = []
-        try:
-            for port in range(base, base + count):
-                sock = socket.socket()
-                sock.bind(("127.0.0.1", port))
-                socks.append(sock)
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in socks:
-                sock.close()
-    raise RuntimeError("no block of free ports")
 
 
 @pytest.fixture
@@ -50,7 +30,7 @@ def fleet_bench(tmp_path):
     options = bench_options(
         trace=tmp_path / "fleet.jsonl", quirks=["no-release@1-2"], faults=["drop=1@3"]
     )
-    base = free_block(N)
+    base = free_base(N, first=41000, step=1400)
     server = FleetServer(
         fleet, clock, dlms_base_port=base, state=tmp_path / "state", test_keys=True, tick=0.2,
         bench=Bench(options, clock.timestamp),
