@@ -7,13 +7,18 @@ view, then every readable attribute of every object, profile buffers whole and w
 from __future__ import annotations
 
 import socket
+import sys
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from gurux_dlms import GXByteBuffer, GXDateTime, GXDLMSException, GXReplyData
 from gurux_dlms.enums import Authentication, InterfaceType, ObjectType, Security
 from gurux_dlms.objects import GXDLMSData, GXDLMSProfileGeneric
 from gurux_dlms.secure import GXDLMSSecureClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+from gurux_client import GuruxSession  # noqa: E402
 
 TEST_EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
 TEST_AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
@@ -32,8 +37,8 @@ class Outcome:
     failed: dict[tuple[str, int], str] = field(default_factory=dict)
 
 
-class ReaderSession:
-    """One gurux client connection to the served meter."""
+class ReaderSession(GuruxSession):
+    """One gurux client connection to the served meter, with a secure client and frame-size tracking."""
 
     def __init__(self, port: int, association: str, hdlc: bool, pdu: int, physical: int,
                  invocation_counter: int = 0) -> None:
@@ -87,16 +92,10 @@ class ReaderSession:
 
     def connect(self) -> None:
         """SNRM (HDLC), AARQ and, when the AARE asks for it, HLS pass 3/4."""
-        if self.hdlc:
-            self.client.parseUAResponse(self.request([self.client.snrmRequest()]).data)
-        self.client.parseAareResponse(self.request(self.client.aarqRequest()).data)
+        super().connect()
         if self.client.isAuthenticationRequired:
             reply = self.request(self.client.getApplicationAssociationRequest())
             self.client.parseApplicationAssociationResponse(reply.data)
-
-    def read(self, obj, attribute: int):
-        """Read one attribute into the gurux object; its value."""
-        return self.client.updateValue(obj, attribute, self.request(self.client.read(obj, attribute)).value)
 
     def rows_by_entry(self, profile, first: int, count: int):
         """readRowsByEntry: selective access by entry."""
@@ -107,15 +106,6 @@ class ReaderSession:
         """readRowsByRange: selective access by the clock column."""
         reply = self.request(self.client.readRowsByRange(profile, GXDateTime(start), GXDateTime(end)))
         return self.client.updateValue(profile, 2, reply.value)
-
-    def close(self) -> None:
-        """Release, disconnect (HDLC) and close the socket."""
-        try:
-            self.request(self.client.releaseRequest())
-            if self.hdlc:
-                self.request([self.client.disconnectRequest()])
-        finally:
-            self.sock.close()
 
 
 def next_invocation_counter(port: int, hdlc: bool, physical: int) -> int:
