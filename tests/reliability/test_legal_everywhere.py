@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
 from dlms_cosem import cosem, enumerations
-from dlms_cosem.clients.dlms_client import DlmsClient
 
 from k351c import ConstantLoad
 from k351c.cli.tool import OpticalSession, TcpLine
@@ -16,10 +17,11 @@ from k351c.errors import AccessDenied
 from k351c.protocols.iec62056_21.messages import ErrorMessage
 from testkit import ServedMeter, bound_socket, make_meter, refusing_socket, serve
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+from dlms_cosem_client import hls_gmac_client  # noqa: E402
+
 pytestmark = pytest.mark.timeout(60)
 
-TEST_EK = bytes.fromhex("000102030405060708090A0B0C0D0E0F")
-TEST_AK = bytes.fromhex("D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF")
 TOKEN = "reliability-token"
 ENERGY = "1-0:1.8.0.255"
 
@@ -79,18 +81,7 @@ def legal_values(served: ServedMeter) -> dict[str, object]:
 
 def test_dlms_hls_management_set_of_energy_is_read_write_denied(running) -> None:
     before = legal_values(running)
-    client = DlmsClient.with_tcp_transport(
-        host="127.0.0.1",
-        port=running.ports["dlms_port"],
-        client_logical_address=1,
-        server_logical_address=1,
-        authentication_method=enumerations.AuthenticationMechanism.HLS_GMAC,
-        encryption_key=TEST_EK,
-        authentication_key=TEST_AK,
-        security_suite=0,
-        client_system_title=b"DCDCDCDC",
-        client_initial_invocation_counter=1,
-    )
+    client = hls_gmac_client(running.ports["dlms_port"], invocation_counter=1)
     answers = []
     with client.session() as c:
         for obis in ((1, 0, 1, 8, 0), (1, 0, 2, 8, 0), (1, 0, 1, 8, 1)):

@@ -25,6 +25,7 @@ from dlms_cosem.clients.blocking_tcp_transport import BlockingTcpTransport
 from dlms_cosem.clients.dlms_client import DlmsClient
 from dlms_cosem.clients.hdlc_transport import SerialHdlcTransport
 from dlms_cosem.protocol import xdlms
+from gurux_secure import TEST_AK, TEST_EK
 
 
 class SocketSerial:
@@ -92,6 +93,29 @@ def attribute(class_id: int, obis: str, attr: int) -> cosem.CosemAttribute:
     """A dlms-cosem attribute reference from "A.B.C.D.E.F" or "A-B:C.D.E.F"."""
     return cosem.CosemAttribute(
         enumerations.CosemInterface(class_id), cosem.Obis.from_string(obis), attr
+    )
+
+
+def hls_gmac_client(
+    port: int, invocation_counter: int, ek: bytes = TEST_EK, dedicated: bool = False
+) -> DlmsClient:
+    """dlms-cosem's management client (1) to logical device 1 over the wrapper: HLS-GMAC, suite 0.
+
+    ``invocation_counter`` must be above the meter's 0-0:43.1.0.255; ``dedicated`` asks for a
+    dedicated key in the AARQ.
+    """
+    return DlmsClient.with_tcp_transport(
+        host="127.0.0.1",
+        port=port,
+        client_logical_address=1,
+        server_logical_address=1,
+        authentication_method=enumerations.AuthenticationMechanism.HLS_GMAC,
+        encryption_key=ek,
+        authentication_key=TEST_AK,
+        security_suite=0,
+        dedicated_ciphering=dedicated,
+        client_system_title=b"DCDCDCDC",
+        client_initial_invocation_counter=invocation_counter,
     )
 
 

@@ -113,26 +113,13 @@ def test_derived_keys_serve_hls_keys_show_prints_them_and_counters_survive_a_res
 @pytest.mark.parametrize("dedicated", [False, True], ids=["global", "dedicated"])
 def test_dlms_cosem_reads_a_fleet_meter_over_hls_gmac(lab_fleet, dedicated):
     from dlms_cosem import cosem, enumerations
-    from dlms_cosem.clients.dlms_client import DlmsClient
-    from gurux_secure import TEST_AK, TEST_EK
+    from dlms_cosem_client import hls_gmac_client
 
     from k351c.protocols.dlms.axdr import decode_data
 
     running, base = lab_fleet
     fleet, i = running.server.fleet, 9
-    client = DlmsClient.with_tcp_transport(
-        host="127.0.0.1",
-        port=base + i,
-        client_logical_address=1,
-        server_logical_address=1,
-        authentication_method=enumerations.AuthenticationMechanism.HLS_GMAC,
-        encryption_key=TEST_EK,
-        authentication_key=TEST_AK,
-        security_suite=0,
-        dedicated_ciphering=dedicated,
-        client_system_title=b"DCDCDCDC",
-        client_initial_invocation_counter=next_invocation_counter(base + i),
-    )
+    client = hls_gmac_client(base + i, next_invocation_counter(base + i), dedicated=dedicated)
     attribute = cosem.CosemAttribute(
         enumerations.CosemInterface.REGISTER, cosem.Obis(1, 0, 1, 8, 0), 2
     )

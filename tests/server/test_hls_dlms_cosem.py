@@ -6,6 +6,7 @@ import pytest
 from dlms_cosem import cosem, enumerations
 from dlms_cosem.clients.dlms_client import DlmsClient
 from dlms_cosem.exceptions import DlmsClientException
+from dlms_cosem_client import hls_gmac_client
 from gurux_secure import TEST_AK, TEST_EK, next_invocation_counter
 from test_hls_gurux import start
 
@@ -21,19 +22,7 @@ def served(tmp_path_factory):
 
 
 def client(port: int, ek: bytes = TEST_EK, dedicated: bool = False) -> DlmsClient:
-    return DlmsClient.with_tcp_transport(
-        host="127.0.0.1",
-        port=port,
-        client_logical_address=1,
-        server_logical_address=1,
-        authentication_method=enumerations.AuthenticationMechanism.HLS_GMAC,
-        encryption_key=ek,
-        authentication_key=TEST_AK,
-        security_suite=0,
-        dedicated_ciphering=dedicated,
-        client_system_title=b"DCDCDCDC",
-        client_initial_invocation_counter=next_invocation_counter(port),
-    )
+    return hls_gmac_client(port, next_invocation_counter(port), ek, dedicated)
 
 
 @pytest.mark.parametrize("dedicated", [False, True], ids=["global", "dedicated"])
