@@ -44,7 +44,20 @@ def quad_uniform(keys: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Four 16-bit uniforms in (0, 1) per (key, index) from one 64-bit hash: (len(keys), len(idx), 4)."""
     with np.errstate(over="ignore"):
         z = _splitmix(idx.astype(np.uint64)[None, :] ^ keys[:, None])
-    return (((z[..., None] >> _SHIFTS) & _MASK).astype(np.float64) + 0.5) * _SCALE
+        bits = (z[..., None] >> _SHIFTS) & _MASK
+    out = bits.astype(np.float64)
+    out += 0.5
+    out *= _SCALE
+    return out
+
+
+def _spread(r: np.ndarray, width: float) -> np.ndarray:
+    """1 + width * (2 r - 1) for uniforms r, computed in place on one temporary."""
+    out = r * 2.0
+    out -= 1.0
+    out *= width
+    out += 1.0
+    return out
 
 
 def _unit(seeds: np.ndarray, stream: int) -> np.ndarray:
@@ -150,10 +163,10 @@ class FleetLoadModel:
         idx = np.asarray(idx, dtype=np.int64)
         base = self.shape(idx) / 3.0
         r = quad_uniform(params.keys, idx)
-        noise = 1.0 + self.noise * (2.0 * r[..., :3] - 1.0)
-        p = (base[None, :, None] * (params.size[:, None] * params.weights)[:, None, :]) * noise
+        p = base[None, :, None] * (params.size[:, None] * params.weights)[:, None, :]
+        p *= _spread(r[..., :3], self.noise)
         q = p * params.tan_phi[:, None, None]
-        u = params.spread[:, None, :] * (1.0 + self.voltage_noise * (2.0 * r[..., 3:] - 1.0))
+        u = params.spread[:, None, :] * _spread(r[..., 3:], self.voltage_noise)
         return p, q, u
 
     def inputs(self, p: np.ndarray, q: np.ndarray, u: np.ndarray) -> PhaseInputs:
