@@ -15,6 +15,7 @@ in about a minute.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -29,6 +30,7 @@ _BITS = 16
 _MASK = np.uint64((1 << _BITS) - 1)
 _SCALE = 1.0 / float(1 << _BITS)
 _SHIFTS = np.array([0, 16, 32, 48], dtype=np.uint64)
+_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 def seed_keys(seeds: np.ndarray, stream: int) -> np.ndarray:
@@ -44,6 +46,9 @@ def quad_uniform(keys: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Four 16-bit uniforms in (0, 1) per (key, index) from one 64-bit hash: (len(keys), len(idx), 4)."""
     with np.errstate(over="ignore"):
         z = _splitmix(idx.astype(np.uint64)[None, :] ^ keys[:, None])
+    if _LITTLE_ENDIAN:  # the four 16-bit fields of each hash, low bits first, without shifting
+        bits = z.view(np.uint16).reshape(*z.shape, 4)
+    else:
         bits = (z[..., None] >> _SHIFTS) & _MASK
     out = bits.astype(np.float64)
     out += 0.5

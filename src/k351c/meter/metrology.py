@@ -318,7 +318,7 @@ def measure(
         u, i, p, q = _star_terms(inputs)
         s, element_u = u * i, u
     lost = VOLTAGE_PRESENT_FRACTION * nominal_voltage
-    powered = (u >= lost).any(axis=1)
+    powered = (u[:, 0] >= lost) | (u[:, 1] >= lost) | (u[:, 2] >= lost)
     flowing = (i >= no_load_threshold(meter_class)) & powered[:, None]
     active = flowing & (element_u >= lost)
     if errors is not None:
