@@ -20,10 +20,15 @@ class ConfigError(K351CError, ValueError):
         self.field = field
         self.value = value
         self.allowed = allowed
+        self.detail = detail
         message = f"{field}: {value!r} is not allowed; allowed: {allowed}"
         if detail:
             message += f" ({detail})"
         super().__init__(message)
+
+    def __reduce__(self):  # noqa: ANN204
+        """Pickle by the constructor's arguments: the error crosses process and Ray task boundaries."""
+        return type(self), (self.field, self.value, self.allowed, self.detail)
 
 
 class AccessDenied(K351CError):

@@ -218,3 +218,19 @@ def test_a_cross_check_with_a_dotted_field_keeps_its_path_and_line() -> None:
     )
     (problem,) = problems_of(text)
     assert problem.path == "metrology.custom.points[0].error" and problem.line == 4
+
+
+def test_config_errors_survive_pickling_across_processes():
+    """A shard's error reaches the parent (multiprocessing, Ray) as the same error, message intact."""
+    import pickle
+
+    from k351c.codes.problems import ConfigFileError, Problem
+    from k351c.errors import ConfigError
+
+    plain = ConfigError("port", 47403, "a free port", "address already in use")
+    again = pickle.loads(pickle.dumps(plain))
+    assert type(again) is ConfigError and str(again) == str(plain)
+    assert (again.field, again.value, again.detail) == ("port", 47403, "address already in use")
+    whole = ConfigFileError("fleet.toml", [Problem("meter.serial", "x", "digits", 3)])
+    again = pickle.loads(pickle.dumps(whole))
+    assert type(again) is ConfigFileError and str(again) == str(whole) and again.problems == whole.problems

@@ -18,6 +18,8 @@ from k351c.cli.server_flags import given_flags, server_option
 from k351c.errors import K351CError
 from k351c.server.bench import BenchOptions
 
+log = logging.getLogger(__name__)
+
 DEFAULT_STATE = Path("k351c-fleet")
 DAY = 86400.0
 
@@ -237,6 +239,7 @@ def _run_local(specs: list[ShardSpec]) -> None:
 
 
 def _run_ray(specs: list[ShardSpec]) -> None:
+    """Run the shards as Ray tasks until SIGINT/SIGTERM, then stop them (each saves its state) and Ray."""
     try:
         import ray
     except ImportError:
@@ -245,9 +248,53 @@ def _run_ray(specs: list[ShardSpec]) -> None:
             err=True,
         )
         raise typer.Exit(2) from None
-    ray.init(ignore_reinit_error=True)
-    task = ray.remote(run_shard)
-    ray.get([task.remote(asdict(s)) for s in specs])
+    local = {} if os.environ.get("RAY_ADDRESS") else _local_ray(len(specs))
+    ray.init(ignore_reinit_error=True, **local)
+    try:
+        task = ray.remote(max_retries=0)(run_shard)
+        refs = [task.remote(asdict(_absolute(s))) for s in specs]
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+        try:
+            ray.get(refs)
+        except KeyboardInterrupt:
+            log.info("stopping %d Ray shards", len(refs))
+        except ray.exceptions.RayTaskError as exc:
+            if isinstance(exc.cause, K351CError):  # a shard's bad port or state: a clean error
+                raise exc.cause from None
+            raise
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+            _cancel(ray, refs)
+    finally:
+        ray.shutdown()
+
+
+def _local_ray(shards: int) -> dict:
+    """ray.init arguments for a Ray instance of our own: a CPU per shard, no dashboard."""
+    return {
+        "address": "local",
+        "num_cpus": max(shards, os.cpu_count() or 1),
+        "include_dashboard": False,
+    }
+
+
+def _absolute(spec: ShardSpec) -> ShardSpec:
+    """The spec with its state and config paths absolute: a Ray worker need not share our cwd."""
+    config = str(Path(spec.config).resolve()) if spec.config else None
+    return replace(spec, state=str(Path(spec.state).resolve()), config=config)
+
+
+def _interrupt(signum, frame) -> None:  # noqa: ANN001
+    raise KeyboardInterrupt
+
+
+def _cancel(ray, refs: list, timeout: float = 30.0) -> None:  # noqa: ANN001
+    """Interrupt running shards (SIGINT in the worker: the shard stops and saves) and wait for them."""
+    for ref in refs:
+        ray.cancel(ref)
+    _, pending = ray.wait(refs, num_returns=len(refs), timeout=timeout)
+    if pending:
+        log.warning("%d Ray shards did not stop within %.0f s", len(pending), timeout)
 
 
 def fleet(
@@ -283,7 +330,7 @@ def fleet(
         False, "--test-keys", help="LLS password 12345678 for every meter (labs only)."
     ),
     processes: int = typer.Option(
-        1, "--processes", help="Split the fleet over this many local processes."
+        1, "--processes", help="Shards: local processes, Ray tasks, or pods with --shard."
     ),
     backend: str = typer.Option("local", "--backend", help="local (multiprocessing) or ray."),
     shard: int = typer.Option(

@@ -64,6 +64,10 @@ class ConfigFileError(ConfigError):
     def __str__(self) -> str:
         return self.args[0]
 
+    def __reduce__(self):  # noqa: ANN204
+        """Pickle by the file and its problems (ConfigError pickles by its own arguments)."""
+        return type(self), (self.file, self.problems)
+
 
 def path_text(loc: Loc) -> str:
     """A pydantic location as the file spells it: ``display[1].auto[3]``, ``thresholds.x``."""
