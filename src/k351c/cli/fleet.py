@@ -65,6 +65,8 @@ def shard_specs(
     base: ShardSpec, meters: int, shards: int, only: int | None = None
 ) -> list[ShardSpec]:
     """The specs of every shard (or only shard ``only``): serials, ports and state directory shifted."""
+    if only is not None and not 0 <= only < shards:
+        raise typer.BadParameter(f"--shard must be 0..{shards - 1} (one of --processes {shards})")
     specs = []
     for k, (offset, count) in enumerate(shard_plan(meters, shards)):
         if only is not None and k != only:
