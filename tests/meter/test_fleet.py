@@ -141,3 +141,36 @@ def test_a_state_of_an_unknown_layout_is_refused(tmp_path):
     np.savez(tmp_path / "g.npz", **arrays)
     with pytest.raises(ConfigError, match="layout version"):
         Fleet.load(tmp_path / "g.npz")
+
+
+def _advanced(block_elements: int, monkeypatch) -> Fleet:
+    import k351c.meter.fleet as fleet_module
+
+    monkeypatch.setattr(fleet_module, "BLOCK_ELEMENTS", block_elements)
+    fleet = Fleet(MeterConfig.default(), meters=37, start=T0 + 1234.5)
+    fleet.add_outage(T0 + 86400 + 100, T0 + 86400 + 5000, np.arange(0, 37, 5))
+    fleet.advance_to(T0 + 2 * 86400 + 333)
+    fleet.t = T0 + 2 * 86400 + 333
+    fleet.set_ct(4, 200)
+    fleet.advance_to(T0 + 11 * 86400)
+    return fleet
+
+
+def test_meter_blocks_of_a_pass_do_not_change_a_bit(monkeypatch):
+    """Blocks of meters (cache-sized temporaries) give the registers of one pass over all meters."""
+    one_pass = _advanced(10**9, monkeypatch)
+    for block_elements in (2 * 96, 3 * 96, 16 * 96):  # 37 meters: a lone last row joins, or 5 rows
+        blocks = _advanced(block_elements, monkeypatch)
+        for name in ("counts", "remainder", "ckpt", "booked"):
+            assert np.array_equal(getattr(one_pass, name), getattr(blocks, name)), name
+        assert one_pass.profile(5) == blocks.profile(5)
+
+
+def test_tariff_windows_give_the_tariff_of_every_interval():
+    """One calendar look-up per tariff window equals tariff_at at every interval start, DST included."""
+    fleet = Fleet(MeterConfig.default(), meters=1, start=T0)
+    k0 = fleet.k
+    k1 = k0 + 40 * 96  # over the March DST change
+    expected = [fleet.calendar.tariff_at(k * 900.0) for k in range(k0, k1)]
+    assert fleet.tariffs(k0, k1).tolist() == expected
+    assert len(set(expected)) > 1

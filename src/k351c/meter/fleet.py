@@ -216,11 +216,9 @@ class Fleet:
             self.booked[:] = 0.0
         tariffs = self.tariffs(k0, k1)
         ws = np.zeros((self.n, 4, SLOTS))
-        rows = max(1, BLOCK_ELEMENTS // idx.size)
-        for m0 in range(0, self.n, rows):
-            block = slice(m0, min(self.n, m0 + rows))
-            meters = np.arange(block.start, block.stop)
-            self._chunk_ws(ws[block], meters, idx, frac[block], dt[block], tariffs)
+        for m0, m1 in _blocks(self.n, max(2, BLOCK_ELEMENTS // idx.size)):
+            block = slice(m0, m1)
+            self._chunk_ws(ws[block], np.arange(m0, m1), idx, frac[block], dt[block], tariffs)
         ratio = self.ct_ratio()[:, None, None]
         self._book(PRIMARY, (ws * ratio) / 3600.0)
         self._book(SECONDARY, ws / 3600.0)
@@ -237,7 +235,8 @@ class Fleet:
         """Energy (Ws) of some meters over the intervals idx into ``out`` (len(meters), 4, 8).
 
         Every value is a per-meter sum over the chunk's intervals, so splitting the meters into
-        blocks (cache-sized temporaries) gives the same bits as one pass over all of them.
+        blocks (cache-sized temporaries) gives the same bits as one pass over all of them, as long
+        as no block of a fleet of several meters has a single row (see ``_blocks``).
         """
         parts = _signed_parts(self.measurement(meters, idx, frac > 0), meters.size, idx.size)
         for qi, (tot, phases) in enumerate(parts):
@@ -478,6 +477,18 @@ class Fleet:
     ) -> Fleet:
         """A fleet restored from a file written by save() (an older layout migrated or refused)."""
         return load_state(cls, path, config, model)
+
+
+def _blocks(n: int, rows: int) -> list[tuple[int, int]]:
+    """Row ranges of at most ``rows`` (>= 2) meters; a last single row joins the block before it.
+
+    numpy sums the tariff columns of a one-row block pairwise but those of a taller block column
+    by column, so a lone row would round differently from the same meter in one whole pass.
+    """
+    bounds = [*range(0, n, rows), n]
+    if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
+        del bounds[-2]
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
 
 
 def _rest(frac: np.ndarray, since: np.ndarray, until: float = RESOLUTION) -> np.ndarray:
