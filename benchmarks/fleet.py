@@ -30,6 +30,7 @@ from gurux_dlms.enums import Authentication, InterfaceType
 from gurux_dlms.objects import GXDLMSRegister
 
 from k351c import MeterConfig, SimClock
+from k351c.cli.fleet_backfill import keep_heap
 from k351c.clock import parse_instant
 from k351c.meter.fleet import Fleet
 from k351c.server.fleet import FleetServer
@@ -158,7 +159,7 @@ def bench_backfill(meters: int, processes: int, seconds: float) -> dict:
     """Wall time to backfill ``seconds`` for ``meters`` meters over ``processes`` shards (state saved)."""
     sizes = [meters // processes + (1 if k < meters % processes else 0) for k in range(processes)]
     firsts = [12345678 + sum(sizes[:k]) for k in range(processes)]
-    with ProcessPoolExecutor(processes) as pool:
+    with ProcessPoolExecutor(processes, initializer=keep_heap) as pool:  # as k351c backfill's
         list(pool.map(_shard, [(1, 1, 900.0)] * processes))  # warm the BDEW cache and imports
         t0 = time.perf_counter()
         list(pool.map(_shard, [(s, f, seconds) for s, f in zip(sizes, firsts, strict=True)]))

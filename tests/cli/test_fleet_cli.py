@@ -156,3 +156,16 @@ def test_fleet_command_serves_restarts_from_its_state(tmp_path):
 def test_bench_markdown_table():
     text = markdown({"fleet": {"answered": 10000, "rss_after_start_mib": 167.5}})
     assert "| fleet | answered | 10000 |" in text and "167.50" in text
+
+
+def test_backfill_workers_keep_their_heap():
+    """The shard workers' allocator keeps freed arrays (glibc); a worker process proves it applies."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from k351c.cli.fleet_backfill import keep_heap
+
+    if not sys.platform.startswith("linux") or os.confstr("CS_GNU_LIBC_VERSION") is None:
+        pytest.skip("mallopt is glibc's")
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
+        assert pool.submit(keep_heap).result() is True

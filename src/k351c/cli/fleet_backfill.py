@@ -20,6 +20,29 @@ from k351c.errors import ConfigError
 DAY = 86400.0
 
 
+# glibc mallopt parameters: keep freed arrays in the heap instead of returning them to the kernel
+_M_TRIM_THRESHOLD, _M_TOP_PAD, _M_MMAP_THRESHOLD = -1, -2, -3
+_HEAP_KEEP = {_M_MMAP_THRESHOLD: 64 << 20, _M_TRIM_THRESHOLD: 256 << 20, _M_TOP_PAD: 64 << 20}
+
+
+def keep_heap() -> bool:
+    """Tune glibc's allocator for the engine's per-chunk arrays (True if it applied).
+
+    Each chunk allocates and frees megabyte arrays; by default glibc maps and unmaps them (or trims
+    the heap) every time, and the page faults cost about a quarter of a backfill's wall time. A
+    backfill worker is short-lived, so it keeps up to a few hundred MiB of freed heap instead (the
+    shard processes call it; a one-shard backfill runs in the caller's process, left as it is).
+    Without glibc nothing changes.
+    """
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
+    return all(mallopt(param, value) == 1 for param, value in _HEAP_KEEP.items())
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"),
@@ -87,7 +110,7 @@ def backfill_fleet(
         manager = multiprocessing.get_context("spawn").Manager()
         queue = manager.Queue()
         with ProcessPoolExecutor(
-            len(specs), mp_context=multiprocessing.get_context("spawn")
+            len(specs), mp_context=multiprocessing.get_context("spawn"), initializer=keep_heap
         ) as pool:
             futures = [
                 pool.submit(run_backfill_shard, asdict(s), t0, t1, None, queue) for s in specs
