@@ -45,7 +45,8 @@ def session(served):
 
 
 def test_gurux_executes_the_end_of_billing_script(served, session) -> None:
-    assert served.call(served.meter.read, "0-0:0.1.0.255").value == 0
+    stops = served.call(served.meter.read, "0-0:0.1.0.255").value
+    rows_before = len(served.call(served.meter.read, "0-0:98.1.0.255").rows)
     table = GXDLMSScriptTable("0.0.10.0.1.255")
     session.read(table, 2)
     assert [s.id for s in table.scripts] == [1]
@@ -54,9 +55,9 @@ def test_gurux_executes_the_end_of_billing_script(served, session) -> None:
     assert action.index == 2
     reply = session.request(table.execute(session.client, 1))
     assert reply.error == 0
-    assert served.call(served.meter.read, "0-0:0.1.0.255").value == 1
+    assert served.call(served.meter.read, "0-0:0.1.0.255").value == stops + 1
     rows = served.call(served.meter.read, "0-0:98.1.0.255").rows
-    assert len(rows) == 1
+    assert len(rows) == rows_before + 1
     assert _event_codes(session)[-1] == 232
 
 
