@@ -368,7 +368,7 @@ def fleet(
         own_serial = loaded.meter.serial
         serial0 = int(first_serial if first_serial is not None else own_serial)
         bench = headend.options_from_flags(
-            config, trace, link_latency, link_jitter, link_bps, fault, quirk
+            loaded.bench, trace, link_latency, link_jitter, link_bps, fault, quirk
         )
     except K351CError as exc:
         typer.echo(f"error: {exc}", err=True)

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import sys
-import tomllib
 from pathlib import Path
 
 import typer
 
-from k351c.errors import ConfigError, K351CError
+from k351c.codes.schema import BenchSection
+from k351c.errors import K351CError
 from k351c.server.bench import FAULT_KINDS, QUIRKS, BenchOptions, bench_options
 
 TRACE_HELP = "Write every frame of every listener, decoded, to FILE (JSON Lines)."
@@ -25,7 +25,7 @@ QUIRK_HELP = f"NAME, optional @FIRST-LAST (fleet meters); NAME: {', '.join(QUIRK
 
 
 def options_from_flags(
-    config: Path | None,
+    section: BenchSection,
     trace: Path | None,
     latency: float | None,
     jitter: float | None,
@@ -33,13 +33,8 @@ def options_from_flags(
     faults: list[str] | None,
     quirks: list[str] | None,
 ) -> BenchOptions:
-    """The bench options: the flags over the configuration file's ``[bench]`` table."""
-    table = {}
-    if config is not None and Path(config).exists():
-        try:
-            table = tomllib.loads(Path(config).read_text(encoding="utf-8")).get("bench", {})
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError("--config", str(config), "a readable TOML file", str(exc)) from None
+    """The bench options: the flags over the configuration file's validated ``[bench]`` section."""
+    table = section.model_dump(exclude_none=True)
     return bench_options(trace, latency, jitter, bps, faults, quirks, table)
 
 

@@ -55,7 +55,7 @@ def serve(
     try:
         loaded = load_settings(config)
         settings = loaded.server.with_flags(flags)
-        bench = headend.options_from_flags(config, trace, link_latency, link_jitter, link_bps, fault, quirk)
+        bench = headend.options_from_flags(loaded.bench, trace, link_latency, link_jitter, link_bps, fault, quirk)
         meter = build_meter(state=state, rate=rate, start=start, config=config, test_keys=test_keys,
                             meter_config=loaded.meter)
         keys = KeyStore(state, test_keys=test_keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from k351c.cli.build import load_settings
 from k351c.cli.headend import options_from_flags
 from k351c.cli.main import app
 from k351c.errors import ConfigError
@@ -64,12 +65,13 @@ def test_config_file_bench_table_and_flags_over_it(tmp_path):
         '[bench]\ntrace = "t.jsonl"\nlink_latency = 250\nlink_bps = 9600\n'
         'link_listeners = ["hdlc", "wrapper"]\nfault = ["drop=0.1,seed=4"]\nquirk = ["no-release"]\n'
     )
-    options = options_from_flags(config, None, None, None, None, None, None)
+    bench = load_settings(config).bench
+    options = options_from_flags(bench, None, None, None, None, None, None)
     assert str(options.trace) == "t.jsonl"
     assert options.link.latency == pytest.approx(0.25) and options.link.bps == 9600
     assert options.link.listeners == {"hdlc", "wrapper"}
     assert options.faults[0].seed == 4 and options.quirks[0].name == "no-release"
-    flagged = options_from_flags(config, None, 10, None, None, ["corrupt=1"], None)
+    flagged = options_from_flags(bench, None, 10, None, None, ["corrupt=1"], None)
     assert flagged.link.latency == pytest.approx(0.01)
     assert [f.kind for f in flagged.faults] == ["corrupt"]
 
