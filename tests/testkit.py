@@ -116,7 +116,7 @@ class ServedMeter:
         sockets = dict(sockets or {})
         bound = {}
         for key in dict.fromkeys([*wanted, *ports]):
-            if key not in runtime.settings.model_fields_set or not runtime.settings[key]:
+            if key not in runtime.settings.model_fields_set or not getattr(runtime.settings, key):
                 sock = bound_socket(runtime.host)
                 bound[key] = sock.getsockname()[1]
                 sockets[bound[key]] = sock
@@ -141,7 +141,7 @@ class ServedMeter:
 
     def port(self, key: str = "dlms_port") -> int:
         """The port served for a setting (bound by this harness or given by the test)."""
-        return int(self.settings[key])
+        return int(getattr(self.settings, key))
 
     def call(self, fn, *args):  # noqa: ANN001
         """Run fn in the server's loop thread (the meter is not thread-safe) and return its result."""

@@ -347,7 +347,7 @@ def test_gurux_reads_the_day_profile_table_over_the_wrapper(running_meter) -> No
     from gurux_dlms.objects import GXDLMSActivityCalendar
 
     session = _server_module("gurux_client").GuruxSession(
-        running_meter.runtime.settings["dlms_port"], 32, "12345678"
+        running_meter.runtime.settings.dlms_port, 32, "12345678"
     )
     try:
         session.connect()

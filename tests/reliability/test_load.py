@@ -40,14 +40,14 @@ async def _concurrent(port: int, n: int, hold: float) -> tuple[int, float]:
 def test_concurrent_wrapper_connections_all_answer(served, n: int) -> None:
     raise_nofile(4 * n + 256)
     meter = served(max_connections=n + 10)
-    ok, seconds = asyncio.run(_concurrent(meter.settings["dlms_port"], n, hold=0.5))
+    ok, seconds = asyncio.run(_concurrent(meter.settings.dlms_port, n, hold=0.5))
     print(f"{n} connections: {ok} answered in {seconds:.2f} s")
     assert ok == n
 
 
 def test_connection_limit_refuses_clearly_and_recovers(served, caplog) -> None:
     meter = served(max_connections=20)
-    port = meter.settings["dlms_port"]
+    port = meter.settings.dlms_port
 
     async def scenario() -> tuple[int, bytes]:
         held = [await asyncio.open_connection("127.0.0.1", port) for _ in range(20)]
@@ -81,13 +81,13 @@ def test_idle_clients_are_closed_after_the_inactivity_time(served) -> None:
         writer.close()
         return time.perf_counter() - start
 
-    for port in (meter.settings["dlms_port"], meter.settings["hdlc_port"]):
+    for port in (meter.settings.dlms_port, meter.settings.hdlc_port):
         assert 0.4 <= asyncio.run(closed_after(port)) < 3.0
 
 
 def test_idle_and_slowloris_clients_do_not_block_others(served) -> None:
     meter = served(max_connections=200)
-    port = meter.settings["dlms_port"]
+    port = meter.settings.dlms_port
 
     async def slowloris(stop: asyncio.Event) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -127,7 +127,7 @@ def test_idle_and_slowloris_clients_do_not_block_others(served) -> None:
 
 def test_reconnect_storm_leaves_no_leak(served) -> None:
     meter = served(max_connections=100)
-    port = meter.settings["dlms_port"]
+    port = meter.settings.dlms_port
     baseline = open_fds()
 
     def storm(n: int) -> None:
@@ -147,7 +147,7 @@ def test_reconnect_storm_leaves_no_leak(served) -> None:
 
 def test_reset_hdlc_connection_does_not_spin(served) -> None:
     meter = served(hdlc_inactivity=30)
-    sock = socket.create_connection(("127.0.0.1", meter.settings["hdlc_port"]))
+    sock = socket.create_connection(("127.0.0.1", meter.settings.hdlc_port))
     sock.sendall(bytes.fromhex("7EA0070321930F017E"))
     time.sleep(0.3)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -163,7 +163,7 @@ def test_slowloris_partial_frame_is_dropped_after_the_inactivity_time(served) ->
     meter = served(tcp_inactivity=1.0)
 
     async def scenario() -> bool:
-        reader, writer = await asyncio.open_connection("127.0.0.1", meter.settings["dlms_port"])
+        reader, writer = await asyncio.open_connection("127.0.0.1", meter.settings.dlms_port)
         for octet in GET_ENERGY[:12]:
             writer.write(bytes([octet]))
             await asyncio.sleep(0.3)

@@ -53,7 +53,7 @@ async def lls_set_energy(port: int) -> tuple[bytes, bytes, bytes, bytes]:
 def test_dlms_set_of_energy_is_read_write_denied(served, caplog) -> None:
     meter = served()
     with caplog.at_level(logging.DEBUG):
-        aare, before, refused, after = asyncio.run(lls_set_energy(meter.settings["dlms_port"]))
+        aare, before, refused, after = asyncio.run(lls_set_energy(meter.settings.dlms_port))
     assert b"\xa2\x03\x02\x01\x00" in aare, "LLS association with the test password is accepted"
     assert refused == H("C501C103"), "SET of legal data answers read-write-denied (3)"
     assert after == before
@@ -78,7 +78,7 @@ def test_wrong_lls_password_is_refused(served) -> None:
     bad = LLS_AARQ.replace(b"12345678", b"00000000")
 
     async def scenario() -> bytes:
-        reader, writer = await asyncio.open_connection("127.0.0.1", meter.settings["dlms_port"])
+        reader, writer = await asyncio.open_connection("127.0.0.1", meter.settings.dlms_port)
         writer.write(wrap(32, bad))
         aare = await read_frame(reader)
         writer.close()

@@ -35,7 +35,7 @@ def served():
 
 def read(running: ServedMeter, codes: list[str]) -> dict[str, float]:
     """Each register's value as gurux scales it (reading client, LLS)."""
-    session = GuruxSession(running.runtime.settings["dlms_port"], 32, "12345678")
+    session = GuruxSession(running.runtime.settings.dlms_port, 32, "12345678")
     session.connect()
     try:
         values = {}

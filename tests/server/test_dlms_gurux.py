@@ -11,7 +11,7 @@ from gurux_dlms.objects import GXDLMSClock, GXDLMSData, GXDLMSRegister
 
 def session(running_meter, hdlc: bool, client_sap: int = 16, password: str | None = None) -> GuruxSession:
     settings = running_meter.runtime.settings
-    port = settings["hdlc_port"] if hdlc else settings["dlms_port"]
+    port = settings.hdlc_port if hdlc else settings.dlms_port
     physical = 1000 + int(running_meter.meter.config.serial) % 10000
     s = GuruxSession(port, client_sap, password, hdlc=hdlc, physical=physical)
     s.connect()

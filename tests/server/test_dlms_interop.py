@@ -77,7 +77,7 @@ def served():
 def open_session(served, kind: str, hdlc: bool, client_sap: int = 16, password: str | None = None):
     """A connected, associated session of either client."""
     settings = served.runtime.settings
-    port = settings["hdlc_port"] if hdlc else settings["dlms_port"]
+    port = settings.hdlc_port if hdlc else settings.dlms_port
     cls = GuruxSession if kind == "gurux" else CosemSession
     session = cls(port, client_sap, password, hdlc=hdlc, physical=PHYSICAL)
     session.connect()

@@ -31,7 +31,7 @@ def wall(*fields: int) -> GXDateTime:
 
 
 def reading_session(running_meter) -> GuruxSession:
-    s = GuruxSession(running_meter.runtime.settings["dlms_port"], 32, "12345678")
+    s = GuruxSession(running_meter.runtime.settings.dlms_port, 32, "12345678")
     s.connect()
     return s
 

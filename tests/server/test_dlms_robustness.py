@@ -94,7 +94,7 @@ FUZZ = settings(
 @FUZZ
 @given(garbage=st.binary(min_size=1, max_size=300))
 def test_random_bytes_at_the_wrapper_listener(served, garbage):
-    port = served.runtime.settings["dlms_port"]
+    port = served.runtime.settings.dlms_port
     throw(port, garbage)
     throw(port, AARQ[:8] + garbage)  # a valid header, a garbage APDU
     assert wrapper_answers(port)
@@ -103,7 +103,7 @@ def test_random_bytes_at_the_wrapper_listener(served, garbage):
 @FUZZ
 @given(garbage=st.binary(min_size=1, max_size=300))
 def test_random_bytes_at_the_hdlc_listener(served, garbage):
-    port = served.runtime.settings["hdlc_port"]
+    port = served.runtime.settings.hdlc_port
     throw(port, garbage)
     throw(port, b"\x7e" + garbage + b"\x7e")
     assert hdlc_answers(port)
@@ -118,7 +118,7 @@ def test_random_bytes_at_the_hdlc_listener(served, garbage):
 )
 def test_truncated_or_unknown_apdu_gets_a_refusal(served, apdu, expected):
     """An exception-response (0xD8) or confirmed-service-error (0x0E), and the connection lives on."""
-    port = served.runtime.settings["dlms_port"]
+    port = served.runtime.settings.dlms_port
     body = bytes.fromhex(apdu)
     with connect(port) as sock:
         sock.sendall(AARQ)
@@ -141,7 +141,7 @@ def test_truncated_or_unknown_apdu_gets_a_refusal(served, apdu, expected):
     ],
 )
 def test_unknown_objects_and_attributes(served, request_hex, result):
-    port = served.runtime.settings["dlms_port"]
+    port = served.runtime.settings.dlms_port
     body = bytes.fromhex(request_hex)
     with connect(port) as sock:
         sock.sendall(AARQ)
@@ -153,7 +153,7 @@ def test_unknown_objects_and_attributes(served, request_hex, result):
 
 
 def test_oversized_wrapper_request_is_dropped_and_listener_lives(served):
-    port = served.runtime.settings["dlms_port"]
+    port = served.runtime.settings.dlms_port
     with connect(port) as sock:
         sock.sendall(
             bytes.fromhex("00010010000100ff") + bytes(40)
@@ -165,7 +165,7 @@ def test_oversized_wrapper_request_is_dropped_and_listener_lives(served):
 
 @pytest.mark.parametrize("kind", ["dlms_port", "hdlc_port"])
 def test_idle_connection_is_closed(served, kind):
-    with connect(served.runtime.settings[kind]) as sock:
+    with connect(getattr(served.runtime.settings, kind)) as sock:
         sock.settimeout(IDLE * 5)
         started = time.monotonic()
         assert sock.recv(100) == b""
@@ -173,7 +173,7 @@ def test_idle_connection_is_closed(served, kind):
 
 
 def test_connection_limit_refuses_the_next_connection(served):
-    port = served.runtime.settings["dlms_port"]
+    port = served.runtime.settings.dlms_port
     time.sleep(0.1)
     held = [connect(port) for _ in range(LIMIT)]
     try:

@@ -21,7 +21,7 @@ PULSES_IN, PULSES_OUT = 70_000, 5_000_000_000
 
 
 def reading_session(running_meter) -> GuruxSession:
-    s = GuruxSession(running_meter.runtime.settings["dlms_port"], 32, "12345678")
+    s = GuruxSession(running_meter.runtime.settings.dlms_port, 32, "12345678")
     s.connect()
     return s
 

@@ -38,7 +38,7 @@ def served(tmp_path_factory):
 
 @pytest.fixture
 def session(served):
-    s = SecureSession(served.runtime.settings["dlms_port"])
+    s = SecureSession(served.runtime.settings.dlms_port)
     s.connect()
     yield s
     s.close()

@@ -91,12 +91,12 @@ def hdlc_apdus(frames: list[HdlcFrame]) -> list[int]:
 def session(served, hdlc: bool, max_pdu: int | None) -> SecureSession:
     settings = served.runtime.settings
     if not hdlc:
-        return SecureSession(settings["dlms_port"], max_pdu=max_pdu)
+        return SecureSession(settings.dlms_port, max_pdu=max_pdu)
     physical = 1000 + int(served.meter.config.serial) % 10000
     return SecureSession(
-        settings["hdlc_port"],
+        settings.hdlc_port,
         physical=physical,
-        counter_port=settings["dlms_port"],
+        counter_port=settings.dlms_port,
         max_pdu=max_pdu,
     )
 

@@ -27,7 +27,7 @@ def client(port: int, ek: bytes = TEST_EK, dedicated: bool = False) -> DlmsClien
 
 @pytest.mark.parametrize("dedicated", [False, True], ids=["global", "dedicated"])
 def test_dlms_cosem_hls_gmac_reads_a_register(served, dedicated):
-    port = served.runtime.settings["dlms_port"]
+    port = served.runtime.settings.dlms_port
     attribute = cosem.CosemAttribute(
         enumerations.CosemInterface.REGISTER, cosem.Obis(1, 0, 1, 8, 0), 2
     )
@@ -40,7 +40,7 @@ def test_dlms_cosem_hls_gmac_reads_a_register(served, dedicated):
 
 
 def test_dlms_cosem_wrong_key_refused(served):
-    port = served.runtime.settings["dlms_port"]
+    port = served.runtime.settings.dlms_port
     with pytest.raises(DlmsClientException, match="REJECTED_PERMANENT.*AUTHENTICATION_FAILED"):
         with client(port, ek=TEST_AK).session():
             pass

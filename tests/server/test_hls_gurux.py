@@ -44,13 +44,13 @@ def served(tmp_path_factory):
 
 
 def port_of(running: ServedMeter) -> int:
-    return running.runtime.settings["dlms_port"]
+    return running.runtime.settings.dlms_port
 
 
 @pytest.mark.parametrize("security", [Security.AUTHENTICATION_ENCRYPTION, Security.AUTHENTICATION])
 def test_hls_gmac_reads_registers_clock_and_profile_by_range(served, security, caplog):
     if security is Security.AUTHENTICATION:
-        served.call(served.runtime._k351c_security.state.set_policy, 1)
+        served.call(served.runtime.security.state.set_policy, 1)
     caplog.set_level(logging.DEBUG)
     s = SecureSession(port_of(served), security=security)
     s.connect()
@@ -73,7 +73,7 @@ def test_hls_gmac_reads_registers_clock_and_profile_by_range(served, security, c
         assert s.read(GXDLMSSecuritySetup("0.0.43.0.0.255"), 5)[:3] == b"KAM"
     finally:
         s.close()
-        served.call(served.runtime._k351c_security.state.set_policy, 3)
+        served.call(served.runtime.security.state.set_policy, 3)
     text = caplog.text.upper()
     for key in (TEST_EK.hex().upper(), TEST_AK.hex().upper(), "D0D1D2D3"):
         assert key not in text

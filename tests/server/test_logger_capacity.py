@@ -24,7 +24,7 @@ CAPACITIES = {
 def test_every_logger_reports_its_capacity(running_meter, hdlc):
     settings = running_meter.runtime.settings
     physical = 1000 + int(running_meter.meter.config.serial) % 10000
-    port = settings["hdlc_port"] if hdlc else settings["dlms_port"]
+    port = settings.hdlc_port if hdlc else settings.dlms_port
     s = GuruxSession(port, 32, "12345678", hdlc=hdlc, physical=physical)
     s.connect()
     analysis = running_meter.meter.function("analysis")

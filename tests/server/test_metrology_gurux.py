@@ -28,7 +28,7 @@ def serve(meter: Meter) -> ServedMeter:
 
 def read_all(running: ServedMeter, codes: list[str]) -> dict[str, float]:
     """Each register's value as gurux scales it, read by the LLS reading client."""
-    s = GuruxSession(running.runtime.settings["dlms_port"], 32, "12345678")
+    s = GuruxSession(running.runtime.settings.dlms_port, 32, "12345678")
     s.connect()
     try:
         values = {}
@@ -147,7 +147,7 @@ def pulsing():
 def test_pulse_outputs_over_dlms(pulsing):
     codes = ["0-0:128.14.0.255", "0-0:128.14.2.255", "0-0:128.14.3.255"]
     codes += ["0-0:128.14.4.255", "0-0:128.14.5.255", "1-1:1.8.0.255"]
-    s = GuruxSession(pulsing.runtime.settings["dlms_port"], 32, "12345678")
+    s = GuruxSession(pulsing.runtime.settings.dlms_port, 32, "12345678")
     s.connect()
     try:
         got = {}

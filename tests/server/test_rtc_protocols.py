@@ -43,7 +43,7 @@ def served():
 def test_gurux_sees_the_drift_and_a_clock_set_corrects_it(served):
     true_now = T0 + 2 * DAY
     ahead = 2 * DAY * PPM * 1e-6
-    s = GuruxSession(served.runtime.settings["dlms_port"], 32, "12345678")
+    s = GuruxSession(served.runtime.settings.dlms_port, 32, "12345678")
     s.connect()
     try:
         clock = GXDLMSClock("0.0.1.0.0.255")

@@ -14,7 +14,7 @@ from pathlib import Path
 import typer
 
 from k351c.cli import headend
-from k351c.cli.server_flags import given_flags, server_option
+from k351c.cli.server_flags import LISTENER_KEYS, given_flags, with_server_flags
 from k351c.errors import K351CError
 from k351c.server.bench import BenchOptions
 
@@ -299,6 +299,7 @@ def _cancel(ray, refs: list, timeout: float = 30.0) -> None:  # noqa: ANN001
         log.warning("%d Ray shards did not stop within %.0f s", len(pending), timeout)
 
 
+@with_server_flags(exclude=LISTENER_KEYS)
 def fleet(
     ctx: typer.Context,
     meters: int = typer.Option(..., "--meters", help="Number of meters."),
@@ -350,9 +351,6 @@ def fleet(
     link_bps: int = typer.Option(None, "--link-bps", help=headend.BPS_HELP),
     fault: list[str] = typer.Option(None, "--fault", help=headend.FAULT_HELP),
     quirk: list[str] = typer.Option(None, "--quirk", help=headend.QUIRK_HELP),
-    max_connections: int = server_option("max_connections"),
-    idle_timeout: float = server_option("tcp_inactivity"),
-    hdlc_inactivity: float = server_option("hdlc_inactivity"),
 ) -> None:
     """Serve N meters: meter i on --dlms-base-port + i, serials consecutive; sharded over processes or Ray."""
 

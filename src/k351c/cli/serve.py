@@ -10,32 +10,22 @@ import typer
 
 from k351c.cli import headend
 from k351c.cli.build import build_meter, load_settings
-from k351c.cli.server_flags import given_flags, server_option
+from k351c.cli.server_flags import given_flags, with_server_flags
 from k351c.errors import K351CError
 
 DEFAULT_STATE = Path("k351c-data")
 
 
+@with_server_flags()
 def serve(
     ctx: typer.Context,
     state: Path = typer.Option(DEFAULT_STATE, "--state", help="State directory (SQLite permanent memory)."),
     rate: float = typer.Option(1.0, "--rate", help="Simulated seconds per real second."),
     start: str = typer.Option(None, "--start", help="Simulated start instant (ISO 8601); default: resume or now."),
     config: Path = typer.Option(None, "--config", help="Configuration file (TOML) with codes and settings."),
-    host: str = server_option("host"),
-    dlms_port: int = server_option("dlms_port"),
-    hdlc_port: int = server_option("hdlc_port"),
-    optical_port: int = server_option("optical_port"),
-    mbus_port: int = server_option("mbus_port"),
-    web_port: int = server_option("web_port"),
-    serial: str = server_option("serial_device"),
     test_keys: bool = typer.Option(False, "--test-keys", help="Use the well-known lab keys (labs and tests only)."),
     scenario: Path = typer.Option(None, "--scenario", help="Scenario file (TOML) played live."),
     quiet: bool = typer.Option(False, "--quiet", help="No live terminal view."),
-    max_connections: int = server_option("max_connections"),
-    idle_timeout: float = server_option("tcp_inactivity"),
-    hdlc_inactivity: float = server_option("hdlc_inactivity"),
-    physical_address: int = server_option("physical_address"),
     web_token: str = typer.Option(None, "--web-token", envvar="K351C_WEB_TOKEN",
                                   help="Token for the web page's writing endpoints (default: generated in the state dir)."),
     trace: Path = typer.Option(None, "--trace", help=headend.TRACE_HELP),

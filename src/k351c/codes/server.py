@@ -7,14 +7,18 @@ description is its documentation in docs/config.md and the help text of its flag
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Port = Annotated[int, Field(ge=0, le=65535)]
 Seconds = Annotated[float, Field(ge=0.0, le=65535.0)]
+# host:port, the host a name, an IPv4 address or a bracketed IPv6 address; "" is off
+HOST_PORT = r"^$|^(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]]+):[0-9]{1,5}$"
+Destination = Annotated[str, Field(pattern=HOST_PORT)]
 
 ALL_STATION = 0x3FFF
 
@@ -24,9 +28,9 @@ def default_physical_address(serial: int | str) -> int:
     return int(serial) % 10000 + 1000
 
 
-def _flag(name: str, flag: str | None = None) -> dict[str, Any]:
-    """json_schema_extra of a field that `k351c serve` also takes as a flag."""
-    return {"flag": flag or "--" + name.replace("_", "-")}
+def _flag(flag: str) -> dict[str, Any]:
+    """json_schema_extra of a field whose flag is not its key with dashes (``--serial``)."""
+    return {"flag": flag}
 
 
 class ServerSettings(BaseModel):
@@ -34,38 +38,32 @@ class ServerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    host: str = Field(
-        "127.0.0.1", description="Bind address of the listeners.", json_schema_extra=_flag("host")
-    )
+    host: str = Field("127.0.0.1", pattern=r"^\S+$", description="Bind address of the listeners.")
     dlms_port: Port = Field(
         4059,
         description="DLMS/COSEM TCP wrapper port (0 = off).",
-        json_schema_extra=_flag("dlms_port"),
     )
     hdlc_port: Port = Field(
         4060,
         description="DLMS/COSEM HDLC-over-TCP port (0 = off).",
-        json_schema_extra=_flag("hdlc_port"),
     )
     optical_port: Port = Field(
         4062,
         description="IEC 62056-21 optical port on TCP (0 = off).",
-        json_schema_extra=_flag("optical_port"),
     )
     mbus_port: Port = Field(
         4063,
         description="Wired M-Bus slave on TCP (0 = off).",
-        json_schema_extra=_flag("mbus_port"),
     )
     web_port: Port = Field(
         8351,
         description="Web page, REST API and /metrics (0 = off).",
-        json_schema_extra=_flag("web_port"),
     )
     serial_device: str | None = Field(
         None,
+        min_length=1,
         description="Serial device for the optical/RS-485 protocol (pyserial URL or path).",
-        json_schema_extra=_flag("serial_device", "--serial"),
+        json_schema_extra=_flag("--serial"),
     )
     max_connections: int = Field(
         64,
@@ -73,18 +71,16 @@ class ServerSettings(BaseModel):
         le=255,
         description="Simultaneous DLMS connections per listener; more are refused "
         "(TCP-UDP setup attribute 5).",
-        json_schema_extra=_flag("max_connections"),
     )
     tcp_inactivity: Seconds = Field(
         300.0,
         description="Seconds of silence before a wrapper connection is closed "
         "(TCP-UDP setup attribute 6).",
-        json_schema_extra=_flag("tcp_inactivity", "--idle-timeout"),
+        json_schema_extra=_flag("--idle-timeout"),
     )
     hdlc_inactivity: Seconds = Field(
         120.0,
         description="Seconds of silence before the HDLC link disconnects (HDLC setup attribute 8).",
-        json_schema_extra=_flag("hdlc_inactivity"),
     )
     hdlc_window: int = Field(
         1,
@@ -105,7 +101,6 @@ class ServerSettings(BaseModel):
         le=0x3FFD,
         description="HDLC lower (physical) server address (HDLC setup attribute 9); "
         "default (serial mod 10000) + 1000.",
-        json_schema_extra=_flag("physical_address"),
     )
     security_policy: int = Field(
         3,
@@ -145,34 +140,37 @@ class ServerSettings(BaseModel):
         4053,
         description="HTTP port of the simulated SMS gateway of the GSM module (053) (0 = off).",
     )
-    alarm_push_destination: str | None = Field(
+    alarm_push_destination: Destination | None = Field(
         None, description="host:port the alarm push setup sends to (default: as persisted)."
     )
     alarm_push_ciphered: bool | None = Field(
         None, description="Whether alarm pushes are ciphered (default: as persisted)."
     )
-    scheduled_push_destination: str | None = Field(
+    scheduled_push_destination: Destination | None = Field(
         None, description="host:port the scheduled push setup sends to."
     )
     scheduled_push_ciphered: bool | None = Field(
         None, description="Whether scheduled pushes are ciphered."
     )
-    ccc_push_destination: str | None = Field(
+    ccc_push_destination: Destination | None = Field(
         None, description="host:port the CCC push setup sends to."
     )
     ccc_push_ciphered: bool | None = Field(None, description="Whether CCC pushes are ciphered.")
+
+    @field_validator("wmbus_sink")
+    @classmethod
+    def _sink(cls, value: str) -> str:
+        """A sink is udp://host:port or a file path."""
+        udp = value.startswith("udp://")
+        if not value.strip() or (udp and not re.fullmatch(HOST_PORT, value[len("udp://") :])):
+            raise ValueError("udp://host:port or a file path")
+        return value
 
     def physical_address_for(self, serial: int | str) -> int:
         """The HDLC physical address the meter answers at: the setting, else the serial rule."""
         if self.physical_address is not None:
             return self.physical_address
         return default_physical_address(serial)
-
-    def __getitem__(self, key: str) -> Any:
-        """A setting by its file key (the form callers of the old settings dict used)."""
-        if key not in type(self).model_fields:
-            raise KeyError(key)
-        return getattr(self, key)
 
     @classmethod
     def coerce(cls, value: ServerSettings | Mapping[str, Any] | None) -> ServerSettings:
@@ -202,10 +200,10 @@ class ServerSettings(BaseModel):
 
 
 def flag_fields() -> dict[str, str]:
-    """Field name -> command-line flag, for every setting `k351c serve` takes as a flag."""
+    """Field name -> command-line flag of every setting: ``--`` and the key with dashes, or its own."""
     out = {}
     for name, info in ServerSettings.model_fields.items():
         extra = info.json_schema_extra
-        if isinstance(extra, dict) and "flag" in extra:
-            out[name] = str(extra["flag"])
+        own = extra.get("flag") if isinstance(extra, dict) else None
+        out[name] = str(own) if own else "--" + name.replace("_", "-")
     return out

@@ -269,7 +269,7 @@ class Billing(MeterFunction):
             if name == CLOCK:
                 out.append((CLOCK, lambda: self._now, True))
             elif name == CLOCK_STATUS:
-                out.append((CLOCK_STATUS, lambda: int(getattr(meter, "clock_status", 0)), False))
+                out.append((CLOCK_STATUS, lambda: meter.clock_status or 0, False))
             elif (column := self._value(name)) is not None:
                 out.append(column)
         return out

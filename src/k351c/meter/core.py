@@ -53,6 +53,10 @@ class Meter:
         self.localtime = LocalTime(self.config.utc_offset_minutes, self.config.dst_rule)
         self.rtc = Rtc(self.config.settings.rtc.drift_ppm)
         self.replace_battery = False
+        # published by the power-failure function: RTC status bits (class 8 attribute 4; None
+        # without that function) and whether the supply is on
+        self.clock_status: int | None = None
+        self.powered = True
         self.objects = ObjectTable()
         self.tariff = 1
         self.ct_primary = int(self.config.ct_primary)

@@ -202,7 +202,7 @@ class Demand(MeterFunction):
         self._energy = [0.0] * 4
         demand = [sum(col) / self.period for col in zip(*self._window, strict=True)]
         self.last = demand
-        status = int(getattr(self.meter, "clock_status", 0))
+        status = self.meter.clock_status or 0
         for i, channel, tariff in _PLAN:
             value = int(round(demand[channel]))
             if value > self.values[i] and (tariff == 0 or tariff == self._tariff):

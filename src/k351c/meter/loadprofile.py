@@ -142,7 +142,7 @@ class LoadProfile(MeterFunction):
             self._close(self.end)
 
     def _status(self, t: float) -> int:
-        clock_status = getattr(self.meter, "clock_status", None)
+        clock_status = self.meter.clock_status
         if clock_status is None:
             clock_status = 0x80 if self.meter.localtime.is_dst(t) else 0
         status = self.flags

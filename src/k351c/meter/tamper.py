@@ -94,7 +94,7 @@ class Tamper(MeterFunction):
     @property
     def error_register(self) -> int:
         """Latched tamper errors plus the clock-invalid and replace-battery states."""
-        invalid = Alarm.CLOCK_INVALID if getattr(self.meter, "clock_status", 0) & 0x01 else 0
+        invalid = Alarm.CLOCK_INVALID if (self.meter.clock_status or 0) & 0x01 else 0
         battery = Alarm.REPLACE_BATTERY if self.meter.replace_battery else 0
         return self.errors | int(invalid) | int(battery)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from k351c.protocols.iec62056_21 import (
@@ -29,7 +29,7 @@ from k351c.server.bench import tapped_handler
 from k351c.server.bench.adapters import TappedReader, TappedWriter
 from k351c.server.bench.link import runtime_tap
 from k351c.server.optical_backend import Lockout, MeterOpticalBackend
-from k351c.server.runtime import ListenerFactory, Runtime
+from k351c.server.runtime import HdlcSessionFactory, ListenerFactory, Runtime
 
 log = logging.getLogger("k351c.server.optical")
 
@@ -38,7 +38,6 @@ DRAIN_POLL = 0.005  # s between looks at the bench's queue of delayed answers
 POLL = 0.2
 READ_SIZE = 4096
 DEFAULT_TIMING = Timing()
-HdlcSessionFactory = Callable[[Any, Any, bytes], Awaitable[None]]
 
 
 class OpticalPort:
@@ -152,7 +151,7 @@ class OpticalPort:
         self, reader: Any, writer: Any, line: SerialLine | None, initial: bytes
     ) -> None:
         """Mode E: hand the stream to the HDLC session, if the runtime has one."""
-        factory: HdlcSessionFactory | None = getattr(self.runtime, "hdlc_session_factory", None)
+        factory = self.runtime.hdlc_session_factory
         if factory is None:
             log.info("optical port: mode E requested but no HDLC session is available")
             return
@@ -332,8 +331,8 @@ def optical_listener(
     """Listener factory: the optical port on TCP ``port`` (0 = off) and on ``serial`` if given."""
 
     async def start(runtime: Runtime) -> asyncio.AbstractServer | None:
-        if getattr(runtime, "hdlc_session_factory", None) is None:
-            runtime.hdlc_session_factory = dlms_over_optical(runtime)  # type: ignore[attr-defined]
+        if runtime.hdlc_session_factory is None:
+            runtime.hdlc_session_factory = dlms_over_optical(runtime)
         optical = OpticalPort(runtime, **options)
         if serial and runtime.meter.config.module_code in SERIAL_MODULES:
             log.info("optical port: --serial %s belongs to the fitted module's bus, not the optical head", serial)

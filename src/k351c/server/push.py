@@ -34,6 +34,7 @@ from k351c.server.runtime import Runtime
 from k351c.server.security import security_for
 
 log = logging.getLogger("k351c.push")
+_TASKS: set[asyncio.Task[None]] = set()  # running delivery loops (the loop keeps only weak references)
 
 PUSH_FILE = "push.json"
 ALARM_KINDS = frozenset({"alarm", "tamper", "power_down", "power_up", "voltage_quality"})
@@ -254,7 +255,8 @@ async def push_listener(runtime: Runtime) -> None:
     service = PushService(runtime, state_dir)
     runtime.meter.subscribe(service.on_event)
     runtime.on_tick.append(service.on_tick)
-    runtime.push = service  # type: ignore[attr-defined]
+    runtime.push = service
     task = asyncio.get_running_loop().create_task(service.deliver_forever())
-    runtime._push_task = task  # type: ignore[attr-defined]
+    _TASKS.add(task)
+    task.add_done_callback(_TASKS.discard)
     return None

@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from k351c.codes.server import ServerSettings
 from k351c.cosem import ObjectList, build_object_list
@@ -17,10 +17,14 @@ from k351c.server.keys import KeyStore
 
 if TYPE_CHECKING:
     from k351c.server.bench import Bench
+    from k351c.server.push import PushService
+    from k351c.server.security import MeterSecurity
 
 log = logging.getLogger("k351c.server")
 
 ListenerFactory = Callable[["Runtime"], Awaitable[asyncio.AbstractServer | None]]
+# mode E of the optical port: (reader, writer, bytes already read) -> the HDLC session, to its end
+HdlcSessionFactory = Callable[[Any, Any, bytes], Awaitable[None]]
 
 
 @dataclass
@@ -39,6 +43,9 @@ class Runtime:
     _objects: ObjectList | None = None
     advance: Callable[[float], None] | None = None
     bench: Bench | None = None
+    security: MeterSecurity | None = None  # HLS keys and policy, made once by security_for
+    push: PushService | None = None  # set by the push listener
+    hdlc_session_factory: HdlcSessionFactory | None = None  # set by the optical listener
 
     def __post_init__(self) -> None:
         self.settings = ServerSettings.coerce(self.settings)

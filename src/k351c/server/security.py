@@ -27,7 +27,6 @@ KEY_FIELDS = {
     KeyId.AUTHENTICATION_KEY: "authentication_key",
     KeyId.MASTER_KEY: "master_key",
 }
-_ATTRIBUTE = "_k351c_security"
 
 
 def system_title(serial: str) -> bytes:
@@ -139,9 +138,8 @@ def _failure_event(runtime: Runtime) -> Callable[[Failure], None]:
 
 def security_for(runtime: Runtime) -> MeterSecurity:
     """The runtime's security keeper (created once, with its class 64 objects in the object list)."""
-    found = getattr(runtime, _ATTRIBUTE, None)
-    if found is not None:
-        return found
+    if runtime.security is not None:
+        return runtime.security
     path = runtime.keys.path.parent if runtime.keys.path is not None else None
     state = SecurityState(path, policy=runtime.settings.security_policy)
     limiter = RateLimiter(runtime.meter.clock.timestamp, RatePolicy.from_settings(runtime.settings))
@@ -152,7 +150,7 @@ def security_for(runtime: Runtime) -> MeterSecurity:
     runtime.objects.add(security_setup(security))
     runtime.objects.add(invocation_counter(security))
     runtime.on_tick.append(lambda meter: security.flush())
-    setattr(runtime, _ATTRIBUTE, security)
+    runtime.security = security
     return security
 
 
