@@ -2,7 +2,7 @@
 
 The contract of shared/DESIGN.md "Fleet API": ``Meter(view.config, clock=SimClock(T0, rate=0),
 load=view.load)`` run the same way as the fleet reads equal to ``view.read(obis)`` for every OBIS
-code of ``twin.objects``. The scenarios (15, 30 and 60 min periods, a secondary-energy profile, the
+code of ``twin.objects``. The scenarios (5, 15, 30 and 60 min periods, a secondary-energy profile, the
 spring DST change) cross a debiting stop (1 March), change the CT ratio in the middle of an interval
 and put an outage across an interval end; Hypothesis picks the instants.
 """
@@ -21,6 +21,7 @@ from k351c.meter.readings import Profile
 
 T0 = parse_instant("2026-02-27T00:00:00Z").timestamp()  # the 1 March debiting stop is inside the runs
 CONFIGS = {
+    5: MeterConfig.from_codes(config1="3-1-000-00-1", serial="7012345678"),
     15: MeterConfig.default(),
     30: MeterConfig.from_codes(config1="3-1-000-00-3", serial="7012345678"),
     60: MeterConfig.from_codes(config1="3-1-000-00-4", serial="7012345678"),
@@ -72,8 +73,26 @@ def _twin(view, ct_at: float | None = None, ct: int = 0, end: float = 0.0, t0=T0
 
 @pytest.mark.parametrize(
     ("minutes", "t0"),
-    [(15, T0), (30, T0), (60, T0), ("secondary profile", T0), (15, DST), (15, T0 + 437.0)],
-    ids=["15min", "30min", "60min", "secondary-profile", "15min-dst", "start-off-the-grid"],
+    [
+        (5, T0),
+        (15, T0),
+        (30, T0),
+        (60, T0),
+        ("secondary profile", T0),
+        (15, DST),
+        (15, T0 + 437.0),
+        (5, T0 + 437.0),
+    ],
+    ids=[
+        "5min",
+        "15min",
+        "30min",
+        "60min",
+        "secondary-profile",
+        "15min-dst",
+        "start-off-the-grid",
+        "5min-off-the-grid",
+    ],
 )
 def test_every_object_of_every_meter_equals_its_single_twin(minutes, t0):
     ct_at, outage_at, end = 86400 + 450.0, 2 * 86400 + 3300.0, 3 * 86400 + 1234.0
@@ -102,7 +121,7 @@ def test_every_object_of_every_meter_equals_its_single_twin(minutes, t0):
     outage_at=st.integers(31000, 2 * 86400).map(float),
     outage_s=st.integers(1, 5400).map(float),
     ct=st.sampled_from([5, 100, 1000, 3000]),
-    minutes=st.sampled_from([15, 60]),
+    minutes=st.sampled_from([5, 15, 60]),
     shift=st.integers(0, 3599),  # the start, off the grid or on it
 )
 def test_equivalence_at_hypothesis_instants(ct_at, outage_at, outage_s, ct, minutes, shift):

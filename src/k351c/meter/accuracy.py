@@ -27,6 +27,7 @@ import numpy as np
 
 from k351c.codes import accuracy_limits as lim
 from k351c.codes.metrology import Metrology
+from k351c.errors import ConfigError
 from k351c.meter.loads import hash_uniform
 
 STREAM = 22  # seed stream of the error draws (the serial number is the other key)
@@ -48,6 +49,18 @@ TYPICAL = {  # fractions of the class's unit (PF 1 limit from Itr to Imax) or of
 }
 EDGE = (0.97, 1.0)  # class-limit: each meter at 97..100 % of every limit
 GRID = 900.0  # temperature is sampled once per 15-minute interval (the fleet's load grid)
+
+
+def checked_temperature(celsius: float | None) -> float | None:
+    """A temperature the meter can be set to (degC, the data sheet's operating range), or None."""
+    if celsius is None:
+        return None
+    low, high = lim.TEMPERATURE_RANGE
+    if isinstance(celsius, bool) or not isinstance(celsius, (int, float, np.integer, np.floating)):
+        raise ConfigError("temperature", celsius, f"a number {low:g}..{high:g} (degC)")
+    if not low <= celsius <= high:
+        raise ConfigError("temperature", celsius, f"{low:g}..{high:g} (degC)")
+    return float(celsius)
 
 
 def interval_middles(starts: np.ndarray) -> np.ndarray:

@@ -11,10 +11,9 @@ import numpy as np
 
 from k351c.clock import Clock, SimClock, parse_instant
 from k351c.codes import MeterConfig
-from k351c.codes.accuracy_limits import TEMPERATURE_RANGE
 from k351c.codes.configcodes import ct_sss
 from k351c.errors import AccessDenied, ConfigError
-from k351c.meter.accuracy import ErrorCurves, MeterErrors, interval_middles
+from k351c.meter.accuracy import ErrorCurves, MeterErrors, checked_temperature, interval_middles
 from k351c.meter.energy import EnergyBank, PulseCounter, energy_rows, quantity_mask, step_energy_ws
 from k351c.meter.eventlog import EventCode
 from k351c.meter.function import Event, LazyArray, MeterFunction, Step
@@ -112,15 +111,10 @@ class Meter:
 
         An input like the load: the meter has no temperature sensor, so it shows it nowhere.
         """
-        if celsius is not None:
-            low, high = TEMPERATURE_RANGE
-            if isinstance(celsius, bool) or not isinstance(celsius, (int, float)):
-                raise ConfigError("temperature", celsius, f"a number {low:g}..{high:g} (degC)")
-            if not low <= celsius <= high:
-                raise ConfigError("temperature", celsius, f"{low:g}..{high:g} (degC)")
+        celsius = checked_temperature(celsius)
         if self.clock.timestamp() > self.true_t:
             self.advance_to(self.clock.timestamp())
-        self._temperature = None if celsius is None else float(celsius)
+        self._temperature = celsius
         self.instant = self._measure_at(self.t)
 
     @property

@@ -4,14 +4,8 @@ State per meter is a few hundred bytes: primary and secondary energy registers (
 quantity, total/phase/tariff, with float remainders exactly as ``EnergyBank``), the CT ratio and the
 load seed. The fleet advances whole 15-minute intervals of its load grid (``advance_to``) for all
 meters in one numpy pass through ``k351c.meter.metrology.measure``; a read between two boundaries
-adds the running interval's energy on the fly, as a single ``Meter`` step would.
-
-Load profiles are recomputed, not stored: at every UTC day boundary the fleet keeps a checkpoint of
-the load-profile bank's total registers (count + remainder) per meter and channel; an entry of meter
-i is the difference of whole register units between two interval ends, recomputed from the day's
-checkpoint and the seeded load. The registers and the recomputed profile therefore agree to the
-unit (tests/meter/test_fleet.py checks it), and the memory is a (meters, depth days, channels)
-array instead of every entry.
+adds the running interval's energy on the fly, as a single ``Meter`` step would. Load profiles are
+recomputed from daily register checkpoints (``k351c.meter.fleet_profile``).
 """
 
 from __future__ import annotations
@@ -26,22 +20,22 @@ from k351c.clock import Clock, SimClock
 from k351c.codes import MeterConfig
 from k351c.codes.configcodes import ct_sss
 from k351c.errors import ConfigError
-from k351c.meter.accuracy import ErrorCurves, MeterErrors, interval_middles
+from k351c.meter.accuracy import ErrorCurves, MeterErrors, checked_temperature, interval_middles
 from k351c.meter.energy import QUANTITIES, SLOTS, TARIFF_SLOT0, quantity_mask
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
+from k351c.meter.fleet_profile import PER_DAY, profile_rows
 from k351c.meter.fleet_state import Outage, load_state, save_state
+from k351c.meter.fleet_temperature import TemperatureHistory
 from k351c.meter.fleet_twin import Twins
-from k351c.meter.loadprofile import DAYLIGHT_SAVING, POWER_DOWN, ProfileStatus, depth_entries
+from k351c.meter.loadprofile import depth_entries
 from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
 from k351c.meter.tariffs import TariffCalendar
 
-PER_DAY = 96
 PRIMARY, SECONDARY = 0, 1
 CHUNK_ELEMENTS = 250_000  # meters x intervals per booking (it fixes the float summation order)
 BLOCK_ELEMENTS = 16_384  # meters x intervals per numpy pass (temporaries stay in the CPU cache)
 POWER_DOWN_CODE, POWER_UP_CODE = 1, 2
-DATA_NOT_VALID = int(ProfileStatus.DATA_NOT_VALID)
 
 
 class Fleet:
@@ -67,12 +61,6 @@ class Fleet:
         self.clock = clock if clock is not None else SimClock(start, rate=0)
         self.n = int(n)
         self.config = config or MeterConfig.default()
-        if (self.config.integration_minutes * 60) % RESOLUTION:
-            raise ConfigError(
-                "integration period",
-                self.config.integration_minutes,
-                "15, 30 or 60 minutes in a fleet",
-            )
         if self.config.settings.rtc.drift_ppm:
             raise ConfigError(
                 "rtc drift_ppm",
@@ -116,6 +104,7 @@ class Fleet:
         self.ckpt = np.zeros((n, self.days, len(self.lp_q)), dtype=np.float64)
         self.ckpt_k = np.full(self.days, -1, dtype=np.int64)
         self.outages: list[Outage] = []
+        self.temperatures = TemperatureHistory()
         self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
         self.twins = Twins(self)
         self._checkpoint(self.k)
@@ -130,24 +119,41 @@ class Fleet:
         return self.ct_primary / float(self.ct_secondary)
 
     def set_ct(self, i: int, primary: int) -> None:
-        """Change meter i's CT primary current now; energy measured so far keeps the old ratio.
-
-        The running interval's part up to now is booked at the ratio in force (as a ``Meter``
-        books each step), the rest of it at the new one.
-        """
+        """Change meter i's CT primary current now; energy measured so far keeps the old ratio."""
         if self.config.ct_locked:
             from k351c.errors import AccessDenied
 
             raise AccessDenied("the CT ratio is locked (configuration 5 T=2) and is legal data")
         ct_sss(primary)
-        seconds = min(self.t - self.k * RESOLUTION, RESOLUTION)
-        if seconds > self.booked[i]:
-            delta = self._running_delta(i, self.booked[i], seconds)
-            for bank in (PRIMARY, SECONDARY):
-                self._book_one(bank, i, delta[bank])
-            self.booked[i] = seconds
+        self._book_running(np.array([int(i)]))
         self.ct_primary[i] = primary
         self.ct_changes.append((self.t, int(i), int(primary)))
+
+    def set_temperature(self, celsius: float | None, meters=None) -> None:
+        """Set the ambient temperature (degC, -40..70; None: the configured one) of meters (default all).
+
+        The single meter's ``set_temperature``: the metrology errs by it from now on.
+        """
+        celsius = checked_temperature(celsius)
+        chosen = np.arange(self.n) if meters is None else np.unique(np.asarray(meters, np.int64))
+        if chosen.size and (chosen.min() < 0 or chosen.max() >= self.n):
+            raise ConfigError("temperature meters", meters, f"fleet indices 0..{self.n - 1}")
+        self._book_running(chosen)
+        self.temperatures.add(self.t, chosen, celsius)
+
+    def _book_running(self, meters: np.ndarray) -> None:
+        """Book the running interval of these meters up to now with the inputs in force (CT, temperature).
+
+        The rest of it is booked at the next boundary with the inputs set next: the single meter
+        books each step with what is in force while it runs.
+        """
+        seconds = min(self.t - self.k * RESOLUTION, RESOLUTION)
+        meters = meters[seconds > self.booked[meters]]
+        if meters.size:
+            delta = self._running_delta(meters, self.booked[meters], seconds)
+            for bank in (PRIMARY, SECONDARY):
+                self._book_rows(bank, meters, delta[bank])
+            self.booked[meters] = seconds
 
     def start_config(self, i: int) -> MeterConfig:
         """Meter i's configuration when the fleet started: its serial number and CT ratio."""
@@ -268,12 +274,12 @@ class Fleet:
         self.remainder[bank] = exact - whole
         self.counts[bank] += whole.astype(np.int64)
 
-    def _book_one(self, bank: int, i: int, delta: np.ndarray) -> None:
-        """Add energies (4, 8) in Wh/varh to meter i's bank (the same carry)."""
-        exact = self.remainder[bank, i] + np.where(self.mask, delta, 0.0)
+    def _book_rows(self, bank: int, meters: np.ndarray, delta: np.ndarray) -> None:
+        """Add energies (len(meters), 4, 8) in Wh/varh to these meters' bank (the same carry)."""
+        exact = self.remainder[bank, meters] + np.where(self.mask, delta, 0.0)
         whole = np.floor(exact)
-        self.remainder[bank, i] = exact - whole
-        self.counts[bank, i] += whole.astype(np.int64)
+        self.remainder[bank, meters] = exact - whole
+        self.counts[bank, meters] += whole.astype(np.int64)
 
     def _checkpoint(self, k: int) -> None:
         slot = (k // PER_DAY) % self.days
@@ -300,7 +306,11 @@ class Fleet:
             rows = np.repeat(np.asarray(meters), idx.size)
             curves = self.curves.take(rows)
             middles = np.tile(interval_middles(idx * float(RESOLUTION)), len(meters))
-            errors = MeterErrors(curves, curves.ambient(middles, cfg.utc_offset_minutes))
+            ambient = curves.ambient(middles, cfg.utc_offset_minutes)
+            overrides = self.temperatures.overrides(meters, idx)
+            if overrides is not None:
+                ambient = np.where(np.isnan(overrides.reshape(-1)), ambient, overrides.reshape(-1))
+            errors = MeterErrors(curves, ambient)
         inputs = self.model.inputs(p, q, u)
         return measure(inputs, cfg.nominal_voltage, cfg.meter_class, cfg.aron, errors)
 
@@ -314,7 +324,8 @@ class Fleet:
         """
         frac = self.powered_fraction(meters, idx)
         meas = self.measurement(meters, idx, frac > 0)
-        dt = (np.ones_like(frac) * seconds[None, :] if whole else frac * seconds[None, :]).reshape(-1)
+        seconds = np.broadcast_to(seconds, frac.shape)  # per interval (m,) or per meter and interval
+        dt = (np.ones_like(frac) * seconds if whole else frac * seconds).reshape(-1)
         ws = np.empty((dt.size, 4, 4))
         for qi, (tot, phases) in enumerate(_signed_parts(meas, 1, dt.size, skip_zero=False)):
             ws[:, qi, 0] = tot[0] * dt
@@ -330,18 +341,19 @@ class Fleet:
         seconds = min(t - self.k * RESOLUTION, RESOLUTION)
         if seconds <= self.booked[i]:
             return counts
-        delta = self._running_delta(i, self.booked[i], seconds)[bank]
+        delta = self._running_delta(np.array([i]), self.booked[i : i + 1], seconds)[bank, 0]
         exact = self.remainder[bank, i] + np.where(self.mask, delta, 0.0)
         return counts + np.floor(exact).astype(np.int64)
 
-    def _running_delta(self, i: int, since: float, until: float) -> np.ndarray:
-        """Meter i's energy (2, 4, 8) in the running interval from ``since`` to ``until`` seconds into it."""
-        frac = self.powered_fraction(np.array([i]), np.array([self.k]))[0, 0]
-        seconds = _rest(np.array([frac]), np.array([since]), until)[0]
-        wh = self.energy_wh(np.array([i]), np.array([self.k]), np.array([seconds]), whole=True)
-        delta = np.zeros((2, 4, SLOTS))
-        delta[:, :, :4] = wh[:, 0, 0]
-        delta[:, :, TARIFF_SLOT0 + self.tariff(self.k) - 1] = wh[:, 0, 0, :, 0]
+    def _running_delta(self, meters: np.ndarray, since: np.ndarray, until: float) -> np.ndarray:
+        """Energy (2, len(meters), 4, 8) in the running interval from ``since`` to ``until`` seconds into it."""
+        k = np.array([self.k])
+        frac = self.powered_fraction(meters, k)
+        seconds = _rest(frac, np.asarray(since, dtype=np.float64)[:, None], until)
+        wh = self.energy_wh(meters, k, seconds, whole=True)
+        delta = np.zeros((2, len(meters), 4, SLOTS))
+        delta[..., :4] = wh[:, :, 0]
+        delta[..., TARIFF_SLOT0 + self.tariff(self.k) - 1] = wh[:, :, 0, :, 0]
         return delta
 
     def instant(self, i: int, t: float | None = None) -> Measurement:
@@ -394,6 +406,15 @@ class Fleet:
             frac[hit] -= overlap / RESOLUTION
         return np.clip(frac, 0.0, 1.0)
 
+    def powered_seconds(self, meters: np.ndarray, begins: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Seconds of each span [begin, end) that each meter has voltage: (len(meters), len(begins))."""
+        seconds = np.broadcast_to(np.maximum(ends - begins, 0.0), (len(meters), begins.size)).copy()
+        for outage in self.outages:
+            overlap = np.clip(np.minimum(ends, outage.t1) - np.maximum(begins, outage.t0), 0, None)
+            if overlap.any():
+                seconds[np.isin(meters, outage.meters)] -= overlap
+        return np.maximum(seconds, 0.0)
+
     def failures(self, i: int, until: float | None = None) -> list[tuple[float, float]]:
         """Meter i's power failures so far: (start, duration in s) — the power-failure log."""
         until = self.t if until is None else until
@@ -417,51 +438,11 @@ class Fleet:
     # ------------------------------------------------------- load profile
     def profile(self, i: int, until: float | None = None) -> list[tuple[float, int, ...]]:
         """Meter i's load profile entries (POSIX end, status, energy per channel), oldest first, recomputed."""
-        k_end = min(self.k, int(math.floor((self.t if until is None else until) / RESOLUTION)))
-        period = self.config.integration_minutes * 60.0
-        offset = self.config.utc_offset_minutes * 60.0
-        first_day = (
-            max(self.start_k, k_end - self.depth * int(period // RESOLUTION) - PER_DAY) // PER_DAY
-        )
-        rows: list[tuple] = []
-        for day in range(first_day, k_end // PER_DAY + 1):
-            k0 = max(day * PER_DAY, self.start_k)
-            k1 = min((day + 1) * PER_DAY, k_end)
-            slot = (k0 // PER_DAY) % self.days
-            if k1 <= k0 or self.ckpt_k[slot] != k0:
-                continue
-            rows.extend(self._profile_day(i, k0, k1, self.ckpt[i, slot], period, offset))
-        return rows[-self.depth :]
+        return profile_rows(self, i, until)
 
-    def _profile_day(
-        self, i: int, k0: int, k1: int, start: np.ndarray, period: float, offset: float
-    ) -> list:
-        idx = np.arange(k0, k1, dtype=np.int64)
-        seconds = np.full(idx.size, RESOLUTION)
-        if k0 == self.start_k:
-            seconds[0] -= self.start - k0 * RESOLUTION  # the first interval counts from the start
-        wh = self.energy_wh(np.array([i]), idx, seconds)[self.lp_bank, 0][
-            :, self.lp_q, 0
-        ]
-        cum = start[None, :] + np.cumsum(wh, axis=0)
-        floors = np.floor(np.vstack([start[None, :], cum])).astype(np.int64)
-        ends = (idx + 1) * RESOLUTION
-        frac = self.powered_fraction(np.array([i]), idx)[0]
-        closes = np.nonzero(((ends + offset) % period) == 0)[0]
-        rows, last, down, first = [], 0, False, k0 == self.start_k
-        for j in range(idx.size):
-            down |= bool(frac[j] < 1.0)
-            if j not in closes:
-                continue
-            status = (POWER_DOWN if down else 0) | (
-                DAYLIGHT_SAVING if self.localtime.is_dst(ends[j]) else 0
-            )
-            if first and ends[j] - self.start != period:
-                status |= DATA_NOT_VALID  # the first period began after its start, as a Meter's
-            delta = floors[j + 1] - floors[last]
-            rows.append((float(ends[j]), status, *(int(x) for x in delta)))
-            last, down, first = j + 1, False, False
-        return rows
+    def bank_wh(self, i: int, idx: np.ndarray, seconds: np.ndarray, bank: int) -> np.ndarray:
+        """Meter i's energy (Wh, varh) per quantity booked to a bank's totals over ``seconds`` of intervals idx."""
+        return self.energy_wh(np.array([i]), idx, seconds, whole=True)[bank, 0][:, :, 0]
 
     # -------------------------------------------------------- persistence
     def save(self, path: str | Path) -> None:

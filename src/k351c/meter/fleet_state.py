@@ -1,8 +1,9 @@
 """A fleet's state on disk: one .npz file (registers, checkpoints, CT history, outages, time).
 
 Layout version 2 keeps the CT ratio each meter started with, its CT changes and the seconds of the
-running interval already booked (a change mid-interval). A version-1 file (before the CT history) is
-migrated: its ratios count from the start. Any other version is refused with a message.
+running interval already booked (a change mid-interval); version 3 adds the temperature settings. A
+version-1 file (before the CT history) is migrated: its ratios count from the start; a version-2 file
+had no temperature settings. Any other version is refused with a message.
 """
 
 from __future__ import annotations
@@ -45,9 +46,11 @@ def save_state(fleet: Fleet, path: str | Path) -> None:
         "t": fleet.t,
         "outages": [[o.t0, o.t1] for o in fleet.outages],
         "ct_changes": [list(c) for c in fleet.ct_changes],
-        "version": 2,
+        "version": 3,
     }
     arrays = {f"outage{j}": o.meters for j, o in enumerate(fleet.outages)}
+    meta["temperatures"], temperatures = fleet.temperatures.to_meta()
+    arrays.update(temperatures)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as handle:
         np.savez(
@@ -77,8 +80,8 @@ def load_state(
     """A fleet restored from a file written by save()."""
     with np.load(Path(path)) as data:
         meta = json.loads(bytes(data["meta"]).decode())
-        if meta.get("version", 1) not in (1, 2):
-            raise ConfigError("fleet state", str(path), "a state of layout version 1 or 2")
+        if meta.get("version", 1) not in (1, 2, 3):
+            raise ConfigError("fleet state", str(path), "a state of layout version 1, 2 or 3")
         fleet = cls(
             config,
             meters=meta["n"],
@@ -97,6 +100,7 @@ def load_state(
         if meta.get("version", 1) >= 2:  # version 1 kept no CT history: its ratios count from the start
             fleet.start_ct, fleet.booked = data["start_ct"].copy(), data["booked"].copy()
             fleet.ct_changes = [(float(t), int(i), int(p)) for t, i, p in meta["ct_changes"]]
+        fleet.temperatures.restore(meta.get("temperatures", []), data)  # version 3 keeps them
     fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
     return fleet
 

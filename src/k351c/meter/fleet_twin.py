@@ -2,7 +2,8 @@
 
 A fleet meter's debiting loggers, peaks, quality and fraud logs, events, display and the rest are
 the single ``Meter``'s code run on that meter's own inputs: its start configuration (serial, CT
-ratio), its seeded load with its outages, and its CT changes at the instants they were made. The
+ratio), its seeded load with its outages, and its CT and temperature changes at the instants they
+were made. The
 twin is built when one of those values is first asked for, advanced to the fleet's time on every
 ask, and kept for the most recently used meters. A fleet meter and ``Meter(view.config,
 load=view.load)`` run the same way are therefore equal by construction for those objects.
@@ -11,6 +12,7 @@ load=view.load)`` run the same way are therefore equal by construction for those
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,15 +42,22 @@ class Twins:
     def get(self, i: int) -> Meter:
         """Meter i's twin, advanced to the fleet's time with the CT changes made so far."""
         twin, applied = self._items.pop(i, None) or (self._build(i), 0)
-        changes = [(t, p) for t, j, p in self.fleet.ct_changes if j == i]
-        for t, primary in changes[applied:]:
+        changes = self.inputs(i)
+        for t, apply in changes[applied:]:
             _run_to(twin, t)
-            twin.set_ct_ratio(primary)
+            apply(twin)
         _run_to(twin, self.fleet.t)
         self._items[i] = (twin, len(changes))
         while len(self._items) > self.size:
             self._items.popitem(last=False)
         return twin
+
+    def inputs(self, i: int) -> list[tuple[float, Callable[[Meter], None]]]:
+        """Meter i's input changes (CT ratio, temperature) as (instant, apply to a Meter), in order."""
+        fleet = self.fleet
+        changes = [(t, _ct(p)) for t, j, p in fleet.ct_changes if j == i]
+        changes += [(t, _temperature(c)) for t, c in fleet.temperatures.of_meter(i)]
+        return sorted(changes, key=lambda change: change[0])
 
     def forget(self, meters: np.ndarray) -> None:
         """Drop the twins of these meters (their past changed: an outage was added)."""
@@ -67,6 +76,14 @@ class Twins:
             clock=SimClock(fleet.start_t, rate=0),
             load=fleet.load_of(i),
         )
+
+
+def _ct(primary: int) -> Callable[[Meter], None]:
+    return lambda meter: meter.set_ct_ratio(primary)
+
+
+def _temperature(celsius: float | None) -> Callable[[Meter], None]:
+    return lambda meter: meter.set_temperature(celsius)
 
 
 def _run_to(twin: Meter, t: float) -> None:

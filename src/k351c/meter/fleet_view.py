@@ -204,8 +204,12 @@ class MeterView:
         return self._cached("profile", lambda: self.fleet.profile(self.i))
 
     def _recomputable(self) -> bool:
-        """Whether the fleet recomputes this meter's profile (no CT change: one ratio throughout)."""
-        return not any(j == self.i for _, j, _ in self.fleet.ct_changes)
+        """Whether the fleet recomputes this meter's profile (one CT ratio, no interval split by a temperature)."""
+        fleet = self.fleet
+        return not (
+            any(j == self.i for _, j, _ in fleet.ct_changes)
+            or fleet.temperatures.split_interval(self.i)
+        )
 
     def _load_profile(self) -> ProfileData:
         if not self._recomputable():

@@ -41,11 +41,36 @@ class ProfileStatus(IntFlag):
 CLOCK_INVALID = int(ProfileStatus.CLOCK_INVALID)
 DAYLIGHT_SAVING = int(ProfileStatus.DAYLIGHT_SAVING)
 POWER_DOWN = int(ProfileStatus.POWER_DOWN)
+DATA_NOT_VALID = int(ProfileStatus.DATA_NOT_VALID)
 
 
 def depth_entries(channels: tuple[str, ...], minutes: int) -> int:
     """Capacity in entries: the sheet's days times the intervals per day."""
     return DEPTH_DAYS[tuple(channels)][minutes] * (1440 // minutes)
+
+
+def entry_status(
+    flags: int = 0,
+    *,
+    power_down: bool = False,
+    dst: bool = False,
+    clock_invalid: bool = False,
+    partial: bool = False,
+) -> int:
+    """The AMR status of a profile entry: its accumulated flags plus what the interval saw.
+
+    power_down: a phase lost voltage in it; dst: it ends in summer time; clock_invalid: the RTC
+    lost its time; partial: it did not run a whole period (the first one, a capture).
+    """
+    if power_down:
+        flags |= POWER_DOWN
+    if dst:
+        flags |= DAYLIGHT_SAVING
+    if clock_invalid:
+        flags |= CLOCK_INVALID
+    if partial:
+        flags |= DATA_NOT_VALID
+    return flags
 
 
 def aligned_after(t: float, period: float, offset_s: float) -> float:
@@ -125,8 +150,7 @@ class LoadProfile(MeterFunction):
     def _open(self, t: float, partial: bool = False) -> None:
         self.start = self._counts()
         self.end = aligned_after(t, self.period, self.offset_s)
-        if partial and self.end - t != self.period:
-            self.flags |= int(ProfileStatus.DATA_NOT_VALID)
+        self.flags = entry_status(self.flags, partial=partial and self.end - t != self.period)
 
     # ------------------------------------------------------------------- step
     def next_boundary(self, t: float) -> float | None:
@@ -136,8 +160,9 @@ class LoadProfile(MeterFunction):
     def on_step(self, step: Step) -> None:
         """Note a power failure; close the entry when the step ends on the boundary."""
         powered = step.measurement.powered
-        if not (step.powered if powered.shape == (1,) else powered.all()):
-            self.flags |= POWER_DOWN
+        self.flags = entry_status(
+            self.flags, power_down=not (step.powered if powered.shape == (1,) else powered.all())
+        )
         if step.t1 >= self.end:
             self._close(self.end)
 
@@ -145,12 +170,9 @@ class LoadProfile(MeterFunction):
         clock_status = self.meter.clock_status
         if clock_status is None:
             clock_status = 0x80 if self.meter.localtime.is_dst(t) else 0
-        status = self.flags
-        if clock_status & 0x01:
-            status |= CLOCK_INVALID
-        if clock_status & 0x80:
-            status |= DAYLIGHT_SAVING
-        return status
+        return entry_status(
+            self.flags, dst=bool(clock_status & 0x80), clock_invalid=bool(clock_status & 0x01)
+        )
 
     def _close(self, t: float) -> None:
         counts = self._counts()
@@ -163,7 +185,7 @@ class LoadProfile(MeterFunction):
 
     def capture(self) -> None:
         """Class 7 capture: close the running interval now (a partial entry) and open the next one."""
-        self.flags |= int(ProfileStatus.DATA_NOT_VALID)
+        self.flags = entry_status(self.flags, partial=True)
         self._close(self.meter.t)
         self.meter.commit()
 
