@@ -13,14 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k351c import Meter, MeterConfig, SimClock
+from k351c.axdr.codec import Data, DataType, encode_data
+from k351c.axdr.cosem_datetime import CosemDate, CosemDateTime
+from k351c.axdr.enums import ActionResult, DataAccessResult
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.cosem.calendar import days_data, parse_days, parse_seasons, seasons_data
 from k351c.cosem.infra import object_list_entry
 from k351c.meter.function import Event
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType, encode_data
-from k351c.protocols.dlms.cosem_datetime import CosemDate, CosemDateTime
-from k351c.protocols.dlms.enums import ActionResult, DataAccessResult
 from k351c.store import MemoryStore
 
 CAL = Obis.parse("0-0:13.0.0.255").to_bytes()
@@ -270,7 +270,7 @@ def test_billing_schedule_matches_the_next_debiting_stop() -> None:
 
 
 def test_management_sets_the_billing_execution_time_through_the_settings() -> None:
-    from k351c.protocols.dlms.cosem_datetime import CosemTime
+    from k351c.axdr.cosem_datetime import CosemTime
 
     meter = make_meter()
     objects = build_object_list(meter)

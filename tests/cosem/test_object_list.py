@@ -5,18 +5,13 @@ from datetime import UTC, datetime
 import pytest
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.axdr.codec import Data, DataType, encode_data
+from k351c.axdr.enums import DataAccessResult
+from k351c.axdr.selective import CaptureObject, EntryDescriptor, RangeDescriptor, SelectiveAccess
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.cosem.types import datetime_octets
 from k351c.meter.objects import ProfileData, ValueDef
 from k351c.obis import Obis
-from k351c.protocols.dlms.apdu import (
-    CaptureObject,
-    EntryDescriptor,
-    RangeDescriptor,
-    SelectiveAccess,
-)
-from k351c.protocols.dlms.axdr import Data, DataType, encode_data
-from k351c.protocols.dlms.enums import DataAccessResult
 
 PUBLIC, READING, MANAGEMENT = (RequestContext(level) for level in Level)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.enums import ActionResult
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.enums import ActionResult
 
 SCRIPT = Obis.parse("0-0:10.0.1.255").to_bytes()
 PUBLIC, READING, MANAGEMENT = (RequestContext(level) for level in Level)

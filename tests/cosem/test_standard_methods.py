@@ -5,12 +5,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.enums import ActionResult, Conformance, DataAccessResult
+from k351c.axdr.selective import CaptureObject, RangeDescriptor, SelectiveAccess
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.cosem.types import datetime_octets
 from k351c.obis import Obis
-from k351c.protocols.dlms.apdu import CaptureObject, RangeDescriptor, SelectiveAccess
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.enums import ActionResult, Conformance, DataAccessResult
 
 PUBLIC, READING, MANAGEMENT = (RequestContext(level) for level in Level)
 ZERO = Data(DataType.INTEGER, 0)

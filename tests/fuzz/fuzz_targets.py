@@ -12,9 +12,10 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from k351c.axdr.codec import decode_data, encode_data
 from k351c.errors import AccessDenied, ConfigError, RemoteProtocolError
 from k351c.protocols import wrapper
-from k351c.protocols.dlms import Aare, Aarq, Rlre, Rlrq, decode_data, encode_apdu, encode_data
+from k351c.protocols.dlms import Aare, Aarq, Rlre, Rlrq, encode_apdu
 from k351c.protocols.dlms import parse_apdu as dlms_parse_apdu
 from k351c.protocols.hdlc import ApduReceived, FrameDropped, HdlcServerConnection, LinkState
 from k351c.protocols.hdlc import parse_frame as hdlc_parse_frame

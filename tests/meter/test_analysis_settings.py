@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from k351c import ConfigError, ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.enums import DataAccessResult
 from k351c.codes.config import MeterConfig as Config
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.meter.scenario import Scenario, ScenarioPlayer
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.enums import DataAccessResult
 from k351c.store import MemoryStore
 
 T0 = "2026-01-05T00:00:00Z"

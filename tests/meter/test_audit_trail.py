@@ -7,11 +7,11 @@ import dataclasses
 import pytest
 
 from k351c import ConfigError, ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.enums import DataAccessResult
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.meter.eventlog import EventCode
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.enums import DataAccessResult
 from k351c.store import MemoryStore
 
 STANDARD = "0-0:99.98.0.255"

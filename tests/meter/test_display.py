@@ -5,14 +5,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.enums import DataAccessResult
+from k351c.axdr.selective import CaptureObject
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.errors import ConfigError
 from k351c.meter.catalog import default_functions
 from k351c.meter.display import KINDS, LIST_OBIS, MANUAL_TIMEOUT_S, SCROLL_S, Display
 from k351c.obis import Obis
-from k351c.protocols.dlms.apdu import CaptureObject
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.enums import DataAccessResult
 from k351c.store import MemoryStore
 
 READING, PUBLIC = RequestContext(Level.READING), RequestContext(Level.PUBLIC)
@@ -190,7 +190,7 @@ CAPTURE_HEX = "0101020412000309060100010800FF0F02120000"
 
 
 def test_capture_objects_bytes_decode_to_the_list(meter):
-    from k351c.protocols.dlms.axdr import decode_data
+    from k351c.axdr.codec import decode_data
 
     value, _ = decode_data(bytes.fromhex(CAPTURE_HEX), 0)
     objects = build_object_list(meter)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from k351c import ConfigError, ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.enums import ActionResult, DataAccessResult
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.enums import ActionResult, DataAccessResult
 from k351c.store import MemoryStore
 
 MANAGEMENT = RequestContext(Level.MANAGEMENT)

@@ -11,10 +11,10 @@ from gurux_client import GuruxSession
 from gurux_dlms.enums import DataType as GuruxType
 from gurux_dlms.objects import GXDLMSProfileGeneric, GXDLMSRegister
 
+from k351c.axdr.codec import Data, DataType
 from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList
 from k351c.obis import Obis
 from k351c.protocols.dlms.association import AssociationServer
-from k351c.protocols.dlms.axdr import Data, DataType
 
 AARQ = bytes.fromhex("601DA109060760857405080101BE10040E01000000065F1F0400007E1F04B0")
 PULSES_IN, PULSES_OUT = 70_000, 5_000_000_000

@@ -115,7 +115,7 @@ def test_dlms_cosem_reads_a_fleet_meter_over_hls_gmac(lab_fleet, dedicated):
     from dlms_cosem import cosem, enumerations
     from dlms_cosem_client import hls_gmac_client
 
-    from k351c.protocols.dlms.axdr import decode_data
+    from k351c.axdr.codec import decode_data
 
     running, base = lab_fleet
     fleet, i = running.server.fleet, 9

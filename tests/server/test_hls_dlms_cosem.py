@@ -10,8 +10,8 @@ from dlms_cosem_client import hls_gmac_client
 from gurux_secure import TEST_AK, TEST_EK, next_invocation_counter
 from test_hls_gurux import start
 
+from k351c.axdr.codec import decode_data
 from k351c.cosem.model import Level, RequestContext
-from k351c.protocols.dlms.axdr import decode_data
 
 
 @pytest.fixture(scope="module")

@@ -10,12 +10,12 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 
+from k351c.axdr.codec import DataType
 from k351c.clock import SimClock
 from k351c.codes import MeterConfig
 from k351c.cosem import CosemObject, Level, ObjectList, RequestContext
 from k351c.cosem.model import AttributeAccessMode
 from k351c.meter.core import Meter
-from k351c.protocols.dlms.axdr import DataType
 from k351c.units import Unit, unit_name
 
 EPOCH = "2026-01-01T00:00:00Z"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.cosem_datetime import NOT_SPECIFIED, YEAR_NOT_SPECIFIED, CosemDateTime
 from k351c.codes.server import ServerSettings
 from k351c.cosem.clock_methods import clock_methods
 from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList, RequestContext
@@ -12,8 +14,6 @@ from k351c.cosem.profile import profile_object
 from k351c.cosem.types import datetime_octets, python_value, scaler_unit, value_data
 from k351c.meter.core import Meter
 from k351c.meter.objects import ProfileData, ValueDef
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.cosem_datetime import NOT_SPECIFIED, YEAR_NOT_SPECIFIED, CosemDateTime
 
 # version of each interface class we implement (Blue Book)
 CLASS_VERSION = {

@@ -12,20 +12,20 @@ from __future__ import annotations
 import copy
 import dataclasses
 
-from k351c.codes.settings import DayProfile, PassiveCalendar, Season, TariffTable, WeekProfile
-from k351c.cosem.bind import CLASS_VERSION, logical_name
-from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
-from k351c.errors import AccessDenied, ConfigError
-from k351c.meter.function import Event, MeterFunction
-from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.cosem_datetime import (
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.cosem_datetime import (
     DEVIATION_NOT_SPECIFIED,
     NOT_SPECIFIED,
     YEAR_NOT_SPECIFIED,
     CosemDateTime,
     CosemTime,
 )
+from k351c.codes.settings import DayProfile, PassiveCalendar, Season, TariffTable, WeekProfile
+from k351c.cosem.bind import CLASS_VERSION, logical_name
+from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
+from k351c.errors import AccessDenied, ConfigError
+from k351c.meter.function import Event, MeterFunction
+from k351c.obis import Obis
 
 ACTIVITY_CALENDAR = Obis(0, 0, 13, 0, 0)
 TARIFF_SCRIPT = Obis(0, 0, 10, 0, 100)

@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from k351c.axdr.codec import Data, DataType
 from k351c.cosem.model import Level, Method, RequestContext
 from k351c.cosem.types import octets_datetime
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.core import Meter
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
 
 LOAD_PROFILE = Obis(1, 0, 99, 1, 0)
 MAX_SHIFT_S = 900

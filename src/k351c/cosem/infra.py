@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from k351c.axdr.codec import Data, DataType
 from k351c.codes.server import ServerSettings
 from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
@@ -11,7 +12,6 @@ from k351c.errors import AccessDenied
 from k351c.meter.catalog import logical_device_name
 from k351c.meter.core import Meter
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
 
 ASSOCIATION_LN = Obis(0, 0, 40, 0, 0)
 SAP_ASSIGNMENT = Obis(0, 0, 41, 0, 0)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.enums import ActionResult, Conformance, DataAccessResult
+from k351c.axdr.selective import SelectiveAccess
 from k351c.errors import AccessDenied, ConfigError, K351CError
 from k351c.obis import Obis
-from k351c.protocols.dlms.apdu import SelectiveAccess
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.enums import ActionResult, Conformance, DataAccessResult
 
 
 class Level(IntEnum):

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from k351c.axdr.codec import Data, DataType, from_python, to_python
+from k351c.axdr.selective import CaptureObject
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.cosem.types import datetime_octets, octets_datetime, value_data
 from k351c.errors import AccessDenied
 from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
 from k351c.obis import Obis
-from k351c.protocols.dlms.apdu import CaptureObject
-from k351c.protocols.dlms.axdr import Data, DataType, from_python, to_python
 
 
 def parse_column(column: str, table: ObjectTable) -> tuple[int, Obis, int, ValueDef | None]:

@@ -10,11 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
+from k351c.axdr.codec import Data, DataType
 from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import ConfigError
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
 
 TRANSPORT_TCP = 0
 MESSAGE_AXDR_APDU = 0

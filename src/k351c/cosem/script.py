@@ -10,12 +10,12 @@ debiting periods are the fleet's).
 
 from __future__ import annotations
 
+from k351c.axdr.codec import Data, DataType
 from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.billing import DEBITING_LOGGER
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
 
 END_OF_BILLING_SCRIPT = Obis(0, 0, 10, 0, 1)
 END_OF_BILLING = 1

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from k351c.axdr.codec import Data, DataType
 from k351c.cosem.bind import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import ConfigError
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
 
 SECURITY_SETUP = Obis(0, 0, 43, 0, 0)
 INVOCATION_COUNTER = Obis(0, 0, 43, 1, 0)

@@ -12,6 +12,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.cosem_datetime import (
+    NOT_SPECIFIED,
+    YEAR_NOT_SPECIFIED,
+    CosemDate,
+    CosemTime,
+)
 from k351c.codes.settings import Debiting
 from k351c.codes.tables import DEBITING_INTERVALS
 from k351c.cosem.bind import CLASS_VERSION, logical_name
@@ -22,13 +29,6 @@ from k351c.errors import ConfigError
 from k351c.meter.billing import debiting_plan
 from k351c.meter.tariffs import public_holidays
 from k351c.obis import Obis
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.cosem_datetime import (
-    NOT_SPECIFIED,
-    YEAR_NOT_SPECIFIED,
-    CosemDate,
-    CosemTime,
-)
 
 SPECIAL_DAYS = Obis(0, 0, 11, 0, 0)
 BILLING_SCHEDULE = Obis(0, 0, 15, 0, 0)

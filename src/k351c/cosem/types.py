@@ -6,10 +6,10 @@ from datetime import datetime, tzinfo
 from functools import cache
 from typing import Any
 
+from k351c.axdr.codec import Data, DataType, from_python, to_python
+from k351c.axdr.cosem_datetime import CosemDateTime
 from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import ValueDef
-from k351c.protocols.dlms.axdr import Data, DataType, from_python, to_python
-from k351c.protocols.dlms.cosem_datetime import CosemDateTime
 from k351c.units import Unit
 
 # The A-XDR type of a register value by its unit: energy never changes type as it grows.

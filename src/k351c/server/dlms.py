@@ -12,12 +12,12 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from k351c.axdr.enums import AuthenticationMechanism
 from k351c.codes.server import ServerSettings
 from k351c.cosem.model import ObjectList
 from k351c.errors import RemoteProtocolError
 from k351c.meter.catalog import logical_device_name
 from k351c.protocols.dlms.association import AssociationServer, ClientRule
-from k351c.protocols.dlms.enums import AuthenticationMechanism
 from k351c.protocols.hdlc import HdlcParameters
 from k351c.server.bench import tapped_protocol
 from k351c.server.bench.link import runtime_tap

@@ -6,10 +6,10 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from k351c.axdr.enums import ServiceError, StateError
 from k351c.errors import K351CError
 from k351c.protocols.dlms.apdu_misc import ExceptionResponse
 from k351c.protocols.dlms.association import AssociationServer
-from k351c.protocols.dlms.enums import ServiceError, StateError
 from k351c.protocols.hdlc import NEED_DATA, ApduReceived, Disconnected, HdlcServerConnection
 from k351c.protocols.wrapper import ConnectionClosed, WrapperConnection, WrapperFrame
 

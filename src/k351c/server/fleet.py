@@ -474,10 +474,10 @@ async def _read(reader) -> bytes:
 
 def event_notification(fleet: Fleet, i: int, code: int, invoke_id: int = 1) -> bytes:
     """A wrapper-framed data-notification of meter i's event: (logical device name, clock, event code)."""
+    from k351c.axdr.codec import Data, DataType
     from k351c.cosem.types import datetime_octets
     from k351c.protocols.dlms.apdu import LongInvokeIdAndPriority
     from k351c.protocols.dlms.apdu_misc import DataNotification
-    from k351c.protocols.dlms.axdr import Data, DataType
     from k351c.protocols.wrapper import WrapperFrame
 
     now = fleet.localtime.to_local(fleet.t)

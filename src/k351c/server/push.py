@@ -17,6 +17,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.cosem_datetime import CosemDateTime
 from k351c.codes.server import ServerSettings
 from k351c.cosem.model import Level, RequestContext
 from k351c.cosem.push import ALARM_PUSH, CCC_PUSH, SCHEDULED_PUSH, PushSetup, push_setup_object
@@ -25,8 +27,6 @@ from k351c.meter.function import Event
 from k351c.obis import Obis
 from k351c.protocols.dlms.apdu import LongInvokeIdAndPriority
 from k351c.protocols.dlms.apdu_misc import DataNotification
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.cosem_datetime import CosemDateTime
 from k351c.protocols.dlms.security import CipherKind, SecurityControl, cipher_apdu
 from k351c.protocols.wrapper import WrapperFrame
 from k351c.server.keys import _write_json

@@ -10,18 +10,18 @@ import numpy as np
 import pytest
 
 from k351c import MeterConfig
-from k351c.meter.fleet import Fleet
-from k351c.protocols.decode import ApduDecoder, StreamDecoder
-from k351c.protocols.dlms.apdu import ConfirmedServiceError, CosemAttribute
-from k351c.protocols.dlms.apdu_misc import EventNotificationRequest, ExceptionResponse
-from k351c.protocols.dlms.axdr import Data
-from k351c.protocols.dlms.enums import (
+from k351c.axdr.codec import Data
+from k351c.axdr.enums import (
     ConfirmedServiceErrorChoice,
     InitiateError,
     ServiceError,
     ServiceErrorChoice,
     StateError,
 )
+from k351c.meter.fleet import Fleet
+from k351c.protocols.decode import ApduDecoder, StreamDecoder
+from k351c.protocols.dlms.apdu import ConfirmedServiceError, CosemAttribute
+from k351c.protocols.dlms.apdu_misc import EventNotificationRequest, ExceptionResponse
 from k351c.protocols.dlms.security import CipherKind, SecurityControl, cipher_apdu
 from k351c.server.fleet import event_notification
 

@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from k351c.axdr.cosem_datetime import CosemDate, CosemDateTime, CosemTime
+from k351c.axdr.enums import ActionResult, DataAccessResult
+from k351c.axdr.selective import CaptureObject, EntryDescriptor, SelectiveAccess
+from k351c.axdr.types import Data, DataType
 from k351c.protocols.dlms import (
-    ActionResult,
     AttributeSelection,
-    CaptureObject,
     CosemAttribute,
-    CosemDate,
-    CosemDateTime,
     CosemMethod,
-    CosemTime,
-    Data,
-    DataAccessResult,
     DataBlockSA,
-    DataType,
-    EntryDescriptor,
     InvokeIdAndPriority,
     LongInvokeIdAndPriority,
-    SelectiveAccess,
 )
 
 T = DataType

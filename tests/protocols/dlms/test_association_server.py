@@ -1,9 +1,9 @@
 """The server association on a real object list: a repeated GET answers the current value."""
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
+from k351c.axdr.codec import decode_data
 from k351c.cosem import build_object_list
 from k351c.protocols.dlms.association import AssociationServer
-from k351c.protocols.dlms.axdr import decode_data
 
 H = bytes.fromhex
 AARQ = H("601DA109060760857405080101BE10040E01000000065F1F0400007E1F04B0")

@@ -6,28 +6,30 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from k351c.errors import RemoteProtocolError
-from k351c.protocols.dlms import (
-    LN_CONTEXT,
-    Aare,
-    Aarq,
+from k351c.axdr.enums import (
     AcseServiceProvider,
     AcseServiceUser,
     ApplicationContextName,
     AssociationResult,
     AuthenticationMechanism,
-    CipheredApdu,
-    ConfirmedServiceError,
     ConfirmedServiceErrorChoice,
     Conformance,
-    InitiateRequest,
-    InitiateResponse,
     ReleaseRequestReason,
     ReleaseResponseReason,
     ResultSourceDiagnostic,
+    ServiceErrorChoice,
+)
+from k351c.errors import RemoteProtocolError
+from k351c.protocols.dlms import (
+    LN_CONTEXT,
+    Aare,
+    Aarq,
+    CipheredApdu,
+    ConfirmedServiceError,
+    InitiateRequest,
+    InitiateResponse,
     Rlre,
     Rlrq,
-    ServiceErrorChoice,
     context_name,
     mechanism_name,
     parse_apdu,

@@ -24,6 +24,16 @@ from dlms_strategies import (
 from hypothesis import given
 from hypothesis import strategies as st
 
+from k351c.axdr.enums import (
+    ActionResult,
+    ConfirmedServiceErrorChoice,
+    DataAccessResult,
+    ServiceError,
+    ServiceErrorChoice,
+    StateError,
+)
+from k351c.axdr.selective import CaptureObject, EntryDescriptor, RangeDescriptor, SelectiveAccess
+from k351c.axdr.types import Data
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.obis import Obis
 from k351c.protocols.dlms import (
@@ -38,17 +48,11 @@ from k351c.protocols.dlms import (
     ActionResponseNormal,
     ActionResponseWithList,
     ActionResponseWithPBlock,
-    ActionResult,
-    CaptureObject,
     CipheredApdu,
     ConfirmedServiceError,
-    ConfirmedServiceErrorChoice,
     CosemAttribute,
     CosemMethod,
-    Data,
-    DataAccessResult,
     DataNotification,
-    EntryDescriptor,
     EventNotificationRequest,
     ExceptionResponse,
     GetRequestNext,
@@ -58,10 +62,6 @@ from k351c.protocols.dlms import (
     GetResponseWithDataBlock,
     GetResponseWithList,
     InvokeIdAndPriority,
-    RangeDescriptor,
-    SelectiveAccess,
-    ServiceError,
-    ServiceErrorChoice,
     SetRequestNormal,
     SetRequestWithDataBlock,
     SetRequestWithFirstDataBlock,
@@ -72,7 +72,6 @@ from k351c.protocols.dlms import (
     SetResponseLastDataBlockWithList,
     SetResponseNormal,
     SetResponseWithList,
-    StateError,
     parse_apdu,
 )
 

@@ -9,20 +9,17 @@ from dlms_strategies import LEAVES, data
 from hypothesis import given
 from hypothesis import strategies as st
 
-from k351c.errors import LocalProtocolError, RemoteProtocolError
-from k351c.protocols.dlms import (
-    CompactArray,
-    CosemDate,
-    CosemDateTime,
-    CosemTime,
-    Data,
-    DataType,
+from k351c.axdr.codec import (
     decode_data,
+    decode_length,
     encode_data,
+    encode_length,
     from_python,
     to_python,
 )
-from k351c.protocols.dlms.axdr import decode_length, encode_length
+from k351c.axdr.cosem_datetime import CosemDate, CosemDateTime, CosemTime
+from k351c.axdr.types import CompactArray, Data, DataType
+from k351c.errors import LocalProtocolError, RemoteProtocolError
 
 T = DataType
 

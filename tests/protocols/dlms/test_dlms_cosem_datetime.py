@@ -14,14 +14,14 @@ from gurux_dlms.internal._GXDataInfo import _GXDataInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from k351c.errors import LocalProtocolError, RemoteProtocolError
-from k351c.protocols.dlms import (
+from k351c.axdr.cosem_datetime import (
     ClockStatus,
     CosemDate,
     CosemDateTime,
     CosemTime,
     InvalidCosemTime,
 )
+from k351c.errors import LocalProtocolError, RemoteProtocolError
 
 CET = timezone(timedelta(hours=1))
 aware = st.datetimes(

@@ -28,18 +28,20 @@ from gurux_dlms.secure import GXDLMSSecureClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from k351c.axdr.codec import decode_data, encode_data
+from k351c.axdr.enums import (
+    ApplicationContextName,
+    AuthenticationMechanism,
+    Conformance,
+    DataAccessResult,
+)
+from k351c.axdr.types import Data, DataType
 from k351c.obis import Obis
 from k351c.protocols.dlms import (
     Aare,
     Aarq,
     ActionRequestNormal,
-    ApplicationContextName,
-    AuthenticationMechanism,
     CipheredApdu,
-    Conformance,
-    Data,
-    DataAccessResult,
-    DataType,
     GetRequestNormal,
     GetResponseNormal,
     InitiateRequest,
@@ -47,8 +49,6 @@ from k351c.protocols.dlms import (
     InvokeIdAndPriority,
     Rlrq,
     SetRequestNormal,
-    decode_data,
-    encode_data,
     parse_apdu,
 )
 

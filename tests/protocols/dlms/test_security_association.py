@@ -6,6 +6,16 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.enums import (
+    AcseServiceUser,
+    ActionResult,
+    ApplicationContextName,
+    AssociationResult,
+    AuthenticationMechanism,
+    Conformance,
+    ServiceError,
+)
 from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList
 from k351c.obis import Obis
 from k351c.protocols.dlms.acse import (
@@ -20,16 +30,6 @@ from k351c.protocols.dlms.apdu import CipheredApdu, CosemAttribute, CosemMethod,
 from k351c.protocols.dlms.apdu_action import ActionRequestNormal, ActionResponseNormal
 from k351c.protocols.dlms.apdu_get import GetRequestNormal, GetResponseNormal
 from k351c.protocols.dlms.apdu_misc import ExceptionResponse, parse_apdu
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.enums import (
-    AcseServiceUser,
-    ActionResult,
-    ApplicationContextName,
-    AssociationResult,
-    AuthenticationMechanism,
-    Conformance,
-    ServiceError,
-)
 from k351c.protocols.dlms.secure import SecureAssociation
 from k351c.protocols.dlms.security import (
     CipherKind,

@@ -14,11 +14,19 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from enum import Enum, IntFlag
 
+from k351c.axdr.cosem_datetime import CosemDateTime
+from k351c.axdr.enums import (
+    AssociationResult,
+    AuthenticationMechanism,
+    InitiateError,
+    ServiceErrorChoice,
+)
+from k351c.axdr.selective import CaptureObject
+from k351c.axdr.types import CompactArray, Data, DataType
 from k351c.errors import K351CError
 from k351c.obis import Obis
 from k351c.protocols.dlms.acse import Aare, Aarq, InitiateRequest, Rlre, Rlrq
 from k351c.protocols.dlms.apdu import (
-    CaptureObject,
     CipheredApdu,
     ConfirmedServiceError,
     CosemAttribute,
@@ -27,14 +35,6 @@ from k351c.protocols.dlms.apdu import (
     LongInvokeIdAndPriority,
 )
 from k351c.protocols.dlms.apdu_misc import parse_apdu
-from k351c.protocols.dlms.axdr_types import CompactArray, Data, DataType
-from k351c.protocols.dlms.cosem_datetime import CosemDateTime
-from k351c.protocols.dlms.enums import (
-    AssociationResult,
-    AuthenticationMechanism,
-    InitiateError,
-    ServiceErrorChoice,
-)
 from k351c.protocols.dlms.security import (
     PLAIN_OF,
     CipherKind,
@@ -194,7 +194,7 @@ def _data_access_refusal(view: object) -> str | None:
 
 
 def _access_results() -> frozenset[str]:
-    from k351c.protocols.dlms.enums import ActionResult, DataAccessResult
+    from k351c.axdr.enums import ActionResult, DataAccessResult
 
     return frozenset(name_of(m) for e in (DataAccessResult, ActionResult) for m in e)
 

@@ -1,4 +1,8 @@
-"""DLMS/COSEM application layer codecs (sans-IO): A-XDR data, COSEM time, xDLMS and ACSE APDUs."""
+"""DLMS/COSEM application layer (sans-IO): xDLMS and ACSE APDUs, association, services, security.
+
+The A-XDR values, COSEM date-time and the standard's result codes they carry live below the
+object model, in ``k351c.axdr``.
+"""
 
 from k351c.protocols.dlms.acse import (
     LN_CONTEXT,
@@ -13,17 +17,13 @@ from k351c.protocols.dlms.acse import (
 )
 from k351c.protocols.dlms.apdu import (
     AttributeSelection,
-    CaptureObject,
     CipheredApdu,
     ConfirmedServiceError,
     CosemAttribute,
     CosemMethod,
     DataBlockSA,
-    EntryDescriptor,
     InvokeIdAndPriority,
     LongInvokeIdAndPriority,
-    RangeDescriptor,
-    SelectiveAccess,
 )
 from k351c.protocols.dlms.apdu_action import (
     ActionRequestNextPBlock,
@@ -65,47 +65,10 @@ from k351c.protocols.dlms.apdu_set import (
     SetResponseNormal,
     SetResponseWithList,
 )
-from k351c.protocols.dlms.axdr import (
-    CompactArray,
-    Data,
-    DataType,
-    decode_data,
-    encode_data,
-    from_python,
-    to_python,
-)
-from k351c.protocols.dlms.cosem_datetime import (
-    ClockStatus,
-    CosemDate,
-    CosemDateTime,
-    CosemTime,
-    InvalidCosemTime,
-)
-from k351c.protocols.dlms.enums import (
-    AcseServiceProvider,
-    AcseServiceUser,
-    ActionResult,
-    ApplicationContextName,
-    AssociationResult,
-    AuthenticationMechanism,
-    ConfirmedServiceErrorChoice,
-    Conformance,
-    DataAccessResult,
-    InitiateError,
-    ReleaseRequestReason,
-    ReleaseResponseReason,
-    ResultSourceDiagnostic,
-    ServiceError,
-    ServiceErrorChoice,
-    StateError,
-    XdlmsTag,
-)
 
 __all__ = [
     "Aare",
     "Aarq",
-    "AcseServiceProvider",
-    "AcseServiceUser",
     "ActionRequestNextPBlock",
     "ActionRequestNormal",
     "ActionRequestWithFirstPBlock",
@@ -117,29 +80,13 @@ __all__ = [
     "ActionResponseNormal",
     "ActionResponseWithList",
     "ActionResponseWithPBlock",
-    "ActionResult",
-    "ApplicationContextName",
-    "AssociationResult",
     "AttributeSelection",
-    "AuthenticationMechanism",
-    "CaptureObject",
     "CipheredApdu",
-    "ClockStatus",
-    "CompactArray",
     "ConfirmedServiceError",
-    "ConfirmedServiceErrorChoice",
-    "Conformance",
     "CosemAttribute",
-    "CosemDate",
-    "CosemDateTime",
     "CosemMethod",
-    "CosemTime",
-    "Data",
-    "DataAccessResult",
     "DataBlockSA",
     "DataNotification",
-    "DataType",
-    "EntryDescriptor",
     "EventNotificationRequest",
     "ExceptionResponse",
     "GetRequestNext",
@@ -148,22 +95,13 @@ __all__ = [
     "GetResponseNormal",
     "GetResponseWithDataBlock",
     "GetResponseWithList",
-    "InitiateError",
     "InitiateRequest",
     "InitiateResponse",
-    "InvalidCosemTime",
     "InvokeIdAndPriority",
     "LN_CONTEXT",
     "LongInvokeIdAndPriority",
-    "RangeDescriptor",
-    "ReleaseRequestReason",
-    "ReleaseResponseReason",
-    "ResultSourceDiagnostic",
     "Rlre",
     "Rlrq",
-    "SelectiveAccess",
-    "ServiceError",
-    "ServiceErrorChoice",
     "SetRequestNormal",
     "SetRequestWithDataBlock",
     "SetRequestWithFirstDataBlock",
@@ -174,14 +112,8 @@ __all__ = [
     "SetResponseLastDataBlockWithList",
     "SetResponseNormal",
     "SetResponseWithList",
-    "StateError",
-    "XdlmsTag",
     "context_name",
-    "decode_data",
     "encode_apdu",
-    "encode_data",
-    "from_python",
     "mechanism_name",
     "parse_apdu",
-    "to_python",
 ]

@@ -13,25 +13,8 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar
 
-from k351c.errors import LocalProtocolError, RemoteProtocolError
-from k351c.protocols.dlms.apdu import (
-    CIPHERED_TAGS,
-    CipheredApdu,
-    ConfirmedServiceError,
-    decode_whole,
-    to_enum,
-)
-from k351c.protocols.dlms.axdr import Buffer, decode_length
-from k351c.protocols.dlms.ber import (
-    bit0,
-    explicit_content,
-    explicit_int,
-    iter_elements,
-    optional_tlv,
-    optional_wrapped,
-    tlv,
-)
-from k351c.protocols.dlms.enums import (
+from k351c.axdr.codec import Buffer, decode_length
+from k351c.axdr.enums import (
     AcseServiceProvider,
     AcseServiceUser,
     ApplicationContextName,
@@ -40,6 +23,23 @@ from k351c.protocols.dlms.enums import (
     ReleaseRequestReason,
     ReleaseResponseReason,
     ResultSourceDiagnostic,
+)
+from k351c.errors import LocalProtocolError, RemoteProtocolError
+from k351c.protocols.dlms.apdu import (
+    CIPHERED_TAGS,
+    CipheredApdu,
+    ConfirmedServiceError,
+    decode_whole,
+    to_enum,
+)
+from k351c.protocols.dlms.ber import (
+    bit0,
+    explicit_content,
+    explicit_int,
+    iter_elements,
+    optional_tlv,
+    optional_wrapped,
+    tlv,
 )
 from k351c.protocols.dlms.initiate import VAA_NAME_LN, InitiateRequest, InitiateResponse
 

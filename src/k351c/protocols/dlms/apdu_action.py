@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from k351c.axdr.codec import Buffer, Data, decode_data, encode_data
+from k351c.axdr.enums import ActionResult
 from k351c.protocols.dlms.apdu import (
     Apdu,
     CosemMethod,
@@ -22,8 +24,6 @@ from k351c.protocols.dlms.apdu_get import (
     encode_get_data_result,
     read_get_data_result,
 )
-from k351c.protocols.dlms.axdr import Buffer, Data, decode_data, encode_data
-from k351c.protocols.dlms.enums import ActionResult
 
 
 def _iip(invoke: InvokeIdAndPriority) -> bytes:

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from k351c.axdr.codec import (
+    Buffer,
+    Data,
+    decode_data,
+    encode_data,
+    encode_length,
+    take_octet_string,
+)
+from k351c.axdr.enums import DataAccessResult
+from k351c.axdr.selective import SelectiveAccess
 from k351c.errors import RemoteProtocolError
 from k351c.protocols.dlms.apdu import (
     BLOCK_HEADER,
@@ -12,7 +22,6 @@ from k351c.protocols.dlms.apdu import (
     AttributeSelection,
     CosemAttribute,
     InvokeIdAndPriority,
-    SelectiveAccess,
     encode_access,
     encode_sequence,
     read_access,
@@ -23,15 +32,6 @@ from k351c.protocols.dlms.apdu import (
     read_u32,
     to_enum,
 )
-from k351c.protocols.dlms.axdr import (
-    Buffer,
-    Data,
-    decode_data,
-    encode_data,
-    encode_length,
-    take_octet_string,
-)
-from k351c.protocols.dlms.enums import DataAccessResult
 
 GetDataResult = Data | DataAccessResult
 

@@ -5,6 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from k351c.axdr.codec import (
+    Buffer,
+    Data,
+    decode_data,
+    encode_data,
+    take,
+    take_octet_string,
+)
+from k351c.axdr.cosem_datetime import CosemDateTime
+from k351c.axdr.enums import ServiceError, StateError
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.protocols.dlms.acse import Aare, Aarq, InitiateRequest, InitiateResponse, Rlre, Rlrq
 from k351c.protocols.dlms.apdu import (
@@ -22,16 +32,6 @@ from k351c.protocols.dlms.apdu import (
 from k351c.protocols.dlms.apdu_action import ACTION_APDUS
 from k351c.protocols.dlms.apdu_get import GET_APDUS
 from k351c.protocols.dlms.apdu_set import SET_APDUS
-from k351c.protocols.dlms.axdr import (
-    Buffer,
-    Data,
-    decode_data,
-    encode_data,
-    take,
-    take_octet_string,
-)
-from k351c.protocols.dlms.cosem_datetime import CosemDateTime
-from k351c.protocols.dlms.enums import ServiceError, StateError
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from k351c.axdr.codec import Buffer, Data, decode_data, encode_data
+from k351c.axdr.enums import DataAccessResult
+from k351c.axdr.selective import SelectiveAccess
 from k351c.protocols.dlms.apdu import (
     Apdu,
     AttributeSelection,
     CosemAttribute,
     DataBlockSA,
     InvokeIdAndPriority,
-    SelectiveAccess,
     encode_access,
     encode_sequence,
     read_access,
@@ -20,8 +22,6 @@ from k351c.protocols.dlms.apdu import (
     read_sequence,
     read_u32,
 )
-from k351c.protocols.dlms.axdr import Buffer, Data, decode_data, encode_data
-from k351c.protocols.dlms.enums import DataAccessResult
 
 
 def _iip(invoke: InvokeIdAndPriority) -> bytes:

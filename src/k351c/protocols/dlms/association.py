@@ -11,6 +11,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
+from k351c.axdr.enums import (
+    AcseServiceUser,
+    ApplicationContextName,
+    AssociationResult,
+    AuthenticationMechanism,
+    ConfirmedServiceErrorChoice,
+    Conformance,
+    InitiateError,
+    ServiceError,
+    ServiceErrorChoice,
+    StateError,
+)
 from k351c.cosem.model import Level, ObjectList, RequestContext
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.protocols.dlms.acse import (
@@ -31,18 +43,6 @@ from k351c.protocols.dlms.apdu_set import (
     SetRequestWithDataBlock,
     SetRequestWithFirstDataBlock,
     SetRequestWithList,
-)
-from k351c.protocols.dlms.enums import (
-    AcseServiceUser,
-    ApplicationContextName,
-    AssociationResult,
-    AuthenticationMechanism,
-    ConfirmedServiceErrorChoice,
-    Conformance,
-    InitiateError,
-    ServiceError,
-    ServiceErrorChoice,
-    StateError,
 )
 from k351c.protocols.dlms.services import Services
 

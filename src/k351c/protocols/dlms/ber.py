@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from k351c.axdr.codec import Buffer, decode_length, encode_length
 from k351c.errors import RemoteProtocolError
-from k351c.protocols.dlms.axdr import Buffer, decode_length, encode_length
 
 
 def tlv(tag: int, content: bytes) -> bytes:

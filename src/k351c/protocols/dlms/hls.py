@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from k351c.axdr.codec import Data, DataType
+from k351c.axdr.enums import ActionResult
 from k351c.protocols.dlms.apdu import CosemMethod
 from k351c.protocols.dlms.apdu_action import ActionRequestNormal, ActionResponseNormal
-from k351c.protocols.dlms.axdr import Data, DataType
-from k351c.protocols.dlms.enums import ActionResult
 from k351c.protocols.dlms.security import DecipheringError, hls_gmac, verify_hls_gmac
 
 ASSOCIATION_LN_CLASS = 15

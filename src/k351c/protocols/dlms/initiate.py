@@ -6,10 +6,10 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar
 
+from k351c.axdr.codec import Buffer, decode_length, encode_length, take
+from k351c.axdr.enums import Conformance
 from k351c.errors import RemoteProtocolError
 from k351c.protocols.dlms.apdu import Apdu, read_optional_flag, read_struct, read_u8
-from k351c.protocols.dlms.axdr import Buffer, decode_length, encode_length, take
-from k351c.protocols.dlms.enums import Conformance
 
 VAA_NAME_LN = 0x0007
 _U16 = struct.Struct(">H")

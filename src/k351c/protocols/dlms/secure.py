@@ -17,6 +17,14 @@ from dataclasses import dataclass, replace
 from enum import Enum
 from typing import Protocol
 
+from k351c.axdr.enums import (
+    AcseServiceUser,
+    ApplicationContextName,
+    AssociationResult,
+    AuthenticationMechanism,
+    ServiceError,
+    StateError,
+)
 from k351c.cosem.model import Level, ObjectList
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.protocols.dlms.acse import LN_CONTEXT, Aare, Aarq, InitiateRequest, context_name
@@ -27,14 +35,6 @@ from k351c.protocols.dlms.association import (
     AssociationServer,
     Authenticator,
     ClientRule,
-)
-from k351c.protocols.dlms.enums import (
-    AcseServiceUser,
-    ApplicationContextName,
-    AssociationResult,
-    AuthenticationMechanism,
-    ServiceError,
-    StateError,
 )
 from k351c.protocols.dlms.hls import HlsExchange, is_reply_to_hls, valid_challenge
 from k351c.protocols.dlms.security import (

@@ -6,6 +6,8 @@ import logging
 import struct
 from dataclasses import dataclass, field
 
+from k351c.axdr.codec import Data, decode_data, encode_data, encode_length
+from k351c.axdr.enums import ActionResult, DataAccessResult
 from k351c.cosem.model import ObjectList, RequestContext
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.protocols.dlms.apdu import AttributeSelection, InvokeIdAndPriority
@@ -35,8 +37,6 @@ from k351c.protocols.dlms.apdu_set import (
     SetResponseNormal,
     SetResponseWithList,
 )
-from k351c.protocols.dlms.axdr import Data, decode_data, encode_data, encode_length
-from k351c.protocols.dlms.enums import ActionResult, DataAccessResult
 
 log = logging.getLogger("k351c.dlms")
 

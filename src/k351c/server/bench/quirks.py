@@ -13,9 +13,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from k351c.axdr.enums import AcseServiceUser, AssociationResult
 from k351c.errors import K351CError
 from k351c.protocols.dlms.acse import Aare
-from k351c.protocols.dlms.enums import AcseServiceUser, AssociationResult
 
 log = logging.getLogger("k351c.bench")
 

@@ -9,15 +9,15 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 
-from k351c.errors import LocalProtocolError, RemoteProtocolError
-from k351c.protocols.dlms.axdr_length import (
+from k351c.axdr.length import (
     Buffer,
     decode_length,
     encode_length,
     take,
     take_octet_string,
 )
-from k351c.protocols.dlms.axdr_types import MAX_DEPTH, CompactArray, Data, DataType
+from k351c.axdr.types import MAX_DEPTH, CompactArray, Data, DataType
+from k351c.errors import LocalProtocolError, RemoteProtocolError
 
 EncodeLeaf = Callable[[Data, bytearray, int], None]
 DecodeLeaf = Callable[[int, Buffer, int, int], tuple[object, int]]

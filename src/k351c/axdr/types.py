@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 
-from k351c.protocols.dlms.cosem_datetime import CosemDateTime
+from k351c.axdr.cosem_datetime import CosemDateTime
 
 MAX_DEPTH = 32
 

@@ -19,17 +19,17 @@ import struct
 from collections.abc import Callable
 from datetime import date, datetime, time
 
-from k351c.errors import LocalProtocolError, RemoteProtocolError
-from k351c.protocols.dlms.axdr_length import (
+from k351c.axdr.compact_array import decode_compact, encode_compact
+from k351c.axdr.cosem_datetime import CosemDate, CosemDateTime, CosemTime
+from k351c.axdr.length import (
     Buffer,
     decode_length,
     encode_length,
     take,
     take_octet_string,
 )
-from k351c.protocols.dlms.axdr_types import MAX_DEPTH, NULL, CompactArray, Data, DataType
-from k351c.protocols.dlms.compact_array import decode_compact, encode_compact
-from k351c.protocols.dlms.cosem_datetime import CosemDate, CosemDateTime, CosemTime
+from k351c.axdr.types import MAX_DEPTH, NULL, CompactArray, Data, DataType
+from k351c.errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
     "MAX_DEPTH",
