@@ -14,7 +14,11 @@ import typer
 BENCHMARKS: dict[str, tuple[list[str], list[str], str]] = {
     "metrology": (["--days", "2000"], ["--days", "200"], "path"),
     "dlms_get": (["--seconds", "3"], ["--seconds", "1"], "stdout"),
-    "fleet": ([], ["--quick"], "path"),
+    "fleet": (
+        ["--sweep-sample", "1000"],
+        ["--quick", "--meters", "2000", "--sweep-sample", "100", "--rounds", "1", "--seconds", "1"],
+        "path",
+    ),
 }
 
 
