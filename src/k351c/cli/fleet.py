@@ -393,6 +393,12 @@ def fleet(
     )
     specs = shard_specs(base, meters, processes, shard)
     try:
+        from k351c.cli.build import load_config
+        from k351c.cli.fleet_checks import check_fleet
+
+        ports = (dlms_base_port, hdlc_base_port, shared_port, shared_hdlc_port)
+        counts = [s.count for s in specs]
+        check_fleet(load_config(config), meters, processes, counts, ports, backend == "local")
         if backend == "ray":
             _run_ray(specs)
         elif backend == "local":
