@@ -18,6 +18,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from datetime import date, datetime, time
+from typing import Any, cast
 
 from k351c.axdr.compact_array import decode_compact, encode_compact
 from k351c.axdr.cosem_datetime import CosemDate, CosemDateTime, CosemTime
@@ -89,43 +90,48 @@ _FIXED: dict[DataType, struct.Struct] = {
 _BY_TAG: tuple[DataType | None, ...] = tuple(
     _T(i) if i in _T._value2member_map_ else None for i in range(256)
 )
-_TIME_TYPES = {_T.DATE_TIME: (CosemDateTime, 12), _T.DATE: (CosemDate, 5), _T.TIME: (CosemTime, 4)}
+_TimeClass = type[CosemDateTime] | type[CosemDate] | type[CosemTime]
+_TIME_TYPES: dict[DataType, tuple[_TimeClass, int]] = {
+    _T.DATE_TIME: (CosemDateTime, 12),
+    _T.DATE: (CosemDate, 5),
+    _T.TIME: (CosemTime, 4),
+}
 # Tables indexed by the tag octet: IntEnum hashing is slow, tuple indexing is not.
 _PACK: tuple[struct.Struct | None, ...] = tuple(
     _FIXED.get(t) if t is not None else None
-    for t in _BY_TAG  # type: ignore[arg-type]
+    for t in _BY_TAG
 )
 _IS_TIME = tuple(t in _TIME_TYPES for t in _BY_TAG)
 
 
 def _enc_value(data: Data, out: bytearray, depth: int) -> None:
     kind = data.type
-    value = data.value
+    value: Any = data.value  # its Python type is the one the tag names (checked by the codec)
     packer = _PACK[kind]
     if packer is not None:
         if kind is _BOOLEAN:
             value = 1 if value else 0
         out += packer.pack(value)
     elif kind is _OCTET_STRING:
-        out += encode_length(len(value))  # type: ignore[arg-type]
-        out += value  # type: ignore[operator]
+        out += encode_length(len(value))
+        out += value
     elif kind is _VISIBLE_STRING or kind is _UTF8_STRING:
-        raw = value.encode("latin-1" if kind is _VISIBLE_STRING else "utf-8")  # type: ignore[union-attr]
+        raw = value.encode("latin-1" if kind is _VISIBLE_STRING else "utf-8")
         out += encode_length(len(raw))
         out += raw
     elif kind is _ARRAY or kind is _STRUCTURE:
         if depth >= MAX_DEPTH:
             raise LocalProtocolError("Data nested too deeply")
-        out += encode_length(len(value))  # type: ignore[arg-type]
-        for item in value:  # type: ignore[union-attr]
+        out += encode_length(len(value))
+        for item in value:
             out.append(item.type)
             _enc_value(item, out, depth + 1)
     elif _IS_TIME[kind]:
-        out += value.to_bytes()  # type: ignore[union-attr]
+        out += value.to_bytes()
     elif kind is _BIT_STRING:
-        _enc_bits(value, out)  # type: ignore[arg-type]
+        _enc_bits(value, out)
     elif kind is _COMPACT_ARRAY:
-        encode_compact(value, out, _enc_value)  # type: ignore[arg-type]
+        encode_compact(value, out, _enc_value)
     elif kind is not _NULL_DATA and kind is not _DONT_CARE:
         raise LocalProtocolError(f"cannot encode Data type {kind!r}")
 
@@ -212,7 +218,7 @@ def _decode(buf: Buffer, pos: int, depth: int) -> tuple[Data, int]:
     except IndexError:
         raise RemoteProtocolError("truncated: Data tag expected") from None
     value, pos = _dec_value(kind, buf, pos + 1, depth)
-    return Data(_BY_TAG[kind], value), pos  # type: ignore[arg-type]
+    return Data(cast(DataType, _BY_TAG[kind]), value), pos  # _dec_value refused unknown tags
 
 
 def decode_data(buf: Buffer, offset: int = 0) -> tuple[Data, int]:
@@ -227,11 +233,11 @@ def to_python(data: Data) -> object:
     """Plain Python: arrays become lists, structures tuples, compact-arrays lists; others as is."""
     kind = data.type
     if kind is _ARRAY:
-        return [to_python(item) for item in data.value]  # type: ignore[union-attr]
+        return [to_python(item) for item in data.items()]
     if kind is _STRUCTURE:
-        return tuple(to_python(item) for item in data.value)  # type: ignore[union-attr]
+        return tuple(to_python(item) for item in data.items())
     if kind is _COMPACT_ARRAY:
-        return [to_python(item) for item in data.value.elements]  # type: ignore[union-attr]
+        return [to_python(item) for item in data.items()]
     return data.value
 
 
@@ -295,4 +301,4 @@ _DECODERS: dict[DataType, Callable[[Buffer, int, int], tuple[object, int]]] = {
     _T.TIME: _dec_time(_T.TIME),
     _T.COMPACT_ARRAY: lambda buf, pos, depth: decode_compact(buf, pos, depth, _dec_value),
 }
-_DECODER_TABLE = tuple(_DECODERS.get(t) if t is not None else None for t in _BY_TAG)  # type: ignore[arg-type]
+_DECODER_TABLE = tuple(_DECODERS.get(t) if t is not None else None for t in _BY_TAG)

@@ -16,17 +16,17 @@ from k351c.axdr.length import (
     take,
     take_octet_string,
 )
-from k351c.axdr.types import MAX_DEPTH, CompactArray, Data, DataType
+from k351c.axdr.types import MAX_DEPTH, CompactArray, Data, DataType, Description
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 
 EncodeLeaf = Callable[[Data, bytearray, int], None]
 DecodeLeaf = Callable[[int, Buffer, int, int], tuple[object, int]]
 
 
-def _enc_description(desc: object, out: bytearray) -> None:
+def _enc_description(desc: Description, out: bytearray) -> None:
     if isinstance(desc, tuple):
         out.append(desc[0])
-        if desc[0] == DataType.ARRAY:
+        if len(desc) == 3:
             out += struct.pack(">H", desc[1])
             _enc_description(desc[2], out)
         else:
@@ -34,10 +34,10 @@ def _enc_description(desc: object, out: bytearray) -> None:
             for sub in desc[1]:
                 _enc_description(sub, out)
     else:
-        out.append(int(desc))  # type: ignore[call-overload]
+        out.append(int(desc))
 
 
-def _dec_description(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
+def _dec_description(buf: Buffer, pos: int, depth: int) -> tuple[Description, int]:
     if depth >= MAX_DEPTH:
         raise RemoteProtocolError("compact-array description nested too deeply")
     try:
@@ -55,7 +55,7 @@ def _dec_description(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
         count, pos = decode_length(buf, pos)
         if count > len(buf) - pos:
             raise RemoteProtocolError("compact-array structure description too long")
-        subs = []
+        subs: list[Description] = []
         for _ in range(count):
             sub, pos = _dec_description(buf, pos, depth + 1)
             subs.append(sub)
@@ -65,21 +65,21 @@ def _dec_description(buf: Buffer, pos: int, depth: int) -> tuple[object, int]:
     return kind, pos
 
 
-def _min_size(desc: object) -> int:
+def _min_size(desc: Description) -> int:
     if not isinstance(desc, tuple):
         return 1
-    if desc[0] == DataType.ARRAY:
+    if len(desc) == 3:
         return desc[1] * _min_size(desc[2])
     return sum(_min_size(sub) for sub in desc[1])
 
 
-def _enc_described(desc: object, data: Data, out: bytearray, leaf: EncodeLeaf) -> None:
+def _enc_described(desc: Description, data: Data, out: bytearray, leaf: EncodeLeaf) -> None:
     if isinstance(desc, tuple):
-        items = data.value
-        subs = (desc[2],) * len(items) if desc[0] == DataType.ARRAY else desc[1]  # type: ignore[arg-type]
-        if len(subs) != len(items):  # type: ignore[arg-type]
+        items = data.items()
+        subs = (desc[2],) * len(items) if len(desc) == 3 else desc[1]
+        if len(subs) != len(items):
             raise LocalProtocolError("compact-array element does not match its description")
-        for sub, item in zip(subs, items, strict=True):  # type: ignore[call-overload]
+        for sub, item in zip(subs, items, strict=True):
             _enc_described(sub, item, out, leaf)
     else:
         if data.type != desc:
@@ -88,14 +88,15 @@ def _enc_described(desc: object, data: Data, out: bytearray, leaf: EncodeLeaf) -
 
 
 def _dec_described(
-    desc: object, buf: Buffer, pos: int, depth: int, leaf: DecodeLeaf
+    desc: Description, buf: Buffer, pos: int, depth: int, leaf: DecodeLeaf
 ) -> tuple[Data, int]:
     if not isinstance(desc, tuple):
-        value, pos = leaf(desc, buf, pos, depth)  # type: ignore[arg-type]
-        return Data(desc, value), pos  # type: ignore[arg-type]
+        value, pos = leaf(desc, buf, pos, depth)
+        return Data(desc, value), pos
     if depth >= MAX_DEPTH:
         raise RemoteProtocolError("compact-array nested too deeply")
-    if desc[0] == DataType.ARRAY:
+    subs: tuple[Description, ...]
+    if len(desc) == 3:
         if desc[1] > len(buf) - pos:
             raise RemoteProtocolError("compact-array element count exceeds contents")
         subs = (desc[2],) * desc[1]

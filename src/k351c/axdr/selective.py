@@ -6,6 +6,7 @@ They are values of the data model (profile generic reads them), so they sit belo
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from k351c.axdr.types import Data, DataType
@@ -33,19 +34,19 @@ class CaptureObject:
     @classmethod
     def from_data(cls, data: Data) -> CaptureObject:
         """From the structure of four; RemoteProtocolError if the shape is wrong."""
-        fields = _structure(data, 4)
-        values = [f.value for f in fields]
-        if not (isinstance(values[1], bytes) and len(values[1]) == 6):
+        class_id, name, attribute, version = (f.value for f in _structure(data, 4))
+        if not (isinstance(name, bytes) and len(name) == 6):
             raise RemoteProtocolError("capture object logical name must be 6 octets")
-        if not all(isinstance(values[i], int) for i in (0, 2, 3)):
+        if not (isinstance(class_id, int) and isinstance(attribute, int) and isinstance(version, int)):
             raise RemoteProtocolError("capture object fields must be integers")
-        return cls(*values)  # type: ignore[arg-type]
+        return cls(class_id, name, attribute, version)
 
 
-def _structure(data: Data, size: int) -> tuple[Data, ...]:
-    if data.type is not DataType.STRUCTURE or len(data.value) != size:  # type: ignore[arg-type]
-        raise RemoteProtocolError(f"expected a structure of {size}")
-    return data.value  # type: ignore[return-value]
+def _structure(data: Data, size: int) -> Sequence[Data]:
+    try:
+        return data.fields(size)
+    except TypeError:
+        raise RemoteProtocolError(f"expected a structure of {size}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class SelectiveAccess:
             CaptureObject.from_data(restricting),
             low,
             high,
-            tuple(CaptureObject.from_data(c) for c in selected.value),  # type: ignore[union-attr]
+            tuple(CaptureObject.from_data(c) for c in selected.items()),
         )
 
     def entry_descriptor(self) -> EntryDescriptor:
@@ -118,6 +119,7 @@ class SelectiveAccess:
         if self.selector != 2:
             raise RemoteProtocolError(f"selector {self.selector} is not an entry descriptor")
         values = [f.value for f in _structure(self.parameters, 4)]
-        if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        numbers = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
+        if len(numbers) != 4:
             raise RemoteProtocolError("entry descriptor fields must be integers")
-        return EntryDescriptor(*values)  # type: ignore[arg-type]
+        return EntryDescriptor(*numbers)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
@@ -129,9 +130,9 @@ class Data:
         return cls(DataType.UTF8_STRING, value)
 
     @classmethod
-    def array(cls, items: object) -> Data:
+    def array(cls, items: Iterable[Data]) -> Data:
         """array of Data (all of one type, not checked)."""
-        return cls(DataType.ARRAY, tuple(items))  # type: ignore[arg-type]
+        return cls(DataType.ARRAY, tuple(items))
 
     @classmethod
     def structure(cls, *items: Data) -> Data:
@@ -145,8 +146,62 @@ class Data:
             value = CosemDateTime.from_datetime(value)
         return cls(DataType.DATE_TIME, value)
 
+    # typed views of the value, for values a peer sent: TypeError (type-unmatched) if not that kind
+    def items(self) -> Sequence[Data]:
+        """The elements of an array or structure (a compact array's decoded elements)."""
+        value = self.value
+        if isinstance(value, CompactArray):
+            return value.elements
+        if self.type in _SEQUENCES and isinstance(value, tuple | list):
+            return value
+        raise TypeError(f"expected an array or structure, got {self.type.name}")
+
+    def fields(self, count: int) -> Sequence[Data]:
+        """The elements of a structure of exactly ``count`` fields."""
+        if self.type is not DataType.STRUCTURE or len(items := self.items()) != count:
+            raise TypeError(f"expected a structure of {count} elements")
+        return items
+
+    def as_int(self) -> int:
+        """The value of an integer, enum or boolean type."""
+        if self.type in _NUMBERS and isinstance(self.value, int):
+            return int(self.value)
+        raise TypeError(f"expected an integer, got {self.type.name}")
+
+    def as_bytes(self) -> bytes:
+        """The octets of an octet-string."""
+        if isinstance(self.value, bytes | bytearray):
+            return bytes(self.value)
+        raise TypeError(f"expected an octet-string, got {self.type.name}")
+
+    def as_str(self) -> str:
+        """The text of a visible-string or utf8-string."""
+        if isinstance(self.value, str):
+            return self.value
+        raise TypeError(f"expected a string, got {self.type.name}")
+
 
 NULL = Data(DataType.NULL_DATA, None)
+_SEQUENCES = frozenset({DataType.ARRAY, DataType.STRUCTURE})
+_NUMBERS = frozenset(
+    {
+        DataType.BOOLEAN,
+        DataType.DOUBLE_LONG,
+        DataType.DOUBLE_LONG_UNSIGNED,
+        DataType.BCD,
+        DataType.INTEGER,
+        DataType.LONG,
+        DataType.UNSIGNED,
+        DataType.LONG_UNSIGNED,
+        DataType.LONG64,
+        DataType.LONG64_UNSIGNED,
+        DataType.ENUM,
+    }
+)
+
+
+# a compact-array type description: a simple type, (ARRAY, count, element), (STRUCTURE, fields)
+Description = DataType | tuple[DataType, int, "Description"] | tuple[DataType, tuple["Description", ...]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,5 +212,5 @@ class CompactArray:
     ``(DataType.STRUCTURE, (description, ...))``.
     """
 
-    description: object
+    description: Description
     elements: tuple[Data, ...]

@@ -113,7 +113,7 @@ def data_view(data: Data) -> object:
     """A COSEM Data value as JSON: scalars plain, strings text or hex, arrays and structures lists."""
     kind, value = data.type, data.value
     if kind in (DataType.ARRAY, DataType.STRUCTURE):
-        items = list(value)  # type: ignore[arg-type]
+        items = list(data.items())
         shown = [data_view(item) for item in items[:_MAX_ITEMS]]
         if len(items) > _MAX_ITEMS:
             shown.append(f"... {len(items) - _MAX_ITEMS} more")
@@ -168,10 +168,10 @@ def refusal_of(message: object) -> str | None:
             return None
         return f"{name_of(message.result)}: {name_of(message.diagnostic)}"
     view = readable(message)
-    if isinstance(message, ConfirmedServiceError):
-        return f"{view['service']}: {view['error']}: {_service_error_value(message)}"  # type: ignore[index]
-    if type(message).__name__ == "ExceptionResponse":
-        return ": ".join(str(v) for v in view.values())  # type: ignore[union-attr]
+    if isinstance(message, ConfirmedServiceError) and isinstance(view, dict):
+        return f"{view['service']}: {view['error']}: {_service_error_value(message)}"
+    if type(message).__name__ == "ExceptionResponse" and isinstance(view, dict):
+        return ": ".join(str(v) for v in view.values())
     return _data_access_refusal(view)
 
 
@@ -342,9 +342,9 @@ def _ciphered_name(tag: int) -> str:
     """glo-get-request, ded-set-response, general-glo-ciphering, ..."""
     if tag in _CIPHERED_NAMES:
         return _CIPHERED_NAMES[tag]
-    plain = PLAIN_OF.get(tag)
+    plain = PLAIN_OF.get(tag, -1)
     prefix = "ded-" if cipher_kind(tag) is CipherKind.DEDICATED else "glo-"
-    return prefix + _PLAIN_NAMES.get(plain, f"0x{tag:02x}")  # type: ignore[arg-type]
+    return prefix + _PLAIN_NAMES.get(plain, f"0x{tag:02x}")
 
 
 _PLAIN_NAMES = {

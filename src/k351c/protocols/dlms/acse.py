@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import ClassVar
+from enum import IntEnum
+from typing import Any, ClassVar, TypeVar
 
 from k351c.axdr.codec import Buffer, decode_length
 from k351c.axdr.enums import (
@@ -77,7 +78,7 @@ def mechanism_name(kind: AuthenticationMechanism) -> bytes:
     return MECHANISM_PREFIX + bytes((kind,))
 
 
-def _last_arc(oid: bytes | None, prefix: bytes, enum: type) -> object:
+def _last_arc(oid: bytes | None, prefix: bytes, enum: type[_E]) -> _E | None:
     if oid is None or len(oid) != 7 or not oid.startswith(prefix):
         return None
     try:
@@ -86,8 +87,9 @@ def _last_arc(oid: bytes | None, prefix: bytes, enum: type) -> object:
         return None
 
 
+_E = TypeVar("_E", bound=IntEnum)
 UserInformation = InitiateRequest | InitiateResponse | ConfirmedServiceError | CipheredApdu
-_USER_INFO: dict[int, type] = {
+_USER_INFO: dict[int, type[InitiateRequest | InitiateResponse | ConfirmedServiceError]] = {
     0x01: InitiateRequest,
     0x08: InitiateResponse,
     0x0E: ConfirmedServiceError,
@@ -165,7 +167,7 @@ class Aarq:
     @property
     def context(self) -> ApplicationContextName | None:
         """The application context as an enum (None if not a DLMS UA one)."""
-        return _last_arc(self.application_context_name, CONTEXT_PREFIX, ApplicationContextName)  # type: ignore[return-value]
+        return _last_arc(self.application_context_name, CONTEXT_PREFIX, ApplicationContextName)
 
     @property
     def mechanism(self) -> AuthenticationMechanism:
@@ -175,7 +177,7 @@ class Aarq:
         found = _last_arc(self.mechanism_name, MECHANISM_PREFIX, AuthenticationMechanism)
         if found is None:
             raise RemoteProtocolError(f"unknown mechanism name {self.mechanism_name.hex()}")
-        return found  # type: ignore[return-value]
+        return found
 
     @classmethod
     def from_bytes(cls, data: Buffer) -> Aarq:
@@ -184,7 +186,7 @@ class Aarq:
 
     @classmethod
     def _build(cls, elements: list[tuple[int, bytes]]) -> Aarq:
-        fields: dict[str, object] = {}
+        fields: dict[str, Any] = {}  # decoded elements by field name
         for tag, content in elements:
             name = _AARQ_FIELDS.get(tag)
             if name is None:
@@ -199,7 +201,7 @@ class Aarq:
                 fields[name] = content
         if "application_context_name" not in fields:
             raise RemoteProtocolError("AARQ without application-context-name")
-        return cls(**fields)  # type: ignore[arg-type]
+        return cls(**fields)
 
     def to_bytes(self) -> bytes:
         """The AARQ octets."""
@@ -251,7 +253,7 @@ class Aare:
     @property
     def context(self) -> ApplicationContextName | None:
         """The application context as an enum (None if not a DLMS UA one)."""
-        return _last_arc(self.application_context_name, CONTEXT_PREFIX, ApplicationContextName)  # type: ignore[return-value]
+        return _last_arc(self.application_context_name, CONTEXT_PREFIX, ApplicationContextName)
 
     @property
     def diagnostic_source(self) -> ResultSourceDiagnostic:
@@ -267,7 +269,7 @@ class Aare:
 
     @classmethod
     def _build(cls, elements: list[tuple[int, bytes]]) -> Aare:
-        fields: dict[str, object] = {}
+        fields: dict[str, Any] = {}  # decoded elements by field name
         for tag, content in elements:
             if tag == 0xA1:
                 fields["application_context_name"] = explicit_content(content)
@@ -290,7 +292,7 @@ class Aare:
         missing = {"application_context_name", "result", "diagnostic"} - fields.keys()
         if missing:
             raise RemoteProtocolError(f"AARE without {', '.join(sorted(missing))}")
-        return cls(**fields)  # type: ignore[arg-type]
+        return cls(**fields)
 
     def to_bytes(self) -> bytes:
         """The AARE octets."""
@@ -319,8 +321,9 @@ def _diagnostic(content: bytes) -> AcseServiceUser | AcseServiceProvider:
     if len(elements) != 1 or elements[0][0] not in (0xA1, 0xA2):
         raise RemoteProtocolError("bad result-source-diagnostic")
     tag, inner = elements[0]
-    cls = AcseServiceUser if tag == 0xA1 else AcseServiceProvider
-    return to_enum(cls, explicit_int(inner))
+    if tag == 0xA1:
+        return to_enum(AcseServiceUser, explicit_int(inner))
+    return to_enum(AcseServiceProvider, explicit_int(inner))
 
 
 def _release_build(cls, reason_enum, elements):  # noqa: ANN001, ANN202

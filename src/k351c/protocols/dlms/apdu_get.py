@@ -152,6 +152,7 @@ class GetResponseWithDataBlock(Apdu):
         invoke, pos = read_iip(buf, pos)
         (last, number), pos = read_struct(BLOCK_HEADER, buf, pos)
         choice, pos = read_u8(buf, pos)
+        data: bytes | DataAccessResult
         if choice == 0:
             data, pos = take_octet_string(buf, pos)
         elif choice == 1:

@@ -119,9 +119,8 @@ class EventNotificationRequest(Apdu):
 
 
 AnyApdu = Apdu | Aarq | Aare | Rlrq | Rlre | CipheredApdu
-_BY_CHOICE: dict[tuple[int, int], type[Apdu]] = {
-    (cls.TAG, cls.CHOICE): cls  # type: ignore[misc]
-    for cls in GET_APDUS + SET_APDUS + ACTION_APDUS
+_BY_CHOICE: dict[tuple[int, int | None], type[Apdu]] = {
+    (cls.TAG, cls.CHOICE): cls for cls in GET_APDUS + SET_APDUS + ACTION_APDUS
 }
 _CHOICE_TAGS = frozenset(tag for tag, _ in _BY_CHOICE)
 _BY_TAG: dict[int, type] = {

@@ -32,6 +32,7 @@ from k351c.protocols.dlms.acse import (
     InitiateResponse,
     Rlre,
     Rlrq,
+    UserInformation,
     mechanism_name,
 )
 from k351c.protocols.dlms.apdu import ConfirmedServiceError
@@ -163,15 +164,21 @@ class AssociationServer:
 
     # ------------------------------------------------------------- handlers
     def _reject(
-        self, diagnostic: AcseServiceUser, aarq: Aarq | None = None, user_information: object = None
+        self,
+        diagnostic: AcseServiceUser,
+        aarq: Aarq | None = None,
+        user_information: UserInformation | None = None,
     ) -> Aare:
         context = aarq.application_context_name if aarq is not None else None
-        kwargs = {"application_context_name": context} if context else {}
+        if context:
+            return Aare(
+                AssociationResult.REJECTED_PERMANENT,
+                diagnostic,
+                application_context_name=context,
+                user_information=user_information,
+            )
         return Aare(
-            AssociationResult.REJECTED_PERMANENT,
-            diagnostic,
-            user_information=user_information,
-            **kwargs,
+            AssociationResult.REJECTED_PERMANENT, diagnostic, user_information=user_information
         )
 
     def _on_aarq(self, client_sap: int, aarq: Aarq) -> Aare:
@@ -229,14 +236,23 @@ class AssociationServer:
         self.release()
         return Rlre()
 
+    def opened(self) -> tuple[RequestContext, Services]:
+        """The request context and services of the open association (requests come only then)."""
+        if self.context is None or self.services is None:
+            raise LocalProtocolError("no association is open")
+        return self.context, self.services
+
     def _on_get(self, client_sap: int, request: object) -> object:
-        return self.services.get(self.context, request)  # type: ignore[union-attr]
+        ctx, services = self.opened()
+        return services.get(ctx, request)
 
     def _on_set(self, client_sap: int, request: object) -> object:
-        return self.services.set(self.context, request)  # type: ignore[union-attr]
+        ctx, services = self.opened()
+        return services.set(ctx, request)
 
     def _on_action(self, client_sap: int, request: object) -> object:
-        return self.services.action(self.context, request)  # type: ignore[union-attr]
+        ctx, services = self.opened()
+        return services.action(ctx, request)
 
 
 def _initiate_error(initiate: InitiateRequest) -> InitiateError | None:

@@ -8,6 +8,7 @@ f(CtoS) over the client's challenge from the AARQ. Until that succeeds nothing e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeGuard
 
 from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import ActionResult
@@ -21,7 +22,7 @@ REPLY_TO_HLS_AUTHENTICATION = 1
 CHALLENGE_MIN, CHALLENGE_MAX = 8, 64
 
 
-def is_reply_to_hls(request: object) -> bool:
+def is_reply_to_hls(request: object) -> TypeGuard[ActionRequestNormal]:
     """Whether ``request`` is reply_to_HLS_authentication on the current association."""
     if not isinstance(request, ActionRequestNormal):
         return False
@@ -33,7 +34,7 @@ def is_reply_to_hls(request: object) -> bool:
     )
 
 
-def valid_challenge(challenge: bytes | None) -> bool:
+def valid_challenge(challenge: bytes | None) -> TypeGuard[bytes]:
     """A challenge of 8..64 octets, as the standard requires."""
     return challenge is not None and CHALLENGE_MIN <= len(challenge) <= CHALLENGE_MAX
 
@@ -52,15 +53,10 @@ class HlsExchange:
     ) -> tuple[bool, ActionResponseNormal]:
         """Check f(StoC) in the request; return (ok, the ACTION response carrying f(CtoS) if ok)."""
         params = request.parameters
-        value = (
-            params.value
-            if isinstance(params, Data) and params.type == DataType.OCTET_STRING
-            else None
-        )
         try:
-            if value is None:
+            if params is None or params.type != DataType.OCTET_STRING:
                 raise DecipheringError("reply_to_HLS_authentication without an octet string")
-            verify_hls_gmac(bytes(value), self.client_title, ek, ak, self.stoc)
+            verify_hls_gmac(params.as_bytes(), self.client_title, ek, ak, self.stoc)
         except DecipheringError:
             return False, ActionResponseNormal(request.invoke, ActionResult.READ_WRITE_DENIED)
         reply = hls_gmac(self.server_title, server_counter, ek, ak, self.ctos)

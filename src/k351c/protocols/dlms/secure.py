@@ -202,12 +202,13 @@ class SecureAssociation:
         aare = Aare.from_bytes(self.inner.handle(client_sap, plain.to_bytes()) or b"")
         if aare.result != AssociationResult.ACCEPTED:
             return replace(aare, application_context_name=aarq.application_context_name).to_bytes()
-        self.inner.services.reserve(CIPHERING_OVERHEAD)  # type: ignore[union-attr]
+        context, services = self.inner.opened()
+        services.reserve(CIPHERING_OVERHEAD)
         stoc = self.provider.challenge()
-        hls = HlsExchange(title, self.provider.server_title, bytes(ctos), stoc)  # type: ignore[arg-type]
+        hls = HlsExchange(title, self.provider.server_title, bytes(ctos), stoc)
         self.session = Session(hls, control is not None, initiate.dedicated_key)
         self.phase = Phase.HLS_PENDING
-        self.inner.context.association.update(  # type: ignore[union-attr]
+        context.association.update(
             client_system_title=title,
             server_system_title=self.provider.server_title,
             context_name=aarq.application_context_name,
@@ -361,7 +362,7 @@ class SecureAssociation:
             log.info("client %d: request before HLS pass 3 refused", client_sap)
             return _exception(ServiceError.OPERATION_NOT_POSSIBLE)
         assert self.session is not None
-        ok, response = self.session.hls.answer(request, *keys, self.provider.next_counter())  # type: ignore[arg-type]
+        ok, response = self.session.hls.answer(request, *keys, self.provider.next_counter())
         self.provider.authenticated(client_sap, ok)
         if ok:
             self.phase = Phase.SECURE

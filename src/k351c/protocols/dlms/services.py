@@ -111,6 +111,7 @@ class Services:
                 encoded = _normal_response(request.invoke, result)
             if len(encoded) <= self.max_pdu:
                 return encoded
+            response: GetResponseNormal | GetResponseWithList
             response = GetResponseNormal(request.invoke, result)
         else:
             assert isinstance(request, GetRequestWithList)

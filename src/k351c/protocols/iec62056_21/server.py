@@ -189,8 +189,9 @@ class Iec62056Server:
     def data_to_send(self) -> bytes:
         """Bytes of the queued Send events up to the next control event (which stays queued)."""
         out = bytearray()
-        while self._events and isinstance(self._events[0], Send):
-            out += self._events.popleft().data
+        while self._events and isinstance(event := self._events[0], Send):
+            self._events.popleft()
+            out += event.data
         return bytes(out)
 
     def check_timeout(self, now: float) -> None:

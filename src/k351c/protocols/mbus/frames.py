@@ -174,6 +174,7 @@ class LongFrame(_ControlBits):
 
 
 Frame = SingleCharacter | ShortFrame | ControlFrame | LongFrame
+Addressed = ShortFrame | ControlFrame | LongFrame  # a frame with an A-field
 
 
 def _long_bytes(control: int, address: int, ci: int, data: bytes) -> bytes:

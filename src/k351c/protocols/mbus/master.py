@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from k351c.errors import K351CError, LocalProtocolError, RemoteProtocolError
 from k351c.protocols.mbus.frames import (
@@ -100,6 +101,14 @@ def parse_reply(data: bytes) -> SingleCharacter | Telegram | None:
     return Telegram.from_frame(frame)
 
 
+class BusSlave(Protocol):
+    """What a wired bus needs of a slave: bus bytes in, reply bytes out."""
+
+    def feed(self, data: bytes) -> bytes:
+        """Take the bytes the master sent; return what this slave answers."""
+        ...
+
+
 class WiredBus:
     """Several slaves on one pair: every slave hears the master; replies collide bitwise.
 
@@ -107,12 +116,12 @@ class WiredBus:
     are modelled as the bytewise AND of the replies, aligned at their start.
     """
 
-    def __init__(self, slaves: Iterable[object]) -> None:
+    def __init__(self, slaves: Iterable[BusSlave]) -> None:
         self.slaves = list(slaves)
 
     def transact(self, request: bytes) -> bytes:
         """Send master bytes to all slaves and return what the master hears back."""
-        replies = [r for r in (s.feed(request) for s in self.slaves) if r]  # type: ignore[attr-defined]
+        replies = [r for r in (s.feed(request) for s in self.slaves) if r]
         if not replies:
             return b""
         heard = bytearray(max(len(r) for r in replies))

@@ -12,8 +12,8 @@ from k351c.protocols.mbus.frames import (
     CI,
     MAX_PRIMARY_ADDRESS,
     MAX_USER_DATA,
-    NEED_DATA,
     Address,
+    Addressed,
     Control,
     ControlFrame,
     Frame,
@@ -139,7 +139,7 @@ class MBusSlave:
         self._last_fcb: bool | None = None
         self._last_reply: bytes | None = None
         self._telegram = 0
-        self._handlers: dict[Action, Callable[[Frame, Target], bytes]] = {
+        self._handlers: dict[Action, Callable[[Addressed, Target], bytes]] = {
             Action.RESET: self._reset,
             Action.RESET_DESELECT: self._reset_deselect,
             Action.RESPOND: self._respond,
@@ -161,7 +161,7 @@ class MBusSlave:
         """Take bus bytes, handle every complete frame, return all reply bytes."""
         self.receive_data(data)
         out = bytearray()
-        while (frame := self.next_event()) is not NEED_DATA:
+        while not isinstance(frame := self.next_event(), NeedData):
             out += self.handle(frame)
         return bytes(out)
 
@@ -188,15 +188,15 @@ class MBusSlave:
         reply = self._handlers[action](frame, target)
         return b"" if target is Target.BROADCAST_NO_REPLY else reply
 
-    def _reset(self, frame: Frame, target: Target) -> bytes:
+    def _reset(self, frame: Addressed, target: Target) -> bytes:
         self._last_fcb, self._last_reply, self._telegram = False, None, 0
         return ACK_BYTES
 
-    def _reset_deselect(self, frame: Frame, target: Target) -> bytes:
+    def _reset_deselect(self, frame: Addressed, target: Target) -> bytes:
         self.selected = False
         return self._reset(frame, target)
 
-    def _respond(self, frame: Frame, target: Target) -> bytes:
+    def _respond(self, frame: Addressed, target: Target) -> bytes:
         known = frame.fcv and self._last_reply is not None
         repeat = known and frame.fcb == self._last_fcb
         if repeat and self.repeat is Repeat.EXACT:
@@ -222,7 +222,7 @@ class MBusSlave:
         address = self.backend.primary_address
         return LongFrame(Control.RSP_UD, address, CI.RSP_VARIABLE, data).to_bytes()
 
-    def _user_data(self, frame: Frame, target: Target) -> bytes:
+    def _user_data(self, frame: Addressed, target: Target) -> bytes:
         if not isinstance(frame, LongFrame | ControlFrame):
             return b""
         if frame.ci == CI.SELECTION:
@@ -233,7 +233,7 @@ class MBusSlave:
             self._data_send(frame.data)
         return ACK_BYTES
 
-    def _select(self, frame: Frame, target: Target) -> bytes:
+    def _select(self, frame: Addressed, target: Target) -> bytes:
         if frame.address != Address.NETWORK_LAYER or not isinstance(frame, LongFrame):
             return ACK_BYTES if target is not Target.NOT_SELECTED else b""
         try:
