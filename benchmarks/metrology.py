@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 from k351c import Meter, MeterConfig, SimClock
-from k351c.meter.energy import EnergyBank, quantity_mask, step_energy_ws
+from k351c.meter.energy import EnergyBanks, quantity_mask, step_energy_ws
 from k351c.meter.loads import default_load
 from k351c.meter.metrology import PhaseInputs, measure
 
@@ -34,13 +34,13 @@ def _day_inputs(n: int, seed: int) -> PhaseInputs:
 def bench_measure(days: int, per_day: int) -> float:
     """Meter-days/s for measure + energy integration of a day of ``per_day`` segments."""
     config = MeterConfig.default()
-    bank = EnergyBank(quantity_mask(config.energy_channels))
+    banks = EnergyBanks(1, quantity_mask(config.energy_channels))
     inputs = [_day_inputs(per_day, k) for k in range(8)]
     durations = np.full(per_day, 86400.0 / per_day)
     start = time.process_time()
     for day in range(days):
         meas = measure(inputs[day % 8], config.nominal_voltage, config.meter_class, config.aron)
-        bank.add_ws(step_energy_ws(meas, durations, 1))
+        banks.book(EnergyBanks.wh(step_energy_ws(meas, durations, 1)[None], 1.0))
     return days / (time.process_time() - start)
 
 
@@ -49,12 +49,12 @@ def bench_profile(days: int) -> float:
     config = MeterConfig.default()
     load = default_load(config, seed=1)
     load.segments(T0, T0 + 60)
-    bank = EnergyBank(quantity_mask(config.energy_channels))
+    banks = EnergyBanks(1, quantity_mask(config.energy_channels))
     start = time.process_time()
     for day in range(days):
         seg = load.segments(T0 + day * 86400.0, T0 + (day + 1) * 86400.0)
         meas = measure(seg.inputs, config.nominal_voltage, config.meter_class, config.aron)
-        bank.add_ws(step_energy_ws(meas, seg.durations, 1))
+        banks.book(EnergyBanks.wh(step_energy_ws(meas, seg.durations, 1)[None], 1.0))
     return days / (time.process_time() - start)
 
 

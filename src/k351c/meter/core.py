@@ -14,7 +14,16 @@ from k351c.codes import MeterConfig
 from k351c.codes.configcodes import ct_sss
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.accuracy import ErrorCurves, MeterErrors, checked_temperature, interval_middles
-from k351c.meter.energy import EnergyBank, PulseCounter, energy_rows, quantity_mask, step_energy_ws
+from k351c.meter.energy import (
+    PRIMARY,
+    SECONDARY,
+    EnergyBank,
+    EnergyBanks,
+    PulseCounter,
+    energy_rows,
+    quantity_mask,
+    step_energy_ws,
+)
 from k351c.meter.eventlog import EventCode
 from k351c.meter.function import Event, LazyArray, MeterFunction, Step
 from k351c.meter.loads import LoadSource, idle_load
@@ -61,8 +70,9 @@ class Meter:
         self.ct_primary = int(self.config.ct_primary)
         self.ct_secondary = int(self.config.ct_secondary)
         mask = quantity_mask(self.config.energy_channels)
-        self.secondary = EnergyBank(mask)
-        self.primary = EnergyBank(mask)
+        self.banks = EnergyBanks(1, mask)  # a fleet of one: the fleet's booking rule
+        self.primary = EnergyBank(self.banks, PRIMARY)
+        self.secondary = EnergyBank(self.banks, SECONDARY)
         self.led_active = PulseCounter(METER_CONSTANT)
         self.led_reactive = PulseCounter(METER_CONSTANT)
         self.s0 = PulseCounter(S0_CONSTANT, S0_PULSE_MS)
@@ -172,8 +182,8 @@ class Meter:
             step = self._single_step(t0, t1, segments, meas, float(durations[0]))
         else:
             energy = step_energy_ws(meas, durations, self.tariff)
-            d_sec = self.secondary.add_ws(energy)
-            d_pri = self.primary.add_ws(energy * self.ct_ratio)
+            added = self.banks.book(EnergyBanks.wh(energy[None], self.ct_ratio))[:, 0]
+            d_pri, d_sec = added[PRIMARY], added[SECONDARY]
             self._pulses(
                 float(energy[0, 0] + energy[1, 0]),
                 float(energy[2, 0] + energy[3, 0]),
@@ -193,9 +203,7 @@ class Meter:
     def _single_step(self, t0: float, t1: float, segments, meas: Measurement, dt: float) -> Step:
         """One interval of constant load: the same arithmetic on Python floats instead of (1, n) arrays."""
         rows = energy_rows(meas, dt, self.tariff)
-        ratio = self.ct_ratio
-        d_sec = self.secondary.add_rows(rows)
-        d_pri = self.primary.add_rows([[ws * ratio for ws in row] for row in rows])
+        added = self.banks.book(EnergyBanks.wh(np.array(rows)[None], self.ct_ratio))[:, 0]
         self._pulses(rows[0][0] + rows[1][0], rows[2][0] + rows[3][0], rows[0][0], t0, t1)
         self.instant = meas
         return Step(
@@ -204,8 +212,8 @@ class Meter:
             segments,
             meas,
             LazyArray(rows, float),
-            LazyArray(d_sec, np.int64),
-            LazyArray(d_pri, np.int64),
+            added[SECONDARY],
+            added[PRIMARY],
             self.tariff,
             bool(meas.powered[0]),
         )

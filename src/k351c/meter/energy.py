@@ -26,21 +26,19 @@ def step_energy_ws(meas: Measurement, durations: np.ndarray, tariff: int) -> np.
     if dt.shape == (1,) and meas.p.shape == (1, 3):
         return np.array(energy_rows(meas, float(dt[0]), tariff))
     out = np.zeros((4, SLOTS))
-    p_tot, q_tot = meas.p_total, meas.q_total
-    out[0, 0] = np.dot(np.maximum(p_tot, 0.0), dt)
-    out[1, 0] = np.dot(np.maximum(-p_tot, 0.0), dt)
-    out[2, 0] = np.dot(np.maximum(q_tot, 0.0), dt)
-    out[3, 0] = np.dot(np.maximum(-q_tot, 0.0), dt)
-    out[0, 1:4] = dt @ np.maximum(meas.p, 0.0)
-    out[1, 1:4] = dt @ np.maximum(-meas.p, 0.0)
-    out[2, 1:4] = dt @ np.maximum(meas.q, 0.0)
-    out[3, 1:4] = dt @ np.maximum(-meas.q, 0.0)
+    for qi, (total, phases) in enumerate(signed_parts(meas, 1, dt.size, skip_zero=False)):
+        out[qi, 0] = np.dot(total[0], dt)
+        out[qi, 1:4] = dt @ phases[0]
     out[:, TARIFF_SLOT0 + tariff - 1] = out[:, 0]
     return out
 
 
 def energy_rows(meas: Measurement, dt: float, tariff: int) -> list[list[float]]:
-    """step_energy_ws of a single interval of length dt as nested Python floats (the same IEEE operations)."""
+    """step_energy_ws of a single interval of length dt as nested Python floats (the same IEEE operations).
+
+    The single meter's hot path: signed_parts' rule on Python floats (tests/meter/test_energy_rule.py
+    checks it gives the array rule's bits).
+    """
     p, q = meas.p[0].tolist(), meas.q[0].tolist()
     p_tot, q_tot = float(meas.p_total[0]), float(meas.q_total[0])
     rows = []
@@ -68,78 +66,113 @@ def energy_rows(meas: Measurement, dt: float, tariff: int) -> list[list[float]]:
     return rows
 
 
-class EnergyBank:
-    """One set of registers (secondary or primary): int64 Wh counts plus a float remainder in [0, 1)."""
+PRIMARY, SECONDARY = 0, 1
 
-    def __init__(self, mask: np.ndarray) -> None:
-        self.mask = mask
-        self._kept = np.asarray(mask, dtype=bool).tolist()
-        self._kept_cols = [
-            (i, [j for j, keep in enumerate(row) if keep]) for i, row in enumerate(self._kept)
-        ]
-        self._counts = [[0] * SLOTS for _ in range(4)]
-        self._remainder = [[0.0] * SLOTS for _ in range(4)]
-        self._arrays: tuple[np.ndarray, np.ndarray] | None = None
+
+class EnergyBanks:
+    """The energy registers of n meters, the one booking rule for a single meter and a fleet alike.
+
+    ``counts`` (2 banks, n meters, 4 quantities, 8 slots) are whole Wh/varh (int64) and
+    ``remainder`` the fraction of a unit carried per register, in [0, 1). Bank 0 is primary energy
+    (the secondary energy times the CT ratio), bank 1 secondary. A single ``Meter`` is a fleet of one.
+    """
+
+    def __init__(self, n: int, mask: np.ndarray) -> None:
+        self.mask = np.asarray(mask, dtype=bool)
+        self.counts = np.zeros((2, n, 4, SLOTS), dtype=np.int64)
+        self.remainder = np.zeros((2, n, 4, SLOTS), dtype=np.float64)
+
+    @staticmethod
+    def wh(ws: np.ndarray, ratio: float | np.ndarray) -> np.ndarray:
+        """Energy in Ws (..., 4, 8) as Wh per bank (2, ..., 4, 8): primary (x CT ratio), secondary."""
+        out = np.empty((2, *np.shape(ws)))
+        np.multiply(ws, ratio, out=out[PRIMARY])
+        out[PRIMARY] /= 3600.0
+        np.divide(ws, 3600.0, out=out[SECONDARY])
+        return out
+
+    def carried(self, wh: np.ndarray, meters=slice(None)) -> tuple[np.ndarray, np.ndarray]:
+        """(whole units, remainder) once ``wh`` (2, m, 4, 8) is added to these meters: the carry rule."""
+        exact = self.remainder[:, meters] + np.where(self.mask, wh, 0.0)
+        whole = np.floor(exact)
+        return whole.astype(np.int64), exact - whole
+
+    def book(self, wh: np.ndarray, meters=slice(None)) -> np.ndarray:
+        """Add energy in Wh/varh (2, m, 4, 8) to these meters' registers; returns the whole units added."""
+        added, self.remainder[:, meters] = self.carried(wh, meters)
+        self.counts[:, meters] += added
+        return added
+
+    def registers_with(self, wh: np.ndarray, meter: int, bank: int) -> np.ndarray:
+        """Meter's registers (4, 8) of a bank as they read with ``wh`` (4, 8) more, booking nothing."""
+        exact = self.remainder[bank, meter] + np.where(self.mask, wh, 0.0)
+        return self.counts[bank, meter] + np.floor(exact).astype(np.int64)
+
+
+class EnergyBank:
+    """One bank (primary or secondary) of one meter of ``EnergyBanks``: what functions read."""
+
+    def __init__(self, banks: EnergyBanks, bank: int, meter: int = 0) -> None:
+        self.banks, self.bank, self.meter = banks, bank, meter
+
+    @property
+    def mask(self) -> np.ndarray:
+        """The registers this meter keeps (its energy channels)."""
+        return self.banks.mask
 
     @property
     def counts(self) -> np.ndarray:
         """Whole Wh/varh per (quantity, slot), int64 (read-only view of the current counts)."""
-        return self._views()[0]
+        view = self.banks.counts[self.bank, self.meter].view()
+        view.flags.writeable = False
+        return view
 
     @property
     def remainder(self) -> np.ndarray:
         """The fraction of a Wh carried per register, in [0, 1) (read-only)."""
-        return self._views()[1]
-
-    def _views(self) -> tuple[np.ndarray, np.ndarray]:
-        if self._arrays is None:
-            counts = np.array(self._counts, dtype=np.int64)
-            remainder = np.array(self._remainder, dtype=float)
-            counts.flags.writeable = remainder.flags.writeable = False
-            self._arrays = (counts, remainder)
-        return self._arrays
+        view = self.banks.remainder[self.bank, self.meter].view()
+        view.flags.writeable = False
+        return view
 
     def totals(self, quantities: list[int]) -> list[int]:
         """Whole Wh/varh of the total slot of these quantity rows, as Python ints."""
-        counts = self._counts
-        return [counts[q][0] for q in quantities]
-
-    def add_ws(self, energy_ws: np.ndarray) -> np.ndarray:
-        """Add energy in Ws; returns the whole Wh added per register (int64)."""
-        return np.array(self.add_rows(np.asarray(energy_ws, dtype=float).tolist()), dtype=np.int64)
-
-    def add_rows(self, rows: list[list[float]]) -> list[list[int]]:
-        """add_ws of nested Python floats (4 x 8): remainder + Ws / 3600, whole Wh to the count."""
-        delta = [[0] * SLOTS for _ in range(4)]
-        remainders, all_counts = self._remainder, self._counts
-        for i, cols in self._kept_cols:
-            row, rem, counts, added = rows[i], remainders[i], all_counts[i], delta[i]
-            for j in cols:
-                ws = row[j]
-                if ws == 0.0:
-                    continue  # r + 0.0 == r and floor(r) == 0: nothing changes
-                exact = rem[j] + ws / 3600.0
-                whole = math.floor(exact)
-                rem[j] = exact - whole
-                if whole:
-                    counts[j] += whole
-                    added[j] = whole
-        self._arrays = None
-        return delta
+        totals = self.banks.counts[self.bank, self.meter, :, 0].tolist()
+        return [totals[q] for q in quantities]
 
     def state(self) -> dict:
         """Serialisable state (ints exact, remainders as floats)."""
-        return {
-            "counts": [list(row) for row in self._counts],
-            "remainder": [list(row) for row in self._remainder],
-        }
+        return {"counts": self.counts.tolist(), "remainder": self.remainder.tolist()}
 
     def restore(self, state: dict) -> None:
         """Load a state written by state()."""
-        counts = np.asarray(state["counts"], dtype=np.int64).reshape(4, SLOTS)
-        remainder = np.asarray(state["remainder"], dtype=float).reshape(4, SLOTS)
-        self._counts, self._remainder = counts.tolist(), remainder.tolist()
-        self._arrays = None
+        banks, key = self.banks, (self.bank, self.meter)
+        banks.counts[key] = np.asarray(state["counts"], dtype=np.int64).reshape(4, SLOTS)
+        banks.remainder[key] = np.asarray(state["remainder"], dtype=float).reshape(4, SLOTS)
+
+
+def signed_parts(meas: Measurement, n: int, m: int, skip_zero: bool = True) -> list[tuple]:
+    """(total (n, m), phases (n, m, 3)) of P+, P-, Q+, Q-, each >= 0: the quadrant rule of the registers.
+
+    The measurement's rows are n meters x m intervals (a single meter's steps: n = 1).
+
+    With ``skip_zero`` a direction no element ever takes (export, mostly) is (None, None): it adds nothing.
+    """
+    out = []
+    for values in (meas.p, meas.q):
+        total = (values[:, 0] + values[:, 1] + values[:, 2]).reshape(n, m)
+        phases = values.reshape(n, m, 3)
+        low, high = phases.min(), phases.max()
+        out.append(
+            (np.maximum(total, 0.0), np.maximum(phases, 0.0))
+            if high > 0 or not skip_zero
+            else (None, None)
+        )
+        out.append(
+            (np.maximum(-total, 0.0), np.maximum(-phases, 0.0))
+            if low < 0 or not skip_zero
+            else (None, None)
+        )
+    return [out[0], out[1], out[2], out[3]]
 
 
 def quantity_mask(channels: tuple[str, ...]) -> np.ndarray:

@@ -1,7 +1,7 @@
 """A fleet of meters as arrays: registers, CT ratios and loads of thousands of meters, advanced at once.
 
 State per meter is a few hundred bytes: primary and secondary energy registers (int64 Wh/varh per
-quantity, total/phase/tariff, with float remainders exactly as ``EnergyBank``), the CT ratio and the
+quantity, total/phase/tariff, booked by ``EnergyBanks`` as a single meter's), the CT ratio and the
 load seed. The fleet advances whole 15-minute intervals of its load grid (``advance_to``) for all
 meters in one numpy pass through ``k351c.meter.metrology.measure``; a read between two boundaries
 adds the running interval's energy on the fly, as a single ``Meter`` step would. Load profiles are
@@ -21,7 +21,16 @@ from k351c.codes import MeterConfig
 from k351c.codes.configcodes import ct_sss
 from k351c.errors import ConfigError
 from k351c.meter.accuracy import ErrorCurves, MeterErrors, checked_temperature, interval_middles
-from k351c.meter.energy import QUANTITIES, SLOTS, TARIFF_SLOT0, quantity_mask
+from k351c.meter.energy import (
+    PRIMARY,
+    QUANTITIES,
+    SECONDARY,
+    SLOTS,
+    TARIFF_SLOT0,
+    EnergyBanks,
+    quantity_mask,
+    signed_parts,
+)
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
 from k351c.meter.fleet_state import Outage, load_state, save_state
@@ -32,7 +41,6 @@ from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
 from k351c.meter.tariffs import TariffCalendar
 
-PRIMARY, SECONDARY = 0, 1
 CHUNK_ELEMENTS = 250_000  # meters x intervals per booking (it fixes the float summation order)
 BLOCK_ELEMENTS = 16_384  # meters x intervals per numpy pass (temporaries stay in the CPU cache)
 POWER_DOWN_CODE, POWER_UP_CODE = 1, 2
@@ -79,8 +87,7 @@ class Fleet:
             ct_sss(primary)  # each meter's ratio is one configuration 5 SSS encodes
         self.ct_secondary = int(self.config.ct_secondary)
         self.mask = quantity_mask(self.config.energy_channels)
-        self.counts = np.zeros((2, n, 4, SLOTS), dtype=np.int64)
-        self.remainder = np.zeros((2, n, 4, SLOTS), dtype=np.float64)
+        self.banks = EnergyBanks(n, self.mask)
         self.start = float(math.floor(start))  # a Meter's time starts on a whole second
         self.k = self.start_k = int(math.floor(self.start / RESOLUTION))
         self.t = self.start
@@ -151,8 +158,7 @@ class Fleet:
         meters = meters[seconds > self.booked[meters]]
         if meters.size:
             delta = self._running_delta(meters, self.booked[meters], seconds)
-            for bank in (PRIMARY, SECONDARY):
-                self._book_rows(bank, meters, delta[bank])
+            self.banks.book(delta, meters)
             self.booked[meters] = seconds
 
     def start_config(self, i: int) -> MeterConfig:
@@ -225,9 +231,7 @@ class Fleet:
         for m0, m1 in _blocks(self.n, max(2, BLOCK_ELEMENTS // idx.size)):
             block = slice(m0, m1)
             self._chunk_ws(ws[block], np.arange(m0, m1), idx, frac[block], dt[block], tariffs)
-        ratio = self.ct_ratio()[:, None, None]
-        self._book(PRIMARY, (ws * ratio) / 3600.0)
-        self._book(SECONDARY, ws / 3600.0)
+        self.banks.book(EnergyBanks.wh(ws, self.ct_ratio()[:, None, None]))
 
     def _chunk_ws(
         self,
@@ -244,7 +248,7 @@ class Fleet:
         blocks (cache-sized temporaries) gives the same bits as one pass over all of them, as long
         as no block of a fleet of several meters has a single row (see ``_blocks``).
         """
-        parts = _signed_parts(self.measurement(meters, idx, frac > 0), meters.size, idx.size)
+        parts = signed_parts(self.measurement(meters, idx, frac > 0), meters.size, idx.size)
         for qi, (tot, phases) in enumerate(parts):
             if tot is None:
                 continue
@@ -267,19 +271,15 @@ class Fleet:
             k = end
         return out
 
-    def _book(self, bank: int, delta: np.ndarray) -> None:
-        """Add energies (n, 4, 8) in Wh/varh to a bank with the remainder carry of EnergyBank."""
-        exact = self.remainder[bank] + np.where(self.mask, delta, 0.0)
-        whole = np.floor(exact)
-        self.remainder[bank] = exact - whole
-        self.counts[bank] += whole.astype(np.int64)
+    @property
+    def counts(self) -> np.ndarray:
+        """Whole Wh/varh (2 banks, n, 4, 8) booked at the last boundary (``EnergyBanks``)."""
+        return self.banks.counts
 
-    def _book_rows(self, bank: int, meters: np.ndarray, delta: np.ndarray) -> None:
-        """Add energies (len(meters), 4, 8) in Wh/varh to these meters' bank (the same carry)."""
-        exact = self.remainder[bank, meters] + np.where(self.mask, delta, 0.0)
-        whole = np.floor(exact)
-        self.remainder[bank, meters] = exact - whole
-        self.counts[bank, meters] += whole.astype(np.int64)
+    @property
+    def remainder(self) -> np.ndarray:
+        """The fractions of a unit carried per register (2 banks, n, 4, 8)."""
+        return self.banks.remainder
 
     def _checkpoint(self, k: int) -> None:
         slot = (k // PER_DAY) % self.days
@@ -327,12 +327,11 @@ class Fleet:
         seconds = np.broadcast_to(seconds, frac.shape)  # per interval (m,) or per meter and interval
         dt = (np.ones_like(frac) * seconds if whole else frac * seconds).reshape(-1)
         ws = np.empty((dt.size, 4, 4))
-        for qi, (tot, phases) in enumerate(_signed_parts(meas, 1, dt.size, skip_zero=False)):
+        for qi, (tot, phases) in enumerate(signed_parts(meas, 1, dt.size, skip_zero=False)):
             ws[:, qi, 0] = tot[0] * dt
             ws[:, qi, 1:4] = phases[0] * dt[:, None]
         ws = ws.reshape(len(meters), idx.size, 4, 4)
-        ratio = self.ct_ratio()[meters][:, None, None, None]
-        return np.stack([(ws * ratio) / 3600.0, ws / 3600.0])
+        return EnergyBanks.wh(ws, self.ct_ratio()[meters][:, None, None, None])
 
     def registers(self, i: int, bank: int, t: float | None = None) -> np.ndarray:
         """Meter i's registers (4, 8) of a bank at time t (default: the fleet's time), running interval included."""
@@ -342,8 +341,7 @@ class Fleet:
         if seconds <= self.booked[i]:
             return counts
         delta = self._running_delta(np.array([i]), self.booked[i : i + 1], seconds)[bank, 0]
-        exact = self.remainder[bank, i] + np.where(self.mask, delta, 0.0)
-        return counts + np.floor(exact).astype(np.int64)
+        return self.banks.registers_with(delta, i, bank)
 
     def _running_delta(self, meters: np.ndarray, since: np.ndarray, until: float) -> np.ndarray:
         """Energy (2, len(meters), 4, 8) in the running interval from ``since`` to ``until`` seconds into it."""
@@ -475,26 +473,3 @@ def _blocks(n: int, rows: int) -> list[tuple[int, int]]:
 def _rest(frac: np.ndarray, since: np.ndarray, until: float = RESOLUTION) -> np.ndarray:
     """Powered seconds of an interval between ``since`` and ``until`` (a partial outage counts as in energy_wh)."""
     return frac * until - frac * since
-
-
-def _signed_parts(meas: Measurement, n: int, m: int, skip_zero: bool = True) -> list[tuple]:
-    """(total (n, m), phases (n, m, 3)) of P+, P-, Q+, Q- as step_energy_ws splits them.
-
-    With ``skip_zero`` a direction no element ever takes (export, mostly) is (None, None): it adds nothing.
-    """
-    out = []
-    for values in (meas.p, meas.q):
-        total = (values[:, 0] + values[:, 1] + values[:, 2]).reshape(n, m)
-        phases = values.reshape(n, m, 3)
-        low, high = phases.min(), phases.max()
-        out.append(
-            (np.maximum(total, 0.0), np.maximum(phases, 0.0))
-            if high > 0 or not skip_zero
-            else (None, None)
-        )
-        out.append(
-            (np.maximum(-total, 0.0), np.maximum(-phases, 0.0))
-            if low < 0 or not skip_zero
-            else (None, None)
-        )
-    return [out[0], out[1], out[2], out[3]]

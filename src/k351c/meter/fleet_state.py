@@ -91,7 +91,7 @@ def load_state(
             ct_primary=data["ct_primary"],
             model=model,
         )
-        fleet.counts, fleet.remainder = data["counts"].copy(), data["remainder"].copy()
+        fleet.banks.counts, fleet.banks.remainder = data["counts"].copy(), data["remainder"].copy()
         if data["ckpt"].shape == fleet.ckpt.shape:
             fleet.ckpt, fleet.ckpt_k = data["ckpt"].copy(), data["ckpt_k"].copy()
         fleet.outages = [

@@ -25,8 +25,9 @@ import numpy as np
 from k351c.codes import MeterConfig
 from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
+from k351c.meter.energy import PRIMARY, SECONDARY
 from k351c.meter.eventlog import CLOCK
-from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
+from k351c.meter.fleet import Fleet
 from k351c.meter.loadprofile import STATUS
 from k351c.meter.metrology import Measurement
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef, read_object
