@@ -14,7 +14,7 @@ import time
 from collections import defaultdict
 
 from k351c import Meter, MeterConfig, SimClock
-from k351c.meter.loads import default_load
+from k351c.meter.loads_profile import household_load
 from k351c.store import MemoryStore
 
 T0 = 1767225600.0  # 2026-01-01 00:00 UTC
@@ -23,7 +23,7 @@ HOOKS = ("begin_step", "next_boundary", "on_step")
 
 def _meter() -> Meter:
     config = MeterConfig.default()
-    return Meter(config, clock=SimClock(T0, rate=0), store=MemoryStore(), load=default_load(config))
+    return Meter(config, clock=SimClock(T0, rate=0), store=MemoryStore(), load=household_load(config))
 
 
 def bench_run(days: int) -> tuple[float, int]:

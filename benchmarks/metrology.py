@@ -15,7 +15,7 @@ import numpy as np
 
 from k351c import Meter, MeterConfig, SimClock
 from k351c.meter.energy import EnergyBanks, quantity_mask, step_energy_ws
-from k351c.meter.loads import default_load
+from k351c.meter.loads_profile import household_load
 from k351c.meter.metrology import PhaseInputs, measure
 
 T0 = 1767225600.0
@@ -47,7 +47,7 @@ def bench_measure(days: int, per_day: int) -> float:
 def bench_profile(days: int) -> float:
     """Meter-days/s for a BDEW household day (96 segments): load + measure + energy."""
     config = MeterConfig.default()
-    load = default_load(config, seed=1)
+    load = household_load(config, seed=1)
     load.segments(T0, T0 + 60)
     banks = EnergyBanks(1, quantity_mask(config.energy_channels))
     start = time.process_time()
@@ -62,7 +62,7 @@ def bench_meter(days: int) -> float:
     """Meter-days/s of Meter.run_for with every default function and the default household load."""
     config = MeterConfig.default()
     meter = Meter(
-        config, clock=SimClock("2026-01-01T00:00:00Z", rate=0), load=default_load(config, 1)
+        config, clock=SimClock("2026-01-01T00:00:00Z", rate=0), load=household_load(config, 1)
     )
     start = time.process_time()
     for _ in range(days):

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -44,3 +46,64 @@ def test_test_modules_have_unique_names():
             names.setdefault(path.name, []).append(str(path.relative_to(ROOT)))
     clashes = {name: paths for name, paths in names.items() if len(paths) > 1}
     assert not clashes, clashes
+
+
+def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan), each as a closed import path."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(module: str) -> None:
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        for imported in sorted(graph.find_modules_directly_imported_by(module)):
+            if imported not in index:
+                visit(imported)
+                low[module] = min(low[module], low[imported])
+            elif imported in stack:
+                low[module] = min(low[module], index[imported])
+        if low[module] == index[module]:
+            group = []
+            while (top := stack.pop()) != module:
+                group.append(top)
+            group.append(module)
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for module in sorted(graph.modules):
+        if module not in index:
+            visit(module)
+    return [_closed_path(graph, group) for group in groups]
+
+
+def _closed_path(graph: grimp.ImportGraph, group: list[str]) -> list[str]:
+    """A shortest import chain from the group's first module back to itself, for the message."""
+    first = group[0]
+    back = [m for m in group if first in graph.find_modules_directly_imported_by(m)]
+    chains = [graph.find_shortest_chain(importer=first, imported=m) for m in back]
+    chain = min((c for c in chains if c), key=len)
+    return [*chain, first]
+
+
+def test_no_import_cycles_between_modules():
+    # Imports inside functions count (they run); imports under `if TYPE_CHECKING:` never run and are
+    # annotations only, so they are left out.
+    graph = grimp.build_graph("k351c", cache_dir=None, exclude_type_checking_imports=True)
+    cycles = _cycles(graph)
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
+
+
+def test_cycle_finder_names_a_cycle():
+    graph = grimp.ImportGraph()
+    for name in ("pkg", "pkg.a", "pkg.b", "pkg.c"):
+        graph.add_module(name)
+    graph.add_import(importer="pkg.a", imported="pkg.b")
+    graph.add_import(importer="pkg.b", imported="pkg.c")
+    graph.add_import(importer="pkg.c", imported="pkg.a")
+    assert _cycles(graph) == [["pkg.a", "pkg.b", "pkg.c", "pkg.a"]]
+
+
+def test_the_layers_contract_has_no_exceptions():
+    assert "ignore_imports" not in (ROOT / "pyproject.toml").read_text()

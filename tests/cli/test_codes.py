@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from k351c.cli.codes import codes_app
-from k351c.codes import MeterConfig
+from k351c.codes.configfile import load, load_text
 
 runner = CliRunner()
 
@@ -78,7 +78,7 @@ def test_encode_toml_round_trips(tmp_path):
     path.write_text('[codes]\nconfig5 = "000-600-2-3"\n')
     result = runner.invoke(codes_app, ["encode", "--toml", str(path)])
     assert result.exit_code == 0, result.output
-    assert MeterConfig.from_toml_text(result.output) == MeterConfig.from_toml(path)
+    assert load_text(result.output).meter == load(path).meter
 
 
 def test_encode_errors_exit_2(tmp_path):

@@ -29,7 +29,7 @@ def problems_of(text: str) -> list:
 def test_misspelt_key_is_named_with_line_and_suggestion() -> None:
     text = "[meter]\nserial = '12345678'\n\n[thresholds]\nundervoltag = 3\n"
     with pytest.raises(ConfigError) as caught:
-        MeterConfig.from_toml_text(text)
+        load_text(text)
     message = str(caught.value)
     assert "thresholds.undervoltag" in message
     assert "did you mean 'undervoltage_percent'" in message

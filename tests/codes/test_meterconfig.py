@@ -18,6 +18,7 @@ from k351c.codes import (
     MeterConfig,
     TypeNumber,
 )
+from k351c.codes.configfile import load, load_text
 from k351c.codes.settings import default_toml
 from k351c.errors import ConfigError
 
@@ -138,43 +139,43 @@ def test_replace_accepts_strings():
 def test_toml_round_trip(tmp_path):
     cfg = MeterConfig.from_codes(config1="2-2-068-03-3", serial="99887766")
     text = cfg.to_toml()
-    assert MeterConfig.from_toml(tomllib.loads(text)) == cfg
+    assert load(tomllib.loads(text)).meter == cfg
     path = tmp_path / "meter.toml"
     path.write_text(text)
-    assert MeterConfig.from_toml(path) == cfg
-    assert MeterConfig.from_toml(str(path)) == cfg
-    assert MeterConfig.from_toml_text(text) == cfg
+    assert load(path).meter == cfg
+    assert load(str(path)).meter == cfg
+    assert load_text(text).meter == cfg
 
 
 def test_embedded_default_file_is_the_default(tmp_path):
     from importlib import resources
 
     text = resources.files("k351c").joinpath("data/default.toml").read_text()
-    assert MeterConfig.from_toml_text(text) == MeterConfig.default()
+    assert load_text(text).meter == MeterConfig.default()
 
 
 def test_partial_file():
-    cfg = MeterConfig.from_toml(
+    cfg = load(
         {"codes": {"config5": "000 040 2 2"}, "thresholds": {"power_threshold_w": 1.5e5}}
-    )
+    ).meter
     assert (cfg.ct_primary, cfg.ct_locked, cfg.debiting_logger2) == (200, True, "weekly")
     assert cfg.settings.thresholds.power_threshold_w == 1.5e5
     assert cfg.type_number == MeterConfig.default().type_number
     assert cfg.holiday_subdiv is None
-    assert MeterConfig.from_toml({"holidays": {"subdiv": "BY"}}).holiday_subdiv == "BY"
+    assert load({"holidays": {"subdiv": "BY"}}).meter.holiday_subdiv == "BY"
 
 
 def test_bad_files(tmp_path):
     with pytest.raises(ConfigError, match="codes"):
-        MeterConfig.from_toml({"codes": {"config4": "1"}})
+        load({"codes": {"config4": "1"}})
     bad = tmp_path / "bad.toml"
     bad.write_text("[codes\n")
     with pytest.raises(ConfigError, match="configuration file"):
-        MeterConfig.from_toml(bad)
+        load(bad)
     with pytest.raises(ConfigError, match="configuration file"):
-        MeterConfig.from_toml(tmp_path / "missing.toml")
+        load(tmp_path / "missing.toml")
     with pytest.raises(ConfigError, match="X5 energy type"):
-        MeterConfig.from_toml({"codes": {"type_number": "685-35BC923-070"}})
+        load({"codes": {"type_number": "685-35BC923-070"}})
 
 
 def _sampled(cls, **fixed):
@@ -197,7 +198,7 @@ def _sampled(cls, **fixed):
 )
 def test_any_valid_configuration_round_trips_through_toml(tn, c1, c2, c3, c5, serial):
     cfg = MeterConfig(tn, c1, c2, c3, c5, serial=serial)
-    again = MeterConfig.from_toml_text(cfg.to_toml())
+    again = load_text(cfg.to_toml()).meter
     assert again == cfg
     assert MeterConfig.from_codes(**cfg.codes(), serial=serial) == cfg
     assert len(cfg.describe()) == 9 + 5 + 4 + 8 + 4

@@ -16,6 +16,7 @@ from k351c import Meter, MeterConfig, SimClock
 from k351c.axdr.codec import Data, DataType, encode_data
 from k351c.axdr.cosem_datetime import CosemDate, CosemDateTime
 from k351c.axdr.enums import ActionResult, DataAccessResult
+from k351c.codes.configfile import load
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.cosem.calendar import days_data, parse_days, parse_seasons, seasons_data
 from k351c.cosem.infra import object_list_entry
@@ -377,7 +378,7 @@ def test_passive_calendar_and_activation_live_in_the_settings() -> None:
     assert settings.calendar_activation == meter.localtime.from_local(when.to_datetime())
     data = meter.config.to_dict()
     assert data["calendar"]["passive"]["name"] == "flat"
-    assert MeterConfig.from_toml(data).settings == settings
+    assert load(data).meter.settings == settings
     assert meter.store.get("f:activity_calendar") is None
     restarted = make_meter(store)
     objects = build_object_list(restarted)

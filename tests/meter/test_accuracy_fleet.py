@@ -10,6 +10,7 @@ import pytest
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.clock import parse_instant
+from k351c.codes.configfile import load
 from k351c.codes.metrology import Metrology
 from k351c.meter.accuracy import ErrorCurves, error_at
 from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
@@ -148,7 +149,7 @@ def test_cold_snap_example_errs_more_in_the_cold():
     from pathlib import Path
 
     examples = Path(__file__).resolve().parents[2] / "examples"
-    config = MeterConfig.from_toml(examples / "config" / "class-limit-meter.toml")
+    config = load(examples / "config" / "class-limit-meter.toml").meter
     scenario = Scenario.from_toml(examples / "cold-snap.toml")
     meter = Meter(config, clock=SimClock(scenario.start, rate=0), functions=[])
     player = ScenarioPlayer(meter, scenario)

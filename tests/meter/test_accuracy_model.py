@@ -15,6 +15,7 @@ import pytest
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.codes import accuracy_limits as lim
+from k351c.codes.configfile import load, load_text
 from k351c.codes.metrology import Metrology
 from k351c.errors import ConfigError
 from k351c.meter.accuracy import error_at
@@ -256,7 +257,7 @@ def test_custom_table_is_interpolated_and_spread_per_meter():
 def test_bad_metrology_sections_name_the_field(section, field):
     data = {"metrology": section}
     with pytest.raises(ConfigError) as err:
-        MeterConfig.from_toml(data)
+        load(data)
     # A check across sections (the class of [codes]) is located at its section, field in the text.
     assert err.value.field.startswith("metrology") and field in str(err.value)
     with pytest.raises(ConfigError) as direct:
@@ -269,15 +270,15 @@ def test_class_c_refuses_a_table_that_class_b_allows():
         "accuracy": "custom",
         "custom": {"points": [{"current": 1.0, "error": 0.8}, {"current": 5.0, "error": 0.8}]},
     }
-    MeterConfig.from_toml({"metrology": section})  # class B (default type number)
+    load({"metrology": section})  # class B (default type number)
     with pytest.raises(ConfigError):
-        MeterConfig.from_toml({"codes": {"type_number": TYPES["C"]}, "metrology": section})
+        load({"codes": {"type_number": TYPES["C"]}, "metrology": section})
 
 
 def test_metrology_section_round_trips_and_default_writes_nothing():
     assert "metrology" not in MeterConfig.default().to_dict()
-    cfg = MeterConfig.from_toml({"metrology": {**CUSTOM, "daily_swing": 8.0}})
-    again = MeterConfig.from_toml_text(cfg.to_toml())
+    cfg = load({"metrology": {**CUSTOM, "daily_swing": 8.0}}).meter
+    again = load_text(cfg.to_toml()).meter
     assert again.metrology == cfg.metrology
 
 

@@ -7,7 +7,7 @@ import pytest
 from k351c import ConfigError, ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import DataAccessResult
-from k351c.codes.config import MeterConfig as Config
+from k351c.codes.configfile import load_text
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.meter.scenario import Scenario, ScenarioPlayer
 from k351c.obis import Obis
@@ -119,9 +119,9 @@ def test_the_configuration_file_sets_channels_and_period() -> None:
 channels = ["1-0:32.7.0.255", "1-0:52.7.0.255", "1-0:1.8.0.255"]
 interval_minutes = 5
 """
-    meter = make(Config.from_toml_text(text))
+    meter = make(load_text(text).meter)
     assert meter.function("analysis").channels == ["1-0:32.7.0.255", "1-0:52.7.0.255", "1-0:1.8.0.255"]
     assert meter.read("1-0:99.2.0.255").capture_period == 300
     for bad in ("interval_minutes = 7", "channels = []", "period = 5"):
         with pytest.raises(ConfigError):
-            Config.from_toml_text(f"[analysis]\n{bad}\n")
+            load_text(f"[analysis]\n{bad}\n")

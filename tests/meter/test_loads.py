@@ -8,8 +8,8 @@ from hypothesis import strategies as st
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.meter import loads
-from k351c.meter.loads import default_load, grid_times, hash_normal, hash_uniform
-from k351c.meter.loads_profile import BdewLoad, bdew_shares, clear_sky
+from k351c.meter.loads import grid_times, hash_normal, hash_uniform
+from k351c.meter.loads_profile import BdewLoad, bdew_shares, clear_sky, household_load
 from k351c.meter.loads_replay import ReplayLoad
 from k351c.meter.loads_schedule import ScheduleLoad, StepLoad
 from k351c.meter.metrology import measure
@@ -142,7 +142,7 @@ def test_pv_export_makes_a_minus_and_quadrants_two_and_three():
 
 def test_default_load_is_a_household_scaled_for_the_ct_meter():
     config = MeterConfig.default()
-    load = default_load(config, seed=3)
+    load = household_load(config, seed=3)
     assert isinstance(load, BdewLoad) and load.profile == "h0"
     m = measure(load.segments(T0, T0 + 7 * 86400).inputs)
     assert 0.05 < m.current.max() <= 6.0
@@ -156,7 +156,7 @@ def test_default_load_is_a_household_scaled_for_the_ct_meter():
 
 def test_aron_default_load_is_a_balanced_three_wire_load():
     config = MeterConfig.from_codes(type_number="685-25BC423-070")
-    seg = default_load(config, seed=1).segments(T0, T0 + 86400)
+    seg = household_load(config, seed=1).segments(T0, T0 + 86400)
     assert np.allclose(seg.inputs.current, seg.inputs.current[:, :1])
     star, aron = measure(seg.inputs), measure(seg.inputs, aron=True)
     np.testing.assert_allclose(aron.p_total, star.p_total, rtol=1e-9)

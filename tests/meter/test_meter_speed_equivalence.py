@@ -22,7 +22,6 @@ import numpy as np
 import pytest
 
 from k351c import Meter, MeterConfig, SimClock
-from k351c.meter.loads import default_load
 from k351c.meter.loads_profile import household_load
 from k351c.meter.objects import ProfileData
 from k351c.store import MemoryStore
@@ -90,7 +89,7 @@ def _profile(data: ProfileData) -> dict:
 
 def _run(pv: bool) -> dict:
     config = MeterConfig.default()
-    load = default_load(config)
+    load = household_load(config)
     if pv:
         load = household_load(config, seed=7)
         load.pv_peak = 6000.0

@@ -106,7 +106,7 @@ class DevTools:
 def prefill_state(state: Path) -> None:
     """One simulated day in the state directory, so the load profile has entries to plot."""
     from k351c import Meter, MeterConfig, SimClock
-    from k351c.meter.loads import default_load
+    from k351c.meter.loads_profile import household_load
     from k351c.store import SqliteStore
 
     config = MeterConfig.default()
@@ -115,7 +115,7 @@ def prefill_state(state: Path) -> None:
         config,
         clock=SimClock(START, rate=0),
         store=SqliteStore(state / "meter.sqlite"),
-        load=default_load(config),
+        load=household_load(config),
     )
     meter.run_for(86400)
     meter.store.close()

@@ -10,7 +10,7 @@ from k351c.codes.configfile import LoadedConfig, load
 from k351c.codes.server import ServerSettings
 from k351c.errors import ConfigError
 from k351c.meter.core import STATE_KEY, Meter
-from k351c.meter.loads import default_load
+from k351c.meter.loads_profile import household_load
 from k351c.store import SqliteStore
 
 
@@ -51,7 +51,7 @@ def build_meter(
     else:
         epoch = SystemClock().timestamp()
     clock = SimClock(epoch, rate=rate)
-    meter = Meter(cfg, clock=clock, store=store, load=default_load(cfg))
+    meter = Meter(cfg, clock=clock, store=store, load=household_load(cfg))
     if start is not None and saved is not None and epoch > meter.t:
         meter.advance_to(epoch)
     elif start is not None and saved is not None and epoch < meter.t:

@@ -10,7 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from k351c.codes import CODE_FIELDS, MeterConfig, detect_kind, parse_code
+from k351c.codes import CODE_FIELDS, detect_kind, parse_code
+from k351c.codes.configfile import load
 from k351c.errors import ConfigError
 
 codes_app = typer.Typer(
@@ -82,7 +83,7 @@ def encode(
 ) -> None:
     """Print the canonical codes of a configuration file."""
     try:
-        config = MeterConfig.from_toml(file)
+        config = load(file).meter
     except ConfigError as exc:
         raise _fail(exc) from None
     if toml:

@@ -1,11 +1,10 @@
-"""`k351c fleet` (N meters, sharded over processes or Ray) and `k351c backfill` (history, with a progress bar)."""
+"""`k351c fleet`: N meters, sharded over processes or Ray (``k351c backfill`` is in ``fleet_backfill``)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import signal
 from dataclasses import asdict, dataclass, field, replace
@@ -21,7 +20,6 @@ from k351c.server.bench import BenchOptions
 log = logging.getLogger(__name__)
 
 DEFAULT_STATE = Path("k351c-fleet")
-DAY = 86400.0
 
 
 @dataclass(frozen=True)
@@ -408,37 +406,3 @@ def fleet(
     except K351CError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-
-
-def backfill(
-    from_: str = typer.Option(..., "--from", help="First instant of the history (ISO 8601)."),
-    to: str = typer.Option(None, "--to", help="Last instant (default: now)."),
-    meters: int = typer.Option(
-        0, "--meters", help="A fleet of N meters (default: one meter, the full model)."
-    ),
-    state: Path = typer.Option(
-        None, "--state", help="State directory (default k351c-data, or k351c-fleet)."
-    ),
-    config: Path = typer.Option(None, "--config", help="Configuration (TOML)."),
-    first_serial: int = typer.Option(None, "--first-serial", help="Serial of meter 0 of a fleet."),
-    processes: int = typer.Option(1, "--processes", help="Shards computed in parallel (fleets)."),
-) -> None:
-    """Create the history a real meter would have: registers, load profile, logs, consistently, with progress."""
-    from k351c.cli.fleet_backfill import backfill_fleet, backfill_meter
-    from k351c.clock import SystemClock, parse_instant
-
-    try:
-        t0 = parse_instant(from_).timestamp()
-        t1 = parse_instant(to).timestamp() if to else SystemClock().timestamp()
-        if meters:
-            backfill_fleet(t0, t1, meters, state or DEFAULT_STATE, config, first_serial, processes)
-        else:
-            backfill_meter(t0, t1, state or Path("k351c-data"), config)
-    except K351CError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-
-
-def days_between(t0: float, t1: float) -> int:
-    """Whole days (rounded up) from t0 to t1, at least 1."""
-    return max(1, math.ceil((t1 - t0) / DAY))

@@ -1,4 +1,4 @@
-"""Backfill: run a meter (the full model) or a fleet (the vectorised engine) from a past instant, with progress."""
+"""`k351c backfill`: run a meter (the full model) or a fleet (the vectorised engine) from a past instant, with progress."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
+import typer
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -15,7 +16,9 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from k351c.errors import ConfigError
+from k351c.cli.fleet import DEFAULT_STATE, ShardSpec, open_fleet, shard_specs
+from k351c.clock import SystemClock, parse_instant
+from k351c.errors import ConfigError, K351CError
 
 DAY = 86400.0
 
@@ -89,7 +92,6 @@ def backfill_fleet(
 ) -> None:
     """A fleet (one state file per shard) advanced to t1; shards in parallel processes."""
     from k351c.cli.build import load_config
-    from k351c.cli.fleet import ShardSpec, shard_specs
 
     if t1 <= t0:
         raise ConfigError("--to", t1, "an instant after --from")
@@ -128,7 +130,6 @@ def backfill_fleet(
 
 def run_backfill_shard(spec: dict, t0: float, t1: float, progress=None, queue=None) -> float:
     """Advance one shard's fleet to t1 and save it; progress in meter-intervals to a callback or queue."""
-    from k351c.cli.fleet import ShardSpec, open_fleet
     from k351c.server.fleet import STATE_FILE
 
     shard = ShardSpec(**spec)
@@ -149,3 +150,29 @@ def _iso(t: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(t, UTC).isoformat()
+
+
+def backfill(
+    from_: str = typer.Option(..., "--from", help="First instant of the history (ISO 8601)."),
+    to: str = typer.Option(None, "--to", help="Last instant (default: now)."),
+    meters: int = typer.Option(
+        0, "--meters", help="A fleet of N meters (default: one meter, the full model)."
+    ),
+    state: Path = typer.Option(
+        None, "--state", help="State directory (default k351c-data, or k351c-fleet)."
+    ),
+    config: Path = typer.Option(None, "--config", help="Configuration (TOML)."),
+    first_serial: int = typer.Option(None, "--first-serial", help="Serial of meter 0 of a fleet."),
+    processes: int = typer.Option(1, "--processes", help="Shards computed in parallel (fleets)."),
+) -> None:
+    """Create the history a real meter would have: registers, load profile, logs, consistently, with progress."""
+    try:
+        t0 = parse_instant(from_).timestamp()
+        t1 = parse_instant(to).timestamp() if to else SystemClock().timestamp()
+        if meters:
+            backfill_fleet(t0, t1, meters, state or DEFAULT_STATE, config, first_serial, processes)
+        else:
+            backfill_meter(t0, t1, state or Path("k351c-data"), config)
+    except K351CError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc

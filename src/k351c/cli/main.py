@@ -7,7 +7,8 @@ import typer
 from k351c.cli.bench import bench
 from k351c.cli.codes import codes_app
 from k351c.cli.config import config_app
-from k351c.cli.fleet import backfill, fleet
+from k351c.cli.fleet import fleet
+from k351c.cli.fleet_backfill import backfill
 from k351c.cli.headend import trace_app
 from k351c.cli.keys import keys_app
 from k351c.cli.serve import serve, show

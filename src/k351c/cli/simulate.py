@@ -13,7 +13,7 @@ from k351c.cli.build import load_config
 from k351c.clock import SimClock, parse_instant
 from k351c.errors import K351CError
 from k351c.meter.core import Meter
-from k351c.meter.loads import default_load
+from k351c.meter.loads_profile import household_load
 from k351c.meter.objects import ProfileData
 from k351c.meter.scenario import Scenario, ScenarioPlayer
 from k351c.store import MemoryStore
@@ -126,7 +126,7 @@ def simulate(
                 "give --from and --to (or [scenario] from/to), with to after from"
             )
         meter = Meter(
-            cfg, clock=SimClock(start, rate=0), store=MemoryStore(), load=default_load(cfg)
+            cfg, clock=SimClock(start, rate=0), store=MemoryStore(), load=household_load(cfg)
         )
         player = ScenarioPlayer(meter, plan)
         with Progress(

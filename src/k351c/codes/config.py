@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import tomli_w
@@ -142,20 +140,6 @@ class MeterConfig:
             metrology=metrology or Metrology(),
         )
 
-    @classmethod
-    def from_toml(cls, source: str | Path | Mapping[str, Any]) -> MeterConfig:
-        """Read a configuration file (path) or its parsed dict, validated by the schema."""
-        from k351c.codes.configfile import load
-
-        return load(source).meter
-
-    @classmethod
-    def from_toml_text(cls, text: str) -> MeterConfig:
-        """Read a configuration file's text, validated by the schema."""
-        from k351c.codes.configfile import load_text
-
-        return load_text(text).meter
-
     def to_dict(self) -> dict[str, Any]:
         """The configuration-file form of this configuration."""
         codes = {name: str(getattr(self, name)) for name in CODE_FIELDS}
@@ -165,7 +149,7 @@ class MeterConfig:
         return data
 
     def to_toml(self) -> str:
-        """The configuration file text; from_toml of it gives an equal MeterConfig."""
+        """The configuration file text; ``configfile.load_text`` of it gives an equal MeterConfig."""
         return tomli_w.dumps(self.to_dict())
 
     def codes(self) -> dict[str, str]:

@@ -8,29 +8,24 @@ from typing import Any
 from k351c.axdr.codec import Data, DataType
 from k351c.axdr.cosem_datetime import NOT_SPECIFIED, YEAR_NOT_SPECIFIED, CosemDateTime
 from k351c.codes.server import ServerSettings
+from k351c.cosem.calendar import activity_calendar, calendar_keeper
+from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.clock_methods import clock_methods
+from k351c.cosem.disconnect import disconnect_objects
+from k351c.cosem.infra import infrastructure_objects
 from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList, RequestContext
 from k351c.cosem.profile import profile_object
+from k351c.cosem.script import end_of_billing_script
+from k351c.cosem.specialdays import billing_schedule, special_days_table
 from k351c.cosem.types import datetime_octets, python_value, scaler_unit, value_data
 from k351c.meter.core import Meter
 from k351c.meter.objects import ProfileData, ValueDef
-
-# version of each interface class we implement (Blue Book)
-CLASS_VERSION = {
-    1: 0, 3: 0, 4: 0, 7: 1, 8: 0, 9: 0, 11: 0, 15: 1, 17: 0, 20: 0, 22: 0, 23: 1, 40: 0, 41: 0, 64: 0, 70: 0,
-}
 
 LEVEL_NAMES = {"public": Level.PUBLIC, "reading": Level.READING, "management": Level.MANAGEMENT}
 
 
 def _const(fn: Callable[[], Data]) -> Callable[[RequestContext], Data]:
     return lambda ctx: fn()
-
-
-def logical_name(definition_obis) -> Attribute:
-    """Attribute 1 of every class: the logical name, readable by all."""
-    ln = Data(DataType.OCTET_STRING, definition_obis.to_bytes())
-    return Attribute(lambda ctx: ln, read_level=Level.PUBLIC)
 
 
 def _levels(definition: ValueDef) -> tuple[Level, Level | None]:
@@ -123,8 +118,6 @@ def build_object_list(
     meter: Meter, settings: ServerSettings | Mapping[str, Any] | None = None
 ) -> ObjectList:
     """The logical device's full object list: the meter's values plus the communication objects."""
-    from k351c.cosem.infra import infrastructure_objects
-
     objects = ObjectList(meter_objects(meter))
     for obj in infrastructure_objects(meter, objects, ServerSettings.coerce(settings)):
         objects.add(obj)
@@ -135,11 +128,6 @@ def build_object_list(
 
 def service_objects(meter: Meter) -> list[CosemObject]:
     """Objects over meter functions: calendar, special days, billing schedule and script, disconnect control."""
-    from k351c.cosem.calendar import activity_calendar, calendar_keeper
-    from k351c.cosem.disconnect import disconnect_objects
-    from k351c.cosem.script import end_of_billing_script
-    from k351c.cosem.specialdays import billing_schedule, special_days_table
-
     return [
         activity_calendar(meter, calendar_keeper(meter)),
         special_days_table(meter),

@@ -21,7 +21,7 @@ from k351c.axdr.cosem_datetime import (
     CosemTime,
 )
 from k351c.codes.settings import DayProfile, PassiveCalendar, Season, TariffTable, WeekProfile
-from k351c.cosem.bind import CLASS_VERSION, logical_name
+from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.function import Event, MeterFunction

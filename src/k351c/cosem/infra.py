@@ -6,7 +6,7 @@ import ipaddress
 
 from k351c.axdr.codec import Data, DataType
 from k351c.codes.server import ServerSettings
-from k351c.cosem.bind import CLASS_VERSION, logical_name
+from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
 from k351c.errors import AccessDenied
 from k351c.meter.catalog import logical_device_name

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 from k351c.axdr.codec import Data, DataType
-from k351c.cosem.bind import CLASS_VERSION, logical_name
+from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import ConfigError
 from k351c.obis import Obis

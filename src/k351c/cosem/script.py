@@ -11,7 +11,7 @@ debiting periods are the fleet's).
 from __future__ import annotations
 
 from k351c.axdr.codec import Data, DataType
-from k351c.cosem.bind import CLASS_VERSION, logical_name
+from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.billing import DEBITING_LOGGER

@@ -17,6 +17,7 @@ QUANTITY_C = {
     "R-": (4, 24, 44, 64),
 }
 SLOTS = 8  # 0 total, 1..3 phases L1..L3, 4..7 tariffs 1..4
+PRIMARY, SECONDARY = 0, 1  # the two register banks: primary (CT ratio applied) and secondary values
 TARIFF_SLOT0 = 4
 
 

@@ -36,6 +36,7 @@ from k351c.meter.fleet_profile import PER_DAY, profile_rows
 from k351c.meter.fleet_state import Outage, load_state, save_state
 from k351c.meter.fleet_temperature import TemperatureHistory
 from k351c.meter.fleet_twin import Twins
+from k351c.meter.fleet_view import MeterView
 from k351c.meter.loadprofile import depth_entries
 from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
@@ -175,10 +176,8 @@ class Fleet:
         """The load meter i runs on (its seed and outages), usable by a single ``Meter``."""
         return SeededLoad(self.model, int(self.seeds[i]), lambda: self.outage_windows(i))
 
-    def meter(self, i: int):
+    def meter(self, i: int) -> MeterView:
         """Meter i seen as a meter: ``config``, ``load``, ``objects``, ``read``, ``set_ct_ratio``."""
-        from k351c.meter.fleet_view import MeterView
-
         if not 0 <= int(i) < self.n:
             raise ConfigError("fleet meter", i, f"an index 0..{self.n - 1}")
         return MeterView(self, int(i))

@@ -18,7 +18,7 @@ import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,13 +27,15 @@ from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
 from k351c.meter.energy import PRIMARY, SECONDARY
 from k351c.meter.eventlog import CLOCK
-from k351c.meter.fleet import Fleet
 from k351c.meter.loadprofile import STATUS
 from k351c.meter.metrology import Measurement
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef, read_object
 from k351c.meter.readings import Profile, Reading
 from k351c.meter.registers import ENERGY_UNIT
 from k351c.obis import Obis
+
+if TYPE_CHECKING:
+    from k351c.meter.fleet import Fleet
 
 LOAD_PROFILE = Obis(1, 0, 99, 1, 0)
 

@@ -172,10 +172,3 @@ class HarmonicLoad:
     def segments(self, t0: float, t1: float) -> Segments:
         """One interval: the load never changes."""
         return Segments(np.array([t0, t1], dtype=float), self.inputs(1))
-
-
-def default_load(config, seed: int = 0) -> LoadSource:
-    """The deterministic load `k351c serve` runs with: a BDEW H0 household scaled for the CT meter."""
-    from k351c.meter.loads_profile import household_load
-
-    return household_load(config, seed)
