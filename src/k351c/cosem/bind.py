@@ -18,6 +18,7 @@ from k351c.cosem.profile import profile_object
 from k351c.cosem.script import end_of_billing_script
 from k351c.cosem.specialdays import billing_schedule, special_days_table
 from k351c.cosem.types import datetime_octets, python_value, scaler_unit, value_data
+from k351c.errors import AccessDenied
 from k351c.meter.core import Meter
 from k351c.meter.objects import ProfileData, ValueDef
 
@@ -39,8 +40,12 @@ def _value_attribute(definition: ValueDef, read: Level, write: Level | None) -> 
     def get(ctx: RequestContext) -> Data:
         return value_data(definition, definition.get())
 
+    setter = definition.set
+
     def set_(value: Data, ctx: RequestContext) -> None:
-        definition.set(python_value(value, definition.get()))  # type: ignore[misc]
+        if setter is None:
+            raise AccessDenied(f"{definition.obis} cannot be written")
+        setter(python_value(value, definition.get()))
 
     return Attribute(get, set_ if write is not None else None, read, write)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from types import EllipsisType
+from typing import Any
 
 from k351c.axdr.codec import Data, DataType
 from k351c.axdr.cosem_datetime import (
@@ -88,7 +90,7 @@ def parts_table(parts: dict, active: TariffTable) -> TariffTable:
         public_holidays=active.public_holidays,
         non_working=follow(active.non_working),
         special_days=tuple(
-            (when, follow(p)) for when, p in active.special_days if follow(p) is not None
+            (when, name) for when, p in active.special_days if (name := follow(p)) is not None
         ),
     )
 
@@ -99,7 +101,7 @@ def _text(value: str) -> Data:
 
 
 def _name(data: Data) -> str:
-    raw = bytes(data.value) if data.type == DataType.OCTET_STRING else str(data.value).encode()
+    raw = data.as_bytes() if data.type == DataType.OCTET_STRING else str(data.value).encode()
     try:
         return raw.decode()
     except UnicodeDecodeError:
@@ -154,17 +156,17 @@ def _items(value: Data, what: str, width: int) -> list[tuple[Data, ...]]:
     if value.type != DataType.ARRAY:
         raise ConfigError(what, value.type.name, "an array")
     out = []
-    for item in value.value:  # type: ignore[union-attr]
-        if item.type != DataType.STRUCTURE or len(item.value) != width:
+    for item in value.items():
+        if item.type != DataType.STRUCTURE or len(fields := item.items()) != width:
             raise ConfigError(what, item, f"structures of {width} elements")
-        out.append(tuple(item.value))
+        out.append(tuple(fields))
     return out
 
 
 def _octets(data: Data, size: int, what: str) -> bytes:
-    if data.type != DataType.OCTET_STRING or len(data.value) != size:  # type: ignore[arg-type]
+    if data.type != DataType.OCTET_STRING or len(data.as_bytes()) != size:
         raise ConfigError(what, data, f"an octet-string of {size} octets")
-    return bytes(data.value)  # type: ignore[arg-type]
+    return data.as_bytes()
 
 
 def parse_seasons(value: Data) -> list[list]:
@@ -183,7 +185,7 @@ def parse_seasons(value: Data) -> list[list]:
 def parse_weeks(value: Data) -> list[list]:
     """week_profile_table written by a client -> [[name, [7 day ids]], ...]."""
     return [
-        [_name(e[0]), [int(d.value) for d in e[1:]]] for e in _items(value, "week_profile_table", 8)
+        [_name(e[0]), [d.as_int() for d in e[1:]]] for e in _items(value, "week_profile_table", 8)
     ]
 
 
@@ -191,16 +193,16 @@ def parse_days(value: Data) -> list[list]:
     """day_profile_table written by a client -> [[day id, [["HH:MM", tariff], ...]], ...]."""
     out = []
     for day_id, schedule in _items(value, "day_profile_table", 2):
-        switches = []
+        switches: list[tuple[str, int]] = []
         for start, _script, selector in _items(schedule, "day_schedule", 3):
             time = CosemTime.from_bytes(_octets(start, 4, "start_time"))
             if not (0 <= time.hour <= 23 and 0 <= time.minute <= 59):
                 raise ConfigError("start_time", time, "hour and minute specified")
-            if int(selector.value) not in (1, 2, 3, 4):  # type: ignore[arg-type]
+            if selector.as_int() not in (1, 2, 3, 4):
                 raise ConfigError("script_selector", selector.value, "the tariff, 1..4")
-            switches.append([f"{time.hour:02d}:{time.minute:02d}", int(selector.value)])  # type: ignore[arg-type]
-        DayProfile(f"day {day_id.value}", tuple((t, k) for t, k in switches))
-        out.append([int(day_id.value), switches])  # type: ignore[arg-type]
+            switches.append((f"{time.hour:02d}:{time.minute:02d}", selector.as_int()))
+        DayProfile(f"day {day_id.value}", tuple(switches))
+        out.append([day_id.as_int(), [list(switch) for switch in switches]])
     return out
 
 
@@ -222,7 +224,7 @@ class CalendarKeeper(MeterFunction):
     name = KEEPER
 
     def __init__(self) -> None:
-        self.legacy: dict | None = None
+        self.legacy: dict[str, Any] | None = None  # as persisted (JSON)
 
     def attach(self, meter) -> None:  # noqa: ANN001
         """Keep the meter and read an old persisted passive calendar, if any."""
@@ -231,7 +233,7 @@ class CalendarKeeper(MeterFunction):
         if saved is not None:
             self.restore(saved)
 
-    def _legacy(self, key: str) -> object:
+    def _legacy(self, key: str) -> Any:
         settings = self.meter.config.settings
         if self.legacy is None or settings.passive_calendar or settings.calendar_activation:
             return None
@@ -244,7 +246,7 @@ class CalendarKeeper(MeterFunction):
         if settings.calendar_activation is not None:
             return settings.calendar_activation
         legacy = self._legacy("activation")
-        return None if legacy is None else float(legacy)  # type: ignore[arg-type]
+        return None if legacy is None else float(legacy)
 
     def parts(self) -> dict:
         """The passive calendar (a copy of the active one until a client writes it)."""
@@ -254,11 +256,13 @@ class CalendarKeeper(MeterFunction):
         legacy = self._legacy("passive")
         return copy.deepcopy(legacy) if legacy else table_parts(self.meter.config.tariff_table)
 
-    def store_passive(self, parts: dict | None = None, activation: object = ...) -> None:
+    def store_passive(
+        self, parts: dict | None = None, activation: float | None | EllipsisType = ...
+    ) -> None:
         """Validate and persist the passive calendar and/or activation time in the settings."""
         settings = self.meter.config.settings
         passive = PassiveCalendar.from_dict(self.parts() if parts is None else parts)
-        when = self.activation if activation is ... else activation
+        when = self.activation if isinstance(activation, EllipsisType) else activation
         self.legacy = None
         self.meter.reconfigure(
             settings=dataclasses.replace(

@@ -41,7 +41,7 @@ def _rounded(meter: Meter, period_s: int) -> None:
 def _integer(params: Data | None) -> int:
     if params is None or params.type not in INTEGER_TYPES:
         raise TypeError("expected an integer parameter")
-    return int(params.value)  # type: ignore[arg-type]
+    return params.as_int()
 
 
 def _measuring_period(meter: Meter) -> int:
@@ -77,9 +77,9 @@ def clock_methods(meter: Meter, level: Level = Level.READING) -> dict[int, Metho
         meter.set_clock(preset.preset)
 
     def preset_adjusting_time(params: Data | None, ctx: RequestContext) -> None:
-        if params is None or params.type != DataType.STRUCTURE or len(params.value) != 3:  # type: ignore[arg-type]
+        if params is None or params.type != DataType.STRUCTURE or len(params.items()) != 3:
             raise TypeError("expected {preset_time, validity_interval_start, validity_interval_end}")
-        preset, start, end = (octets_datetime(item, meter.localtime) for item in params.value)  # type: ignore[union-attr]
+        preset, start, end = (octets_datetime(item, meter.localtime) for item in params.items())
         if end < start:
             raise ConfigError("validity_interval_end", end, f"not before validity_interval_start {start}")
         presets[meter.config.serial] = PresetTime(preset, start, end)
@@ -87,7 +87,7 @@ def clock_methods(meter: Meter, level: Level = Level.READING) -> dict[int, Metho
     def shift_time(params: Data | None, ctx: RequestContext) -> None:
         if params is None or params.type != DataType.LONG:
             raise TypeError("expected long (seconds)")
-        seconds = int(params.value)  # type: ignore[arg-type]
+        seconds = params.as_int()
         if not -MAX_SHIFT_S <= seconds <= MAX_SHIFT_S:
             raise ConfigError("shift_time", seconds, f"-{MAX_SHIFT_S}..{MAX_SHIFT_S} s")
         meter.set_clock(meter.t + seconds)

@@ -22,7 +22,7 @@ def _relay_object(control: LoadControl, number: int) -> CosemObject:
     ln = Data(DataType.OCTET_STRING, obis.to_bytes())
 
     def set_mode(value: Data, ctx: RequestContext) -> None:
-        control.set_mode(int(value.value), number)
+        control.set_mode(value.as_int(), number)
 
     def method(action):
         def call(params: Data | None, ctx: RequestContext) -> Data | None:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import Any
 
 from k351c.axdr.codec import Data, DataType
 from k351c.codes.server import ServerSettings
 from k351c.cosem.classes import CLASS_VERSION, logical_name
-from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
+from k351c.cosem.model import (
+    Attribute,
+    CosemObject,
+    Getter,
+    Level,
+    Method,
+    ObjectList,
+    RequestContext,
+)
 from k351c.errors import AccessDenied
 from k351c.meter.catalog import logical_device_name
 from k351c.meter.core import Meter
@@ -23,6 +32,11 @@ MAC_SETUP = Obis(0, 0, 25, 2, 0)
 LN_CONTEXT_OID = bytes.fromhex("60857405080101")
 LLS_OID = bytes.fromhex("60857405080201")
 LOWEST_OID = bytes.fromhex("60857405080200")
+
+
+def _constant(value: Data) -> Getter:
+    """A getter of a value fixed when the object list is built."""
+    return lambda ctx: value
 
 
 def _u(kind: DataType, value: object) -> Data:
@@ -56,7 +70,7 @@ def association_ln(objects: ObjectList) -> CosemObject:
         return Data(DataType.ARRAY, tuple(object_list_entry(o, ctx.level, ctx) for o in objects
                                           if o.visible_to(ctx.level)))
 
-    def info(ctx: RequestContext, key: str, default: object) -> object:
+    def info(ctx: RequestContext, key: str, default: object) -> Any:
         return ctx.association.get(key, default)
 
     def xdlms(ctx: RequestContext) -> Data:
@@ -124,7 +138,7 @@ def hdlc_setup(meter: Meter, settings: ServerSettings) -> CosemObject:
         8: _u(DataType.LONG_UNSIGNED, round(settings.hdlc_inactivity)),
     }
     attrs = {1: logical_name(HDLC_SETUP)}
-    attrs.update({k: Attribute(lambda ctx, v=v: v, read_level=Level.READING) for k, v in values.items()})
+    attrs.update({k: Attribute(_constant(v), read_level=Level.READING) for k, v in values.items()})
 
     def device_address(ctx: RequestContext) -> Data:
         return _u(DataType.LONG_UNSIGNED, settings.physical_address_for(meter.config.serial))
@@ -143,7 +157,7 @@ def tcp_udp_setup(settings: ServerSettings) -> CosemObject:
         6: _u(DataType.LONG_UNSIGNED, round(settings.tcp_inactivity)),
     }
     attrs = {1: logical_name(TCP_UDP_SETUP)}
-    attrs.update({k: Attribute(lambda ctx, v=v: v, read_level=Level.READING) for k, v in values.items()})
+    attrs.update({k: Attribute(_constant(v), read_level=Level.READING) for k, v in values.items()})
     return CosemObject(41, 0, TCP_UDP_SETUP, attrs, description="TCP-UDP setup")
 
 
@@ -162,7 +176,7 @@ def ipv4_setup(settings: ServerSettings) -> CosemObject:
         10: _u(DataType.DOUBLE_LONG_UNSIGNED, 0),
     }
     attrs = {1: logical_name(IPV4_SETUP)}
-    attrs.update({k: Attribute(lambda ctx, v=v: v, read_level=Level.READING) for k, v in values.items()})
+    attrs.update({k: Attribute(_constant(v), read_level=Level.READING) for k, v in values.items()})
     return CosemObject(42, 0, IPV4_SETUP, attrs, description="IPv4 setup")
 
 

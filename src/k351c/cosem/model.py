@@ -179,10 +179,11 @@ class ObjectList:
         attr = obj.attributes.get(attribute_id)
         if attr is None:
             return DataAccessResult.OBJECT_UNDEFINED
-        if attr.mode(ctx.level) not in (AttributeAccessMode.WRITE_ONLY, AttributeAccessMode.READ_AND_WRITE):
+        writable = (AttributeAccessMode.WRITE_ONLY, AttributeAccessMode.READ_AND_WRITE)
+        if attr.set is None or attr.mode(ctx.level) not in writable:
             return DataAccessResult.READ_WRITE_DENIED
         try:
-            attr.set(value, ctx)  # type: ignore[misc]
+            attr.set(value, ctx)
         except (K351CError, TypeError, ValueError, IndexError, KeyError) as exc:
             return _refusal(exc)
         for listener in self.on_change:

@@ -15,6 +15,11 @@ from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
 from k351c.obis import Obis
 
 
+def _shown(shown: bool) -> Callable[[RequestContext], bool]:
+    """Whether a method is listed, fixed when the object list is built."""
+    return lambda ctx: shown
+
+
 def parse_column(column: str, table: ObjectTable) -> tuple[int, Obis, int, ValueDef | None]:
     """A capture column "A-B:C.D.E.F[:attr]" -> (class id, OBIS, attribute, definition or None)."""
     parts = column.split(":")
@@ -88,7 +93,8 @@ def _comparable(cell: object, bound: object) -> bool:
 
 
 def _select_rows(data: ProfileData, ctx: RequestContext, table: ObjectTable,
-                 local: LocalTime | None = None) -> tuple[list, slice]:
+                 local: LocalTime | None = None) -> tuple[list, slice | list[tuple[bytes, int]]]:
+    """The rows a selective access asks for, and its columns: a slice, or (name, attribute) pairs."""
     rows, columns = data.rows, slice(None)
     access = ctx.access
     if access is None:
@@ -101,7 +107,7 @@ def _select_rows(data: ProfileData, ctx: RequestContext, table: ObjectTable,
         rows = [r for r in rows if _comparable(r[index], low) and low <= r[index] <= high]
         if descriptor.selected_values:
             wanted = [(c.logical_name, c.attribute_index) for c in descriptor.selected_values]
-            return rows, wanted  # type: ignore[return-value]
+            return rows, wanted
         return rows, columns
     if access.selector == 2:
         entry = access.entry_descriptor()
@@ -184,5 +190,5 @@ def profile_methods(definition: ValueDef) -> dict[int, Method]:
                 raise AccessDenied(f"{definition.obis} cannot be {name} by a client")
             hook()
 
-        methods[number] = Method(call, Level.MANAGEMENT, lambda ctx, hook=hook: hook is not None)
+        methods[number] = Method(call, Level.MANAGEMENT, _shown(hook is not None))
     return methods

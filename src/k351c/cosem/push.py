@@ -79,14 +79,14 @@ def _destination(setup: PushSetup) -> Data:
 
 def _set_destination(setup: PushSetup) -> Callable[[Data, RequestContext], None]:
     def set_(value: Data, ctx: RequestContext) -> None:
-        if value.type != DataType.STRUCTURE or len(value.value) != 3:  # type: ignore[arg-type]
+        if value.type != DataType.STRUCTURE or len(value.items()) != 3:
             raise ConfigError(
                 "send_destination_and_method", value, "structure {transport, destination, message}"
             )
-        transport, destination, message = value.value  # type: ignore[misc]
-        text = bytes(destination.value).decode("ascii", "replace")
+        transport, destination, message = value.items()
+        text = destination.as_bytes().decode("ascii", "replace")
         host, _, port = text.rpartition(":")
-        if int(transport.value) != TRANSPORT_TCP or (text and (not host or not port.isdigit())):
+        if transport.as_int() != TRANSPORT_TCP or (text and (not host or not port.isdigit())):
             raise ConfigError("destination", text, "TCP (0) to 'host:port', or empty to switch off")
         setup.destination = text
 
@@ -95,7 +95,7 @@ def _set_destination(setup: PushSetup) -> Callable[[Data, RequestContext], None]
 
 def _set_int(setup: PushSetup, name: str, high: int) -> Callable[[Data, RequestContext], None]:
     def set_(value: Data, ctx: RequestContext) -> None:
-        number = int(value.value)  # type: ignore[arg-type]
+        number = value.as_int()
         if not 0 <= number <= high:
             raise ConfigError(name, number, f"0..{high}")
         setattr(setup, name, number)

@@ -42,7 +42,7 @@ def script_id(params: Data | None) -> int:
     """The script identifier of an execute request (long-unsigned, unsigned accepted)."""
     if params is None or params.type not in (DataType.LONG_UNSIGNED, DataType.UNSIGNED):
         raise ConfigError("script_identifier", params, "a long-unsigned script id")
-    return int(params.value)  # type: ignore[arg-type]
+    return params.as_int()
 
 
 def end_of_billing_script(meter) -> CosemObject:  # noqa: ANN001

@@ -42,7 +42,7 @@ def _security_activate(port: SecurityPort):
     def call(params: Data | None, ctx: RequestContext) -> None:
         if params is None or params.type not in (DataType.ENUM, DataType.UNSIGNED):
             raise ConfigError("security_policy", params, "an enum 0..3")
-        policy = int(params.value)  # type: ignore[arg-type]
+        policy = params.as_int()
         if policy not in POLICIES or policy < port.policy():
             raise ConfigError(
                 "security_policy", policy, f"{port.policy()}..3 (a policy can only be raised)"
@@ -57,15 +57,15 @@ def _key_transfer(port: SecurityPort):
         if params is None or params.type != DataType.ARRAY or not params.value:
             raise ConfigError("key_transfer", params, "an array of {key_id, key_wrapped}")
         items = []
-        for item in params.value:  # type: ignore[union-attr]
-            if item.type != DataType.STRUCTURE or len(item.value) != 2:
+        for item in params.items():
+            if item.type != DataType.STRUCTURE or len(item.items()) != 2:
                 raise ConfigError(
                     "key_transfer", item, "a structure {enum key_id, octet-string key_wrapped}"
                 )
-            key_id, wrapped = item.value
-            if int(key_id.value) not in KEY_IDS or wrapped.type != DataType.OCTET_STRING:
-                raise ConfigError("key_id", key_id.value, "0..3 with an octet-string key")
-            items.append((int(key_id.value), bytes(wrapped.value)))
+            raw_id, raw_key = item.items()
+            if raw_id.as_int() not in KEY_IDS or raw_key.type != DataType.OCTET_STRING:
+                raise ConfigError("key_id", raw_id.value, "0..3 with an octet-string key")
+            items.append((raw_id.as_int(), raw_key.as_bytes()))
         for key_id, wrapped in items:
             port.transfer(key_id, wrapped)
 

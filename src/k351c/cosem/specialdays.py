@@ -110,24 +110,24 @@ def _active(meter):  # noqa: ANN001, ANN202
 
 def _insert(meter):  # noqa: ANN001, ANN202
     def call(params: Data | None, ctx: RequestContext) -> None:
-        if params is None or params.type != DataType.STRUCTURE or len(params.value) != 3:  # type: ignore[arg-type]
+        if params is None or params.type != DataType.STRUCTURE or len(params.items()) != 3:
             raise ConfigError(
                 "spec_day_entry", params, "structure {index, specialday_date, day_id}"
             )
-        _, raw_date, day_id = params.value  # type: ignore[misc]
-        if raw_date.type != DataType.OCTET_STRING or len(raw_date.value) != 5:
+        _, raw_date, day_id = params.items()
+        if raw_date.type != DataType.OCTET_STRING or len(raw_date.as_bytes()) != 5:
             raise ConfigError("specialday_date", raw_date, "an octet-string of 5 octets")
-        day = CosemDate.from_bytes(bytes(raw_date.value))
+        day = CosemDate.from_bytes(raw_date.as_bytes())
         when = f"{day.month:02d}-{day.day:02d}"
         if day.year != YEAR_NOT_SPECIFIED:
             when = f"{day.year:04d}-{when}"
         table = _active(meter)
         names = {i: n for n, i in _day_ids(table).items()}
-        if int(day_id.value) not in names:
+        if day_id.as_int() not in names:
             raise ConfigError("day_id", day_id.value, sorted(names))
         entry_index(when)
         specials = dict(table.special_days)
-        specials[when] = names[int(day_id.value)]
+        specials[when] = names[day_id.as_int()]
         replace_table(
             meter, dataclasses.replace(table, special_days=tuple(sorted(specials.items())))
         )
@@ -139,7 +139,7 @@ def _delete(meter):  # noqa: ANN001, ANN202
     def call(params: Data | None, ctx: RequestContext) -> None:
         if params is None or params.type not in (DataType.LONG_UNSIGNED, DataType.UNSIGNED):
             raise ConfigError("index", params, "a long-unsigned index")
-        index = int(params.value)  # type: ignore[arg-type]
+        index = params.as_int()
         found = [e for e in special_day_entries(meter) if e[0] == index]
         if not found:
             raise ConfigError(
@@ -194,10 +194,11 @@ def parse_execution_times(value: Data) -> Debiting:
     if value.type != DataType.ARRAY:
         raise ConfigError("execution_time", value.type.name, "an array")
     pairs = []
-    for item in value.value:  # type: ignore[union-attr]
-        if item.type != DataType.STRUCTURE or len(item.value) != 2:
+    for item in value.items():
+        if item.type != DataType.STRUCTURE or len(item.items()) != 2:
             raise ConfigError("execution_time", item, "structures {time, date}")
-        pairs.append(tuple(bytes(x.value) for x in item.value))
+        raw_time, raw_date = item.items()
+        pairs.append((raw_time.as_bytes(), raw_date.as_bytes()))
     if not pairs:
         return Debiting(target_day=0, interval=0)
     times = {CosemTime.from_bytes(t) for t, _ in pairs}

@@ -56,13 +56,13 @@ def octets_datetime(data: Data, local: LocalTime | tzinfo | None = None) -> date
     is placed with the meter's ``local`` rules (summer time included), or in a fixed zone; without
     either it is a TypeError. Unspecified weekday, hundredths and clock status are ignored.
     """
-    if data.type == DataType.DATE_TIME:
+    if isinstance(data.value, CosemDateTime):
         value = data.value
-    elif data.type == DataType.OCTET_STRING and len(data.value) == 12:  # type: ignore[arg-type]
-        value = CosemDateTime.from_bytes(data.value)  # type: ignore[arg-type]
+    elif data.type == DataType.OCTET_STRING and len(octets := data.as_bytes()) == 12:
+        value = CosemDateTime.from_bytes(octets)
     else:
         raise TypeError("expected a 12-octet date-time")
-    moment = value.to_datetime()  # type: ignore[union-attr]
+    moment = value.to_datetime()
     if moment.tzinfo is not None:
         return moment
     if isinstance(local, LocalTime):
@@ -125,7 +125,7 @@ def python_value(data: Data, like: Any, local: LocalTime | None = None) -> Any:
     if isinstance(like, int):
         if data.type not in INTEGER_TYPES:
             raise TypeError("expected an integer type")
-        return int(value)  # type: ignore[arg-type]
+        return data.as_int()
     if isinstance(like, str):
         if isinstance(value, bytes):
             return value.decode("ascii")
