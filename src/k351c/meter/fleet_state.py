@@ -1,7 +1,8 @@
 """A fleet's state on disk: one .npz file (registers, checkpoints, CT history, outages, time).
 
 Layout version 2 keeps the CT ratio each meter started with, its CT changes and the seconds of the
-running interval already booked (a change mid-interval); version 3 adds the temperature settings. A
+running interval already booked (a change mid-interval); version 3 adds the temperature settings
+and the load-profile resets and captures. A
 version-1 file (before the CT history) is migrated: its ratios count from the start; a version-2 file
 had no temperature settings. Any other version is refused with a message.
 """
@@ -49,6 +50,7 @@ def save_state(fleet: Fleet, path: str | Path) -> None:
         "version": 3,
     }
     arrays = {f"outage{j}": o.meters for j, o in enumerate(fleet.outages)}
+    meta["profile_actions"] = [list(a) for a in fleet.profile_actions]
     meta["temperatures"], temperatures = fleet.temperatures.to_meta()
     arrays.update(temperatures)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -101,6 +103,7 @@ def load_state(
             fleet.start_ct, fleet.booked = data["start_ct"].copy(), data["booked"].copy()
             fleet.ct_changes = [(float(t), int(i), int(p)) for t, i, p in meta["ct_changes"]]
         fleet.temperatures.restore(meta.get("temperatures", []), data)  # version 3 keeps them
+        fleet.profile_actions = [(float(t), int(i), str(a)) for t, i, a in meta.get("profile_actions", [])]
     fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
     return fleet
 

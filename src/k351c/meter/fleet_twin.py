@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from k351c.clock import SimClock
+from k351c.obis import Obis
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
@@ -53,10 +54,11 @@ class Twins:
         return twin
 
     def inputs(self, i: int) -> list[tuple[float, Callable[[Meter], None]]]:
-        """Meter i's input changes (CT ratio, temperature) as (instant, apply to a Meter), in order."""
+        """Meter i's inputs (CT ratio, temperature, load-profile methods) as (instant, apply to a Meter)."""
         fleet = self.fleet
         changes = [(t, _ct(p)) for t, j, p in fleet.ct_changes if j == i]
         changes += [(t, _temperature(c)) for t, c in fleet.temperatures.of_meter(i)]
+        changes += [(t, _profile_method(name)) for t, j, name in fleet.profile_actions if j == i]
         return sorted(changes, key=lambda change: change[0])
 
     def forget(self, meters: np.ndarray) -> None:
@@ -78,12 +80,19 @@ class Twins:
         )
 
 
+LOAD_PROFILE = Obis(1, 0, 99, 1, 0)
+
+
 def _ct(primary: int) -> Callable[[Meter], None]:
     return lambda meter: meter.set_ct_ratio(primary)
 
 
 def _temperature(celsius: float | None) -> Callable[[Meter], None]:
     return lambda meter: meter.set_temperature(celsius)
+
+
+def _profile_method(name: str) -> Callable[[Meter], None]:
+    return lambda meter: meter.objects.lookup(LOAD_PROFILE).extra[name]()
 
 
 def _run_to(twin: Meter, t: float) -> None:

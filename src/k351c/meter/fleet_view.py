@@ -193,8 +193,17 @@ class MeterView:
                 self._load_profile,
                 description=f"load profile, depth {fleet.depth} entries (recomputed)",
                 capacity=lambda: fleet.depth,
+                extra={name: self._profile_method(name) for name in ("reset", "capture")},
             )
         )
+
+    def _profile_method(self, name: str) -> Callable[[], None]:
+        """The load profile's class 7 method ``name``: an input of this meter, replayed by its twin."""
+
+        def call() -> None:
+            self.fleet.profile_actions.append((self.fleet.t, self.i, name))
+
+        return call
 
     def _add_twin_values(self) -> None:
         """Every other object of the single meter, computed by meter i's twin."""
@@ -207,11 +216,16 @@ class MeterView:
         return self._cached("profile", lambda: self.fleet.profile(self.i))
 
     def _recomputable(self) -> bool:
-        """Whether the fleet recomputes this meter's profile (one CT ratio, no interval split by a temperature)."""
-        fleet = self.fleet
+        """Whether the fleet recomputes this meter's profile.
+
+        It does with one CT ratio, no interval split by a temperature and no profile reset or
+        capture; otherwise meter i's twin, which replays them, gives it.
+        """
+        fleet, i = self.fleet, self.i
         return not (
-            any(j == self.i for _, j, _ in fleet.ct_changes)
-            or fleet.temperatures.split_interval(self.i)
+            any(j == i for _, j, _ in fleet.ct_changes)
+            or fleet.temperatures.split_interval(i)
+            or any(j == i for _, j, _ in fleet.profile_actions)
         )
 
     def _load_profile(self) -> ProfileData:
