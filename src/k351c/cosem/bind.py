@@ -13,16 +13,16 @@ from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.clock_methods import clock_methods
 from k351c.cosem.disconnect import disconnect_objects
 from k351c.cosem.infra import infrastructure_objects
-from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList, RequestContext
+from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
 from k351c.cosem.profile import profile_object
 from k351c.cosem.script import end_of_billing_script
 from k351c.cosem.specialdays import billing_schedule, special_days_table
 from k351c.cosem.types import datetime_octets, python_value, scaler_unit, value_data
 from k351c.errors import AccessDenied
 from k351c.meter.core import Meter
-from k351c.meter.objects import ProfileData, ValueDef
+from k351c.meter.objects import Access, ProfileData, ValueDef
 
-LEVEL_NAMES = {"public": Level.PUBLIC, "reading": Level.READING, "management": Level.MANAGEMENT}
+WRITE_LEVELS = {Access.READING: Level.READING, Access.MANAGEMENT: Level.MANAGEMENT}
 
 
 def _const(fn: Callable[[], Data]) -> Callable[[RequestContext], Data]:
@@ -33,7 +33,7 @@ def _levels(definition: ValueDef) -> tuple[Level, Level | None]:
     read = Level.PUBLIC if definition.public else Level.READING
     if definition.legal or definition.set is None:
         return read, None
-    return read, LEVEL_NAMES[definition.extra.get("write_level", "management")]
+    return read, WRITE_LEVELS[definition.write_access]
 
 
 def _value_attribute(definition: ValueDef, read: Level, write: Level | None) -> Attribute:
@@ -58,15 +58,13 @@ def register_object(definition: ValueDef) -> CosemObject:
         su = scaler_unit(definition)
         attrs[3] = Attribute(lambda ctx: su, read_level=read)
     if definition.class_id == 4:
-        status = definition.extra.get("status", lambda: 0)
+        status = definition.status or (lambda: 0)
         attrs[4] = Attribute(lambda ctx: Data(DataType.UNSIGNED, int(status())), read_level=read)
         capture = definition.capture_time or (lambda: None)
         attrs[5] = Attribute(lambda ctx: datetime_octets(capture()), read_level=read)
     methods = {}
-    reset = definition.extra.get("reset")
+    reset = definition.reset
     if reset is not None and definition.class_id in (3, 4):
-        from k351c.cosem.model import Method
-
         methods[1] = Method(lambda params, ctx: reset())
     return CosemObject(definition.class_id, CLASS_VERSION[definition.class_id], definition.obis, attrs, methods,
                        definition.description)
@@ -109,10 +107,9 @@ def meter_objects(meter: Meter) -> list[CosemObject]:
     for definition in meter.objects:
         if definition.class_id == 8:
             out.append(clock_object(meter, definition))
-        elif definition.class_id == 7 or isinstance(definition.extra.get("profile"), bool):
-            read, _ = _levels(definition)
-            write = LEVEL_NAMES[definition.extra.get("write_level", "management")]
-            out.append(profile_object(definition, meter.objects, read, definition.extra.get("setters"), write,
+        elif definition.class_id == 7:
+            read = Level.PUBLIC if definition.public else Level.READING
+            out.append(profile_object(definition, meter.objects, read, WRITE_LEVELS[definition.write_access],
                                       meter.localtime))
         elif definition.class_id in (1, 3, 4):
             out.append(register_object(definition))

@@ -8,8 +8,8 @@ from datetime import datetime
 from k351c.axdr.codec import Data, DataType, from_python, to_python
 from k351c.axdr.selective import CaptureObject
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
-from k351c.cosem.types import datetime_octets, octets_datetime, value_data
-from k351c.errors import AccessDenied
+from k351c.cosem.types import INTEGER_TYPES, datetime_octets, octets_datetime, value_data
+from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
 from k351c.obis import Obis
@@ -142,14 +142,51 @@ def buffer_getter(definition: ValueDef, table: ObjectTable,
     return get
 
 
+def capture_codes(value: Data) -> list[str]:
+    """OBIS codes from a written capture_objects array (structures of class, logical name, attribute, index)."""
+    items = value.value
+    if value.type != DataType.ARRAY or not isinstance(items, (tuple, list)):
+        raise TypeError("capture objects must be an array of structures")
+    out = []
+    for item in items:
+        fields = item.value
+        if not isinstance(fields, (tuple, list)) or len(fields) != 4:
+            raise TypeError("a capture object is a structure of four")
+        ln, attribute = fields[1].value, fields[2].value
+        if not isinstance(ln, (bytes, bytearray)) or len(ln) != 6:
+            raise TypeError("a capture object's logical name is 6 octets")
+        if attribute != 2:
+            raise ConfigError("capture object attribute", attribute, "2 (the value)")
+        out.append(str(Obis.parse(bytes(ln))))
+    return out
+
+
+def _setters(definition: ValueDef) -> dict[int, Callable[[Data, RequestContext], None]]:
+    """Attribute 3 (capture objects) and 4 (capture period) writers through the logger's own methods."""
+    setters: dict[int, Callable[[Data, RequestContext], None]] = {}
+    set_columns, set_period = definition.set_columns, definition.set_period
+    if set_columns is not None:
+        setters[3] = lambda value, ctx: set_columns(capture_codes(value))
+    if set_period is not None:
+        setters[4] = lambda value, ctx: set_period(_integer(value))
+    return setters
+
+
+def _integer(value: Data) -> int:
+    """The integer a client wrote (TypeError, type-unmatched, for any other type)."""
+    raw = value.value
+    if value.type not in INTEGER_TYPES or not isinstance(raw, int) or isinstance(raw, bool):
+        raise TypeError(f"expected an integer, got {value.type.name}")
+    return raw
+
+
 def profile_object(definition: ValueDef, table: ObjectTable, read_level: Level,
-                   setters: dict[int, Callable] | None = None, write_level: Level = Level.MANAGEMENT,
-                   local: LocalTime | None = None) -> CosemObject:
-    """A class 7 object over a meter logger; ``setters`` make capture objects / period writable.
+                   write_level: Level = Level.MANAGEMENT, local: LocalTime | None = None) -> CosemObject:
+    """A class 7 object over a meter logger; its ``set_columns``/``set_period`` make attributes 3/4 writable.
 
     ``local`` is the meter's local time: range bounds without a deviation are read in it.
     """
-    setters = setters or {}
+    setters = _setters(definition)
 
     def data() -> ProfileData:
         return definition.get()
@@ -180,8 +217,7 @@ def profile_object(definition: ValueDef, table: ObjectTable, read_level: Level,
 def profile_methods(definition: ValueDef) -> dict[int, Method]:
     """Methods 1 reset and 2 capture (management); a logger without the hook refuses with read-write-denied."""
     methods = {}
-    for number, name in ((1, "reset"), (2, "capture")):
-        hook = definition.extra.get(name)
+    for number, name, hook in ((1, "reset", definition.reset), (2, "capture", definition.capture)):
 
         def call(params: Data | None, ctx: RequestContext, hook=hook, name=name) -> None:
             if params is None or params.type not in (DataType.INTEGER, DataType.NULL_DATA):

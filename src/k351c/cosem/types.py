@@ -83,14 +83,12 @@ def integer_type(low: int, high: int) -> DataType:
 
 def value_data(definition: ValueDef, raw: Any) -> Data:
     """The A-XDR value of a meter value (attribute 2 of classes 1, 3, 4)."""
-    forced = definition.extra.get("dlms_type")
     if isinstance(raw, datetime):
         return datetime_octets(raw)
     if isinstance(raw, Data):
         return raw
-    if forced is not None:
-        return Data(DataType(forced), raw.encode() if forced == DataType.OCTET_STRING and isinstance(raw, str)
-                    else raw)
+    if definition.octets:
+        return Data(DataType.OCTET_STRING, raw.encode() if isinstance(raw, str) else raw)
     if isinstance(raw, bool):
         return Data(DataType.BOOLEAN, raw)
     if isinstance(raw, int) and definition.value_range is not None:

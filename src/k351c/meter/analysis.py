@@ -15,13 +15,12 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from k351c.codes.settings import Analysis
 from k351c.errors import ConfigError
-from k351c.meter.display import capture_codes
 from k351c.meter.eventlog import CLOCK, RingLog, log_methods
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.metrology import Measurement
@@ -89,8 +88,6 @@ class AnalysisLogger(MeterFunction):
         self._bind()
         self.log.load(meter)
         self.end = self._after(meter.t)
-        extra: dict[str, Any] = log_methods(meter, self.log, lambda: self._profile().columns)
-        extra["setters"] = {3: self._set_capture_objects, 4: self._set_capture_period}
         meter.objects.add(
             ValueDef(
                 Obis(1, 0, 99, 2, 0),
@@ -98,7 +95,9 @@ class AnalysisLogger(MeterFunction):
                 self._profile,
                 description="analysis logger (channels, averages and depth: docs/loggers.md)",
                 capacity=lambda: self.depth,
-                extra=extra,
+                set_columns=self._set_capture_objects,
+                set_period=self._set_capture_period,
+                **log_methods(meter, self.log, lambda: self._profile().columns),
             )
         )
         meter.subscribe(self._on_event)
@@ -184,16 +183,14 @@ class AnalysisLogger(MeterFunction):
             if (channels, minutes) != (self.channels, self.interval_minutes):
                 self._apply(self._check(channels, minutes), minutes)
 
-    def _set_capture_objects(self, value: Any, ctx: Any) -> None:
-        """DLMS capture_objects: the clock (optional, first) and 1..16 registers' attribute 2."""
-        codes = capture_codes(value)
+    def _set_capture_objects(self, codes: list[str]) -> None:
+        """New capture objects: the clock (optional, first) and 1..16 registers."""
         if codes and codes[0] == CLOCK:
             codes = codes[1:]
         self.configure(codes)
 
-    def _set_capture_period(self, value: Any, ctx: Any) -> None:
-        """DLMS capture_period in seconds: 60, 300, 600, 900, 1800 or 3600."""
-        seconds = value.value
+    def _set_capture_period(self, seconds: int) -> None:
+        """A new capture period in seconds: 60, 300, 600, 900, 1800 or 3600."""
         if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds % 60:
             raise ConfigError(
                 "analysis capture_period (s)", seconds, [m * 60 for m in INTERVALS_MIN]

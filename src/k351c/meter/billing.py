@@ -223,9 +223,7 @@ class Billing(MeterFunction):
                     legal=definition.legal,
                     capture_time=(lambda c=code: self._last_time(f"{c}:5")) if timed else None,
                     description=f"{definition.description or code}, at the last debiting stop",
-                    extra={"status": lambda c=code: int(self.last_value(f"{c}:4", 0) or 0)}
-                    if timed
-                    else {},
+                    status=(lambda c=code: int(self.last_value(f"{c}:4", 0) or 0)) if timed else None,
                 )
             )
 

@@ -44,12 +44,12 @@ def core_values(meter: Meter) -> None:
     config = meter.config
     add(ValueDef(Obis(0, 0, 1, 0, 0), 8, lambda: meter.now, public=True, description="clock"))
     add(ValueDef(Obis(0, 0, 42, 0, 0), 1, lambda: logical_device_name(meter.config.serial), public=True,
-                 description="COSEM logical device name", extra={"dlms_type": 9}))
+                 description="COSEM logical device name", octets=True))
     add(ValueDef(Obis(0, 0, 96, 1, 0), 1, lambda: meter.config.serial, public=True,
                  set=lambda v: meter.reconfigure(serial=str(v)), description="serial number (meter number)"))
     add(ValueDef(Obis(0, 0, 96, 1, 1), 1, lambda: str(meter.config.type_number), public=True,
                  description="type number (ordering code)"))
-    add(ValueDef(Obis(1, 0, 0, 2, 0), 1, lambda: FIRMWARE_ID, legal=True, extra={"dlms_type": 9},
+    add(ValueDef(Obis(1, 0, 0, 2, 0), 1, lambda: FIRMWARE_ID, legal=True, octets=True,
                  description="active firmware identifier (legal firmware, read-only)"))
     add(ValueDef(Obis(1, 0, 0, 4, 2), 1, lambda: meter.ct_primary, Unit.AMPERE, legal=config.ct_locked,
                  set=lambda v: meter.set_ct_ratio(int(v), meter.ct_secondary),

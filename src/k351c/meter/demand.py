@@ -96,7 +96,7 @@ class Demand(MeterFunction):
                     unit,
                     0,
                     capture_time=lambda i=i: self._time(i),
-                    extra={"status": lambda i=i: self.statuses[i]},
+                    status=lambda i=i: self.statuses[i],
                     description=f"peak demand {name} since the last debiting stop, primary",
                 )
             )

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from k351c.codes.settings import DISPLAY_LIMITS, DisplayTable
 from k351c.errors import ConfigError
 from k351c.meter.function import Event, MeterFunction
-from k351c.meter.objects import ProfileData, ValueDef
+from k351c.meter.objects import Access, ProfileData, ValueDef
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -68,10 +68,8 @@ class Display(MeterFunction):
                     self._profile_getter(kind),
                     set=self._list_setter(kind),
                     description=f"display list {kind} (capture objects = readings, one row of current values)",
-                    extra={
-                        "setters": {3: self._capture_setter(kind)},
-                        "write_level": "reading",
-                    },
+                    write_access=Access.READING,
+                    set_columns=self._list_setter(kind),
                     capacity=lambda: 1,
                 )
             )
@@ -158,12 +156,6 @@ class Display(MeterFunction):
 
     def _list_setter(self, kind: str):
         return lambda codes: self.set_list(kind, codes)
-
-    def _capture_setter(self, kind: str):
-        def set_(value: Any, ctx: Any) -> None:
-            self.set_list(kind, capture_codes(value))
-
-        return set_
 
     # -------------------------------------------------------------- button
     @property
@@ -259,25 +251,6 @@ class Display(MeterFunction):
         self.last_press = state.get("last_press")
         self.auto_epoch = float(state.get("auto_epoch", self.auto_epoch))
         self.pulses = int(state.get("pulses", 0))
-
-
-def capture_codes(value: Any) -> list[str]:
-    """OBIS codes from a DLMS capture_objects array (structures of class, logical name, attribute, data index)."""
-    items = getattr(value, "value", None)
-    if not isinstance(items, (tuple, list)):
-        raise TypeError("capture objects must be an array of structures")
-    out = []
-    for item in items:
-        fields = getattr(item, "value", None)
-        if not isinstance(fields, (tuple, list)) or len(fields) != 4:
-            raise TypeError("a capture object is a structure of four")
-        ln, attribute = fields[1].value, fields[2].value
-        if not isinstance(ln, (bytes, bytearray)) or len(ln) != 6:
-            raise TypeError("a capture object's logical name is 6 octets")
-        if attribute != 2:
-            raise ConfigError("display list capture object attribute", attribute, "2 (the value)")
-        out.append(str(Obis.parse(bytes(ln))))
-    return out
 
 
 def _kind(kind: str) -> str:

@@ -6,7 +6,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.objects import ProfileData, ValueDef
@@ -141,7 +141,14 @@ def column_value(meter: Meter, column: str) -> object:
     return None
 
 
-def log_methods(meter: Meter, log: RingLog, columns: Callable[[], list[str]]) -> dict[str, Callable[[], None]]:
+class LogHooks(TypedDict):
+    """A logger's class 7 methods, given to its ValueDef as ``**hooks``."""
+
+    reset: Callable[[], None]
+    capture: Callable[[], None]
+
+
+def log_methods(meter: Meter, log: RingLog, columns: Callable[[], list[str]]) -> LogHooks:
     """Hooks for a logger's class 7 methods: reset empties ``log``, capture appends the columns' values now."""
 
     def capture() -> None:
@@ -153,7 +160,7 @@ def log_methods(meter: Meter, log: RingLog, columns: Callable[[], list[str]]) ->
         log.reset(meter)
         meter.commit()
 
-    return {"reset": reset, "capture": capture}
+    return LogHooks(reset=reset, capture=capture)
 
 
 class EventLogs(MeterFunction):
@@ -185,7 +192,7 @@ class EventLogs(MeterFunction):
                     self._profile_getter(spec),
                     description=f"{spec.name} event log, depth {log.depth}",
                     capacity=lambda log=log: log.depth,
-                    extra=log_methods(meter, log, lambda spec=spec: [CLOCK, spec.code_obis]),
+                    **log_methods(meter, log, lambda spec=spec: [CLOCK, spec.code_obis]),
                 )
             )
             meter.objects.add(

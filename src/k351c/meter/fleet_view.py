@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -258,33 +258,12 @@ def _twin_def(template: ValueDef, current: Callable[[], ValueDef]) -> ValueDef:
         set=late("set"),
         capture_time=late("capture_time"),
         capacity=late("capacity"),
-        extra=_late_mapping(template.extra, lambda: current().extra),
+        status=late("status"),
+        reset=late("reset"),
+        capture=late("capture"),
+        set_columns=late("set_columns"),
+        set_period=late("set_period"),
     )
-
-
-def _late_mapping(template: Mapping, current: Callable[[], Mapping]) -> dict:
-    """A copy of ``template`` whose callables, mappings and objects resolve in ``current()`` when used."""
-    out: dict[Any, Any] = {}
-    for key, value in template.items():
-        if callable(value):
-            out[key] = lambda *a, _k=key, **kw: current()[_k](*a, **kw)
-        elif isinstance(value, Mapping):
-            out[key] = _late_mapping(value, lambda _k=key: current()[_k])
-        elif isinstance(value, (int, float, str, bool, bytes, tuple, type(None))):
-            out[key] = value
-        else:
-            out[key] = _LateObject(lambda _k=key: current()[_k])
-    return out
-
-
-class _LateObject:
-    """An object of the current twin (a load-control function, ...) looked up on each use."""
-
-    def __init__(self, resolve: Callable[[], object]) -> None:
-        self._resolve = resolve
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._resolve(), name)
 
 
 class ViewCache:

@@ -145,7 +145,6 @@ class LoadControl(MeterFunction):
                     70,
                     lambda i=i: self.relays[i].output_state,
                     description=f"disconnect control, relay {i + 1} (class 70; output_state)",
-                    extra={"relay": i + 1, "load_control": self},
                 )
             )
         if count:

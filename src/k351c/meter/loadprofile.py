@@ -126,7 +126,8 @@ class LoadProfile(MeterFunction):
                 self._profile,
                 description=f"load profile, depth {self.depth} entries",
                 capacity=lambda: self.depth,
-                extra={**log_methods(meter, self.log, lambda: self.columns), "capture": self.capture},
+                reset=log_methods(meter, self.log, lambda: self.columns)["reset"],
+                capture=self.capture,
             )
         )
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from enum import IntEnum
 from typing import Any
 
 from k351c.errors import ConfigError
@@ -21,9 +22,25 @@ class ProfileData:
     capture_period: int = 0
 
 
+class Access(IntEnum):
+    """The association level that may write a value (DESIGN.md: reading = LLS, management = HLS)."""
+
+    READING = 1
+    MANAGEMENT = 2
+
+
 @dataclass(frozen=True, slots=True)
 class ValueDef:
-    """One value of the meter: a getter of the raw value and how to interpret it."""
+    """One value of the meter: a getter of the raw value, how to interpret it and how it may change.
+
+    Rights: ``public`` values are read by the public client, every value by reading and management;
+    ``set`` is the domain method every interface writes through, at ``write_access`` or above, and
+    never for ``legal`` data. The A-XDR type of an integer follows ``value_range`` (else its unit);
+    ``octets`` sends a text as an octet-string. ``status`` is a class 4 register's status (attribute
+    4); ``reset`` is method 1 of a register (class 3/4) or a logger (class 7). A logger also has its
+    ``capacity`` (attribute 8), ``capture`` (method 2) and may take new capture objects (attribute 3,
+    ``set_columns`` with OBIS codes) and capture period (attribute 4, ``set_period`` in seconds).
+    """
 
     obis: Obis
     class_id: int
@@ -35,9 +52,15 @@ class ValueDef:
     description: str = ""
     public: bool = False
     capture_time: Callable[[], Any] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-    value_range: tuple[int, int] | None = None  # an integer value's bounds: its A-XDR type follows
-    capacity: Callable[[], int] | None = None  # a logger's (class 7) entries when full: attribute 8
+    value_range: tuple[int, int] | None = None
+    capacity: Callable[[], int] | None = None
+    write_access: Access = Access.MANAGEMENT
+    octets: bool = False
+    status: Callable[[], int] | None = None
+    reset: Callable[[], None] | None = None
+    capture: Callable[[], None] | None = None
+    set_columns: Callable[[list[str]], None] | None = None
+    set_period: Callable[[int], None] | None = None
 
     def scaled(self, raw: Any) -> Any:
         """Raw value times 10^scaler, exact for integers with scaler >= 0."""
@@ -109,7 +132,7 @@ def read_object(objects: ObjectTable, obis: str | Obis) -> Reading | Profile:
     captured = definition.capture_time() if definition.capture_time else None
     status = None
     if definition.class_id == 4:
-        status = int(definition.extra.get("status", lambda: 0)())
+        status = int(definition.status()) if definition.status is not None else 0
     return Reading(
         str(definition.obis),
         definition.scaled(raw),

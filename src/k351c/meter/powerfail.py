@@ -125,7 +125,7 @@ class PowerFail(MeterFunction):
                 self._profile,
                 description=f"power failure event log (start, duration), depth {self.log.depth}",
                 capacity=lambda: self.log.depth,
-                extra=log_methods(meter, self.log, lambda: [CLOCK, DURATION]),
+                **log_methods(meter, self.log, lambda: [CLOCK, DURATION]),
             )
         )
         self._publish(meter.t)

@@ -162,7 +162,7 @@ class VoltageQuality(MeterFunction):
                 Unit.VOLT,
                 -1,
                 description=f"{description} L{p + 1} (reset: class 3 method 1)",
-                extra={"reset": reset},
+                reset=reset,
             )
         return ValueDef(
             Obis(1, 0, c, d, 0),
@@ -172,7 +172,7 @@ class VoltageQuality(MeterFunction):
             -1,
             capture_time=self._extreme_time(name, p),
             description=f"{description} L{p + 1} (reset: class 4 method 1)",
-            extra={"reset": reset, "status": lambda: 0},
+            reset=reset,
         )
 
     def _extreme(self, name: str, p: int):

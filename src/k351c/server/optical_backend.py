@@ -341,7 +341,7 @@ class MeterOpticalBackend:
             raise AccessDenied("CT ratio locked")
         if definition.legal:
             raise AccessDenied("legal data")
-        reset = definition.extra.get("reset")
+        reset = definition.reset
         if reset is not None and definition.set is None:
             if value.strip() not in ("", "0"):
                 raise ConfigError(short_address(obis), value, "empty or 0: reset the register")

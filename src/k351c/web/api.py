@@ -39,7 +39,7 @@ def jsonable(value: Any) -> Any:
 
 def is_logger(definition: ValueDef) -> bool:
     """Whether a value is a profile (class 7), left out of the readings list."""
-    return definition.class_id == 7 or isinstance(definition.extra.get("profile"), bool)
+    return definition.class_id == 7
 
 
 def reading_json(runtime: Runtime, definition: ValueDef) -> dict[str, Any]:
