@@ -92,7 +92,7 @@ def _temperature(celsius: float | None) -> Callable[[Meter], None]:
 
 
 def _profile_method(name: str) -> Callable[[Meter], None]:
-    return lambda meter: meter.objects.lookup(LOAD_PROFILE).extra[name]()
+    return lambda meter: getattr(meter.objects.lookup(LOAD_PROFILE), name)()
 
 
 def _run_to(twin: Meter, t: float) -> None:

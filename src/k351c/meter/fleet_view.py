@@ -193,7 +193,8 @@ class MeterView:
                 self._load_profile,
                 description=f"load profile, depth {fleet.depth} entries (recomputed)",
                 capacity=lambda: fleet.depth,
-                extra={name: self._profile_method(name) for name in ("reset", "capture")},
+                reset=self._profile_method("reset"),
+                capture=self._profile_method("capture"),
             )
         )
 
