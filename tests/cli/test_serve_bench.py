@@ -66,3 +66,15 @@ def test_serve_with_trace_and_quirk(tmp_path):
     services = [r["decoded"]["apdu"]["service"] for r in records if "apdu" in r.get("decoded", {})]
     assert services == ["AARQ", "AARE", "get-request-normal", "get-response-normal", "RLRQ"]
     assert {r["listener"] for r in records} == {f"wrapper:{port}"}
+
+
+def test_serve_with_an_unusable_serial_device_names_the_flag(tmp_path):
+    """`k351c serve --serial` on a device that cannot be opened stops with a ConfigError naming the flag."""
+    exe = shutil.which("k351c", path=str(Path(sys.executable).parent)) or "k351c"
+    args = [exe, "serve", "--state", str(tmp_path / "state"), "--test-keys", "--quiet",
+            "--dlms-port", "0", "--hdlc-port", "0", "--optical-port", "0", "--mbus-port", "0",
+            "--web-port", "0", "--serial", "/dev/k351c-no-such-line"]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2, done.stderr
+    assert "--serial" in done.stderr and "/dev/k351c-no-such-line" in done.stderr
+    assert "Traceback" not in done.stderr

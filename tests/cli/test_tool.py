@@ -29,7 +29,7 @@ def _serve(meter: Meter) -> Iterator[int]:
 
     async def main() -> None:
         runtime.stopping = asyncio.Event()
-        server = await asyncio.start_server(OpticalPort(runtime).serve_tcp, "127.0.0.1", 0)
+        server = await OpticalPort(runtime).listen("127.0.0.1", 0)
         found["port"] = server.sockets[0].getsockname()[1]
         ready.set()
         await runtime.stopping.wait()

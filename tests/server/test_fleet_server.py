@@ -13,7 +13,8 @@ from k351c.clock import parse_instant
 from k351c.codes.tables import CT_PRIMARY
 from k351c.errors import ConfigError
 from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
-from k351c.server.fleet import FleetPasswords, FleetServer, _called_addresses, raise_file_limit
+from k351c.server.dlms_peers import HdlcPeer
+from k351c.server.fleet import FleetPasswords, FleetServer, raise_file_limit
 from testkit import ServedFleet, bound_block
 
 CT_RATIOS = np.array(sorted(CT_PRIMARY.values()))  # every ratio configuration 5 SSS encodes
@@ -188,7 +189,7 @@ def test_file_limit_refuses_impossible_port_counts():
         raise_file_limit(10**9)
 
 
-def test_called_addresses_keeps_partial_frames():
+def test_routed_hdlc_peer_resolves_complete_frames_and_keeps_partial_ones():
     from gurux_dlms import GXDLMSClient
     from gurux_dlms.enums import Authentication, InterfaceType
 
@@ -201,6 +202,10 @@ def test_called_addresses_keeps_partial_frames():
         InterfaceType.HDLC,
     )
     frame = bytes(client.snrmRequest())
-    scan = bytearray(frame + frame[:5])
-    assert _called_addresses(scan) == [1001]
-    assert bytes(scan) == frame[:5]
+    called: list[int] = []
+    peer = HdlcPeer(route=lambda physical: called.append(physical))
+    assert peer.feed(frame[:5], 0.0) == b""
+    assert called == []
+    assert peer.feed(frame[5:] + frame[:5], 0.0) == b""
+    assert called == [1001]
+    assert bytes(peer.scan) == frame[:5]

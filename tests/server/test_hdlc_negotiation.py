@@ -16,6 +16,7 @@ from k351c.protocols.hdlc import NEED_DATA, HdlcClientConnection, HdlcParameters
 from k351c.protocols.hdlc.frame import Command
 from k351c.server.dlms import hdlc_parameters
 from k351c.server.dlms_peers import HdlcPeer
+from k351c.server.keys import KeyStore
 from k351c.server.multidrop import meter_endpoint
 from testkit import make_meter, serve
 
@@ -89,7 +90,7 @@ def test_the_link_uses_what_the_client_asks_when_it_is_less(served):
 def test_the_link_sends_the_negotiated_window(proposed, granted):
     """gurux-dlms acknowledges every frame (no windows): our sans-IO client proposes the window."""
     meter = make_meter(days=1)
-    endpoint = meter_endpoint(meter, "12345678")
+    endpoint = meter_endpoint(meter, KeyStore(None, test_keys=True))
     endpoint.hdlc = hdlc_parameters({"hdlc_window": 3, "hdlc_max_info": 128})
     peer = HdlcPeer([endpoint])
     client = HdlcClientConnection(

@@ -183,10 +183,8 @@ def test_serial_line_on_a_pty(loop: Loop) -> None:
     master, slave = os.openpty()
     tty.setraw(slave)
     meter = make_meter()
-    stopping = asyncio.Event()
-    future = asyncio.run_coroutine_threadsafe(
-        serve_mbus_serial(MBusBus([meter]), os.ttyname(slave), stopping), loop.loop
-    )
+    line = loop.run(serve_mbus_serial(MBusBus([meter]), os.ttyname(slave)))
+    loop.servers.append(line)
     try:
         heard = b""
         for _ in range(25):  # the server flushes its input when it opens the port: retry until it listens
@@ -196,7 +194,5 @@ def test_serial_line_on_a_pty(loop: Loop) -> None:
                 break
         assert heard == ACK
     finally:
-        loop.loop.call_soon_threadsafe(stopping.set)
-        future.result(3)
         os.close(master)
         os.close(slave)

@@ -13,6 +13,7 @@ from gurux_dlms.objects import GXDLMSData
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
 from k351c.errors import ConfigError
 from k351c.protocols.hdlc.frame import Address, Command, Control, HdlcFrame
+from k351c.server.keys import KeyStore
 from k351c.server.multidrop import meter_endpoint, serve_multidrop
 
 SERIALS = ("71000001", "71000002", "71000003")
@@ -31,7 +32,7 @@ def bus():
         )
         meter.set_load(ConstantLoad(230.0, 1.0))
         meters.append(meter)
-    endpoints = [meter_endpoint(m, "12345678") for m in meters]
+    endpoints = [meter_endpoint(m, KeyStore(None, test_keys=True)) for m in meters]
     server = asyncio.run_coroutine_threadsafe(
         serve_multidrop(endpoints, "127.0.0.1", 0), loop
     ).result(5)
@@ -72,6 +73,6 @@ def test_duplicate_physical_addresses_are_refused() -> None:
     with pytest.raises(ConfigError):
         asyncio.run(
             serve_multidrop(
-                [meter_endpoint(meter, "x"), meter_endpoint(meter, "x")], "127.0.0.1", 0
+                [meter_endpoint(meter, KeyStore(None)), meter_endpoint(meter, KeyStore(None))], "127.0.0.1", 0
             )
         )

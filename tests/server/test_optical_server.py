@@ -54,8 +54,7 @@ def optical_port(meter: Meter, **options) -> Iterator[tuple[Runtime, int]]:
 
     async def main() -> None:
         runtime.stopping = asyncio.Event()
-        port = OpticalPort(runtime, **options)
-        server = await asyncio.start_server(port.serve_tcp, "127.0.0.1", 0)
+        server = await OpticalPort(runtime, **options).listen("127.0.0.1", 0)
         found["port"] = server.sockets[0].getsockname()[1]
         ready.set()
         await runtime.stopping.wait()
@@ -220,43 +219,6 @@ def test_idle_connection_is_closed(meter: Meter) -> None:
     with optical_port(meter, idle_close=0.3) as (_, port):
         with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
             assert sock.recv(10) == b""
-
-
-def test_mode_e_without_hdlc_returns_to_idle(meter: Meter) -> None:
-    with (
-        optical_port(meter) as (_, port),
-        socket.create_connection(("127.0.0.1", port), timeout=3) as sock,
-    ):
-        sock.sendall(b"/?!\r\n")
-        assert sock.recv(100).startswith(b"/KAM6\\2K351C")
-        sock.sendall(b"\x06262\r\n")
-        assert _recv_until(sock, b"\r\n") == b"\x06262\r\n"
-        sock.sendall(b"\x7e\xa0\x07\x03\x21\x93\x0f\x01\x7e")
-        sock.sendall(b"/?!\r\n")
-        assert _recv_until(sock, b"\r\n").startswith(b"/KAM")
-
-
-def test_mode_e_hands_the_stream_to_the_hdlc_session(meter: Meter) -> None:
-    got: list[bytes] = []
-
-    async def hdlc(reader, writer, initial: bytes) -> None:
-        data = initial + await reader.readexactly(2)
-        got.append(data)
-        writer.write(b"HDLC" + data)
-        await writer.drain()
-
-    with optical_port(meter) as (runtime, port):
-        runtime.hdlc_session_factory = hdlc
-        with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
-            sock.sendall(b"/?!\r\n")
-            _recv_until(sock, b"\r\n")
-            sock.sendall(b"\x06262\r\n\x7e\xa0")
-            assert _recv_until(sock, b"\r\n") == b"\x06262\r\n"
-            sock.sendall(b"\x07\x03")
-            assert _recv_until(sock, b"\x03") == b"HDLC\x7e\xa0\x07\x03"
-            sock.sendall(b"/?!\r\n")
-            assert _recv_until(sock, b"\r\n").startswith(b"/KAM")
-    assert got == [b"\x7e\xa0\x07\x03"]
 
 
 def _recv_until(sock: socket.socket, end: bytes) -> bytes:

@@ -66,6 +66,9 @@ def serve(
         runtime.advance = _scenario_player(meter, scenario).advance_to
     try:
         asyncio.run(runtime.run(listener_factories(options)))
+    except K351CError as exc:  # a listener that cannot start (a port taken, an unusable --serial device)
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     finally:
         if tracer is not None:
             tracer.close()

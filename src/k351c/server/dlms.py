@@ -1,7 +1,8 @@
-"""DLMS/COSEM listeners: the IEC 62056-47 wrapper on TCP and HDLC (IEC 62056-46) on TCP or a serial line.
+"""DLMS/COSEM endpoints and listeners: the IEC 62056-47 wrapper and HDLC (IEC 62056-46) on TCP.
 
-Each adapter is thin: bytes in -> sans-IO codec -> AssociationServer -> bytes out. A ``DlmsEndpoint`` is one
-logical device (one meter); fleets route many endpoints through one port by wrapper or HDLC address.
+A ``DlmsEndpoint`` is one logical device (one meter), built by ``dlms_endpoint`` for serve, fleet and
+multidrop alike; its sessions (k351c.server.dlms_peers) run on the one transport layer
+(k351c.server.transport), which fleets also use to route many endpoints through one port.
 """
 
 from __future__ import annotations
@@ -11,49 +12,28 @@ import hmac
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from k351c.axdr.enums import AuthenticationMechanism
 from k351c.codes.server import ServerSettings
 from k351c.cosem.model import ObjectList
-from k351c.errors import RemoteProtocolError
 from k351c.meter.catalog import logical_device_name
 from k351c.protocols.dlms.association import AssociationServer, ClientRule
-from k351c.protocols.hdlc import HdlcParameters
-from k351c.server.bench import tapped_protocol
-from k351c.server.bench.link import runtime_tap
-from k351c.server.dlms_connections import (
-    IDLE_TIMEOUT,
-    ConnectionLimit,
-    HdlcProtocol,
-    WrapperProtocol,
-    close_quietly,
-)
-from k351c.server.dlms_peers import HdlcPeer, WrapperPeer, pump_hdlc
-from k351c.server.runtime import Runtime
 
-__all__ = [
-    "IDLE_TIMEOUT",
-    "READ_SIZE",
-    "SERVER_SAP",
-    "ConnectionLimit",
-    "DlmsEndpoint",
-    "HdlcPeer",
-    "HdlcProtocol",
-    "IdleTimer",
-    "WrapperPeer",
-    "WrapperProtocol",
-    "endpoint_for",
-    "hdlc_listener",
-    "hdlc_session",
-    "pump_hdlc",
-    "wrapper_listener",
-    "wrapper_session",
-]
+from k351c.protocols.dlms.secure import SECURE_CLIENTS, SecureAssociation, SecurityProvider
+from k351c.protocols.hdlc import HdlcParameters
+from k351c.server.bench.link import runtime_tap
+from k351c.server.dlms_peers import HdlcPeer, WrapperPeer
+from k351c.server.runtime import Runtime
+from k351c.server.transport import ConnectionLimit, listen_tcp
+
+if TYPE_CHECKING:
+    from k351c.server.bench import Bench
 
 log = logging.getLogger("k351c.dlms")
 
 SERVER_SAP = 1
-READ_SIZE = 65536
+HDLC_TICK = 1.0  # s between runs of the HDLC link timers
 
 
 @dataclass
@@ -67,9 +47,7 @@ class DlmsEndpoint:
     name: str = ""
     clients: dict[int, ClientRule] | None = None
     failures: int = field(default=0)
-    secure: Callable | None = (
-        None  # security hook (k351c.server.security): builds a SecureAssociation
-    )
+    secure: Callable | None = None  # builds the SecureAssociation (dlms_endpoint)
     quirks: frozenset[str] = frozenset()  # bench quirks (k351c.server.bench.quirks)
     open_associations: set = field(default_factory=set)
     hdlc: HdlcParameters = field(default_factory=HdlcParameters)  # the link's limits (setup 3-6)
@@ -110,148 +88,86 @@ def hdlc_parameters(settings: ServerSettings | Mapping[str, object]) -> HdlcPara
     return HdlcParameters(info, info, window, window)
 
 
-def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
-    """The DLMS endpoint of the runtime's meter."""
-    serial = runtime.meter.config.serial
-    physical = runtime.settings.physical_address_for(serial)
+def dlms_endpoint(
+    objects: ObjectList,
+    serial: str,
+    password: Callable[[], str],
+    security: Callable[[], SecurityProvider],
+    settings: ServerSettings,
+    *,
+    sync: Callable[[], None] = lambda: None,
+    physical_address: int | None = None,
+    bench: Bench | None = None,
+    meter: int = 0,
+) -> DlmsEndpoint:
+    """The one DLMS endpoint builder (serve, fleet, multidrop): public, LLS and HLS-GMAC associations.
+
+    ``security`` gives the meter's keeper (keys, policy, invocation counters) when the first secured
+    association needs it; the HDLC address is ``physical_address`` or the settings'; the bench's
+    quirks of meter ``meter`` apply.
+    """
+    physical = physical_address or settings.physical_address_for(serial)
+
+    def secure(endpoint: DlmsEndpoint, on_event: Callable) -> SecureAssociation:
+        return SecureAssociation(
+            endpoint.objects,
+            endpoint.authenticate,
+            security(),
+            endpoint.clients or SECURE_CLIENTS,
+            on_event,
+            counter_per_dedicated_key="counter-per-dedicated-key" in endpoint.quirks,
+        )
+
     endpoint = DlmsEndpoint(
-        runtime.objects,
-        lambda: runtime.keys.keys.lls_password,
-        runtime.sync,
+        objects,
+        password,
+        sync,
         physical,
         logical_device_name(serial),
-        hdlc=hdlc_parameters(runtime.settings),
+        secure=secure,
+        hdlc=hdlc_parameters(settings),
     )
-    from k351c.server.security import install_security  # security hook (issue 7)
-
-    install_security(runtime, endpoint)
-    if runtime.bench is not None:
-        runtime.bench.configure(endpoint, 0)
+    if bench is not None:
+        bench.configure(endpoint, meter)
     return endpoint
 
 
-async def _read(reader: asyncio.StreamReader, timeout: float) -> bytes:
-    try:
-        return await asyncio.wait_for(reader.read(READ_SIZE), timeout)
-    except (TimeoutError, ConnectionError):
-        return b""
+def endpoint_for(runtime: Runtime) -> DlmsEndpoint:
+    """The DLMS endpoint of the runtime's meter (its security keeper and class 64 objects installed)."""
+    from k351c.server.security import security_for
+
+    security = security_for(runtime)
+    return dlms_endpoint(
+        runtime.objects,
+        runtime.meter.config.serial,
+        lambda: runtime.keys.keys.lls_password,
+        lambda: security,
+        runtime.settings,
+        sync=runtime.sync,
+        bench=runtime.bench,
+    )
 
 
-class IdleTimer:
-    """Close a connection after ``timeout`` seconds without data (a loop timer, no task per read)."""
-
-    def __init__(self, writer: asyncio.StreamWriter, timeout: float, what: str) -> None:
-        self.writer = writer
-        self.timeout = timeout
-        self.what = what
-        self.loop = asyncio.get_running_loop()
-        self.handle: asyncio.TimerHandle | None = None
-
-    def arm(self) -> None:
-        """Restart the countdown (call before each read)."""
-        if self.handle is not None:
-            self.handle.cancel()
-        self.handle = self.loop.call_later(self.timeout, self._expire)
-
-    def cancel(self) -> None:
-        """Stop the countdown."""
-        if self.handle is not None:
-            self.handle.cancel()
-
-    def _expire(self) -> None:
-        log.info("%s idle for %.1f s; closing", self.what, self.timeout)
-        close_quietly(self.writer)
-
-
-async def wrapper_session(
-    reader, writer, route: Callable[[int], DlmsEndpoint | None], idle_timeout: float = IDLE_TIMEOUT
-) -> None:
-    """Serve one TCP connection with wrapper framing over streams; ``route`` picks the endpoint by wPort."""
-    peer_state = WrapperPeer(route)
-    peer = writer.get_extra_info("peername")
-    idle = IdleTimer(writer, idle_timeout, f"wrapper peer {peer}")
-    try:
-        while True:
-            idle.arm()
-            try:
-                data = await reader.read(READ_SIZE)
-            except ConnectionError:
-                data = b""
-            try:
-                out = peer_state.feed(data)
-            except RemoteProtocolError as exc:
-                log.info("wrapper peer %s sent garbage: %s; closing", peer, exc)
-                return
-            if out:
-                writer.write(out)
-            if not data:
-                return
-            await writer.drain()
-    except ConnectionError:
-        return
-    finally:
-        idle.cancel()
-        peer_state.release()
-        close_quietly(writer)
-
-
-async def hdlc_session(
-    reader,
-    writer,
-    endpoints: list[DlmsEndpoint],
-    point_to_point: bool = True,
-    idle_timeout: float = IDLE_TIMEOUT,
-    monotonic: Callable[[], float] | None = None,
-) -> None:
-    """Serve one HDLC byte stream; every endpoint listens to it and answers only its own address."""
-    loop = asyncio.get_running_loop()
-    now = monotonic or loop.time
-    peer = HdlcPeer(endpoints, point_to_point)
-    last = now()
-    try:
-        while True:
-            data = await _read(reader, min(1.0, idle_timeout))
-            if not data and reader.at_eof():
-                return
-            if data:
-                last = now()
-            elif now() - last >= idle_timeout:
-                log.info(
-                    "HDLC peer %s idle for %.0f s; closing",
-                    writer.get_extra_info("peername"),
-                    idle_timeout,
-                )
-                return
-            out = peer.feed(data, now())
-            if out:
-                writer.write(out)
-            await writer.drain()
-    except ConnectionError:
-        return
-    finally:
-        peer.release()
-        close_quietly(writer)
-
-
-def _limits(runtime: Runtime, kind: str) -> tuple[ConnectionLimit, float]:
-    settings = runtime.settings
-    limit = ConnectionLimit(settings.max_connections, f"DLMS {kind}")
-    idle = settings.tcp_inactivity if kind == "wrapper" else settings.hdlc_inactivity
-    return limit, idle
+def own_route(endpoint: DlmsEndpoint) -> Callable[[int], DlmsEndpoint | None]:
+    """Wrapper routing of a port with one logical device: server wPort 1, or 0x7F (all stations)."""
+    return lambda destination: endpoint if destination in (SERVER_SAP, 0x7F) else None
 
 
 async def wrapper_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
     """Start the wrapper listener on the runtime's DLMS port (0 = off)."""
-    port = runtime.settings.dlms_port
+    settings = runtime.settings
+    port = settings.dlms_port
     if not port:
         return None
-    endpoint = endpoint_for(runtime)
-    route = lambda destination: endpoint if destination in (SERVER_SAP, 0x7F) else None  # noqa: E731
-    limit, idle = _limits(runtime, "wrapper")
-    loop = asyncio.get_running_loop()
-    tap = runtime_tap(runtime, f"wrapper:{port}", "wrapper")
-    server = await loop.create_server(
-        tapped_protocol(tap, lambda: WrapperProtocol(route, idle, limit)), runtime.host, port
+    route = own_route(endpoint_for(runtime))
+    server = await listen_tcp(
+        lambda link: WrapperPeer(route),
+        "DLMS wrapper",
+        runtime.host,
+        port,
+        idle_timeout=settings.tcp_inactivity,
+        limit=ConnectionLimit(settings.max_connections, "DLMS wrapper"),
+        tap=runtime_tap(runtime, f"wrapper:{port}", "wrapper"),
     )
     log.info("DLMS wrapper listening on %s:%d", runtime.host, port)
     return server
@@ -259,15 +175,20 @@ async def wrapper_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
 
 async def hdlc_listener(runtime: Runtime) -> asyncio.AbstractServer | None:
     """Start the HDLC-over-TCP listener on the runtime's HDLC port (0 = off)."""
-    port = runtime.settings.hdlc_port
+    settings = runtime.settings
+    port = settings.hdlc_port
     if not port:
         return None
     endpoint = endpoint_for(runtime)
-    limit, idle = _limits(runtime, "HDLC")
-    loop = asyncio.get_running_loop()
-    tap = runtime_tap(runtime, f"hdlc:{port}", "hdlc")
-    server = await loop.create_server(
-        tapped_protocol(tap, lambda: HdlcProtocol([endpoint], idle, limit)), runtime.host, port
+    server = await listen_tcp(
+        lambda link: HdlcPeer([endpoint]),
+        "DLMS HDLC",
+        runtime.host,
+        port,
+        idle_timeout=settings.hdlc_inactivity,
+        limit=ConnectionLimit(settings.max_connections, "DLMS HDLC"),
+        tick=HDLC_TICK,
+        tap=runtime_tap(runtime, f"hdlc:{port}", "hdlc"),
     )
     log.info(
         "DLMS HDLC listening on %s:%d (physical address %d)",

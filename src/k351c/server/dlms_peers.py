@@ -1,16 +1,26 @@
-"""Per-connection DLMS state: wrapper and HDLC peers turning received bytes into answered bytes."""
+"""Per-connection DLMS sessions (k351c.server.transport.Session): wrapper and HDLC peers turning
+received bytes into answered bytes. An HDLC peer serves a fixed set of links (a meter, a multidrop
+bus) or creates a link for each physical address a frame calls (a fleet's shared port)."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from k351c.axdr.enums import ServiceError, StateError
 from k351c.errors import K351CError
 from k351c.protocols.dlms.apdu_misc import ExceptionResponse
 from k351c.protocols.dlms.association import AssociationServer
-from k351c.protocols.hdlc import NEED_DATA, ApduReceived, Disconnected, HdlcServerConnection
+
+from k351c.protocols.hdlc import (
+    NEED_DATA,
+    ApduReceived,
+    Disconnected,
+    HdlcServerConnection,
+    parse_frame,
+)
+from k351c.protocols.hdlc.frame import HdlcFrame
 from k351c.protocols.wrapper import ConnectionClosed, WrapperConnection, WrapperFrame
 
 if TYPE_CHECKING:
@@ -32,7 +42,7 @@ class WrapperPeer:
         self.route = route
         self.associations: dict[tuple[int, int], AssociationServer] = {}
 
-    def feed(self, data: bytes) -> bytes:
+    def feed(self, data: bytes, now: float = 0.0) -> bytes:
         """Answer every complete frame in ``data`` (b"" = peer closed); RemoteProtocolError on garbage."""
         codec = self.codec
         codec.receive_data(data)
@@ -44,6 +54,15 @@ class WrapperPeer:
             reply = self.answer(event)
             if reply is not None:
                 out += codec.send(reply)
+
+    def poll(self, now: float) -> bytes:
+        """The wrapper has no timers."""
+        return b""
+
+    @property
+    def partial(self) -> bool:
+        """True while a frame is half received."""
+        return bool(self.codec.pending)
 
     def answer(self, frame: WrapperFrame) -> WrapperFrame | None:
         """The reply to one frame from the endpoint its destination routes to (None = no answer)."""
@@ -72,26 +91,39 @@ class WrapperPeer:
 
 
 class HdlcPeer:
-    """The HDLC side of one byte stream: a link and an association per endpoint listening on it."""
+    """The HDLC side of one byte stream: a link and an association per endpoint listening on it.
 
-    __slots__ = ("links",)
+    With ``route`` the endpoints are not known up front: a link is created for each physical
+    address a complete frame calls that ``route`` resolves (always multidrop: no all-station answer).
+    """
 
-    def __init__(self, endpoints: list[DlmsEndpoint], point_to_point: bool = True) -> None:
-        self.links = [
-            (
-                ep,
-                HdlcServerConnection(
-                    ep.physical_address, point_to_point=point_to_point, params=ep.hdlc
-                ),
-                ep.association(),
-            )
-            for ep in endpoints
-        ]
+    __slots__ = ("links", "point_to_point", "route", "scan")
+
+    def __init__(
+        self,
+        endpoints: Sequence[DlmsEndpoint] = (),
+        point_to_point: bool = True,
+        route: Callable[[int], DlmsEndpoint | None] | None = None,
+    ) -> None:
+        self.point_to_point = point_to_point and route is None
+        self.route = route
+        self.scan = bytearray()
+        self.links: dict[int, tuple[DlmsEndpoint, HdlcServerConnection, AssociationServer]] = {}
+        for endpoint in endpoints:
+            self._link(endpoint)
+
+    def _link(self, endpoint: DlmsEndpoint) -> None:
+        link = HdlcServerConnection(
+            endpoint.physical_address, point_to_point=self.point_to_point, params=endpoint.hdlc
+        )
+        self.links[endpoint.physical_address] = (endpoint, link, endpoint.association())
 
     def feed(self, data: bytes, now: float) -> bytes:
         """Give ``data`` (b"" = none, just time passing) to every link; the octets they answer."""
+        if self.route is not None and data:
+            self._route(data)
         out = b""
-        for endpoint, link, association in self.links:
+        for endpoint, link, association in self.links.values():
             if data:
                 link.receive_data(data)
             pump_hdlc(endpoint, link, association)
@@ -102,9 +134,38 @@ class HdlcPeer:
                 out += sent
         return out
 
+    def _route(self, data: bytes) -> None:
+        """Create the links of the physical addresses the complete frames in ``data`` call."""
+        scan = self.scan
+        scan += data
+        while True:
+            used, frame = parse_frame(scan)
+            del scan[:used]
+            if frame is None and used == 0:
+                return
+            if isinstance(frame, HdlcFrame) and frame.destination.lower is not None:
+                self._open(frame.destination.lower)
+
+    def _open(self, physical: int) -> None:
+        """The link of ``physical`` if the route knows the address and it has none yet."""
+        if physical in self.links or self.route is None:
+            return
+        endpoint = self.route(physical)
+        if endpoint is not None:
+            self._link(endpoint)
+
+    def poll(self, now: float) -> bytes:
+        """Run the links' timers."""
+        return self.feed(b"", now)
+
+    @property
+    def partial(self) -> bool:
+        """Any octet on an HDLC line counts as activity."""
+        return False
+
     def release(self) -> None:
         """Drop every association on this stream."""
-        for _, _, association in self.links:
+        for _, _, association in self.links.values():
             association.release()
 
 

@@ -6,7 +6,8 @@ Addressing (docs/fleet.md):
 - wrapper, one shared port: destination wPort ``i + 1`` selects meter i;
 - HDLC, one shared port: the frame's lower server address (the physical address) selects the meter.
 
-Sessions are those of k351c.server.dlms (``wrapper_session``, ``hdlc_session`` with ``DlmsEndpoint``).
+Connections run on the one transport layer (k351c.server.transport) with the DLMS sessions of
+k351c.server.dlms_peers; endpoints come from ``k351c.server.dlms.dlms_endpoint`` like a served meter's.
 The COSEM object list is bound once per server over one ``MeterView`` (the cursor); meter i's endpoint
 answers through ``FleetObjects``, which selects meter i on the cursor before each GET/SET/ACTION, so a
 new meter's endpoint costs a few microseconds (endpoints are kept in an LRU cache for their counters).
@@ -37,17 +38,14 @@ from k351c.errors import ConfigError
 from k351c.meter.catalog import logical_device_name
 from k351c.meter.fleet import Fleet, Outage
 from k351c.meter.fleet_view import MeterView, ViewCache
-from k351c.protocols.dlms.secure import SECURE_CLIENTS, SecureAssociation
-from k351c.protocols.hdlc import HdlcServerConnection, default_physical_address, parse_frame
-from k351c.protocols.hdlc.frame import HdlcFrame
-from k351c.server.bench import Bench, tapped_handler
-from k351c.server.dlms import SERVER_SAP, DlmsEndpoint, hdlc_session, wrapper_session
-from k351c.server.dlms_connections import ConnectionLimit
-from k351c.server.dlms_peers import pump_hdlc
+from k351c.server.bench import Bench
+from k351c.server.dlms import HDLC_TICK, SERVER_SAP, DlmsEndpoint, dlms_endpoint, own_route
+from k351c.server.dlms_peers import HdlcPeer, WrapperPeer
 from k351c.server.fleet_keys import FleetKeyStore, derive_keys, meter_directory
 from k351c.server.keys import MeterKeys, SecurityState
 from k351c.server.ratelimit import RateLimiter, RatePolicy
 from k351c.server.security import MeterSecurity, system_title
+from k351c.server.transport import ConnectionLimit, SessionFactory, listen_tcp
 
 log = logging.getLogger("k351c.fleet")
 
@@ -149,7 +147,7 @@ class FleetServer:
         self._announced: set[tuple[float, int]] = set()
         self._tasks: set[asyncio.Task] = set()
         self.by_physical = {
-            default_physical_address(int(fleet.serial(i))): i for i in range(min(fleet.n, 10000))
+            self.settings.physical_address_for(fleet.serial(i)): i for i in range(min(fleet.n, 10000))
         }
 
     # ------------------------------------------------------------ endpoints
@@ -178,34 +176,20 @@ class FleetServer:
             )
         return found
 
-    def _secure(self, i: int) -> Callable:
-        def secure(endpoint: DlmsEndpoint, on_event) -> SecureAssociation:  # noqa: ANN001
-            return SecureAssociation(
-                endpoint.objects,
-                endpoint.authenticate,
-                self.security(i),
-                endpoint.clients or SECURE_CLIENTS,
-                on_event,
-                counter_per_dedicated_key="counter-per-dedicated-key" in endpoint.quirks,
-            )
-
-        return secure
-
     def _endpoint(self, i: int) -> DlmsEndpoint:
         self._bind()
         serial = self.fleet.serial(i)
         password = self.passwords.password(serial)
-        endpoint = DlmsEndpoint(
+        return dlms_endpoint(
             FleetObjects(self.shared, self.cursor, i),  # type: ignore[arg-type]
+            serial,
             lambda: password,
-            self.sync,
-            default_physical_address(int(serial)),
-            logical_device_name(serial),
-            secure=self._secure(i),
+            lambda: self.security(i),
+            self.settings,
+            sync=self.sync,
+            bench=self.bench,
+            meter=self.first_index + i,
         )
-        if self.bench is not None:
-            self.bench.configure(endpoint, self.first_index + i)
-        return endpoint
 
     def endpoint(self, i: int) -> DlmsEndpoint:
         """The DLMS endpoint of meter i (built on demand, LRU-cached)."""
@@ -215,66 +199,56 @@ class FleetServer:
         """Bring every meter up to the clock (whole intervals; the running one is added on read)."""
         self.fleet.advance_to(self.clock.timestamp())
 
-    def _route_own(self, i: int) -> Callable[[int], DlmsEndpoint | None]:
-        return lambda destination: self.endpoint(i) if destination in (SERVER_SAP, 0x7F) else None
-
     def _route_shared(self, destination: int) -> DlmsEndpoint | None:
         return self.endpoint(destination - 1) if 1 <= destination <= self.fleet.n else None
-
-    # ------------------------------------------------------------ listeners
-    async def start(self) -> None:
-        """Open every listener; ConfigError naming the port when one cannot be opened."""
-        dlms, hdlc, shared, shared_hdlc = self.ports
-        tcp_idle, hdlc_idle = self.settings.tcp_inactivity, self.settings.hdlc_inactivity
-        per_meter = int(bool(dlms)) + int(bool(hdlc))
-        raise_file_limit(per_meter * self.fleet.n + 2)
-        self._bind()
-        for i in range(self.fleet.n):
-            if dlms:
-                await self._listen(
-                    lambda r, w, i=i: wrapper_session(r, w, self._route_own(i), tcp_idle),
-                    dlms + i,
-                    meter=i,
-                )
-            if hdlc:
-                await self._listen(
-                    lambda r, w, i=i: hdlc_session(r, w, [self.endpoint(i)], idle_timeout=hdlc_idle),
-                    hdlc + i,
-                    "hdlc",
-                    i,
-                )
-        if shared:
-            await self._listen(
-                lambda r, w: wrapper_session(r, w, self._route_shared, tcp_idle), shared
-            )
-        if shared_hdlc:
-            await self._listen(
-                lambda r, w: routed_hdlc_session(r, w, self._by_address), shared_hdlc, "hdlc"
-            )
-        log.info("fleet of %d meters serving on %d listeners", self.fleet.n, len(self.servers))
 
     def _by_address(self, physical: int) -> DlmsEndpoint | None:
         i = self.by_physical.get(physical)
         return self.endpoint(i) if i is not None else None
 
+    # ------------------------------------------------------------ listeners
+    async def start(self) -> None:
+        """Open every listener; ConfigError naming the port when one cannot be opened."""
+        dlms, hdlc, shared, shared_hdlc = self.ports
+        per_meter = int(bool(dlms)) + int(bool(hdlc))
+        raise_file_limit(per_meter * self.fleet.n + 2)
+        self._bind()
+        for i in range(self.fleet.n):
+            if dlms:
+                await self._listen(lambda link, i=i: WrapperPeer(own_route(self.endpoint(i))), dlms + i, "wrapper", i)
+            if hdlc:
+                await self._listen(lambda link, i=i: HdlcPeer([self.endpoint(i)]), hdlc + i, "hdlc", i)
+        if shared:
+            await self._listen(lambda link: WrapperPeer(self._route_shared), shared, "wrapper")
+        if shared_hdlc:
+            await self._listen(lambda link: HdlcPeer(route=self._by_address), shared_hdlc, "hdlc")
+        log.info("fleet of %d meters serving on %d listeners", self.fleet.n, len(self.servers))
+
     async def _listen(
-        self, handler, port: int, kind: str = "wrapper", meter: int | None = None
+        self, factory: SessionFactory, port: int, kind: str, meter: int | None = None
     ) -> None:
-        """Serve ``handler`` on ``port``, through the bench's tap if any.
+        """Serve ``factory``'s sessions on ``port`` with the settings' idle time-out, through the bench's tap.
 
         A meter's own port admits ``max_connections`` at a time; a shared port is a gateway to every
         meter of the fleet and admits ``max_connections`` per meter.
         """
-        per_port = self.settings.max_connections * (1 if meter is not None else self.fleet.n)
-        limit = ConnectionLimit(per_port, f"fleet {kind} port {port}")
-        handler = limit.wrap(handler)
+        settings = self.settings
+        per_port = settings.max_connections * (1 if meter is not None else self.fleet.n)
+        what = f"fleet {kind} port {port}"
+        tap = None
         if self.bench is not None:
-            index = None if meter is None else self.first_index + meter
-            handler = tapped_handler(self.bench.tap(f"{kind}:{port}", kind, index), handler)
-        try:
-            server = await asyncio.start_server(handler, self.host, port, backlog=16)
-        except OSError as exc:
-            raise ConfigError("port", port, f"a free port on {self.host} ({exc.strerror})") from exc
+            tap = self.bench.tap(f"{kind}:{port}", kind, None if meter is None else self.first_index + meter)
+        server = await listen_tcp(
+            factory,
+            what,
+            self.host,
+            port,
+            idle_timeout=settings.tcp_inactivity if kind == "wrapper" else settings.hdlc_inactivity,
+            limit=ConnectionLimit(per_port, what),
+            tick=HDLC_TICK if kind == "hdlc" else None,
+            tap=tap,
+            backlog=16,
+        )
         self.servers.append(server)
 
     # ----------------------------------------------------------------- run
@@ -413,63 +387,6 @@ class FleetObjects:
         """Invoke a method of meter i (ObjectList.action)."""
         self.cursor.select(self.i)
         return self.shared.action(ctx, class_id, ln, method_id, params)
-
-
-async def routed_hdlc_session(
-    reader, writer, resolve: Callable[[int], DlmsEndpoint | None]
-) -> None:
-    """One HDLC stream shared by many meters: a link is created for each physical address that is called."""
-    loop = asyncio.get_running_loop()
-    links: dict[int, tuple[DlmsEndpoint, HdlcServerConnection, object]] = {}
-    scan = bytearray()
-    try:
-        while True:
-            data = await _read(reader)
-            if not data and reader.at_eof():
-                return
-            scan += data
-            for physical in _called_addresses(scan):
-                if physical not in links and (endpoint := resolve(physical)) is not None:
-                    link = HdlcServerConnection(
-                        endpoint.physical_address, point_to_point=False, params=endpoint.hdlc
-                    )
-                    links[physical] = (endpoint, link, endpoint.association())
-            for endpoint, link, association in links.values():
-                if data:
-                    link.receive_data(data)
-                pump_hdlc(endpoint, link, association)  # type: ignore[arg-type]
-                if link.check_timeout(loop.time()) is not None:
-                    association.release()  # type: ignore[attr-defined]
-                out = link.data_to_send()
-                if out:
-                    writer.write(out)
-            await writer.drain()
-    except ConnectionError:
-        return
-    finally:
-        for _, _, association in links.values():
-            association.release()  # type: ignore[attr-defined]
-        with contextlib.suppress(Exception):
-            writer.close()
-
-
-def _called_addresses(scan: bytearray) -> list[int]:
-    """Physical addresses of the complete frames in ``scan`` (consumed from it; a partial frame stays)."""
-    found = []
-    while True:
-        used, frame = parse_frame(scan)
-        del scan[:used]
-        if frame is None and used == 0:
-            return found
-        if isinstance(frame, HdlcFrame) and frame.destination.lower is not None:
-            found.append(frame.destination.lower)
-
-
-async def _read(reader) -> bytes:
-    try:
-        return await asyncio.wait_for(reader.read(65536), 1.0)
-    except (TimeoutError, ConnectionError):
-        return b""
 
 
 def event_notification(fleet: Fleet, i: int, code: int, invoke_id: int = 1) -> bytes:

@@ -8,11 +8,11 @@ belong to the bus, as on a real pair of wires. ``serve_mbus_bus`` puts several m
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from k351c.codes.server import ServerSettings
 from k351c.meter.core import Meter
 from k351c.meter.readings import Reading
 from k351c.protocols.mbus.electricity import (
@@ -29,8 +29,10 @@ from k351c.protocols.mbus.header import Medium, Status
 from k351c.protocols.mbus.master import WiredBus
 from k351c.protocols.mbus.records import DataField, DataRecord
 from k351c.protocols.mbus.slave import MBusSlave, Repeat
-from k351c.server.bench import Tap, tapped_handler
+from k351c.server.bench import Tap
 from k351c.server.bench.link import runtime_tap
+from k351c.server.runtime import Runtime
+from k351c.server.transport import ConnectionLimit, SerialListener, listen_tcp, serve_serial
 
 log = logging.getLogger("k351c.server.mbus")
 
@@ -44,7 +46,6 @@ PULSE_VIBS: dict[str, tuple[bytes, int]] = {
     "": (b"\x6e", 1),
 }
 """Pulse input (VIF, multiplier) by the value's unit: Wh, 0.01 m3, litre (10^-3 m3), plain units."""
-_TASKS: set[asyncio.Task] = set()
 MBUS_MODULE = 68
 
 
@@ -155,7 +156,11 @@ class MeterBackend:
 
 
 class MBusBus:
-    """Slaves on one bus, fed the master's bytes after each meter is brought up to its clock."""
+    """Slaves on one bus, fed the master's bytes after each meter is brought up to its clock.
+
+    The bus is the session (k351c.server.transport.Session) of every connection to it: selection and
+    FCB state belong to the wires, not to a connection.
+    """
 
     def __init__(self, meters: Sequence[Meter]) -> None:
         self.meters = list(meters)
@@ -169,86 +174,72 @@ class MBusBus:
             meter.sync()
         return self.bus.transact(data)
 
+    def feed(self, data: bytes, now: float) -> bytes:
+        """What the master hears after sending ``data``."""
+        return self.transact(data)
 
-async def _serve_connection(
-    bus: MBusBus, lock: asyncio.Lock, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-) -> None:
-    try:
-        while data := await reader.read(4096):
-            async with lock:
-                reply = bus.transact(data)
-            if reply:
-                writer.write(reply)
-                await writer.drain()
-    except (ConnectionError, asyncio.IncompleteReadError):
-        pass
-    finally:
-        writer.close()
-        with contextlib.suppress(Exception):
-            await writer.wait_closed()
+    def poll(self, now: float) -> bytes:
+        """The bus has no timers of its own."""
+        return b""
+
+    def release(self) -> None:
+        """A master hanging up leaves the bus as it is."""
+
+    @property
+    def partial(self) -> bool:
+        """Every octet on the bus is activity."""
+        return False
 
 
 async def serve_mbus_bus(
     meters: Sequence[Meter],
     host: str,
     port: int,
-    lock: asyncio.Lock | None = None,
     tap: Tap | None = None,
+    settings: ServerSettings | None = None,
 ) -> tuple[asyncio.AbstractServer, MBusBus]:
     """Start one TCP M-Bus bus with these meters; the fleet uses it with many meters."""
     bus = MBusBus(meters)
-    guard = lock or asyncio.Lock()
-    server = await asyncio.start_server(
-        tapped_handler(tap, lambda r, w: _serve_connection(bus, guard, r, w)), host, port
+    settings = settings or ServerSettings()
+    server = await listen_tcp(
+        lambda link: bus,
+        "M-Bus",
+        host,
+        port,
+        idle_timeout=None,  # a master may hold the bus open between readouts
+        limit=ConnectionLimit(settings.max_connections, f"M-Bus {port}"),
+        tap=tap,
     )
     return server, bus
+
+
+async def serve_mbus_serial(
+    bus: MBusBus, device: str, baudrate: int = 2400, tap: Tap | None = None
+) -> SerialListener:
+    """Serve the bus on a serial line (2400 baud 8E1 by default) until the listener is closed."""
+    import serial
+
+    return await serve_serial(
+        lambda link: bus, "M-Bus slave", device, tap=tap, baudrate=baudrate, parity=serial.PARITY_EVEN
+    )
 
 
 def mbus_listener(port: int, serial: str | None = None, baudrate: int = 2400):
     """A Runtime listener factory: TCP port (0 = off) and, for module 068, a serial line."""
 
-    async def factory(runtime) -> asyncio.AbstractServer | None:
+    async def factory(runtime: Runtime) -> asyncio.AbstractServer | None:
         server: asyncio.AbstractServer | None = None
         bus: MBusBus | None = None
         if port:
             tap = runtime_tap(runtime, f"mbus:{port}", "mbus")
             server, bus = await serve_mbus_bus(
-                [runtime.meter], runtime.host, port, runtime.lock, tap
+                [runtime.meter], runtime.host, port, tap, runtime.settings
             )
             log.info("M-Bus slave on %s:%d", runtime.host, port)
         if serial and runtime.meter.config.module_code == MBUS_MODULE:
-            bus = bus or MBusBus([runtime.meter])
-            task = asyncio.create_task(
-                serve_mbus_serial(bus, serial, runtime.stopping, runtime.lock, baudrate)
-            )
-            _TASKS.add(task)
-            task.add_done_callback(_TASKS.discard)
+            tap = runtime_tap(runtime, f"mbus:{serial}", "mbus")
+            line = await serve_mbus_serial(bus or MBusBus([runtime.meter]), serial, baudrate, tap)
+            runtime.servers.append(line)
         return server
 
     return factory
-
-
-async def serve_mbus_serial(
-    bus: MBusBus,
-    device: str,
-    stopping: asyncio.Event,
-    lock: asyncio.Lock | None = None,
-    baudrate: int = 2400,
-) -> None:
-    """Serve the bus on a serial line (2400 baud 8E1 by default) until ``stopping`` is set."""
-    import serial
-
-    port = serial.serial_for_url(device, baudrate=baudrate, parity=serial.PARITY_EVEN, timeout=0.1)
-    guard = lock or asyncio.Lock()
-    log.info("M-Bus slave on serial %s", device)
-    try:
-        while not stopping.is_set():
-            data = await asyncio.to_thread(port.read, 256)
-            if not data:
-                continue
-            async with guard:
-                reply = bus.transact(data)
-            if reply:
-                await asyncio.to_thread(port.write, reply)
-    finally:
-        port.close()

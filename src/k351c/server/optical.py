@@ -1,18 +1,15 @@
 """The optical port (IEC 62056-21) on TCP port 4062 and on a serial line (7E1, real baud-rate switch).
 
-Each connection runs one sans-IO `Iec62056Server`; this module only moves bytes, applies the baud
-rate changes and the time limits. After a mode E option select the byte stream goes to
-``runtime.hdlc_session_factory(reader, writer, initial_bytes)`` (a coroutine that returns when the
-HDLC session ends); without that attribute the meter answers nothing more and the dialogue returns
-to idle.
+Each connection runs one sans-IO ``Iec62056Server`` in an ``OpticalSession`` on the one transport
+layer (k351c.server.transport); this module turns the codec's events into bytes and line changes.
+After a mode E option select the same session hands the stream to the meter's DLMS endpoint over
+HDLC (8N1), and back to the sign-on at 300 baud when the HDLC link is disconnected or falls silent.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from k351c.protocols.iec62056_21 import (
@@ -20,23 +17,21 @@ from k351c.protocols.iec62056_21 import (
     BaudRateChange,
     Iec62056Server,
     Send,
-    State,
     SwitchToHdlc,
     Timing,
 )
 from k351c.protocols.iec62056_21.messages import INITIAL_BAUD
-from k351c.server.bench import tapped_handler
-from k351c.server.bench.adapters import TappedReader, TappedWriter
-from k351c.server.bench.link import runtime_tap
+from k351c.server.bench.link import Tap, runtime_tap
+from k351c.server.dlms import DlmsEndpoint, endpoint_for
+from k351c.server.dlms_peers import HdlcPeer
 from k351c.server.optical_backend import Lockout, MeterOpticalBackend
-from k351c.server.runtime import HdlcSessionFactory, ListenerFactory, Runtime
+from k351c.server.runtime import ListenerFactory, Runtime
+from k351c.server.transport import Link, SerialListener, listen_tcp, serve_serial
 
 log = logging.getLogger("k351c.server.optical")
 
 OPTICAL_PORT = 4062
-DRAIN_POLL = 0.005  # s between looks at the bench's queue of delayed answers
-POLL = 0.2
-READ_SIZE = 4096
+POLL = 0.2  # s between looks at the dialogue's time limits
 DEFAULT_TIMING = Timing()
 
 
@@ -51,12 +46,16 @@ class OpticalPort:
         timing: Timing = DEFAULT_TIMING,
         idle_close: float | None = None,
         lockout: Lockout | None = None,
+        endpoint: DlmsEndpoint | None = None,
+        hdlc_idle: float | None = None,
     ) -> None:
         self.runtime = runtime
         self.max_baud = max_baud
         self.timing = timing
         self.idle_close = timing.inactivity if idle_close is None else idle_close
+        self.hdlc_idle = runtime.settings.hdlc_inactivity if hdlc_idle is None else hdlc_idle
         self.lockout = lockout or Lockout(runtime.meter.clock.monotonic)
+        self.endpoint = endpoint
 
     def backend(self) -> MeterOpticalBackend:
         """A backend for one connection (pending writes are per connection, the lockout is shared)."""
@@ -67,258 +66,126 @@ class OpticalPort:
             sync=self.runtime.sync,
         )
 
-    async def serve_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        """One TCP connection: dialogues until the peer leaves or stays silent too long."""
-        peer = writer.get_extra_info("peername")
-        log.debug("optical connection from %s", peer)
-        try:
-            await self.dialogue(reader, writer, None)
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(Exception):
-                await writer.wait_closed()
+    def session(self, link: Link) -> OpticalSession:
+        """A dialogue for one connection (the transport's session factory)."""
+        return OpticalSession(self, link)
 
-    async def dialogue(self, reader: Any, writer: Any, line: SerialLine | None) -> None:
-        """Feed bytes and time to the codec, carry out its events; returns at EOF or on idle timeout."""
-        loop = asyncio.get_running_loop()
-        server = Iec62056Server(self.backend(), max_baud=self.max_baud, timing=self.timing)
-        heard = loop.time()
-        while not self.runtime.stopping.is_set():
-            try:
-                data: bytes | None = await asyncio.wait_for(reader.read(READ_SIZE), POLL)
-            except TimeoutError:
-                data = None
-            now = loop.time()
-            if data == b"":
-                return
-            if data:
-                heard = now
-            if not self._feed(server, data, now):
-                await self._set_line(line, INITIAL_BAUD, hdlc=False)
-                continue
-            initial = await self._carry_out(server, writer, line)
-            if initial is not None:
-                await self._hdlc(reader, writer, line, initial)
-                if writer.is_closing():
-                    return
-                server.reset()
-                await self._set_line(line, INITIAL_BAUD, hdlc=False)
-                heard = loop.time()
-            idle = server.state is State.IDLE and now - heard >= self.idle_close
-            if idle and line is None:
-                return
+    def hdlc_endpoint(self) -> DlmsEndpoint:
+        """The meter's DLMS endpoint for mode E (built at the first mode E)."""
+        if self.endpoint is None:
+            self.endpoint = endpoint_for(self.runtime)
+        return self.endpoint
 
-    def _feed(self, server: Iec62056Server, data: bytes | None, now: float) -> bool:
-        """Give the codec bytes or the time; on any failure log it and start over idle."""
-        try:
-            if data:
-                server.receive_data(data, now)
-            else:
-                server.check_timeout(now)
-        except Exception:
-            log.exception("optical port: dialogue failed; back to idle")
-            server.reset()
-            while server.next_event() is not NEED_DATA:
-                pass
-            return False
-        return True
+    async def listen(self, host: str, port: int, tap: Tap | None = None) -> asyncio.AbstractServer:
+        """The optical port on TCP: a connection silent for ``idle_close`` seconds is closed."""
+        return await listen_tcp(
+            self.session, "optical", host, port, idle_timeout=self.idle_close, limit=None, tick=POLL, tap=tap
+        )
 
-    async def _carry_out(
-        self, server: Iec62056Server, writer: Any, line: SerialLine | None
-    ) -> bytes | None:
-        """Write Send events, switch the baud rate after the bytes before it left; mode E bytes or None."""
-        while (event := server.next_event()) is not NEED_DATA:
-            if isinstance(event, Send):
-                writer.write(event.data)
-            elif isinstance(event, BaudRateChange):
-                await writer.drain()
-                await self._set_line(line, event.baud, hdlc=False)
-            elif isinstance(event, SwitchToHdlc):
-                await writer.drain()
-                await self._set_line(line, server.baud, hdlc=True)
-                return event.data
-        await writer.drain()
-        return None
-
-    async def _set_line(self, line: SerialLine | None, baud: int, hdlc: bool) -> None:
-        """Switch a serial line (TCP has no baud rate)."""
-        if line is not None:
-            await line.configure(baud, hdlc)
-
-    async def _hdlc(
-        self, reader: Any, writer: Any, line: SerialLine | None, initial: bytes
-    ) -> None:
-        """Mode E: hand the stream to the HDLC session, if the runtime has one."""
-        factory = self.runtime.hdlc_session_factory
-        if factory is None:
-            log.info("optical port: mode E requested but no HDLC session is available")
-            return
-        log.info("optical port: mode E, HDLC at %s baud", line.baud if line else "TCP")
-        try:
-            await factory(reader, writer, initial)
-        except Exception:
-            log.exception("optical port: HDLC session failed")
-
-
-class SerialLine:
-    """A pyserial port as an asyncio byte stream: 7E1 for IEC 62056-21, 8N1 in mode E."""
-
-    def __init__(self, device: str) -> None:
+    async def serve_serial(self, device: str, tap: Tap | None = None) -> SerialListener:
+        """The optical port on a serial device: 300 baud 7E1 until a dialogue switches it."""
         import serial
 
-        self._serial_mod = serial
-        self.port = serial.Serial(
+        return await serve_serial(
+            self.session,
+            "optical port",
             device,
+            tick=POLL,
+            tap=tap,
             baudrate=INITIAL_BAUD,
             bytesize=serial.SEVENBITS,
             parity=serial.PARITY_EVEN,
             stopbits=serial.STOPBITS_ONE,
-            timeout=0,
-            write_timeout=5,
         )
-        self.baud = INITIAL_BAUD
-        self.reader = asyncio.StreamReader()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._closed = False
 
-    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Start feeding received bytes into ``reader``."""
-        self._loop = loop
-        loop.add_reader(self.port.fileno(), self._readable)
 
-    def _readable(self) -> None:
-        """Move what the port has into the reader."""
-        try:
-            data = self.port.read(self.port.in_waiting or 1)
-        except Exception:
-            data = b""
-        if data:
-            self.reader.feed_data(data)
+class OpticalSession:
+    """One connection of the optical port: the IEC 62056-21 dialogue, then HDLC after a mode E select."""
 
-    async def configure(self, baud: int, hdlc: bool) -> None:
-        """Wait until sent bytes left, then set the baud rate and the framing (8N1 in mode E)."""
-        await asyncio.to_thread(self.port.flush)
-        s = self._serial_mod
-        wanted = {
-            "baudrate": baud,
-            "bytesize": s.EIGHTBITS if hdlc else s.SEVENBITS,
-            "parity": s.PARITY_NONE if hdlc else s.PARITY_EVEN,
-        }
-        for name, value in wanted.items():
-            if getattr(self.port, name) == value:
-                continue
-            try:
-                setattr(self.port, name, value)
-            except (OSError, ValueError, s.SerialException) as exc:
-                log.warning("serial %s: cannot set %s=%s (%s)", self.port.port, name, value, exc)
-        self.baud = baud
+    def __init__(self, port: OpticalPort, link: Link) -> None:
+        self.port = port
+        self.link = link
+        self.codec = Iec62056Server(port.backend(), max_baud=port.max_baud, timing=port.timing)
+        self.hdlc: HdlcPeer | None = None
+        self.hdlc_heard = 0.0
+        self.hdlc_connected = False
 
     @property
-    def transport(self) -> SerialLine:
-        """The line is its own transport (write, close, is_closing, get_extra_info)."""
-        return self
+    def partial(self) -> bool:
+        """Every octet counts as activity (the codec has its own inter-character limit)."""
+        return False
 
-    # the StreamWriter subset the dialogue and the HDLC session use
-    def write(self, data: bytes) -> None:
-        """Queue bytes on the line."""
-        self.port.write(data)
+    def feed(self, data: bytes, now: float) -> bytes:
+        """Answer ``data`` in the dialogue or, in mode E, on the HDLC link."""
+        if self.hdlc is not None:
+            self.hdlc_heard = now
+            return self._hdlc_out(self.hdlc.feed(data, now))
+        return self._step(lambda: self.codec.receive_data(data, now), now)
 
-    async def drain(self) -> None:
-        """Nothing buffered here; pyserial writes through."""
+    def poll(self, now: float) -> bytes:
+        """Apply the time limits of the dialogue or of the HDLC link."""
+        if self.hdlc is not None:
+            if now - self.hdlc_heard >= self.port.hdlc_idle:
+                log.info("optical port: HDLC silent for %.0f s; back to the sign-on", self.port.hdlc_idle)
+                self._leave_hdlc()
+                return b""
+            return self._hdlc_out(self.hdlc.poll(now))
+        return self._step(lambda: self.codec.check_timeout(now), now)
 
-    def is_closing(self) -> bool:
-        """True after close()."""
-        return self._closed
+    def release(self) -> None:
+        """Drop the mode E associations."""
+        if self.hdlc is not None:
+            self.hdlc.release()
 
-    def close(self) -> None:
-        """Stop reading and close the port."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._loop is not None:
-            with contextlib.suppress(Exception):
-                self._loop.remove_reader(self.port.fileno())
-        self.port.close()
-        self.reader.feed_eof()
+    def _step(self, step, now: float) -> bytes:  # noqa: ANN001
+        """Run one codec step and carry out its events; on any failure start over idle at 300 baud."""
+        try:
+            step()
+            return self._carry_out(now)
+        except Exception:
+            log.exception("optical port: dialogue failed; back to idle")
+            self.codec.reset()
+            while self.codec.next_event() is not NEED_DATA:
+                pass
+            self.link.set_line(INITIAL_BAUD, False)
+            return b""
 
-    async def wait_closed(self) -> None:
-        """Closing is immediate."""
+    def _carry_out(self, now: float) -> bytes:
+        """Send events become bytes; a baud rate change or mode E waits for the bytes before it."""
+        out = b""
+        while (event := self.codec.next_event()) is not NEED_DATA:
+            if isinstance(event, Send):
+                out += event.data
+            elif isinstance(event, BaudRateChange):
+                self.link.write(out)
+                out = b""
+                self.link.set_line(event.baud, False)
+            elif isinstance(event, SwitchToHdlc):
+                self.link.write(out)
+                self.link.set_line(self.codec.baud, True)
+                log.info("optical port: mode E, HDLC at %d baud", self.codec.baud)
+                self.hdlc = HdlcPeer([self.port.hdlc_endpoint()])
+                self.hdlc_heard, self.hdlc_connected = now, False
+                return self._hdlc_out(self.hdlc.feed(event.data, now)) if event.data else b""
+        return out
 
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """The device name as the peer."""
-        return self.port.port if name == "peername" else default
+    def _hdlc_out(self, out: bytes) -> bytes:
+        """HDLC's answer; once the link it opened is disconnected, the line goes back to the sign-on."""
+        assert self.hdlc is not None
+        connected = any(link.connected for _, link, _ in self.hdlc.links.values())
+        if connected or not self.hdlc_connected:
+            self.hdlc_connected = self.hdlc_connected or connected
+            return out
+        self.link.write(out)
+        self._leave_hdlc()
+        return b""
 
-
-class LineWriter(TappedWriter):
-    """The serial line seen through the bench: ``drain`` returns once the link has sent every answer."""
-
-    async def drain(self) -> None:
-        """Wait for the delayed answers too, so a baud rate change follows the bytes before it."""
-        while self.connection.queue and not self.connection.dead:
-            await asyncio.sleep(DRAIN_POLL)
-        await self.writer.drain()
-
-
-async def serve_serial(
-    port: OpticalPort, device: str, started: Callable[[SerialLine], None] | None = None
-) -> None:
-    """Run the optical protocol on a serial device until the runtime stops; `started` sees the open line."""
-    line = SerialLine(device)
-    line.attach(asyncio.get_running_loop())
-    log.info("optical port on serial %s (7E1, %d baud)", device, INITIAL_BAUD)
-    if started is not None:
-        started(line)
-    reader, writer, connection = line.reader, line, None
-    tap = runtime_tap(port.runtime, f"optical:{device}", "optical")
-    if tap is not None:  # the bench (--trace, --link-*, --fault) sees the serial line like a TCP one
-        connection = tap.connect(line)  # type: ignore[arg-type]
-        reader, writer = TappedReader(line.reader, connection), LineWriter(line, connection)  # type: ignore[assignment, arg-type]
-    try:
-        while not port.runtime.stopping.is_set() and not line.is_closing():
-            await port.dialogue(reader, writer, line)
-            if line.is_closing():
-                break
-            await line.configure(INITIAL_BAUD, hdlc=False)
-    finally:
-        if connection is not None:
-            connection.lost()
-        line.close()
-
-
-_TASKS: set[asyncio.Task] = set()
-
-
-class _PrefixedReader:
-    """A stream reader that first returns bytes already read (those after the mode E option select)."""
-
-    def __init__(self, reader: Any, initial: bytes) -> None:
-        self._reader = reader
-        self._initial = initial
-
-    async def read(self, n: int = -1) -> bytes:
-        """The saved bytes first, then the stream's."""
-        if self._initial:
-            data, self._initial = self._initial, b""
-            return data
-        return await self._reader.read(n)
-
-    def at_eof(self) -> bool:
-        """True when the saved bytes are gone and the stream has ended."""
-        return not self._initial and self._reader.at_eof()
-
-
-def dlms_over_optical(runtime: Runtime) -> HdlcSessionFactory:
-    """Mode E: the meter's DLMS endpoint over HDLC on the optical byte stream."""
-    from k351c.server.dlms import endpoint_for, hdlc_session
-
-    endpoint = endpoint_for(runtime)
-
-    async def factory(reader: Any, writer: Any, initial: bytes) -> None:
-        await hdlc_session(_PrefixedReader(reader, initial) if initial else reader, writer, [endpoint])
-
-    return factory
+    def _leave_hdlc(self) -> None:
+        assert self.hdlc is not None
+        self.hdlc.release()
+        self.hdlc = None
+        self.codec.reset()
+        self.link.set_line(INITIAL_BAUD, False)
 
 
 # modules whose own bus takes the --serial line (M-Bus 068, RS-485 multidrop 072)
@@ -331,21 +198,15 @@ def optical_listener(
     """Listener factory: the optical port on TCP ``port`` (0 = off) and on ``serial`` if given."""
 
     async def start(runtime: Runtime) -> asyncio.AbstractServer | None:
-        if runtime.hdlc_session_factory is None:
-            runtime.hdlc_session_factory = dlms_over_optical(runtime)
         optical = OpticalPort(runtime, **options)
         if serial and runtime.meter.config.module_code in SERIAL_MODULES:
             log.info("optical port: --serial %s belongs to the fitted module's bus, not the optical head", serial)
         elif serial:
-            task = asyncio.get_running_loop().create_task(serve_serial(optical, serial))
-            _TASKS.add(task)
-            task.add_done_callback(_TASKS.discard)
+            tap = runtime_tap(runtime, f"optical:{serial}", "optical")
+            runtime.servers.append(await optical.serve_serial(serial, tap))
         if not port:
             return None
-        tap = runtime_tap(runtime, f"optical:{port}", "optical")
-        server = await asyncio.start_server(
-            tapped_handler(tap, optical.serve_tcp), runtime.host, port
-        )
+        server = await optical.listen(runtime.host, port, runtime_tap(runtime, f"optical:{port}", "optical"))
         log.info("optical port (IEC 62056-21) listening on %s:%d", runtime.host, port)
         return server
 

@@ -8,7 +8,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from k351c.codes.server import ServerSettings
 from k351c.cosem import ObjectList, build_object_list
@@ -22,9 +22,18 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("k351c.server")
 
-ListenerFactory = Callable[["Runtime"], Awaitable[asyncio.AbstractServer | None]]
-# mode E of the optical port: (reader, writer, bytes already read) -> the HDLC session, to its end
-HdlcSessionFactory = Callable[[Any, Any, bytes], Awaitable[None]]
+
+class Listener(Protocol):
+    """What a listener factory starts: a TCP server or a served serial line."""
+
+    def close(self) -> None:
+        """Stop accepting and serving."""
+
+    async def wait_closed(self) -> None:
+        """Wait until closed."""
+
+
+ListenerFactory = Callable[["Runtime"], Awaitable[Listener | None]]
 
 
 @dataclass
@@ -34,7 +43,7 @@ class Runtime:
     meter: Meter
     host: str = "127.0.0.1"
     tick: float = 1.0
-    servers: list[asyncio.AbstractServer] = field(default_factory=list)
+    servers: list[Listener] = field(default_factory=list)
     stopping: asyncio.Event = field(default_factory=asyncio.Event)
     on_tick: list[Callable[[Meter], None]] = field(default_factory=list)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -45,7 +54,6 @@ class Runtime:
     bench: Bench | None = None
     security: MeterSecurity | None = None  # HLS keys and policy, made once by security_for
     push: PushService | None = None  # set by the push listener
-    hdlc_session_factory: HdlcSessionFactory | None = None  # set by the optical listener
 
     def __post_init__(self) -> None:
         self.settings = ServerSettings.coerce(self.settings)

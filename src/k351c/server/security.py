@@ -1,8 +1,9 @@
 """The meter's security keeper: keys, policy, invocation counters, key transfer and the rate limiter.
 
 ``MeterSecurity`` implements both the protocol layer's ``SecurityProvider`` (for ``SecureAssociation``)
-and the COSEM layer's ``SecurityPort`` (for class 64). ``install_security(runtime, endpoint)`` makes a
-DLMS endpoint serve HLS-GMAC and ciphered APDUs; it is idempotent per runtime. Keys never reach a log.
+and the COSEM layer's ``SecurityPort`` (for class 64). ``security_for(runtime)`` is the keeper of a
+served meter (idempotent per runtime); ``k351c.server.dlms.dlms_endpoint`` installs it. Keys never
+reach a log.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Callable
 from k351c.cosem.security import invocation_counter, security_setup
 from k351c.errors import ConfigError
 from k351c.meter.function import Event
-from k351c.protocols.dlms.secure import SECURE_CLIENTS, SecureAssociation
 from k351c.protocols.dlms.security import KeyId, SecurityPolicy, unwrap_key
 from k351c.server.keys import KeyStore, SecurityState
 from k351c.server.ratelimit import Failure, RateLimiter, RatePolicy
@@ -152,20 +152,3 @@ def security_for(runtime: Runtime) -> MeterSecurity:
     runtime.on_tick.append(lambda meter: security.flush())
     runtime.security = security
     return security
-
-
-def install_security(runtime: Runtime, endpoint) -> None:  # noqa: ANN001
-    """Make ``endpoint`` (a DlmsEndpoint) serve HLS-GMAC and ciphering for the management client."""
-    security = security_for(runtime)
-
-    def secure(ep, on_event) -> SecureAssociation:  # noqa: ANN001
-        return SecureAssociation(
-            ep.objects,
-            ep.authenticate,
-            security,
-            ep.clients or SECURE_CLIENTS,
-            on_event,
-            counter_per_dedicated_key="counter-per-dedicated-key" in ep.quirks,
-        )
-
-    endpoint.secure = secure

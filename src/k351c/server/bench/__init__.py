@@ -1,6 +1,6 @@
 """The head-end test bench: decoded traffic, link emulation, injected faults and real-meter quirks."""
 
-from k351c.server.bench.adapters import tapped_handler, tapped_protocol
+from k351c.server.bench.adapters import tapped_protocol
 from k351c.server.bench.link import Bench, Tap, runtime_tap
 from k351c.server.bench.options import (
     BENCH_KEYS,
@@ -25,7 +25,6 @@ __all__ = [
     "bench_options",
     "parse_fault",
     "parse_quirk",
-    "tapped_handler",
     "runtime_tap",
     "tapped_protocol",
 ]

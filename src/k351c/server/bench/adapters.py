@@ -1,19 +1,17 @@
-"""The one hook per adapter: wrap an asyncio protocol factory or a stream handler in a tap.
+"""The one hook of the one transport layer: wrap an asyncio protocol factory in a tap.
 
-With no tap (no bench switch touches the listener) both functions hand back what they were given,
-so the listener runs exactly as before. Otherwise the protocol or the streams see a transport whose
+With no tap (no bench switch touches the listener) ``tapped_protocol`` hands back the factory it was
+given, so the listener runs exactly as before. Otherwise the protocol sees a transport whose
 ``write`` goes through the tap's link and faults, and every received chunk is traced first.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from k351c.server.bench.link import Tap, TapConnection
-
-StreamHandler = Callable[[Any, Any], Awaitable[None]]
 
 
 def tapped_protocol(
@@ -23,21 +21,6 @@ def tapped_protocol(
     if tap is None:
         return factory
     return lambda: TappedProtocol(tap, factory())
-
-
-def tapped_handler(tap: Tap | None, handler: StreamHandler) -> StreamHandler:
-    """``handler`` itself without a tap, else a handler whose streams go through the tap."""
-    if tap is None:
-        return handler
-
-    async def tapped(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        connection = tap.connect(writer.transport)
-        try:
-            await handler(TappedReader(reader, connection), TappedWriter(writer, connection))
-        finally:
-            connection.lost()
-
-    return tapped
 
 
 class TappedTransport(asyncio.Transport):
@@ -77,8 +60,9 @@ class TappedTransport(asyncio.Transport):
         self.inner.resume_reading()
 
     def get_write_buffer_size(self) -> int:
-        """Octets waiting in the real transport."""
-        return self.inner.get_write_buffer_size()
+        """Octets not yet on the wire: the link's delayed answers and the real transport's buffer."""
+        queued = sum(len(frame) for _, frame, _ in self.connection.queue) if self.connection else 0
+        return queued + self.inner.get_write_buffer_size()
 
 
 class TappedProtocol(asyncio.Protocol):
@@ -117,58 +101,3 @@ class TappedProtocol(asyncio.Protocol):
         """End the tap connection, then the inner protocol's."""
         self.connection.lost()  # type: ignore[union-attr]
         self.inner.connection_lost(exc)
-
-
-class TappedReader:
-    """A stream reader that traces what it reads."""
-
-    def __init__(self, reader: Any, connection: TapConnection) -> None:
-        self.reader = reader
-        self.connection = connection
-
-    async def read(self, n: int = -1) -> bytes:
-        """Read and trace."""
-        data = await self.reader.read(n)
-        self.connection.incoming(data)
-        return data
-
-    def at_eof(self) -> bool:
-        """Whether the peer closed."""
-        return self.reader.at_eof()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.reader, name)
-
-
-class TappedWriter:
-    """A stream writer whose writes and close go through the tap connection."""
-
-    def __init__(self, writer: asyncio.StreamWriter, connection: TapConnection) -> None:
-        self.writer = writer
-        self.connection = connection
-        self.transport = writer.transport
-
-    def write(self, data: bytes) -> None:
-        """Hand the answer to the tap."""
-        self.connection.outgoing(data)
-
-    async def drain(self) -> None:
-        """Wait for the real stream."""
-        await self.writer.drain()
-
-    def close(self) -> None:
-        """Close after the queued answers have left."""
-        self.connection.close()
-
-    def is_closing(self) -> bool:
-        """Whether the real stream is closing."""
-        return self.writer.is_closing()
-
-    async def wait_closed(self) -> None:
-        """Wait for the real stream to close (if it was closed)."""
-        if self.writer.is_closing():
-            await self.writer.wait_closed()
-
-    def get_extra_info(self, name: str, default: Any = None) -> Any:
-        """The real stream's extra info."""
-        return self.writer.get_extra_info(name, default)
