@@ -19,8 +19,7 @@ from k351c.codes.server import ServerSettings
 from k351c.cosem.model import ObjectList
 from k351c.meter.catalog import logical_device_name
 from k351c.protocols.dlms.association import AssociationServer, ClientRule
-
-from k351c.protocols.dlms.secure import SECURE_CLIENTS, SecureAssociation, SecurityProvider
+from k351c.protocols.dlms.secure import SECURE_CLIENTS, SecureAssociation
 from k351c.protocols.hdlc import HdlcParameters
 from k351c.server.bench.link import runtime_tap
 from k351c.server.dlms_peers import HdlcPeer, WrapperPeer
@@ -29,6 +28,7 @@ from k351c.server.transport import ConnectionLimit, listen_tcp
 
 if TYPE_CHECKING:
     from k351c.server.bench import Bench
+    from k351c.server.security import MeterSecurity
 
 log = logging.getLogger("k351c.dlms")
 
@@ -92,7 +92,7 @@ def dlms_endpoint(
     objects: ObjectList,
     serial: str,
     password: Callable[[], str],
-    security: Callable[[], SecurityProvider],
+    security: Callable[[], MeterSecurity],
     settings: ServerSettings,
     *,
     sync: Callable[[], None] = lambda: None,

@@ -12,7 +12,6 @@ from k351c.axdr.enums import ServiceError, StateError
 from k351c.errors import K351CError
 from k351c.protocols.dlms.apdu_misc import ExceptionResponse
 from k351c.protocols.dlms.association import AssociationServer
-
 from k351c.protocols.hdlc import (
     NEED_DATA,
     ApduReceived,

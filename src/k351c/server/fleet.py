@@ -26,6 +26,7 @@ import random
 import resource
 import secrets
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from k351c.clock import Clock
@@ -45,7 +46,7 @@ from k351c.server.fleet_keys import FleetKeyStore, derive_keys, meter_directory
 from k351c.server.keys import MeterKeys, SecurityState
 from k351c.server.ratelimit import RateLimiter, RatePolicy
 from k351c.server.security import MeterSecurity, system_title
-from k351c.server.transport import ConnectionLimit, SessionFactory, listen_tcp
+from k351c.server.transport import ConnectionLimit, Link, SessionFactory, listen_tcp
 
 log = logging.getLogger("k351c.fleet")
 
@@ -206,6 +207,18 @@ class FleetServer:
         i = self.by_physical.get(physical)
         return self.endpoint(i) if i is not None else None
 
+    def _own_wrapper(self, i: int, link: Link) -> WrapperPeer:
+        return WrapperPeer(own_route(self.endpoint(i)))
+
+    def _own_hdlc(self, i: int, link: Link) -> HdlcPeer:
+        return HdlcPeer([self.endpoint(i)])
+
+    def _shared_wrapper(self, link: Link) -> WrapperPeer:
+        return WrapperPeer(self._route_shared)
+
+    def _shared_hdlc(self, link: Link) -> HdlcPeer:
+        return HdlcPeer(route=self._by_address)
+
     # ------------------------------------------------------------ listeners
     async def start(self) -> None:
         """Open every listener; ConfigError naming the port when one cannot be opened."""
@@ -215,13 +228,13 @@ class FleetServer:
         self._bind()
         for i in range(self.fleet.n):
             if dlms:
-                await self._listen(lambda link, i=i: WrapperPeer(own_route(self.endpoint(i))), dlms + i, "wrapper", i)
+                await self._listen(partial(self._own_wrapper, i), dlms + i, "wrapper", i)
             if hdlc:
-                await self._listen(lambda link, i=i: HdlcPeer([self.endpoint(i)]), hdlc + i, "hdlc", i)
+                await self._listen(partial(self._own_hdlc, i), hdlc + i, "hdlc", i)
         if shared:
-            await self._listen(lambda link: WrapperPeer(self._route_shared), shared, "wrapper")
+            await self._listen(self._shared_wrapper, shared, "wrapper")
         if shared_hdlc:
-            await self._listen(lambda link: HdlcPeer(route=self._by_address), shared_hdlc, "hdlc")
+            await self._listen(self._shared_hdlc, shared_hdlc, "hdlc")
         log.info("fleet of %d meters serving on %d listeners", self.fleet.n, len(self.servers))
 
     async def _listen(
