@@ -386,7 +386,7 @@ def test_passive_calendar_and_activation_live_in_the_settings() -> None:
 
 
 def test_an_old_persisted_passive_calendar_is_still_read_and_moves_into_the_settings() -> None:
-    from k351c.cosem.calendar import table_parts
+    from k351c.meter.calendar import table_parts
 
     store = MemoryStore()
     meter = make_meter(store)

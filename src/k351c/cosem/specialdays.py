@@ -21,12 +21,12 @@ from k351c.axdr.cosem_datetime import (
 )
 from k351c.codes.settings import Debiting
 from k351c.codes.tables import DEBITING_INTERVALS
-from k351c.cosem.calendar import replace_table
 from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.cosem.script import END_OF_BILLING_SCRIPT
 from k351c.errors import ConfigError
 from k351c.meter.billing import debiting_plan
+from k351c.meter.calendar import replace_table
 from k351c.meter.tariffs import public_holidays
 from k351c.obis import Obis
 

@@ -21,6 +21,7 @@ def default_functions(config: MeterConfig) -> list[MeterFunction]:
     """The meter's functions in the order they run each step (tariffs before what books by tariff)."""
     from k351c.meter.analysis import AnalysisLogger
     from k351c.meter.billing import Billing
+    from k351c.meter.calendar import CalendarKeeper
     from k351c.meter.demand import Demand
     from k351c.meter.display import Display
     from k351c.meter.eventlog import EventLogs
@@ -35,7 +36,7 @@ def default_functions(config: MeterConfig) -> list[MeterFunction]:
 
     return [PowerFail(), Tariffs(), Demand(), HourCounter(), Billing(),
             VoltageQuality(), Tamper(), EventLogs(), LoadProfile(), AnalysisLogger(), Display(),
-            LoadControl(), IoModule()]
+            LoadControl(), IoModule(), CalendarKeeper()]
 
 
 def core_values(meter: Meter) -> None:
