@@ -1,0 +1,106 @@
+"""Writes to a fleet meter's twin-carried values, journaled so they outlive the twin and a restart.
+
+A fleet meter's display lists, alarm register, voltage limits, pulse input settings, analysis logger
+settings and the logs' reset/capture methods are served by its single-meter twin (k351c.meter.fleet_twin),
+which is rebuilt from the fleet's start whenever it was dropped from the cache or the fleet restarted.
+Every successful write or method call on such a value is therefore kept here as (instant, meter, OBIS,
+which domain method, its arguments) and replayed into a rebuilt twin at the instant it was made, the way
+CT changes are: the twin then equals a single meter that was written at the same instants. The journal
+is saved with the fleet's state (k351c.meter.fleet_state), so the writes survive a restart like the
+single meter's store keeps its settings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from k351c.errors import AccessDenied, ConfigError
+
+if TYPE_CHECKING:
+    from k351c.meter.core import Meter
+
+# The ValueDef callables that change a meter: the value's setter, a logger's new capture objects
+# (OBIS codes) and capture period (s), and the reset/capture methods.
+MUTATORS = ("set", "set_columns", "set_period", "reset", "capture")
+
+
+@dataclass(frozen=True, slots=True)
+class TwinWrite:
+    """One write: at ``t`` meter ``meter`` had ``target`` of ``obis`` called with ``args``."""
+
+    t: float
+    meter: int
+    obis: str
+    target: str
+    args: tuple
+
+    def apply(self, twin: Meter) -> None:
+        """Make the same call on a twin (advanced to ``t`` by the caller)."""
+        definition = twin.objects.lookup(self.obis)
+        getattr(definition, self.target)(*self.args)
+
+    def to_row(self) -> list:
+        """The JSON row saved with the fleet's state."""
+        return [self.t, self.meter, self.obis, self.target, list(self.args)]
+
+    @classmethod
+    def from_row(cls, row: list) -> TwinWrite:
+        """A write from its saved row; ConfigError when the row is not one."""
+        try:
+            t, meter, obis, target, args = row
+        except (TypeError, ValueError):
+            raise ConfigError(
+                "fleet state twin write", row, "[t, meter, obis, target, args]"
+            ) from None
+        if target not in MUTATORS:
+            raise ConfigError("fleet state twin write target", target, MUTATORS)
+        return cls(float(t), int(meter), str(obis), str(target), tuple(args))
+
+
+class WriteJournal:
+    """Every write made to twin-carried values of a fleet's meters, in the order they were made."""
+
+    def __init__(self, writes: Iterable[TwinWrite] = ()) -> None:
+        self.writes = list(writes)
+
+    def recording(
+        self,
+        clock: Callable[[], float],
+        meter: Callable[[], int],
+        obis: str,
+        target: str,
+        call: Callable,
+    ) -> Callable:
+        """``call`` that journals each call that succeeded (a refused write changes nothing)."""
+
+        def journaled(*args):  # noqa: ANN202 - the wrapped method's own result
+            try:
+                json.dumps(args)
+            except (TypeError, ValueError):
+                raise AccessDenied(
+                    f"a fleet meter cannot keep this write of {obis} ({target}) in its state"
+                ) from None
+            result = call(*args)
+            self.writes.append(TwinWrite(clock(), meter(), obis, target, args))
+            return result
+
+        return journaled
+
+    def of(self, meter: int) -> list[TwinWrite]:
+        """The writes of one meter, in the order they were made."""
+        return [w for w in self.writes if w.meter == meter]
+
+    def to_rows(self) -> list[list]:
+        """All writes as JSON rows."""
+        return [w.to_row() for w in self.writes]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[list]) -> WriteJournal:
+        """A journal from saved rows."""
+        return cls(TwinWrite.from_row(row) for row in rows)
+
+    def __len__(self) -> int:
+        return len(self.writes)
