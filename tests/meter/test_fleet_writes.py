@@ -1,55 +1,64 @@
-"""The journal of writes to twin-carried values: recorded only when they succeed, saved, replayed equal."""
+"""Writes to a fleet meter's twin-carried values: journaled when they succeed, saved, replayed equal."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
+from k351c import Fleet, Meter, MeterConfig, SimClock
+from k351c.clock import parse_instant
 from k351c.errors import AccessDenied, ConfigError
-from k351c.meter.fleet_writes import TwinWrite, WriteJournal
-from testkit import make_meter
+from k351c.meter.fleet_writes import TwinWrite
 
-ALARMS = "0-0:97.98.0.255"
-
-
-def _journaled_alarm_setter(journal: WriteJournal, meter, index: int = 3):  # noqa: ANN001, ANN202
-    definition = meter.objects.lookup(ALARMS)
-    return journal.recording(lambda: meter.t, lambda: index, ALARMS, "set", definition.set)
+ALARMS, UNDERVOLTAGE = "0-0:97.98.0.255", "1-0:12.31.0.255"
+START = parse_instant("2026-03-01T00:00:00Z").timestamp()
 
 
-def test_a_write_is_journaled_with_its_instant_meter_and_arguments():
-    meter, journal = make_meter(days=1), WriteJournal()
-    _journaled_alarm_setter(journal, meter)(5)
-    assert meter.read(ALARMS).value == 5
-    assert journal.of(3) == [TwinWrite(meter.t, 3, ALARMS, "set", (5,))] and journal.of(0) == []
+@pytest.fixture
+def fleet() -> Fleet:
+    fleet = Fleet(MeterConfig.default(), meters=3, start=START)
+    fleet.advance_to(START + 3600)
+    return fleet
 
 
-def test_a_refused_write_changes_nothing_and_is_not_journaled():
-    meter, journal = make_meter(days=1), WriteJournal()
+def test_a_write_is_made_and_journaled_with_its_instant_meter_and_arguments(fleet):
+    fleet.meter(1).objects.lookup(ALARMS).set(5)
+    assert fleet.meter(1).read(ALARMS).value == 5 and fleet.meter(0).read(ALARMS).value == 0
+    assert fleet.writes.of(1) == [TwinWrite(START + 3600, 1, ALARMS, "set", (5,))]
+
+
+def test_a_refused_write_changes_nothing_and_is_not_journaled(fleet):
     with pytest.raises(ConfigError):
-        _journaled_alarm_setter(journal, meter)(-1)
-    assert len(journal) == 0
-
-
-def test_a_value_the_state_cannot_keep_is_refused_before_it_changes_anything():
-    meter, journal = make_meter(days=1), WriteJournal()
+        fleet.meter(2).objects.lookup(UNDERVOLTAGE).set(2400)  # 240.0 V: above the nominal voltage
     with pytest.raises(AccessDenied, match="cannot keep"):
-        _journaled_alarm_setter(journal, meter)(object())
-    assert len(journal) == 0 and meter.read(ALARMS).value == 0
+        fleet.twins.call(2, ALARMS, "set", (object(),))
+    assert len(fleet.writes) == 0 and fleet.meter(2).read(ALARMS).value == 0
 
 
-def test_saved_rows_replay_into_a_rebuilt_meter_at_their_instants():
-    written, journal = make_meter(days=1), WriteJournal()
-    _journaled_alarm_setter(journal, written)(6)
-    written.run_for(3600)
-    rows = json.loads(json.dumps(journal.to_rows()))
-    rebuilt = make_meter()
-    for write in WriteJournal.from_rows(rows).of(3):
-        rebuilt.run_for(write.t - rebuilt.t)
-        write.apply(rebuilt)
-    rebuilt.run_for(written.t - rebuilt.t)
-    assert rebuilt.read(ALARMS) == written.read(ALARMS)
+def test_a_rebuilt_twin_and_a_restored_fleet_replay_the_writes_at_their_instants(fleet, tmp_path):
+    view = fleet.meter(1)
+    view.objects.lookup(UNDERVOLTAGE).set(2000)  # 0.1 V
+    fleet.advance_to(START + 7200)
+    view.objects.lookup(ALARMS).set(6)
+    fleet.advance_to(START + 86400)
+    written = (view.read(ALARMS), view.read(UNDERVOLTAGE), view.read("0-0:99.98.0.255"))
+    fleet.twins.forget([1])
+    assert (view.read(ALARMS), view.read(UNDERVOLTAGE), view.read("0-0:99.98.0.255")) == written
+    fleet.save(tmp_path / "fleet.npz")
+    restored = Fleet.load(tmp_path / "fleet.npz", MeterConfig.default())
+    again = restored.meter(1)
+    assert (again.read(ALARMS), again.read(UNDERVOLTAGE), again.read("0-0:99.98.0.255")) == written
+
+
+def test_a_fleet_meter_written_equals_a_single_meter_written_at_the_same_instants(fleet):
+    view = fleet.meter(2)
+    view.objects.lookup(UNDERVOLTAGE).set(2150)
+    fleet.advance_to(START + 2 * 86400)
+    single = Meter(view.config, clock=SimClock(START, rate=0), load=view.load)
+    single.run_for(3600)
+    single.objects.lookup(UNDERVOLTAGE).set(2150)
+    single.run_for(2 * 86400 - 3600)
+    for obis in (UNDERVOLTAGE, "0-0:99.98.4.255", "1-0:32.32.0.255"):
+        assert view.read(obis) == single.read(obis)
 
 
 @pytest.mark.parametrize("row", [[1.0, 0, ALARMS, "set"], [1.0, 0, ALARMS, "delete", []], "x"])

@@ -37,6 +37,7 @@ from k351c.meter.fleet_state import Outage, load_state, save_state
 from k351c.meter.fleet_temperature import TemperatureHistory
 from k351c.meter.fleet_twin import Twins
 from k351c.meter.fleet_view import MeterView
+from k351c.meter.fleet_writes import WriteJournal
 from k351c.meter.loadprofile import depth_entries
 from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
@@ -94,6 +95,7 @@ class Fleet:
         self.t = self.start
         self.start_ct = self.ct_primary.copy()
         self.ct_changes: list[tuple[float, int, int]] = []
+        self.writes = WriteJournal()  # writes to twin-carried values (k351c.meter.fleet_writes)
         # seconds of interval k already booked (a CT change) or before the start (not measured)
         self.booked = np.full(n, self.start - self.k * RESOLUTION, dtype=np.float64)
         self.localtime = LocalTime(self.config.utc_offset_minutes, self.config.dst_rule)

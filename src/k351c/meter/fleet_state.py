@@ -19,6 +19,7 @@ import numpy as np
 
 from k351c.errors import ConfigError
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel
+from k351c.meter.fleet_writes import WriteJournal
 
 if TYPE_CHECKING:
     from k351c.codes import MeterConfig
@@ -47,6 +48,7 @@ def save_state(fleet: Fleet, path: str | Path) -> None:
         "t": fleet.t,
         "outages": [[o.t0, o.t1] for o in fleet.outages],
         "ct_changes": [list(c) for c in fleet.ct_changes],
+        "twin_writes": fleet.writes.to_rows(),
         "version": 3,
     }
     arrays = {f"outage{j}": o.meters for j, o in enumerate(fleet.outages)}
@@ -104,6 +106,7 @@ def load_state(
             fleet.ct_changes = [(float(t), int(i), int(p)) for t, i, p in meta["ct_changes"]]
         fleet.temperatures.restore(meta.get("temperatures", []), data)  # version 3 keeps them
         fleet.profile_actions = [(float(t), int(i), str(a)) for t, i, a in meta.get("profile_actions", [])]
+        fleet.writes = WriteJournal.from_rows(meta.get("twin_writes", []))  # none before they were kept
     fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
     return fleet
 
@@ -112,4 +115,3 @@ def state_meta(path: str | Path) -> dict:
     """The metadata of a fleet state file (meters, first serial, time, layout version)."""
     with np.load(Path(path)) as data:
         return json.loads(bytes(data["meta"]).decode())
-

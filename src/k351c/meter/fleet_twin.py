@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from k351c.clock import SimClock
+from k351c.meter.fleet_writes import TwinWrite
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -26,12 +27,15 @@ if TYPE_CHECKING:
     from k351c.meter.objects import ObjectTable
 
 
+WRITES = 3  # the writes' place among a twin's input sources (Twins.inputs)
+
+
 class Twins:
     """The twins of a fleet's meters, built on demand, the ``size`` most recently used kept."""
 
     def __init__(self, fleet: Fleet, size: int = 64) -> None:
         self.fleet, self.size = fleet, size
-        self._items: OrderedDict[int, tuple[Meter, int]] = OrderedDict()
+        self._items: OrderedDict[int, tuple[Meter, tuple[int, ...]]] = OrderedDict()
         self._template: ObjectTable | None = None
 
     def template(self) -> ObjectTable:
@@ -41,25 +45,49 @@ class Twins:
         return self._template
 
     def get(self, i: int) -> Meter:
-        """Meter i's twin, advanced to the fleet's time with the CT changes made so far."""
-        twin, applied = self._items.pop(i, None) or (self._build(i), 0)
-        changes = self.inputs(i)
-        for t, apply in changes[applied:]:
+        """Meter i's twin, advanced to the fleet's time with every input change made so far."""
+        twin, applied = self._items.pop(i, None) or (self._build(i), ())
+        sources = self.inputs(i)
+        done = [*applied, *[0] * (len(sources) - len(applied))]
+        pending = [
+            (t, k, apply) for k, source in enumerate(sources) for t, apply in source[done[k] :]
+        ]
+        for t, _, apply in sorted(pending, key=lambda change: change[:2]):
             _run_to(twin, t)
             apply(twin)
         _run_to(twin, self.fleet.t)
-        self._items[i] = (twin, len(changes))
+        self._items[i] = (twin, tuple(len(source) for source in sources))
         while len(self._items) > self.size:
             self._items.popitem(last=False)
         return twin
 
-    def inputs(self, i: int) -> list[tuple[float, Callable[[Meter], None]]]:
-        """Meter i's inputs (CT ratio, temperature, load-profile methods) as (instant, apply to a Meter)."""
+    def inputs(self, i: int) -> list[list[tuple[float, Callable[[Meter], None]]]]:
+        """Meter i's changes per source (CT ratio, temperature, load-profile methods, writes), each as (instant, apply), in order.
+
+        A rebuilt twin replays them merged by instant (at one instant in that order).
+        """
         fleet = self.fleet
-        changes = [(t, _ct(p)) for t, j, p in fleet.ct_changes if j == i]
-        changes += [(t, _temperature(c)) for t, c in fleet.temperatures.of_meter(i)]
-        changes += [(t, _profile_method(name)) for t, j, name in fleet.profile_actions if j == i]
-        return sorted(changes, key=lambda change: change[0])
+        return [
+            [(t, _ct(p)) for t, j, p in fleet.ct_changes if j == i],
+            [(t, _temperature(c)) for t, c in fleet.temperatures.of_meter(i)],
+            [(t, _profile_method(name)) for t, j, name in fleet.profile_actions if j == i],
+            [(write.t, write.apply) for write in fleet.writes.of(i)],
+        ]
+
+    def call(self, i: int, obis: str, target: str, args: tuple) -> object:
+        """Call a twin-carried value's domain method (``target``) on meter i now, journaled when it succeeds.
+
+        The call runs on the twin at once; the journal (k351c.meter.fleet_writes) replays it into any
+        rebuilt twin and keeps it in the fleet's state.
+        """
+        write = TwinWrite(self.fleet.t, i, obis, target, tuple(args))
+        write.check_keepable()
+        twin = self.get(i)
+        result = write.apply(twin)
+        self.fleet.writes.append(write)
+        _, applied = self._items[i]
+        self._items[i] = (twin, (*applied[:WRITES], applied[WRITES] + 1))
+        return result
 
     def forget(self, meters: np.ndarray) -> None:
         """Drop the twins of these meters (their past changed: an outage was added)."""

@@ -27,6 +27,7 @@ from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
 from k351c.meter.energy import PRIMARY, SECONDARY
 from k351c.meter.eventlog import CLOCK
+from k351c.meter.fleet_writes import MUTATORS
 from k351c.meter.loadprofile import STATUS
 from k351c.meter.metrology import Measurement
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef, read_object
@@ -211,7 +212,15 @@ class MeterView:
         for template in self.fleet.twins.template():
             if template.obis in self.objects:
                 continue
-            self.objects.add(_twin_def(template, lambda o=template.obis: self.twin.objects.lookup(o)))
+            self.objects.add(
+                _twin_def(
+                    template,
+                    lambda o=template.obis: self.twin.objects.lookup(o),
+                    lambda target, args, o=str(template.obis): self.fleet.twins.call(
+                        self.i, o, target, args
+                    ),
+                )
+            )
 
     def _rows(self) -> list[tuple]:
         return self._cached("profile", lambda: self.fleet.profile(self.i))
@@ -244,26 +253,31 @@ class MeterView:
         return int(rows[-1][2 + self.channel_obis.index(obis)]) if rows else 0
 
 
+def _twin_def(
+    template: ValueDef, current: Callable[[], ValueDef], call: Callable[[str, tuple], object]
+) -> ValueDef:
+    """``template`` with every callable resolved, when called, on the current meter's twin.
 
-def _twin_def(template: ValueDef, current: Callable[[], ValueDef]) -> ValueDef:
-    """``template`` with every callable resolved, when called, on the current meter's twin."""
+    What changes the meter goes through ``call`` (Twins.call), which journals it (meter.fleet_writes).
+    """
 
     def late(name: str) -> Callable | None:
         if getattr(template, name) is None:
             return None
         return lambda *args: getattr(current(), name)(*args)
 
+    def journaled(name: str) -> Callable | None:
+        if getattr(template, name) is None:
+            return None
+        return lambda *args: call(name, args)
+
     return dataclasses.replace(
         template,
         get=lambda: current().get(),
-        set=late("set"),
         capture_time=late("capture_time"),
         capacity=late("capacity"),
         status=late("status"),
-        reset=late("reset"),
-        capture=late("capture"),
-        set_columns=late("set_columns"),
-        set_period=late("set_period"),
+        **{name: journaled(name) for name in MUTATORS},
     )
 
 

@@ -13,7 +13,7 @@ single meter's store keeps its settings.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,10 +37,19 @@ class TwinWrite:
     target: str
     args: tuple
 
-    def apply(self, twin: Meter) -> None:
-        """Make the same call on a twin (advanced to ``t`` by the caller)."""
+    def apply(self, twin: Meter) -> object:
+        """Make the call on a twin (advanced to ``t`` by the caller)."""
         definition = twin.objects.lookup(self.obis)
-        getattr(definition, self.target)(*self.args)
+        return getattr(definition, self.target)(*self.args)
+
+    def check_keepable(self) -> None:
+        """AccessDenied when the arguments cannot be kept in the fleet's state (JSON)."""
+        try:
+            json.dumps(self.to_row())
+        except (TypeError, ValueError):
+            raise AccessDenied(
+                f"a fleet meter cannot keep this write of {self.obis} ({self.target}) in its state"
+            ) from None
 
     def to_row(self) -> list:
         """The JSON row saved with the fleet's state."""
@@ -66,28 +75,9 @@ class WriteJournal:
     def __init__(self, writes: Iterable[TwinWrite] = ()) -> None:
         self.writes = list(writes)
 
-    def recording(
-        self,
-        clock: Callable[[], float],
-        meter: Callable[[], int],
-        obis: str,
-        target: str,
-        call: Callable,
-    ) -> Callable:
-        """``call`` that journals each call that succeeded (a refused write changes nothing)."""
-
-        def journaled(*args):  # noqa: ANN202 - the wrapped method's own result
-            try:
-                json.dumps(args)
-            except (TypeError, ValueError):
-                raise AccessDenied(
-                    f"a fleet meter cannot keep this write of {obis} ({target}) in its state"
-                ) from None
-            result = call(*args)
-            self.writes.append(TwinWrite(clock(), meter(), obis, target, args))
-            return result
-
-        return journaled
+    def append(self, write: TwinWrite) -> None:
+        """Keep a write that was made (Twins.call makes it first)."""
+        self.writes.append(write)
 
     def of(self, meter: int) -> list[TwinWrite]:
         """The writes of one meter, in the order they were made."""

@@ -1,0 +1,98 @@
+"""Writes to a fleet meter's twin-carried values outlive its twin and a restart (gurux-dlms, HLS-GMAC).
+
+The alarm register and the undervoltage limit of a fleet meter are computed by its single-meter twin
+(k351c.meter.fleet_twin); their writes are journaled (k351c.meter.fleet_writes), saved with the fleet's
+state and replayed into a rebuilt twin. A management client writes them, the twin is dropped, the
+fleet is stopped and started again from its state, and the client reads the written values back.
+"""
+
+from __future__ import annotations
+
+from gurux_dlms.enums import DataType
+from gurux_dlms.objects import GXDLMSData, GXDLMSRegister
+from gurux_secure import SecureSession
+
+from k351c import Fleet, MeterConfig
+from k351c.clock import SimClock, parse_instant
+from k351c.server.fleet import STATE_FILE, FleetServer
+from testkit import ServedFleet, bound_block
+
+N = 4
+START = parse_instant("2026-02-27T00:00:00Z").timestamp()
+AT = START + 2 * 86400
+ALARMS, UNDERVOLTAGE = "0.0.97.98.0.255", "1.0.12.31.0.255"
+
+
+def _serve(state, fleet: Fleet) -> tuple[ServedFleet, int]:
+    sockets = bound_block(N)
+    server = FleetServer(
+        fleet,
+        SimClock(fleet.t, rate=0),
+        dlms_base_port=min(sockets),
+        state=state,
+        test_keys=True,
+        tick=0.2,
+    )
+    return ServedFleet(server, sockets), min(sockets)
+
+
+def _read(port: int) -> tuple[int, float]:
+    session = SecureSession(port)
+    session.connect()
+    try:
+        register = GXDLMSRegister(UNDERVOLTAGE)
+        session.read(register, 3)
+        return int(session.read(GXDLMSData(ALARMS), 2)), float(session.read(register, 2))
+    finally:
+        session.close()
+
+
+def _write(port: int, alarms: int, volts: float) -> list[int]:
+    session = SecureSession(port)
+    session.connect()
+    try:
+        alarm = GXDLMSData(ALARMS)
+        session.read(alarm, 2)
+        alarm.value = alarms
+        register = GXDLMSRegister(UNDERVOLTAGE)
+        session.read(register, 3)
+        session.read(register, 2)
+        register.value = round(volts * 10)  # 0.1 V units on the wire (scaler -1)
+        register.setDataType(2, DataType.UINT16)
+        return [session.write(alarm, 2).error, session.write(register, 2).error]
+    finally:
+        session.close()
+
+
+def test_twin_value_writes_outlive_the_twin_and_a_restart(tmp_path):
+    fleet = Fleet(MeterConfig.default(), meters=N, start=START)
+    fleet.advance_to(AT)
+    running, base = _serve(tmp_path, fleet)
+    try:
+        before = _read(base + 1)
+        assert _write(base + 2, 6, 200.0) == [0, 0]
+        assert _read(base + 2) == (6, 200.0)
+        running.server.fleet.twins.forget([2])  # dropped from the cache: rebuilt from the journal
+        assert _read(base + 2) == (6, 200.0)
+    finally:
+        running.stop()
+    restored = Fleet.load(tmp_path / STATE_FILE, MeterConfig.default())
+    assert len(restored.writes) == 2
+    running, base = _serve(tmp_path, restored)
+    try:
+        assert _read(base + 2) == (6, 200.0)
+        assert _read(base + 1) == before  # the other meters were not written
+    finally:
+        running.stop()
+
+
+def test_a_refused_write_is_not_journaled(tmp_path):
+    fleet = Fleet(MeterConfig.default(), meters=N, start=START)
+    fleet.advance_to(AT)
+    running, base = _serve(tmp_path, fleet)
+    try:
+        errors = _write(base + 3, 1, 240.0)  # above the nominal 230 V: no undervoltage limit
+        assert errors[0] == 0 and errors[1] != 0
+        assert [w.obis for w in running.server.fleet.writes.of(3)] == ["0-0:97.98.0.255"]
+    finally:
+        running.stop()
