@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.live import Live
 
 from k351c.cli.view import meter_view
+from k351c.meter.display import Display
 from k351c.server.runtime import Runtime
 
 PRESS_KEYS = {" ", "b", "B"}
@@ -42,7 +43,7 @@ async def live_view(runtime: Runtime) -> None:
 def handle_key(runtime: Runtime, key: str) -> bool:
     """Act on one key: space/b presses the left push button, t starts the display test; True if used."""
     try:
-        display = runtime.meter.function("display")
+        display = runtime.meter.function(Display)
     except KeyError:
         return False
     if key in PRESS_KEYS:

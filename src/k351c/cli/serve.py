@@ -106,7 +106,7 @@ def show(
     for definition in wanted:
         if definition.class_id == 7 or isinstance(definition.get(), ProfileData):
             continue
-        reading = meter.read(definition.obis)
+        reading = meter.reading(definition.obis)
         value = reading.value
         text = value.isoformat() if hasattr(value, "isoformat") else str(value)
         typer.echo(f"{definition.obis} {text} {reading.unit}".rstrip())

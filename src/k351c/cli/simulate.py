@@ -63,7 +63,7 @@ def register_table(meter: Meter) -> pd.DataFrame:
         if definition.class_id not in (1, 3, 4):
             continue
         try:
-            reading = meter.read(definition.obis)
+            reading = meter.reading(definition.obis)
         except Exception:  # noqa: BLE001 - one unreadable value must not spoil the export
             continue
         value = reading.value
@@ -82,7 +82,7 @@ def write_outputs(meter: Meter, out: Path) -> list[Path]:
     for definition in meter.objects:
         if definition.class_id != 7 or not isinstance(definition.get(), ProfileData):
             continue
-        profile = meter.read(definition.obis)
+        profile = meter.profile(definition.obis)
         name = PROFILE_NAMES.get(profile.obis, "profile_" + profile.obis.replace(":", "_"))
         tables[name] = _frame(profile.columns, profile.rows)
     written = []

@@ -40,7 +40,7 @@ def readings_table(meter: Meter, codes: list[str] | None = None) -> Table:
         definition = meter.objects.get(code)
         if definition is None:
             continue
-        reading = meter.read(code)
+        reading = meter.reading(code)
         value = reading.value
         text = (
             value.isoformat(sep=" ", timespec="seconds")

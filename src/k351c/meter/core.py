@@ -6,6 +6,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import TypeVar, overload
 
 import numpy as np
 
@@ -39,6 +40,7 @@ METER_CONSTANT = 10000  # LED, imp/kWh and imp/kvarh
 S0_CONSTANT = 5000  # S0 output, imp/kWh of secondary A+ energy whatever config 3 M says (M is the module's)
 S0_PULSE_MS = 30  # data sheet: S0 pulse time 30 ms
 STATE_KEY = "meter"
+F = TypeVar("F", bound=MeterFunction)
 
 
 class Meter:
@@ -93,10 +95,14 @@ class Meter:
             function.attach(self)
         self._restore()
 
-    def function(self, name: str) -> MeterFunction:
-        """The meter function called ``name`` (tariffs, load_profile, tamper...)."""
+    @overload
+    def function(self, name: str) -> MeterFunction: ...
+    @overload
+    def function(self, name: type[F]) -> F: ...
+    def function(self, name: str | type[F]) -> MeterFunction | F:
+        """The meter function called ``name`` (tariffs, load_profile, tamper...) or of that class."""
         for function in self.functions:
-            if function.name == name:
+            if function.name == name or (isinstance(name, type) and isinstance(function, name)):
                 return function
         raise KeyError(f"this meter has no function {name!r}")
 
@@ -402,6 +408,20 @@ class Meter:
     def read(self, obis: str | Obis) -> Reading | Profile:
         """The value of an OBIS code as the meter shows it (a Profile for loggers)."""
         return read_object(self.objects, obis)
+
+    def reading(self, obis: str | Obis) -> Reading:
+        """The value of a register-like OBIS code; ConfigError if it names a logger."""
+        found = self.read(obis)
+        if not isinstance(found, Reading):
+            raise ConfigError("obis", str(obis), "a register, not a logger")
+        return found
+
+    def profile(self, obis: str | Obis) -> Profile:
+        """The entries of a logger; ConfigError if the OBIS code names no logger."""
+        found = self.read(obis)
+        if not isinstance(found, Profile):
+            raise ConfigError("obis", str(obis), "a logger (class 7)")
+        return found
 
     def write(self, obis: str | Obis, value: object) -> None:
         """Set a settable value through its setter; legal data and read-only values are refused."""

@@ -14,6 +14,7 @@ import numpy as np
 from k351c.clock import SimClock
 from k351c.codes.configfile import parse_toml, read_toml
 from k351c.codes.problems import validated
+from k351c.meter.billing import Billing
 from k351c.meter.loads import ConstantLoad, LoadSource, Segments
 from k351c.meter.scenario_schema import (
     Event,
@@ -28,6 +29,8 @@ from k351c.meter.scenario_schema import (
     parse_duration,
     parse_signed,
 )
+from k351c.meter.tamper import Tamper
+from k351c.meter.tariffs import Tariffs
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
@@ -247,7 +250,7 @@ class ScenarioPlayer:
         """Carry out one action on the meter now."""
         meter, p = self.meter, action.params
         if action.kind == "tamper":
-            meter.function("tamper").set(p["source"], bool(p["state"]))
+            meter.function(Tamper).set(p["source"], bool(p["state"]))
         elif action.kind == "ct_ratio":
             meter.set_ct_ratio(int(p["primary"]), int(p.get("secondary", 5)))
         elif action.kind == "clock":
@@ -255,10 +258,10 @@ class ScenarioPlayer:
                 _instant(p["set"], "clock set") if "set" in p else meter.t + parse_signed(p["shift"])
             )
         elif action.kind == "debiting_stop":
-            meter.function("billing").debiting_stop(source="scenario")
+            meter.function(Billing).debiting_stop(source="scenario")
         elif action.kind == "tariff_input":
             try:
-                tariffs = meter.function("tariffs")
+                tariffs = meter.function(Tariffs)
             except KeyError:
                 self.skipped.append(action)
                 return

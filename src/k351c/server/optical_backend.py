@@ -11,8 +11,10 @@ from datetime import datetime, time
 from typing import Any
 
 from k351c.errors import AccessDenied, ConfigError, LocalProtocolError
-from k351c.meter.billing import LAST_PERIOD_F
+from k351c.meter.analysis import AnalysisLogger
+from k351c.meter.billing import LAST_PERIOD_F, Billing
 from k351c.meter.core import Meter
+from k351c.meter.display import Display
 from k351c.meter.readings import Profile, Reading
 from k351c.obis import Obis
 from k351c.protocols.iec62056_21 import DataLine, unit_field
@@ -269,9 +271,9 @@ class MeterOpticalBackend:
         if obis in DEBITING:
             return DataLine(address, self._debiting_text(obis))
         if obis == ANALYSIS_PERIOD:
-            return DataLine(address, str(self.meter.function("analysis").interval_minutes))
+            return DataLine(address, str(self.meter.function(AnalysisLogger).interval_minutes))
         if obis == ANALYSIS_CHANNELS:
-            short = [_short_code(c) for c in self.meter.function("analysis").channels]
+            short = [_short_code(c) for c in self.meter.function(AnalysisLogger).channels]
             return DataLine(address, short[0], "", tuple((c, "") for c in short[1:]))
         if obis in CONFIG_CODES:
             return DataLine(address, str(getattr(self.meter.config, CONFIG_CODES[obis])))
@@ -357,7 +359,7 @@ class MeterOpticalBackend:
         elif obis == POWER_THRESHOLD:
             self._write_number(obis, definition.unit, value)
             settings = self.meter.config.settings
-            watts = float(self.meter.read(obis).value)
+            watts = float(self.meter.reading(obis).value)
             thresholds = dataclasses.replace(settings.thresholds, power_threshold_w=watts)
             self.meter.reconfigure(settings=dataclasses.replace(settings, thresholds=thresholds))
         else:
@@ -399,12 +401,12 @@ class MeterOpticalBackend:
         """Execute script ``value`` of 0-0:10.0.1: 1 = end of billing period (a debiting stop now)."""
         if _integer("script_identifier", value) != 1:
             raise ConfigError("script_identifier", value.strip(), "1 (end of billing period)")
-        self.meter.function("billing").debiting_stop(source="optical")
+        self.meter.function(Billing).debiting_stop(source="optical")
         log.info("optical port: end of billing period executed")
 
     def _write_analysis(self, obis: Obis, value: str) -> None:
         """The analysis logger's period (minutes) or channels (continued with `;`), via configure."""
-        analysis = self.meter.function("analysis")
+        analysis = self.meter.function(AnalysisLogger)
         if obis == ANALYSIS_PERIOD:
             analysis.configure(analysis.channels, _integer("analysis period", value))  # type: ignore[attr-defined]
             return
@@ -423,7 +425,7 @@ class MeterOpticalBackend:
             return
         codes = self._pending.pop(obis)
         name = DISPLAY_LISTS[obis]
-        self.meter.function("display").set_list(name, codes)  # type: ignore[attr-defined]
+        self.meter.function(Display).set_list(name, codes)
         log.info("optical port: display list %s set (%d readings)", name, len(codes))
 
     def _write_clock(self, obis: Obis, value: str) -> None:

@@ -20,6 +20,7 @@ import logging
 
 from k351c.errors import K351CError
 from k351c.meter.core import Meter
+from k351c.meter.loadcontrol import LoadControl
 from k351c.meter.readings import Reading
 
 log = logging.getLogger("k351c.server.sms")
@@ -63,7 +64,7 @@ def _status(meter: Meter) -> str:
     if "0-0:97.97.0.255" in meter.objects:
         parts.append(f"ERR {meter.read('0-0:97.97.0.255').value}")  # type: ignore[union-attr]
     with contextlib.suppress(KeyError):
-        relays = getattr(meter.function("load_control"), "relays", [])
+        relays = getattr(meter.function(LoadControl), "relays", [])
         parts += [f"R{i + 1} {'ON' if r.output_state else 'OFF'}" for i, r in enumerate(relays)]
     return ", ".join(parts)
 

@@ -44,7 +44,7 @@ def is_logger(definition: ValueDef) -> bool:
 
 def reading_json(runtime: Runtime, definition: ValueDef) -> dict[str, Any]:
     """One reading: OBIS, value (scaler applied), unit, description, capture time."""
-    reading = runtime.meter.read(definition.obis)
+    reading = runtime.meter.reading(definition.obis)
     return {
         "obis": str(definition.obis),
         "value": jsonable(reading.value),
@@ -61,12 +61,12 @@ def profile_json(
 ) -> dict:
     """A profile's columns, units and rows (first column the clock), limited to [low, high]."""
     meter = runtime.meter
-    profile = meter.read(obis)
+    profile = meter.profile(obis)
     units = []
     for column in profile.columns:
         definition = meter.objects.get(column) if column.count(":") == 1 else None
         units.append(
-            meter.read(column).unit if definition is not None and not is_logger(definition) else ""
+            meter.reading(column).unit if definition is not None and not is_logger(definition) else ""
         )
     rows = [r for r in profile.rows if _within(r, low, high)]
     return {

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from k351c.errors import AccessDenied, ConfigError
+from k351c.meter.billing import Billing
 from k351c.meter.display import Display
 from k351c.meter.lcd import lcd_state
 from k351c.server.runtime import Runtime
@@ -141,7 +142,7 @@ def _add_pages(app: FastAPI) -> None:
 
 
 def _add_live_routes(app: FastAPI, runtime: Runtime) -> None:
-    display = runtime.meter.function("display")
+    display = runtime.meter.function(Display)
     _add_lcd_routes(app, runtime, display)
     _add_display_list_routes(app, runtime, display)
     _add_quality_route(app, runtime)
@@ -184,9 +185,9 @@ def _add_billing_route(app: FastAPI, runtime: Runtime) -> None:
     async def debiting_stop() -> dict:
         """End the debiting period now (the external stop of GG/HH 00): counter and snapshot."""
         runtime.sync()
-        runtime.meter.function("billing").debiting_stop(source="web")
+        runtime.meter.function(Billing).debiting_stop(source="web")
         return {
-            "counter": jsonable(runtime.meter.read("0-0:0.1.0.255").value),
+            "counter": jsonable(runtime.meter.reading("0-0:0.1.0.255").value),
             "time": runtime.meter.now.isoformat(),
         }
 
@@ -226,7 +227,7 @@ def _add_quality_route(app: FastAPI, runtime: Runtime) -> None:
             for d in runtime.meter.objects
             if d.obis.a == 1 and d.obis.c in (32, 52, 72) and d.obis.d in (3, 6, 32, 36)
         ]
-        registers = {c: jsonable(runtime.meter.read(c).value) for c in codes}
+        registers = {c: jsonable(runtime.meter.reading(c).value) for c in codes}
         return {
             "columns": columns,
             "rows": [list(r) for r in app.state.history],

@@ -139,7 +139,7 @@ def io_json(runtime: Runtime) -> dict[str, Any]:
             "unit": io.unit or "pulses",
             "weight": io.weight,
             "value": io.pulse_value,
-            "value_unit": meter.read("0-0:128.11.1.255").unit,
+            "value_unit": meter.reading("0-0:128.11.1.255").unit,
         }
     return {
         "module": {

@@ -39,7 +39,7 @@ class MeterCollector:
             raw = definition.get()
             if isinstance(raw, bool) or not isinstance(raw, (int, float)):
                 continue
-            reading = meter.read(definition.obis)
+            reading = meter.reading(definition.obis)
             labels = [str(definition.obis), reading.unit, definition.description]
             family = energy if definition.obis.d == 8 and definition.obis.a == 1 else values
             family.add_metric(labels, float(reading.value))
