@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 NOMINAL_CURRENT = 5.0
 REFERENCE_TEMPERATURE = 23.0
@@ -112,7 +113,7 @@ def weight(limits: ClassLimits, cos_abs: np.ndarray, lagging: np.ndarray) -> np.
     return np.clip((1.0 - cos_abs) * scale, 0.0, 1.0)
 
 
-def reduced_weight(limits: ClassLimits, folded_deg: np.ndarray) -> np.ndarray:
+def reduced_weight(limits: ClassLimits, folded_deg: ArrayLike) -> np.ndarray:
     """weight() of a folded angle (degrees, positive = lagging)."""
     folded_deg = np.asarray(folded_deg, dtype=float)
     return weight(limits, np.cos(np.radians(folded_deg)), folded_deg >= 0)
@@ -123,7 +124,7 @@ def pair(values: tuple[float, float], w: np.ndarray) -> np.ndarray:
     return values[0] + w * (values[1] - values[0])
 
 
-def reference_limit_w(limits: ClassLimits, x: np.ndarray, w: np.ndarray) -> np.ndarray:
+def reference_limit_w(limits: ClassLimits, x: ArrayLike, w: np.ndarray) -> np.ndarray:
     """reference_limit() at weight w (see weight())."""
     x = np.asarray(x, dtype=float)
     unity = np.where(x < limits.breakpoint[0], limits.low[0], limits.high[0])
@@ -131,7 +132,7 @@ def reference_limit_w(limits: ClassLimits, x: np.ndarray, w: np.ndarray) -> np.n
     return unity + w * (reduced - unity)
 
 
-def reference_limit(limits: ClassLimits, x: np.ndarray, folded_deg: np.ndarray) -> np.ndarray:
+def reference_limit(limits: ClassLimits, x: ArrayLike, folded_deg: ArrayLike) -> np.ndarray:
     """Percentage error limit at reference conditions (balanced load) at current x and angle."""
     return reference_limit_w(limits, x, reduced_weight(limits, folded_deg))
 
@@ -187,7 +188,7 @@ def composite_envelope(
     return out
 
 
-def composite_limit(limits: ClassLimits, x: np.ndarray, temperature: np.ndarray) -> np.ndarray:
+def composite_limit(limits: ClassLimits, x: ArrayLike, temperature: ArrayLike) -> np.ndarray:
     """MID composite MPE (%) at rated operating conditions; inf for reactive or out of range."""
     table = COMPOSITE.get(limits.name)
     t = np.asarray(temperature, dtype=float)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import tomli_w
 
@@ -34,6 +34,7 @@ DEFAULT_CODES = {
     "config5": "000-001-1-1",
 }
 DEFAULT_SERIAL = "12345678"
+C = TypeVar("C", bound=FixedCode)
 
 
 def detect_kind(text: str) -> str:
@@ -129,12 +130,15 @@ class MeterConfig:
         metrology: Metrology | None = None,
     ) -> MeterConfig:
         """Build from the data sheet's codes; an omitted code takes the default's."""
-        given = dict(
-            zip(CODE_FIELDS, (type_number, config1, config2, config3, config5), strict=True)
-        )
-        codes = {k: v if v is not None else DEFAULT_CODES[k] for k, v in given.items()}
+        def code(kind: type[C], value: str | C | None, name: str) -> C:
+            return kind.parse(value if value is not None else DEFAULT_CODES[name])
+
         return cls(
-            **codes,
+            code(TypeNumber, type_number, "type_number"),
+            code(Config1, config1, "config1"),
+            code(Config2, config2, "config2"),
+            code(Config3, config3, "config3"),
+            code(Config5, config5, "config5"),
             serial=str(serial),
             settings=settings or Settings.default(),
             metrology=metrology or Metrology(),

@@ -79,9 +79,9 @@ class FixedCode:
     @classmethod
     def parse(cls, text: str | Self) -> Self:
         """Parse the code with any grouping of dashes and spaces."""
-        if isinstance(text, cls):
+        if not isinstance(text, str):
             return text
-        return cls(**split_fields(cls, compact(text), str(text)))
+        return cls(**split_fields(cls, compact(text), text))
 
     @classmethod
     def shape(cls) -> str:

@@ -24,14 +24,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from k351c.codes import accuracy_limits as lim
 from k351c.errors import ConfigError
 
-KINDS = ("ideal", "typical", "class-limit", "custom")
+AccuracyKind = Literal["ideal", "typical", "class-limit", "custom"]
+KINDS: tuple[str, ...] = get_args(AccuracyKind)
 QUANTITIES = ("active", "reactive")
 MAXIMUM_CURRENT = 6.0
 MIN_POINTS = 2
@@ -147,7 +149,7 @@ class CustomTable:
             "points": [p.to_dict() for p in self.points],
         }
 
-    def curve(self, quantity: str, x: np.ndarray, folded_deg: np.ndarray) -> np.ndarray:
+    def curve(self, quantity: str, x: ArrayLike, folded_deg: ArrayLike) -> np.ndarray:
         """The table's error (%) at currents x = I/In and folded angles: log-current, then angle."""
         pts = [p for p in self.points if p.quantity == quantity]
         shape = np.broadcast(np.asarray(x), np.asarray(folded_deg)).shape
@@ -209,9 +211,9 @@ class CustomTable:
             [p.current / lim.NOMINAL_CURRENT for p in self.points] + list(limits.breakpoint),
         )[:, None]
         angles = (-36.87, 0.0, 60.0) if quantity == "active" else (30.0, 90.0, 150.0)
-        folded = np.array([_fold(a, quantity) for a in angles])[None, :]
-        worst = np.abs(self.curve(quantity, x, folded)) + self.spread
-        over = worst > lim.reference_limit(limits, x, folded) + 1e-9
+        grid = np.array([_fold(a, quantity) for a in angles])[None, :]
+        worst = np.abs(self.curve(quantity, x, grid)) + self.spread
+        over = worst > lim.reference_limit(limits, x, grid) + 1e-9
         if over.any():
             k, m = np.argwhere(over)[0]
             raise ConfigError(

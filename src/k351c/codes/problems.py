@@ -10,9 +10,10 @@ import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from k351c.errors import ConfigError
 
@@ -115,8 +116,8 @@ def _tagged_models(annotation: Any) -> dict[str, type[BaseModel]]:
         tag: member
         for member in members
         for info in member.model_fields.values()
-        if info.is_required() and getattr(info.annotation, "__origin__", None) is Literal
-        for tag in info.annotation.__args__
+        if info.is_required() and get_origin(info.annotation) is Literal
+        for tag in get_args(info.annotation)
         if isinstance(tag, str)
     }
 
@@ -154,7 +155,9 @@ def _model_of(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _problem(model: type[BaseModel], error: dict, text: str | None, prefix: Loc) -> Problem:
+def _problem(
+    model: type[BaseModel], error: ErrorDetails, text: str | None, prefix: Loc
+) -> Problem:
     """One pydantic error as a Problem."""
     loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))
     if error["type"] in _TAG_ERRORS:
@@ -187,7 +190,7 @@ def _problem(model: type[BaseModel], error: dict, text: str | None, prefix: Loc)
 
 
 def _tag_problem(
-    model: type[BaseModel], error: dict, loc: Loc, text: str | None, prefix: Loc
+    model: type[BaseModel], error: ErrorDetails, loc: Loc, text: str | None, prefix: Loc
 ) -> Problem:
     """A tagged union's tag (an event's kind) missing or unknown, with the tags allowed."""
     key = str(error.get("ctx", {}).get("discriminator", "kind")).strip("'\"")

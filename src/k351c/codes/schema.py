@@ -15,8 +15,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from k351c.codes.accuracy_limits import TEMPERATURE_RANGE
-from k351c.codes.configcodes import CONFIG_CODES
-from k351c.codes.metrology import KINDS, Metrology
+from k351c.codes.configcodes import Config1, Config2, Config3, Config5
+from k351c.codes.metrology import AccuracyKind, Metrology
 from k351c.codes.problems import METER_CHECK
 from k351c.codes.server import ServerSettings
 from k351c.codes.settings import (
@@ -52,9 +52,6 @@ def _run(check: Any, value: Any) -> None:
         raise PydanticCustomError(METER_CHECK, "{allowed}", context) from None
 
 
-def _code(kind: type) -> Any:
-    """A code field: a string the code's own parser accepts, kept as written."""
-    return Annotated[str, _checked(kind.parse)]
 
 
 def _serial_text(value: Any) -> Any:
@@ -63,6 +60,12 @@ def _serial_text(value: Any) -> Any:
 
 
 ObisText = Annotated[str, _checked(Obis.parse)]
+# code fields: a string the code's own parser accepts, kept as written
+TypeNumberText = Annotated[str, _checked(TypeNumber.parse)]
+Config1Text = Annotated[str, _checked(Config1.parse)]
+Config2Text = Annotated[str, _checked(Config2.parse)]
+Config3Text = Annotated[str, _checked(Config3.parse)]
+Config5Text = Annotated[str, _checked(Config5.parse)]
 Hhmm = Annotated[str, _checked(lambda t: parse_hhmm("time", t))]
 
 
@@ -85,24 +88,24 @@ class MeterSection(Section):
 class CodesSection(Section):
     """[codes]: the type number and configuration codes of the data sheet."""
 
-    type_number: _code(TypeNumber) = Field(
+    type_number: TypeNumberText = Field(
         "685-35BC423-070", description="Type number 685-X1X2X3X4X5X6X7-X8X9X10 (docs/codes.md)."
     )
-    config1: _code(CONFIG_CODES["config1"]) = Field(
+    config1: Config1Text = Field(
         "3-1-000-00-2",
         description="Configuration 1: decimals, LED, module, I/O, integration period.",
     )
-    config2: _code(CONFIG_CODES["config2"]) = Field(
+    config2: Config2Text = Field(
         "001-01-01-1",
         description="Configuration 2: display table, target day, debiting interval, "
         "pulse length and alarm input.",
     )
-    config3: _code(CONFIG_CODES["config3"]) = Field(
+    config3: Config3Text = Field(
         "00-0-01-0-00-001-001-01",
         description="Configuration 3: time zone, pulse energy, pulse "
         "input unit, tariff table, summer time rule, load profile energy.",
     )
-    config5: _code(CONFIG_CODES["config5"]) = Field(
+    config5: Config5Text = Field(
         "000-001-1-1",
         description="Configuration 5: RF module, CT primary current, CT ratio "
         "lock, debiting logger 2 period.",
@@ -306,7 +309,7 @@ class CustomAccuracySection(Section):
 class MetrologySection(Section):
     """[metrology]: the meter's own measuring error and the ambient temperature (docs/metrology.md)."""
 
-    accuracy: Literal[KINDS] = Field(  # type: ignore[valid-type]
+    accuracy: AccuracyKind = Field(
         "ideal",
         description='"ideal", "typical" (well inside the class), "class-limit" (at the edge of '
         'the class) or "custom" (the [metrology.custom] table).',

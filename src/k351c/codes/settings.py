@@ -432,8 +432,11 @@ class Debiting:
 
     def to_dict(self) -> dict:
         """The overrides that are set, as the configuration file writes them."""
-        data = {"target_day": self.target_day, "interval": self.interval}
-        data["execution_time"] = self.execution_time
+        data: dict[str, int | str | None] = {
+            "target_day": self.target_day,
+            "interval": self.interval,
+            "execution_time": self.execution_time,
+        }
         return {k: v for k, v in data.items() if v is not None}
 
     @classmethod

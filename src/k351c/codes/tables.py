@@ -17,7 +17,7 @@ class CodeField:
     position: str
     label: str
     width: int
-    meanings: Mapping[object, str]
+    meanings: Mapping[int, str] | Mapping[str, str]
     numeric: bool = True
     allowed_text: str | None = None
 

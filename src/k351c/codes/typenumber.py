@@ -61,7 +61,7 @@ class TypeNumber(FixedCode):
     @classmethod
     def parse(cls, text: str | Self) -> Self:
         """Parse "685-35BC423-070", "685 35BC423 070", "685-3-5B-C4-23-070" and the like."""
-        if isinstance(text, cls):
+        if not isinstance(text, str):
             return text
         raw = compact(text)
         if not raw.startswith(PREFIX):
