@@ -6,7 +6,7 @@ Run ``k351c config docs > docs/config.md``; a test regenerates it and compares.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel
 
@@ -152,7 +152,7 @@ def _scenario() -> list[str]:
     out += _section("scenario", SpanTable, False)
     out += _section("load", LoadTable, False)
     for event in EVENTS:
-        kinds = " or ".join(f'"{k}"' for k in event.model_fields["kind"].annotation.__args__)
+        kinds = " or ".join(f'"{k}"' for k in get_args(event.model_fields["kind"].annotation))
         lines = _section("events", event, True)
         lines[0] = f"## `[[events]]` kind = {kinds}"
         out += [line for line in lines if not line.startswith("| `kind` ")]

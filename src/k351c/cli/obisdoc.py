@@ -117,7 +117,7 @@ def unit_scaler(obj: CosemObject) -> tuple[str, str]:
     value = attr.get(_context(Level.MANAGEMENT))
     if value.type != DataType.STRUCTURE:
         return "", ""
-    scaler, unit = (int(v.value) for v in value.value)  # type: ignore[union-attr]
+    scaler, unit = (v.as_int() for v in value.items())
     name = "" if unit == int(Unit.COUNT) else unit_name(Unit(unit)) or str(unit)
     return name, str(scaler)
 

@@ -9,6 +9,26 @@ from xml.sax.saxutils import escape
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 
 
+@dataclass(frozen=True)
+class Line:
+    """A polyline through (xs, ys)."""
+
+    xs: list[float]
+    ys: list[float]
+    colour: str
+    dashed: bool
+
+
+@dataclass(frozen=True)
+class Band:
+    """A shaded area between the curves low and high over xs."""
+
+    xs: list[float]
+    low: list[float]
+    high: list[float]
+    colour: str
+
+
 @dataclass
 class Panel:
     """One chart: a title, axis ranges (x optionally logarithmic) and what is drawn on it."""
@@ -20,7 +40,7 @@ class Panel:
     x_ticks: tuple[float, ...]
     y_step: float
     log_x: bool = False
-    items: list[str] = field(default_factory=list)
+    items: list[Line | Band] = field(default_factory=list)
     legend: list[tuple[str, str, bool]] = field(default_factory=list)
     box: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)  # set by Chart.render
 
@@ -42,13 +62,13 @@ class Panel:
 
     def line(self, xs, ys, label: str, colour: str, dashed: bool = False) -> None:
         """A polyline (queued until the panel has its place on the page)."""
-        self.items.append(("line", list(xs), list(ys), colour, dashed))  # type: ignore[arg-type]
+        self.items.append(Line(list(xs), list(ys), colour, dashed))
         if label:
             self.legend.append((label, colour, dashed))
 
     def band(self, xs, low, high, colour: str) -> None:
         """A shaded area between two curves (the spread of a fleet)."""
-        self.items.append(("band", list(xs), (list(low), list(high)), colour, False))  # type: ignore[arg-type]
+        self.items.append(Band(list(xs), list(low), list(high), colour))
 
     def svg(self) -> str:
         """The panel's SVG elements (axes, grid, items, legend)."""
@@ -76,18 +96,17 @@ class Panel:
             f'<text x="{left + width / 2:.1f}" y="{top + height + 26:.1f}" class="xl">'
             f"{escape(self.xlabel)}</text>"
         )
-        for kind, xs, ys, colour, dashed in self.items:  # type: ignore[misc]
-            if kind == "band":
-                low, high = ys
-                pts = self._points(xs + xs[::-1], low + high[::-1])
+        for item in self.items:
+            if isinstance(item, Band):
+                pts = self._points(item.xs + item.xs[::-1], item.low + item.high[::-1])
                 out.append(
-                    f'<polygon points="{pts}" fill="{colour}" fill-opacity="0.18" stroke="none"/>'
+                    f'<polygon points="{pts}" fill="{item.colour}" fill-opacity="0.18" stroke="none"/>'
                 )
             else:
-                dash = ' stroke-dasharray="5,3"' if dashed else ""
+                dash = ' stroke-dasharray="5,3"' if item.dashed else ""
                 out.append(
-                    f'<polyline points="{self._points(xs, ys)}" fill="none" stroke="{colour}"'
-                    f' stroke-width="1.5"{dash}/>'
+                    f'<polyline points="{self._points(item.xs, item.ys)}" fill="none"'
+                    f' stroke="{item.colour}" stroke-width="1.5"{dash}/>'
                 )
         if self.legend:
             longest = max(len(label) for label, _, _ in self.legend)
