@@ -5,13 +5,14 @@ Both object lists are built as the server builds them (``k351c.cosem.build_objec
 through ``ObjectList.get`` with the public, reading and management contexts, so what is compared is
 what a head-end gets. The scenarios span the integration periods 5/15/30/60 min, each energy type
 (X5), primary and secondary profile banks, outages (short, long, across an interval end), a CT change
-in the middle of an interval, both DST changes, debiting stops of several GG/HH codes and an external
+in the middle of an interval, both DST changes, a fast and a slow RTC, debiting stops of several GG/HH codes and an external
 one (the end-of-billing script executed by the management client), a load-profile capture and the
 push setup's attributes. The default run takes a few of them; ``-m slow`` runs them all.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import pytest
@@ -20,6 +21,7 @@ from k351c import Fleet, Meter, MeterConfig, SimClock
 from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import ActionResult
 from k351c.clock import parse_instant
+from k351c.codes import RtcSettings, Settings
 from k351c.cosem import build_object_list
 from k351c.cosem.model import Level, RequestContext
 from k351c.obis import Obis
@@ -56,6 +58,8 @@ class Case:
         return MeterConfig.from_codes(serial="7012345678", **self.codes)
 
 
+DRIFT_FAST = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=1000.0))
+DRIFT_SLOW = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=-400.0))
 SHORT, LONG, ACROSS = (40000.0, 30.0), (50000.0, 5 * 3600.0 + 17.0), (3300.0, 1200.0)
 CASES = {
     "5min": Case({"config1": "3-1-000-00-1"}),
@@ -85,6 +89,8 @@ CASES = {
         ),
     ),
     "capture": Case(capture=DAY + 600.0, ct=None),
+    "rtc-fast": Case({"settings": DRIFT_FAST}, t0=SPRING, outages=(ACROSS, LONG)),
+    "rtc-slow-5min": Case({"settings": DRIFT_SLOW, "config1": "3-1-000-00-1"}, t0=AUTUMN),
 }
 FAST = ["5min", "x5-a+r+", "autumn-dst", "capture"]
 

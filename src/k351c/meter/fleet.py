@@ -31,6 +31,7 @@ from k351c.meter.energy import (
     quantity_mask,
     signed_parts,
 )
+from k351c.meter.fleet_clock import FleetRtc
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
 from k351c.meter.fleet_state import Outage, load_state, save_state
@@ -71,12 +72,6 @@ class Fleet:
         self.clock = clock if clock is not None else SimClock(start, rate=0)
         self.n = int(n)
         self.config = config or MeterConfig.default()
-        if self.config.settings.rtc.drift_ppm:
-            raise ConfigError(
-                "rtc drift_ppm",
-                self.config.settings.rtc.drift_ppm,
-                "0 in a fleet (its meters share one clock)",
-            )
         self.first_serial = int(first_serial if first_serial is not None else self.config.serial)
         self.seeds = np.asarray(
             seeds if seeds is not None else self.first_serial + np.arange(n), dtype=np.int64
@@ -93,6 +88,7 @@ class Fleet:
         self.start = float(math.floor(start))  # a Meter's time starts on a whole second
         self.k = self.start_k = int(math.floor(self.start / RESOLUTION))
         self.t = self.start
+        self.rtc = FleetRtc(self.config.settings.rtc.drift_ppm, self.start)  # one crystal for all
         self.start_ct = self.ct_primary.copy()
         self.ct_changes: list[tuple[float, int, int]] = []
         self.writes = WriteJournal()  # writes to twin-carried values (k351c.meter.fleet_writes)
@@ -229,6 +225,8 @@ class Fleet:
             dt[:, 0] = _rest(frac[:, 0], self.booked)
             self.booked[:] = 0.0
         tariffs = self.tariffs(k0, k1)
+        if not self.rtc.exact:  # the meters' clock switches tariffs inside the load's intervals
+            tariffs = self.rtc.tariff_weights(self.calendar, idx * RESOLUTION, (idx + 1) * RESOLUTION)
         ws = np.zeros((self.n, 4, SLOTS))
         for m0, m1 in _blocks(self.n, max(2, BLOCK_ELEMENTS // idx.size)):
             block = slice(m0, m1)
@@ -257,6 +255,9 @@ class Fleet:
             booked = tot * dt
             out[:, qi, 0] = booked.sum(axis=1)
             out[:, qi, 1:4] = np.einsum("nmp,nm->np", phases, dt)
+            if tariffs.ndim == 2:  # shares (m, 4) of each interval in each tariff
+                out[:, qi, TARIFF_SLOT0:] = booked @ tariffs
+                continue
             for tariff in np.unique(tariffs):
                 out[:, qi, TARIFF_SLOT0 + int(tariff) - 1] = booked[:, tariffs == tariff].sum(
                     axis=1
@@ -353,7 +354,12 @@ class Fleet:
         wh = self.energy_wh(meters, k, seconds, whole=True)
         delta = np.zeros((2, len(meters), 4, SLOTS))
         delta[..., :4] = wh[:, :, 0]
-        delta[..., TARIFF_SLOT0 + self.tariff(self.k) - 1] = wh[:, :, 0, :, 0]
+        if self.rtc.exact:
+            delta[..., TARIFF_SLOT0 + self.tariff(self.k) - 1] = wh[:, :, 0, :, 0]
+            return delta
+        begin = self.k * RESOLUTION
+        shares = self.rtc.tariff_weights(self.calendar, begin + since, np.full(len(meters), begin + until))
+        delta[..., TARIFF_SLOT0:] = wh[:, :, 0, :, 0, None] * shares[None, :, None, :]
         return delta
 
     def instant(self, i: int, t: float | None = None) -> Measurement:

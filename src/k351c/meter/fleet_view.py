@@ -97,13 +97,13 @@ class MeterView:
     # ----------------------------------------------------- what bind reads
     @property
     def t(self) -> float:
-        """The fleet's current simulated time."""
-        return self.fleet.t
+        """What the meter's clock shows now (the fleet's time, drifted as its clock drifts)."""
+        return self.fleet.rtc.meter_time(self.fleet.t)
 
     @property
     def now(self) -> datetime:
         """Current local time of the meter."""
-        return self.localtime.to_local(self.fleet.t)
+        return self.localtime.to_local(self.t)
 
     @property
     def ct_primary(self) -> int:
@@ -127,8 +127,11 @@ class MeterView:
 
     @property
     def tariff(self) -> int:
-        """The tariff in force now."""
-        return self.fleet.tariff(self.fleet.k)
+        """The tariff in force now (by the meter's clock)."""
+        fleet = self.fleet
+        if fleet.rtc.exact:
+            return fleet.tariff(fleet.k)
+        return fleet.calendar.tariff_at(fleet.rtc.meter_time(fleet.t))
 
     def registers(self, bank: int) -> np.ndarray:
         """Energy registers (4, 8) of a bank at the fleet's time."""
