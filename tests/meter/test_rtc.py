@@ -133,9 +133,15 @@ def test_the_battery_keeps_the_clock_and_asks_for_replacement_after_its_life():
     assert [c for _, c in meter.function("eventlog").entries("standard")][-1] == 7
 
 
-def test_a_fleet_refuses_a_drifting_clock():
+def test_a_fleet_drifts_as_one_crystal():
+    """A fleet's meters share the configuration's drift (tests/meter/test_fleet_rtc.py for all objects)."""
     from k351c.meter.fleet import Fleet
 
     settings = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=5.0))
-    with pytest.raises(ConfigError):
-        Fleet(MeterConfig.from_codes(settings=settings), meters=2, start=T0)
+    fleet = Fleet(MeterConfig.from_codes(settings=settings), meters=2, start=T0)
+    fleet.advance_to(T0 + 10 * DAY)
+    meter = drifting(5.0)
+    meter.run_for(10 * DAY)
+    for i in range(2):
+        assert fleet.meter(i).read("0-0:1.0.0.255").value == meter.read("0-0:1.0.0.255").value
+    assert fleet.meter(0).t - fleet.t == pytest.approx(4.32)
