@@ -7,6 +7,7 @@ demand over the last n sub-periods. Values are primary (CT ratio applied), like 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -136,10 +137,17 @@ class Demand(MeterFunction):
         return None if t is None else self.meter.localtime.to_local(t)
 
     def set_threshold(self, watts: float) -> None:
-        """Change the power threshold (primary W) the counter compares P+ demand with."""
+        """Change the power threshold (primary W) the counter compares P+ demand with.
+
+        Every interface writes through here: the value is validated, kept in the settings
+        ([thresholds] power_threshold_w, so it survives a restart) and logged as a configuration change.
+        """
         value = float(watts)
         if not math.isfinite(value) or value < 0:
             raise ConfigError("power threshold", watts, "a number of watts >= 0")
+        settings = self.meter.config.settings
+        thresholds = dataclasses.replace(settings.thresholds, power_threshold_w=value)
+        self.meter.reconfigure(settings=dataclasses.replace(settings, thresholds=thresholds))
         self.threshold_w = value
 
     def peak(self, name: str) -> Peak:

@@ -48,7 +48,6 @@ DEBITING: dict[Obis, str] = {
     Obis(0, 0, 128, 91, 3): "execution_time",
 }
 """Optical-port addresses of the debiting overrides (GG, HH code, execution time HH:MM), R1 and W1."""
-POWER_THRESHOLD = Obis(0, 0, 128, 10, 1)
 ANALYSIS_PERIOD = Obis(0, 0, 128, 92, 1)
 """Optical-port address of the analysis logger's capture period (minutes), R1 and W1."""
 ANALYSIS_CHANNELS = Obis(0, 0, 128, 92, 2)
@@ -353,15 +352,9 @@ class MeterOpticalBackend:
         if definition.set is None:
             raise AccessDenied("read only")
         if obis == SERIAL:
-            self.meter.reconfigure(serial=value.strip())
+            self.meter.write(obis, value.strip())
         elif obis == CT_NUMERATOR:
-            self.meter.set_ct_ratio(_integer(address, value), self.meter.ct_secondary)
-        elif obis == POWER_THRESHOLD:
-            self._write_number(obis, definition.unit, value)
-            settings = self.meter.config.settings
-            watts = float(self.meter.reading(obis).value)
-            thresholds = dataclasses.replace(settings.thresholds, power_threshold_w=watts)
-            self.meter.reconfigure(settings=dataclasses.replace(settings, thresholds=thresholds))
+            self.meter.write(obis, _integer(address, value))
         else:
             self._write_number(obis, definition.unit, value, definition.scaler)
         log.info("optical port: %s set to %s", short_address(obis), value)
