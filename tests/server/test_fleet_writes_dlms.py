@@ -9,7 +9,7 @@ fleet is stopped and started again from its state, and the client reads the writ
 from __future__ import annotations
 
 from gurux_dlms.enums import DataType
-from gurux_dlms.objects import GXDLMSData, GXDLMSRegister
+from gurux_dlms.objects import GXDLMSData, GXDLMSProfileGeneric, GXDLMSRegister
 from gurux_secure import SecureSession
 
 from k351c import Fleet, MeterConfig
@@ -21,6 +21,7 @@ N = 4
 START = parse_instant("2026-02-27T00:00:00Z").timestamp()
 AT = START + 2 * 86400
 ALARMS, UNDERVOLTAGE = "0.0.97.98.0.255", "1.0.12.31.0.255"
+ANALYSIS, MANUAL_LIST = "1.0.99.2.0.255", "0.0.21.0.2.255"
 
 
 def _serve(state, fleet: Fleet) -> tuple[ServedFleet, int]:
@@ -82,6 +83,56 @@ def test_twin_value_writes_outlive_the_twin_and_a_restart(tmp_path):
     try:
         assert _read(base + 2) == (6, 200.0)
         assert _read(base + 1) == before  # the other meters were not written
+    finally:
+        running.stop()
+
+
+def _settings(port: int) -> tuple[int, int, int]:
+    """Analysis logger: capture objects and period; manual display list: its entries."""
+    session = SecureSession(port)
+    session.connect()
+    try:
+        analysis, manual = GXDLMSProfileGeneric(ANALYSIS), GXDLMSProfileGeneric(MANUAL_LIST)
+        session.read(analysis, 3)
+        session.read(manual, 3)
+        return (
+            len(analysis.captureObjects),
+            int(session.read(analysis, 4)),
+            len(manual.captureObjects),
+        )
+    finally:
+        session.close()
+
+
+def test_logger_and_display_list_settings_outlive_the_twin_and_a_restart(tmp_path):
+    fleet = Fleet(MeterConfig.default(), meters=N, start=START)
+    fleet.advance_to(AT)
+    running, base = _serve(tmp_path, fleet)
+    try:
+        default = _settings(base + 2)
+        session = SecureSession(base + 2)
+        session.connect()
+        try:
+            analysis, manual = GXDLMSProfileGeneric(ANALYSIS), GXDLMSProfileGeneric(MANUAL_LIST)
+            session.read(analysis, 3)
+            session.read(manual, 3)
+            analysis.captureObjects = analysis.captureObjects[:2]
+            analysis.capturePeriod = 60
+            manual.captureObjects = manual.captureObjects[:-1]  # keeps the legal readings
+            assert [session.write(analysis, 3).error, session.write(analysis, 4).error] == [0, 0]
+            assert session.write(manual, 3).error == 0
+        finally:
+            session.close()
+        written = (2, 60, default[2] - 1)
+        assert _settings(base + 2) == written != default
+        running.server.fleet.twins.forget([2])
+        assert _settings(base + 2) == written
+    finally:
+        running.stop()
+    running, base = _serve(tmp_path, Fleet.load(tmp_path / STATE_FILE, MeterConfig.default()))
+    try:
+        assert _settings(base + 2) == written
+        assert _settings(base + 1) == default
     finally:
         running.stop()
 
