@@ -24,6 +24,7 @@ from k351c.clock import parse_instant
 from k351c.codes import RtcSettings, Settings
 from k351c.cosem import build_object_list
 from k351c.cosem.model import Level, RequestContext
+from k351c.meter.fleet_writes import TwinWrite
 from k351c.obis import Obis
 
 DAY = 86400.0
@@ -184,7 +185,9 @@ def test_profile_methods_are_inputs_kept_across_a_restart(tmp_path):
     fleet = _run_fleet(case)
     fleet.save(tmp_path / "fleet.npz")
     again = Fleet.load(tmp_path / "fleet.npz", case.config())
-    assert again.profile_actions == [(case.t0 + case.capture, 0, "capture")]
+    assert again.writes.of(0) == [
+        TwinWrite(case.t0 + case.capture, 0, str(LOAD_PROFILE), "capture", ())
+    ]
     profile = str(LOAD_PROFILE)
     assert again.meter(0).read(profile) == fleet.meter(0).read(profile)
     assert again.meter(1).read(profile) == fleet.meter(1).read(profile)

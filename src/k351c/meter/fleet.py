@@ -111,7 +111,6 @@ class Fleet:
         self.ckpt_k = np.full(self.days, -1, dtype=np.int64)
         self.outages: list[Outage] = []
         self.temperatures = TemperatureHistory()
-        self.profile_actions: list[tuple[float, int, str]] = []  # (t, meter, "reset" | "capture")
         self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
         self.twins = Twins(self)
         self._checkpoint(self.k)

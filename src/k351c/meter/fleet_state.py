@@ -19,7 +19,7 @@ import numpy as np
 
 from k351c.errors import ConfigError
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel
-from k351c.meter.fleet_writes import WriteJournal
+from k351c.meter.fleet_writes import LOAD_PROFILE, TwinWrite, WriteJournal
 
 if TYPE_CHECKING:
     from k351c.codes import MeterConfig
@@ -52,7 +52,6 @@ def save_state(fleet: Fleet, path: str | Path) -> None:
         "version": 3,
     }
     arrays = {f"outage{j}": o.meters for j, o in enumerate(fleet.outages)}
-    meta["profile_actions"] = [list(a) for a in fleet.profile_actions]
     meta["temperatures"], temperatures = fleet.temperatures.to_meta()
     arrays.update(temperatures)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -105,8 +104,10 @@ def load_state(
             fleet.start_ct, fleet.booked = data["start_ct"].copy(), data["booked"].copy()
             fleet.ct_changes = [(float(t), int(i), int(p)) for t, i, p in meta["ct_changes"]]
         fleet.temperatures.restore(meta.get("temperatures", []), data)  # version 3 keeps them
-        fleet.profile_actions = [(float(t), int(i), str(a)) for t, i, a in meta.get("profile_actions", [])]
         fleet.writes = WriteJournal.from_rows(meta.get("twin_writes", []))  # none before they were kept
+        for t, i, name in meta.get("profile_actions", []):  # kept apart for a while on 5 Dec 2026
+            fleet.writes.append(TwinWrite(float(t), int(i), str(LOAD_PROFILE), str(name), ()))
+        fleet.writes.writes.sort(key=lambda write: write.t)
     fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
     return fleet
 

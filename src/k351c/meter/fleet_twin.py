@@ -19,7 +19,6 @@ import numpy as np
 
 from k351c.clock import SimClock
 from k351c.meter.fleet_writes import TwinWrite
-from k351c.obis import Obis
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
@@ -27,7 +26,7 @@ if TYPE_CHECKING:
     from k351c.meter.objects import ObjectTable
 
 
-WRITES = 3  # the writes' place among a twin's input sources (Twins.inputs)
+WRITES = 2  # the writes' place among a twin's input sources (Twins.inputs)
 
 
 class Twins:
@@ -62,7 +61,7 @@ class Twins:
         return twin
 
     def inputs(self, i: int) -> list[list[tuple[float, Callable[[Meter], None]]]]:
-        """Meter i's changes per source (CT ratio, temperature, load-profile methods, writes), each as (instant, apply), in order.
+        """Meter i's changes per source (CT ratio, temperature, writes), each as (instant, apply), in order.
 
         A rebuilt twin replays them merged by instant (at one instant in that order).
         """
@@ -70,7 +69,6 @@ class Twins:
         return [
             [(t, _ct(p)) for t, j, p in fleet.ct_changes if j == i],
             [(t, _temperature(c)) for t, c in fleet.temperatures.of_meter(i)],
-            [(t, _profile_method(name)) for t, j, name in fleet.profile_actions if j == i],
             [(write.t, write.apply) for write in fleet.writes.of(i)],
         ]
 
@@ -108,19 +106,12 @@ class Twins:
         )
 
 
-LOAD_PROFILE = Obis(1, 0, 99, 1, 0)
-
-
 def _ct(primary: int) -> Callable[[Meter], None]:
     return lambda meter: meter.set_ct_ratio(primary)
 
 
 def _temperature(celsius: float | None) -> Callable[[Meter], None]:
     return lambda meter: meter.set_temperature(celsius)
-
-
-def _profile_method(name: str) -> Callable[[Meter], None]:
-    return lambda meter: getattr(meter.objects.lookup(LOAD_PROFILE), name)()
 
 
 def _run_to(twin: Meter, t: float) -> None:

@@ -27,7 +27,7 @@ from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
 from k351c.meter.energy import PRIMARY, SECONDARY
 from k351c.meter.eventlog import CLOCK
-from k351c.meter.fleet_writes import MUTATORS
+from k351c.meter.fleet_writes import LOAD_PROFILE, MUTATORS, TwinWrite
 from k351c.meter.loadprofile import STATUS
 from k351c.meter.metrology import Measurement
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef, read_object
@@ -38,7 +38,6 @@ from k351c.obis import Obis
 if TYPE_CHECKING:
     from k351c.meter.fleet import Fleet
 
-LOAD_PROFILE = Obis(1, 0, 99, 1, 0)
 
 
 class _Bank:
@@ -203,10 +202,10 @@ class MeterView:
         )
 
     def _profile_method(self, name: str) -> Callable[[], None]:
-        """The load profile's class 7 method ``name``: an input of this meter, replayed by its twin."""
+        """The load profile's class 7 method ``name``: journaled (meter.fleet_writes), made by the twin."""
 
         def call() -> None:
-            self.fleet.profile_actions.append((self.fleet.t, self.i, name))
+            self.fleet.writes.append(TwinWrite(self.fleet.t, self.i, str(LOAD_PROFILE), name, ()))
 
         return call
 
@@ -238,7 +237,7 @@ class MeterView:
         return not (
             any(j == i for _, j, _ in fleet.ct_changes)
             or fleet.temperatures.split_interval(i)
-            or any(j == i for _, j, _ in fleet.profile_actions)
+            or any(write.obis == str(LOAD_PROFILE) for write in fleet.writes.of(i))
         )
 
     def _load_profile(self) -> ProfileData:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from k351c.errors import AccessDenied, ConfigError
+from k351c.obis import Obis
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 # The ValueDef callables that change a meter: the value's setter, a logger's new capture objects
 # (OBIS codes) and capture period (s), and the reset/capture methods.
 MUTATORS = ("set", "set_columns", "set_period", "reset", "capture")
+LOAD_PROFILE = Obis(1, 0, 99, 1, 0)  # its reset/capture are journaled too; the fleet recomputes it
 
 
 @dataclass(frozen=True, slots=True)
