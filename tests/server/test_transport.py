@@ -19,7 +19,7 @@ from k351c import MeterConfig, SimClock
 from k351c.codes.server import ServerSettings
 from k351c.meter.fleet import Fleet
 from k351c.server.fleet import FleetServer
-from testkit import ServedFleet, bound_block, serve
+from testkit import ServedFleet, bound_block, bound_socket, serve
 
 LIMIT = 3
 IDLE = 0.8
@@ -198,3 +198,51 @@ def test_hdlc_connection_limit_is_the_same(ports: Ports) -> None:
     finally:
         for sock in held:
             sock.close()
+
+
+@pytest.fixture(scope="module")
+def bus() -> Iterator[Ports]:
+    """An RS-485 multidrop bus of two meters on TCP with the same small limit and idle time."""
+    import asyncio
+    import threading
+
+    from k351c.server.keys import KeyStore
+    from k351c.server.multidrop import meter_endpoint, serve_multidrop
+    from testkit import make_meter
+
+    meters = [make_meter(days=1 / 24) for _ in range(2)]
+    endpoints = [meter_endpoint(m, KeyStore(None, test_keys=True), 1001 + k) for k, m in enumerate(meters)]
+    settings = ServerSettings.coerce({"max_connections": LIMIT, "hdlc_inactivity": IDLE})
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    server = asyncio.run_coroutine_threadsafe(serve_multidrop(endpoints, "127.0.0.1", 0, settings), loop).result(5)
+    yield Ports(0, server.sockets[0].getsockname()[1], 1001)
+    loop.call_soon_threadsafe(server.close)
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(5)
+
+
+def test_the_multidrop_bus_has_the_same_limit_and_idle_time(bus: Ports) -> None:
+    test_hdlc_connection_limit_is_the_same(bus)
+    test_an_idle_connection_is_closed_after_the_inactivity_time(bus, "hdlc")
+
+
+def test_the_optical_port_has_the_same_limit() -> None:
+    """The optical port on TCP admits max_connections at a time, like every other listener."""
+    from k351c.server.optical import optical_listener
+
+    sock = bound_socket()
+    port = sock.getsockname()[1]
+    running = serve(listeners=[optical_listener(port)], sockets={port: sock}, max_connections=LIMIT)
+    held = [connect(port) for _ in range(LIMIT)]
+    try:
+        for client in held:
+            client.sendall(b"/?!\r\n")
+            assert client.recv(100).startswith(b"/KAM")
+        with connect(port) as extra:
+            assert extra.recv(10) == b""
+    finally:
+        for client in held:
+            client.close()
+        running.stop()

@@ -26,7 +26,7 @@ from k351c.server.dlms import DlmsEndpoint, endpoint_for
 from k351c.server.dlms_peers import HdlcPeer
 from k351c.server.optical_backend import Lockout, MeterOpticalBackend
 from k351c.server.runtime import ListenerFactory, Runtime
-from k351c.server.transport import Link, SerialListener, listen_tcp, serve_serial
+from k351c.server.transport import ConnectionLimit, Link, SerialListener, listen_tcp, serve_serial
 
 log = logging.getLogger("k351c.server.optical")
 
@@ -77,9 +77,11 @@ class OpticalPort:
         return self.endpoint
 
     async def listen(self, host: str, port: int, tap: Tap | None = None) -> asyncio.AbstractServer:
-        """The optical port on TCP: a connection silent for ``idle_close`` seconds is closed."""
+        """The optical port on TCP: a connection silent for ``idle_close`` seconds is closed, and at
+        most ``max_connections`` are open at a time."""
+        limit = ConnectionLimit(self.runtime.settings.max_connections, f"optical port {port}")
         return await listen_tcp(
-            self.session, "optical", host, port, idle_timeout=self.idle_close, limit=None, tick=POLL, tap=tap
+            self.session, "optical", host, port, idle_timeout=self.idle_close, limit=limit, tick=POLL, tap=tap
         )
 
     async def serve_serial(self, device: str, tap: Tap | None = None) -> SerialListener:
