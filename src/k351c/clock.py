@@ -34,6 +34,10 @@ class Clock(Protocol):
         """The current instant as POSIX seconds."""
         ...
 
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary origin that never jump back (for timeouts)."""
+        ...
+
 
 class SystemClock:
     """Wall-clock time of the host."""

@@ -23,7 +23,9 @@ KEY_IDS = (0, 1, 2, 3)
 class SecurityPort(Protocol):
     """What class 64 needs from the meter's security keeper."""
 
-    server_title: bytes
+    @property
+    def server_title(self) -> bytes:
+        """The meter's system title."""
 
     def policy(self) -> int:
         """The security policy in force."""

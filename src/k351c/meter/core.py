@@ -6,7 +6,7 @@ import dataclasses
 import math
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TypeVar, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -280,7 +280,7 @@ class Meter:
             if hook is not None:
                 hook(old, new)
 
-    def reconfigure(self, **changes: object) -> None:
+    def reconfigure(self, **changes: Any) -> None:
         """Change non-legal configuration fields (serial, settings); validated, persisted, logged."""
         allowed = {"serial", "settings"}
         for name in changes:
@@ -439,7 +439,7 @@ def _to_state(value: object) -> object:
     return to_dict() if to_dict is not None else value
 
 
-def _from_state(name: str, value: object) -> object:
+def _from_state(name: str, value: Any) -> Any:
     if name == "settings":
         from k351c.codes.settings import Settings
 

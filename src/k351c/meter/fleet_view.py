@@ -18,7 +18,7 @@ import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -154,7 +154,7 @@ class MeterView:
             raise ConfigError("CT secondary current", secondary, "5 (A)")
         self.fleet.set_ct(self.i, primary)
 
-    def reconfigure(self, **changes: object) -> None:
+    def reconfigure(self, **changes: Any) -> None:
         """A fleet meter's serial number follows its position in the fleet: refused."""
         raise AccessDenied("a fleet meter's serial number and settings are the fleet's")
 

@@ -9,6 +9,10 @@ With drift 0 and no offset, meter time is true time and nothing here changes a s
 
 from __future__ import annotations
 
+from typing import overload
+
+import numpy as np
+
 from k351c.meter.loads import LoadSource, Segments
 
 
@@ -30,7 +34,11 @@ class Rtc:
         """Whether meter time is true time (no drift, no offset)."""
         return self.drift == 0.0 and self.offset == 0.0
 
-    def true_time(self, t_meter: float) -> float:
+    @overload
+    def true_time(self, t_meter: float) -> float: ...
+    @overload
+    def true_time(self, t_meter: np.ndarray) -> np.ndarray: ...
+    def true_time(self, t_meter: float | np.ndarray) -> float | np.ndarray:
         """The true instant at which the RTC shows ``t_meter`` (now or later, while it runs)."""
         return t_meter - self.offset
 

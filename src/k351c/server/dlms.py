@@ -18,7 +18,7 @@ from k351c.axdr.enums import AuthenticationMechanism
 from k351c.codes.server import ServerSettings
 from k351c.cosem.model import ObjectList
 from k351c.meter.catalog import logical_device_name
-from k351c.protocols.dlms.association import AssociationServer, ClientRule
+from k351c.protocols.dlms.association import Association, AssociationServer, ClientRule
 from k351c.protocols.dlms.secure import SECURE_CLIENTS, SecureAssociation
 from k351c.protocols.hdlc import HdlcParameters
 from k351c.server.bench.link import runtime_tap
@@ -63,7 +63,7 @@ class DlmsEndpoint:
             self.failures += 1
         return ok
 
-    def association(self) -> AssociationServer:
+    def association(self) -> Association:
         """A fresh association state machine for one connection."""
 
         def on_event(kind: str, data: dict) -> None:

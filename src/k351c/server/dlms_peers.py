@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from k351c.axdr.enums import ServiceError, StateError
 from k351c.errors import K351CError
 from k351c.protocols.dlms.apdu_misc import ExceptionResponse
-from k351c.protocols.dlms.association import AssociationServer
+from k351c.protocols.dlms.association import Association
 from k351c.protocols.hdlc import (
     NEED_DATA,
     ApduReceived,
@@ -20,7 +20,7 @@ from k351c.protocols.hdlc import (
     parse_frame,
 )
 from k351c.protocols.hdlc.frame import HdlcFrame
-from k351c.protocols.wrapper import ConnectionClosed, WrapperConnection, WrapperFrame
+from k351c.protocols.wrapper import WrapperConnection, WrapperFrame
 
 if TYPE_CHECKING:
     from k351c.server.dlms import DlmsEndpoint
@@ -39,7 +39,7 @@ class WrapperPeer:
     def __init__(self, route: Callable[[int], DlmsEndpoint | None]) -> None:
         self.codec = WrapperConnection()
         self.route = route
-        self.associations: dict[tuple[int, int], AssociationServer] = {}
+        self.associations: dict[tuple[int, int], Association] = {}
 
     def feed(self, data: bytes, now: float = 0.0) -> bytes:
         """Answer every complete frame in ``data`` (b"" = peer closed); RemoteProtocolError on garbage."""
@@ -48,7 +48,7 @@ class WrapperPeer:
         out = b""
         while True:
             event = codec.next_event()
-            if event is NEED_DATA or event.__class__ is ConnectionClosed:
+            if not isinstance(event, WrapperFrame):  # NEED_DATA or ConnectionClosed
                 return out
             reply = self.answer(event)
             if reply is not None:
@@ -107,7 +107,7 @@ class HdlcPeer:
         self.point_to_point = point_to_point and route is None
         self.route = route
         self.scan = bytearray()
-        self.links: dict[int, tuple[DlmsEndpoint, HdlcServerConnection, AssociationServer]] = {}
+        self.links: dict[int, tuple[DlmsEndpoint, HdlcServerConnection, Association]] = {}
         for endpoint in endpoints:
             self._link(endpoint)
 
@@ -169,7 +169,7 @@ class HdlcPeer:
 
 
 def pump_hdlc(
-    endpoint: DlmsEndpoint, link: HdlcServerConnection, association: AssociationServer
+    endpoint: DlmsEndpoint, link: HdlcServerConnection, association: Association
 ) -> None:
     """Hand every APDU the link has received to the association; queue the answers on the link."""
     while True:

@@ -149,9 +149,9 @@ class MeterBackend:
         """The pulse input (subunit 1) in its unit, when the module has one."""
         if "0-0:128.11.1.255" not in self.meter.objects:
             return None
-        reading = self.meter.read("0-0:128.11.1.255")
-        vib, factor = PULSE_VIBS.get(reading.unit, PULSE_VIBS[""])  # type: ignore[union-attr]
-        mantissa = int(round(float(reading.value) * factor))  # type: ignore[union-attr]
+        reading = self.meter.reading("0-0:128.11.1.255")
+        vib, factor = PULSE_VIBS.get(reading.unit, PULSE_VIBS[""])
+        mantissa = int(round(float(reading.value) * factor))
         return DataRecord(DataField.BCD8, vib, mantissa % 100_000_000, subunit=PULSE_SUBUNIT)
 
 

@@ -289,9 +289,9 @@ class MeterOpticalBackend:
         result = self.meter.read(obis)
         if isinstance(result, Profile):
             return self._profile_lines(address, result, params)
-        line = self._line(obis, address)
-        assert line is not None
-        return line
+        found = self._line(obis, address)
+        assert found is not None
+        return found
 
     def _profile_lines(self, address: str, profile: Profile, params: str) -> DataBlock:
         """A logger: a header line (columns with units), then one address-less line per row in range."""
@@ -384,9 +384,10 @@ class MeterOpticalBackend:
         """GG (00..28), HH (00..24) or the execution time (HH:MM) into the settings, persisted."""
         name = DEBITING[obis]
         text = value.strip()
-        new = text if name == "execution_time" else _integer(f"debiting {name}", text)
+        new: str | int = text if name == "execution_time" else _integer(f"debiting {name}", text)
         settings = self.meter.config.settings
-        debiting = dataclasses.replace(settings.debiting, **{name: new})
+        changes: dict[str, Any] = {name: new}  # the field DEBITING names for this OBIS code
+        debiting = dataclasses.replace(settings.debiting, **changes)
         self.meter.reconfigure(settings=dataclasses.replace(settings, debiting=debiting))
         log.info("optical port: debiting %s set to %s", name, text)
 
@@ -401,13 +402,13 @@ class MeterOpticalBackend:
         """The analysis logger's period (minutes) or channels (continued with `;`), via configure."""
         analysis = self.meter.function(AnalysisLogger)
         if obis == ANALYSIS_PERIOD:
-            analysis.configure(analysis.channels, _integer("analysis period", value))  # type: ignore[attr-defined]
+            analysis.configure(analysis.channels, _integer("analysis period", value))
             return
         pending = self._pending.setdefault(obis, [])
         pending.extend(code.strip() for code in value.split(CONTINUE) if code.strip())
         if value.endswith(CONTINUE):
             return
-        analysis.configure(self._pending.pop(obis))  # type: ignore[attr-defined]
+        analysis.configure(self._pending.pop(obis))
         log.info("optical port: analysis logger channels set")
 
     def _write_display(self, obis: Obis, value: str) -> None:

@@ -22,7 +22,6 @@ from k351c.axdr.cosem_datetime import CosemDateTime
 from k351c.codes.server import ServerSettings
 from k351c.cosem.model import Level, RequestContext
 from k351c.cosem.push import ALARM_PUSH, CCC_PUSH, SCHEDULED_PUSH, PushSetup, push_setup_object
-from k351c.cosem.types import datetime_octets
 from k351c.meter.function import Event
 from k351c.obis import Obis
 from k351c.protocols.dlms.apdu import LongInvokeIdAndPriority
@@ -164,7 +163,7 @@ class PushService:
             value = self.runtime.objects.get(ctx, class_id, Obis.parse(obis).to_bytes(), attribute)
             values.append(value if isinstance(value, Data) else Data(DataType.NULL_DATA, None))
         self.invoke_id = (self.invoke_id + 1) & 0xFFFFFF
-        stamp = CosemDateTime.from_bytes(datetime_octets(self.runtime.meter.now).value)  # type: ignore[arg-type]
+        stamp = CosemDateTime.from_datetime(self.runtime.meter.now)
         apdu = DataNotification(
             LongInvokeIdAndPriority(self.invoke_id), Data.structure(*values), stamp
         ).to_bytes()

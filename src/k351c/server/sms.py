@@ -62,7 +62,7 @@ def _read(meter: Meter, codes: list[str]) -> str:
 def _status(meter: Meter) -> str:
     parts = [f"SN {meter.config.serial}", meter.now.strftime("%Y-%m-%d %H:%M"), f"T{meter.tariff}"]
     if "0-0:97.97.0.255" in meter.objects:
-        parts.append(f"ERR {meter.read('0-0:97.97.0.255').value}")  # type: ignore[union-attr]
+        parts.append(f"ERR {meter.reading('0-0:97.97.0.255').value}")
     with contextlib.suppress(KeyError):
         relays = getattr(meter.function(LoadControl), "relays", [])
         parts += [f"R{i + 1} {'ON' if r.output_state else 'OFF'}" for i, r in enumerate(relays)]

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Protocol
 
 from k351c.axdr.enums import (
     AcseServiceUser,
@@ -91,6 +92,18 @@ class State(Enum):
 
 
 Authenticator = Callable[[int, AuthenticationMechanism, bytes | None], bool]
+
+
+class Association(Protocol):
+    """What a transport drives for one connection: a plain, ciphered or quirky association."""
+
+    def handle(self, client_sap: int, apdu: bytes) -> bytes | None:
+        """The answer to one APDU from ``client_sap`` (None: no answer)."""
+        ...
+
+    def release(self) -> None:
+        """Drop the association (transport closed or disconnected)."""
+        ...
 
 
 class AssociationServer:

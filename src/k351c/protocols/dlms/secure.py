@@ -64,7 +64,9 @@ _AARQ_PREFIX, _RLRQ_PREFIX = bytes((AARQ_TAG,)), bytes((RLRQ_TAG,))
 class SecurityProvider(Protocol):
     """What the ciphered layer needs from the meter: keys, policy, counters, challenges, the limiter."""
 
-    server_title: bytes
+    @property
+    def server_title(self) -> bytes:
+        """The meter's system title (8 octets)."""
 
     def keys(self) -> tuple[bytes, bytes]:
         """(global unicast encryption key, authentication key), as they are right now."""

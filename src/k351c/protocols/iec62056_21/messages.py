@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import reduce
+from typing import Protocol
 
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 
@@ -88,6 +89,14 @@ def _with_bcc(start: int, body: str) -> bytes:
     """Frame body after SOH/STX (ending in ETX) plus its BCC."""
     raw = _ascii(body)
     return bytes((start,)) + raw + bytes((bcc(raw),))
+
+
+class DataSet(Protocol):
+    """What an answer carries: one data line, or several (a logger) that check themselves alike."""
+
+    def to_text(self, error: type[Exception] = LocalProtocolError) -> str:
+        """The data set(s) as text; ``error`` is raised for a value that cannot be sent."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,7 +303,7 @@ class ReadoutMessage:
 class AnswerMessage:
     """Programming mode data message `STX data-set(s) ETX BCC`, the answer to R1/R2."""
 
-    lines: tuple[DataLine, ...]
+    lines: tuple[DataSet, ...]
 
     def to_bytes(self) -> bytes:
         """Wire form."""

@@ -19,6 +19,7 @@ from k351c.protocols.iec62056_21.messages import (
     Command,
     CommandMessage,
     DataLine,
+    DataSet,
     ErrorMessage,
     Frame,
     IdentificationMessage,
@@ -120,7 +121,7 @@ class OpticalBackend(Protocol):
     def check_password(self, level: int, password: str) -> bool:
         """Check a P<level> password; wrong ones count toward the lockout."""
 
-    def read(self, address: str, params: str) -> DataLine | ErrorMessage:
+    def read(self, address: str, params: str) -> DataSet | ErrorMessage:
         """Value of an address; may raise AccessDenied, ConfigError or LookupError."""
 
     def write(self, address: str, value: str) -> None:

@@ -26,18 +26,18 @@ def tapped_protocol(
 class TappedTransport(asyncio.Transport):
     """A transport whose writes and closes go through the tap connection."""
 
-    def __init__(self, inner: asyncio.Transport) -> None:
+    def __init__(self, inner: asyncio.Transport, connection: TapConnection) -> None:
         super().__init__()
         self.inner = inner
-        self.connection: TapConnection | None = None
+        self.connection = connection
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | bytearray | memoryview) -> None:
         """Hand the answer to the tap."""
-        self.connection.outgoing(data)  # type: ignore[union-attr]
+        self.connection.outgoing(bytes(data))
 
     def close(self) -> None:
         """Close after the queued answers have left."""
-        self.connection.close()  # type: ignore[union-attr]
+        self.connection.close()
 
     def abort(self) -> None:
         """Close at once."""
@@ -61,7 +61,7 @@ class TappedTransport(asyncio.Transport):
 
     def get_write_buffer_size(self) -> int:
         """Octets not yet on the wire: the link's delayed answers and the real transport's buffer."""
-        queued = sum(len(frame) for _, frame, _ in self.connection.queue) if self.connection else 0
+        queued = sum(len(frame) for _, frame, _ in self.connection.queue)
         return queued + self.inner.get_write_buffer_size()
 
 
@@ -75,14 +75,15 @@ class TappedProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Start the tap connection and give the inner protocol the tapped transport."""
+        if not isinstance(transport, asyncio.Transport):
+            raise TypeError(f"a tap needs a stream transport, not {type(transport).__name__}")
         self.connection = self.tap.connect(transport)
-        tapped = TappedTransport(transport)  # type: ignore[arg-type]
-        tapped.connection = self.connection
-        self.inner.connection_made(tapped)
+        self.inner.connection_made(TappedTransport(transport, self.connection))
 
     def data_received(self, data: bytes) -> None:
         """Trace, then serve."""
-        self.connection.incoming(data)  # type: ignore[union-attr]
+        if self.connection is not None:  # asyncio calls connection_made first
+            self.connection.incoming(data)
         self.inner.data_received(data)
 
     def eof_received(self) -> bool | None:
@@ -99,5 +100,6 @@ class TappedProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """End the tap connection, then the inner protocol's."""
-        self.connection.lost()  # type: ignore[union-attr]
+        if self.connection is not None:
+            self.connection.lost()
         self.inner.connection_lost(exc)

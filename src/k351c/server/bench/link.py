@@ -100,7 +100,7 @@ class Tap:
         link = bench.options.link
         self.link = link if kind in link.listeners and link.active else None
 
-    def connect(self, transport: asyncio.BaseTransport) -> TapConnection:
+    def connect(self, transport: asyncio.Transport) -> TapConnection:
         """A connection through this tap over ``transport``."""
         self.bench.connections += 1
         return TapConnection(self, transport, self.bench.connections)
@@ -109,7 +109,7 @@ class Tap:
 class TapConnection:
     """One connection: its decoder, its fault dice and its queue of answers to put on the wire."""
 
-    def __init__(self, tap: Tap, transport: asyncio.BaseTransport, number: int) -> None:
+    def __init__(self, tap: Tap, transport: asyncio.Transport, number: int) -> None:
         self.tap = tap
         self.transport = transport
         self.number = number
@@ -212,7 +212,7 @@ class TapConnection:
     def _emit(self, frame: bytes, faults: list[str]) -> None:
         if self.dead or self.transport.is_closing():
             return
-        self.transport.write(frame)  # type: ignore[attr-defined]
+        self.transport.write(frame)
         if self.tap.bench.sink is not None:
             self._record("out", frame, self._describe(frame), faults=faults)
         if self.tap.close_on_release and is_release_answer(self.tap.kind, frame):
