@@ -7,6 +7,7 @@ import os
 import select
 import sys
 import threading
+import time
 import tty
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -114,3 +115,37 @@ def test_gurux_frames_reach_each_meter_of_an_rs485_bus_on_a_serial_line() -> Non
 async def _close(line) -> None:  # noqa: ANN001
     line.close()
     await line.wait_closed()
+
+
+def test_a_master_that_stops_reading_the_serial_line_is_no_longer_read() -> None:
+    """Back-pressure on a serial line: M-Bus answers pile up unread, so the meter stops reading the
+    line and the master's writes block (reading on would buffer answers without bound)."""
+    from k351c.server.mbus import MBusBus, serve_mbus_serial
+
+    master, slave = os.openpty()
+    tty.setraw(master)
+    os.set_blocking(master, False)
+    requests = bytes.fromhex("105b005b16107b007b16") * 50  # REQ_UD2, FCB toggling: ~40x the octets back
+    with loop_thread() as loop:
+        line = asyncio.run_coroutine_threadsafe(
+            serve_mbus_serial(MBusBus([meter_with("3-1-068-13-2")]), os.ttyname(slave)), loop
+        ).result(5)
+        try:
+            sent, blocked_since, deadline = 0, None, time.monotonic() + 60
+            while time.monotonic() < deadline:
+                try:
+                    sent += os.write(master, requests)
+                    blocked_since = None
+                except BlockingIOError:
+                    blocked_since = blocked_since or time.monotonic()
+                    if time.monotonic() - blocked_since >= 1.0:
+                        break
+                    time.sleep(0.01)
+            assert blocked_since is not None and time.monotonic() - blocked_since >= 1.0, (
+                f"the meter read {sent} octets of requests whose answers nobody read"
+            )
+            assert sent < 4 * 2**20
+        finally:
+            asyncio.run_coroutine_threadsafe(_close(line), loop).result(5)
+            os.close(master)
+            os.close(slave)

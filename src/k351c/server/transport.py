@@ -23,6 +23,7 @@ from k351c.server.bench.link import Tap
 log = logging.getLogger("k351c.server")
 
 IDLE_TIMEOUT = 300.0
+CLOSE_GRACE = 2.0  # s a closing serial line may take to send what is queued
 DRAIN_POLL = 0.005  # s between looks at a serial line's queue before its settings change
 
 
@@ -278,8 +279,13 @@ class SerialListener:
         self.transport.close()
 
     async def wait_closed(self) -> None:
-        """Wait until the port is closed."""
-        await self.protocol.closed.wait()
+        """Wait until the port is closed; answers a peer still has not taken after a grace time are dropped."""
+        try:
+            await asyncio.wait_for(asyncio.shield(self.protocol.closed.wait()), CLOSE_GRACE)
+        except TimeoutError:
+            log.info("%s: dropping answers nobody read; closing the line", self.protocol.what)
+            self.transport.abort()
+            await self.protocol.closed.wait()
 
 
 async def serve_serial(
