@@ -13,11 +13,11 @@ import dataclasses
 import math
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from k351c.codes.tables import DEBITING_INTERVALS
 from k351c.meter.demand import PEAKS, Demand
-from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.function import Event, MeterFunction, Step, bound
 from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import ProfileData, ValueDef
 from k351c.obis import Obis
@@ -217,17 +217,17 @@ class Billing(MeterFunction):
                 ValueDef(
                     historical,
                     definition.class_id,
-                    lambda c=code: self.last_value(c, 0),
+                    bound(lambda c: self.last_value(c, 0), code),
                     definition.unit,
                     definition.scaler,
                     legal=definition.legal,
-                    capture_time=(lambda c=code: self._last_time(f"{c}:5")) if timed else None,
+                    capture_time=(bound(lambda c: self._last_time(f"{c}:5"), code)) if timed else None,
                     description=f"{definition.description or code}, at the last debiting stop",
-                    status=(lambda c=code: int(self.last_value(f"{c}:4", 0) or 0)) if timed else None,
+                    status=(bound(lambda c: int(self.last_value(f"{c}:4", 0) or 0), code)) if timed else None,
                 )
             )
 
-    def last_value(self, column: str, default: object = None) -> object:
+    def last_value(self, column: str, default: Any = None) -> Any:
         """A column of the last debiting logger entry (``default`` before the first stop)."""
         if self._last_row is None:
             entries = self.meter.store.entries(DEBITING_LOG)
@@ -240,7 +240,7 @@ class Billing(MeterFunction):
 
     def _last_time(self, column: str):  # noqa: ANN202
         t = self.last_value(column)
-        return None if t is None else self.meter.localtime.to_local(float(t))  # type: ignore[arg-type]
+        return None if t is None else self.meter.localtime.to_local(float(t))
 
     # ------------------------------------------------------------------ columns
     def _demand(self) -> Demand | None:
@@ -286,10 +286,10 @@ class Billing(MeterFunction):
                 continue
             name, timed = item
             i, code = names.index(name), str(PEAKS[name][0])
-            out.append((code, lambda i=i: demand.values[i], False))
+            out.append((code, bound(lambda i: demand.values[i], i), False))
             if timed:
-                out.append((f"{code}:5", lambda i=i: demand.times[i], True))
-            out.append((f"{code}:4", lambda i=i: demand.statuses[i], False))
+                out.append((f"{code}:5", bound(lambda i: demand.times[i], i), True))
+            out.append((f"{code}:4", bound(lambda i: demand.statuses[i], i), False))
         return out
 
     def columns2(self) -> list[tuple[str, Callable[[], object], bool]]:

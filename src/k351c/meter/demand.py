@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from k351c.errors import ConfigError
-from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.function import Event, MeterFunction, Step, bound
 from k351c.meter.objects import ValueDef
 from k351c.obis import Obis
 from k351c.units import Unit
@@ -93,11 +93,11 @@ class Demand(MeterFunction):
                 ValueDef(
                     obis,
                     4,
-                    lambda i=i: self.values[i],
+                    bound(lambda i: self.values[i], i),
                     unit,
                     0,
-                    capture_time=lambda i=i: self._time(i),
-                    status=lambda i=i: self.statuses[i],
+                    capture_time=bound(lambda i: self._time(i), i),
+                    status=bound(lambda i: self.statuses[i], i),
                     description=f"peak demand {name} since the last debiting stop, primary",
                 )
             )
@@ -106,7 +106,7 @@ class Demand(MeterFunction):
                 ValueDef(
                     obis,
                     3,
-                    lambda n=name: self.accumulated[n],
+                    bound(lambda n: self.accumulated[n], name),
                     PEAKS[name][1],
                     0,
                     description=f"accumulated peak demand {name} acc (sum over debiting stops)",

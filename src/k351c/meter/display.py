@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from k351c.codes.settings import DISPLAY_LIMITS, DisplayTable
 from k351c.errors import ConfigError
@@ -142,7 +142,8 @@ class Display(MeterFunction):
         kind = _kind(kind)
         items = self.validate(kind, codes)
         config = self.meter.config
-        table: DisplayTable = dataclasses.replace(config.display_table, **{kind: items})
+        changes: dict[str, Any] = {kind: items}  # the list field of that kind
+        table: DisplayTable = dataclasses.replace(config.display_table, **changes)
         tables = tuple(table if t.id == table.id else t for t in config.settings.display_tables)
         self.meter.reconfigure(settings=dataclasses.replace(config.settings, display_tables=tables))
 

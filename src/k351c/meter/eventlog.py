@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import TYPE_CHECKING, TypedDict
 
-from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.function import Event, MeterFunction, Step, bound
 from k351c.meter.objects import ProfileData, ValueDef
 from k351c.obis import Obis
 
@@ -191,8 +191,8 @@ class EventLogs(MeterFunction):
                     7,
                     self._profile_getter(spec),
                     description=f"{spec.name} event log, depth {log.depth}",
-                    capacity=lambda log=log: log.depth,
-                    **log_methods(meter, log, lambda spec=spec: [CLOCK, spec.code_obis]),
+                    capacity=bound(lambda log: log.depth, log),
+                    **log_methods(meter, log, bound(lambda spec: [CLOCK, spec.code_obis], spec)),
                 )
             )
             meter.objects.add(

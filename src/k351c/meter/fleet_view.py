@@ -28,6 +28,7 @@ from k351c.meter.catalog import core_values
 from k351c.meter.energy import PRIMARY, SECONDARY
 from k351c.meter.eventlog import CLOCK
 from k351c.meter.fleet_writes import LOAD_PROFILE, MUTATORS, TwinWrite
+from k351c.meter.function import bound
 from k351c.meter.loadprofile import STATUS
 from k351c.meter.metrology import Measurement
 from k351c.meter.objects import ObjectTable, ProfileData, ValueDef, read_object
@@ -184,7 +185,7 @@ class MeterView:
                 ValueDef(
                     obis,
                     3,
-                    lambda o=obis: self._last_entry(o),
+                    bound(lambda o: self._last_entry(o), obis),
                     ENERGY_UNIT[quantity],
                     description=f"{quantity} energy of the last load-profile interval",
                 )
@@ -217,7 +218,7 @@ class MeterView:
             self.objects.add(
                 _twin_def(
                     template,
-                    lambda o=template.obis: self.twin.objects.lookup(o),
+                    bound(lambda o: self.twin.objects.lookup(o), template.obis),
                     lambda target, args, o=str(template.obis): self.fleet.twins.call(
                         self.i, o, target, args
                     ),

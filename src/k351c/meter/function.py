@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -12,6 +13,15 @@ from k351c.meter.metrology import Measurement
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
+
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def bound(fn: Callable[[T], R], arg: T) -> Callable[[], R]:
+    """A getter calling fn(arg) each time: a loop's value bound without the `lambda i=i:` default."""
+    return lambda: fn(arg)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from k351c.codes.tables import MODULES, IoDirection, IoFunction, Module
 from k351c.errors import ConfigError
 from k351c.meter.energy import PulseCounter
 from k351c.meter.eventlog import EventCode
-from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.function import Event, MeterFunction, Step, bound
 from k351c.meter.objects import COUNTER_RANGE, ValueDef
 from k351c.obis import Obis
 from k351c.units import Unit
@@ -137,7 +137,7 @@ class IoModule(MeterFunction):
                     ValueDef(
                         obis,
                         1,
-                        lambda i=i: int(self.levels[i]),
+                        bound(lambda i: int(self.levels[i]), i),
                         description=f"I/O {i + 1} input level",
                     )
                 )
@@ -166,7 +166,7 @@ class IoModule(MeterFunction):
                 ValueDef(
                     OUTPUT_LEVEL[i],
                     1,
-                    lambda i=i: int(self.outputs[i]),
+                    bound(lambda i: int(self.outputs[i]), i),
                     description=f"I/O {i + 1} output level ({self.functions[i].value})",
                 )
             )
@@ -174,7 +174,7 @@ class IoModule(MeterFunction):
                 ValueDef(
                     PULSE_OUT_COUNT[i],
                     3,
-                    lambda i=i: self.counters[i].count,
+                    bound(lambda i: self.counters[i].count, i),
                     description=f"I/O {i + 1} pulse output count",
                     value_range=COUNTER_RANGE,
                 )
@@ -265,7 +265,7 @@ class IoModule(MeterFunction):
         self.levels[line - 1] = new
         tariffs = self._function("tariffs")
         if tariffs is not None and hasattr(tariffs, "set_input"):
-            tariffs.set_input(line, new)  # type: ignore[attr-defined]
+            tariffs.set_input(line, new)
         elif new != old:
             if function in PULSE_INPUTS and new != function.inverted:
                 self.own_pulses += 1
@@ -284,7 +284,7 @@ class IoModule(MeterFunction):
             )
         tariffs = self._function("tariffs")
         if tariffs is not None and hasattr(tariffs, "pulse"):
-            tariffs.pulse(count)  # type: ignore[attr-defined]
+            tariffs.pulse(count)
         else:
             self.own_pulses += count
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from k351c.errors import AccessDenied, ConfigError
 from k351c.meter.eventlog import RingLog
-from k351c.meter.function import Event, MeterFunction
+from k351c.meter.function import Event, MeterFunction, bound
 from k351c.meter.objects import ProfileData, ValueDef
 from k351c.obis import Obis
 
@@ -143,7 +143,7 @@ class LoadControl(MeterFunction):
                 ValueDef(
                     obis,
                     70,
-                    lambda i=i: self.relays[i].output_state,
+                    bound(lambda i: self.relays[i].output_state, i),
                     description=f"disconnect control, relay {i + 1} (class 70; output_state)",
                 )
             )

@@ -46,7 +46,7 @@ def bdew_shares(year: int, country: str | None = "DE") -> dict[str, np.ndarray]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **shares)
+        np.savez(tmp, allow_pickle=False, **shares)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only home only costs the recomputation next time
@@ -207,7 +207,7 @@ class BdewLoad:
         if days.size and days.min() == days.max():
             p, q, u = self._block(int(days[0]))
             return p[slot], q[slot], u[slot]
-        out = tuple(np.empty((k.size, 3)) for _ in range(3))
+        out = (np.empty((k.size, 3)), np.empty((k.size, 3)), np.empty((k.size, 3)))
         for d in np.unique(days):
             sel = days == d
             for dst, src in zip(out, self._block(int(d)), strict=True):

@@ -62,7 +62,9 @@ class ScheduleLoad:
             return np.concatenate(([t0], inside, [t1]))
         lo, hi = self.times[0], self.times[-1]
         grid = (
-            grid_times(max(t0, lo), min(t1, hi), self.resolution, lo) if t1 > lo and t0 < hi else []
+            grid_times(max(t0, lo), min(t1, hi), self.resolution, lo)
+            if t1 > lo and t0 < hi
+            else np.empty(0)
         )
         return np.unique(np.concatenate(([t0, t1], inside, grid)))
 

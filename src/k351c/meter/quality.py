@@ -5,14 +5,15 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from k351c.errors import ConfigError
 from k351c.meter.eventlog import EventCode
-from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.function import Event, MeterFunction, Step, bound
 from k351c.meter.metrology import VOLTAGE_PRESENT_FRACTION
 from k351c.meter.objects import ValueDef
 from k351c.obis import Obis
@@ -87,7 +88,7 @@ class VoltageQuality(MeterFunction):
         """Set the under/overvoltage limits (V); validated as [thresholds], persisted, logged (230)."""
         un = self.meter.config.nominal_voltage
         settings = self.meter.config.settings
-        changes = {}
+        changes: dict[str, Any] = {}  # Thresholds fields by name
         for name, volts in (("undervoltage_percent", under_v), ("overvoltage_percent", over_v)):
             if volts is None:
                 continue
@@ -96,6 +97,10 @@ class VoltageQuality(MeterFunction):
             changes[name] = (float(volts) / un - 1.0) * 100.0
         thresholds = dataclasses.replace(settings.thresholds, **changes)
         self.meter.reconfigure(settings=dataclasses.replace(settings, thresholds=thresholds))
+
+    def _limit_setter(self, name: str) -> Callable[[Any], None]:
+        """The setter of one voltage limit register (0.1 V), through set_limits."""
+        return lambda raw: self.set_limits(**{name: _volts(raw)})
 
     def reset_min_max(self, phase: int | None = None, which: str | None = None) -> None:
         """Start a new min/max period: every extreme, or one phase (1..3) and "min"/"max"."""
@@ -135,10 +140,10 @@ class VoltageQuality(MeterFunction):
                 ValueDef(
                     Obis(1, 0, 12, d, 0),
                     3,
-                    lambda name=name: int(round(getattr(self, name) * 10)),
+                    bound(lambda name: int(round(getattr(self, name) * 10)), name),
                     Unit.VOLT,
                     -1,
-                    set=lambda raw, name=name: self.set_limits(**{name: _volts(raw)}),
+                    set=self._limit_setter(name),
                     description=f"{description} (settable, 0.1 V)",
                 )
             )

@@ -4,7 +4,7 @@ temperature and load events."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from k351c.meter.billing import Billing
 from k351c.meter.loads import ConstantLoad, LoadSource, Segments
 from k351c.meter.scenario_schema import (
     Event,
+    LoadEvent,
     MagneticEvent,
     OutageEvent,
     SagSwellEvent,
@@ -104,16 +105,20 @@ class ScenarioLoad:
         )
 
 
-def _triple(value: float | list[float] | None) -> tuple[float, float, float] | None:
+def _triple(value: float | list[float]) -> tuple[float, float, float]:
     """A number for all three phases or [L1, L2, L3] (the schema has checked the shape)."""
-    if value is None:
-        return None
     if isinstance(value, (int, float)):
         return (float(value),) * 3
-    return tuple(float(v) for v in value)  # type: ignore[return-value]
+    l1, l2, l3 = (float(v) for v in value)
+    return (l1, l2, l3)
 
 
-def _phases(value: int | list[int] | None) -> tuple[int, ...]:
+def _maybe_triple(value: float | list[float] | None) -> tuple[float, float, float] | None:
+    """_triple of a value that may be absent."""
+    return None if value is None else _triple(value)
+
+
+def _phases(value: int | Sequence[int] | None) -> tuple[int, ...]:
     """Phase numbers 1..3 as sorted 0-based indexes (default all)."""
     phases = [1, 2, 3] if value is None else [value] if isinstance(value, int) else value
     return tuple(sorted({p - 1 for p in phases}))
@@ -193,17 +198,25 @@ def _window(event: WindowEvent, t: float) -> Window:
         return Window(t, end, phases, voltage=0.0, current=(0.0, 0.0, 0.0))
     if isinstance(event, SagSwellEvent):
         return Window(t, end, phases, voltage=event.voltage)
+    if not isinstance(event, LoadEvent):
+        raise TypeError(f"no override window for {type(event).__name__}")
     return Window(
-        t, end, phases, event.voltage, current=_triple(event.current), angle=_triple(event.angle)
+        t,
+        end,
+        phases,
+        event.voltage,
+        current=_maybe_triple(event.current),
+        angle=_maybe_triple(event.angle),
     )
 
 
 def _actions(event: Event, t: float) -> list[Action]:
     """The timed actions of an event: a tamper or magnetic event with a duration is undone after it."""
     if isinstance(event, (TamperEvent, MagneticEvent)):
-        magnetic = isinstance(event, MagneticEvent)
-        source = "magnetic" if magnetic else event.what
-        state = event.active if magnetic else event.opened
+        if isinstance(event, MagneticEvent):
+            source, state = "magnetic", event.active
+        else:
+            source, state = event.what, event.opened
         out = [Action(t, "tamper", {"source": source, "state": state})]
         if event.duration is not None:
             undo = {"source": source, "state": not state}
@@ -211,8 +224,8 @@ def _actions(event: Event, t: float) -> list[Action]:
         return out
     if isinstance(event, TemperatureEvent):
         return [Action(t, "temperature", {"celsius": event.celsius})]
-    params = event.model_dump(exclude={"at", "kind"}, exclude_none=True)
-    return [Action(t, event.kind, params)]
+    params = event.model_dump(exclude={"at"}, exclude_none=True)
+    return [Action(t, params.pop("kind"), params)]
 
 
 class ScenarioPlayer:

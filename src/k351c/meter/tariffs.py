@@ -10,6 +10,7 @@ of those inputs.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Container
 from datetime import date, datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 from k351c.codes.settings import TariffTable
 from k351c.codes.tables import MODULES, IoDirection, IoFunction
 from k351c.errors import ConfigError
-from k351c.meter.function import Event, MeterFunction, Step
+from k351c.meter.function import Event, MeterFunction, Step, bound
 from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import COUNTER_RANGE, ValueDef
 from k351c.obis import Obis
@@ -62,7 +63,7 @@ class TariffCalendar:
         self.table = table
         self.localtime = localtime
         self._where = (country, subdiv, language)
-        self._holidays = None
+        self._holidays: Container[date] | None = None
         self._profiles: dict[date, tuple[list[int], list[int]]] = {}
 
     def is_holiday(self, day: date) -> bool:
@@ -80,6 +81,7 @@ class TariffCalendar:
         if cached is None:
             if len(self._profiles) > 64:
                 self._profiles.clear()
+            assert self.table is not None, "window() answers tariff 1 without a table"
             profile = self.table.day_profile_for(day, self.is_holiday(day))
             minutes = [int(text[:2]) * 60 + int(text[3:]) for text, _ in profile.switches]
             cached = self._profiles[day] = (minutes, [tariff for _, tariff in profile.switches])
@@ -187,7 +189,7 @@ class Tariffs(MeterFunction):
                 ValueDef(
                     obis,
                     1,
-                    lambda i=line: int(self.levels[i]),
+                    bound(lambda i: int(self.levels[i]), line),
                     description=f"I/O {line + 1} input level ({self.io_functions[line].value})",
                 )
             )
