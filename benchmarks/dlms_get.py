@@ -279,7 +279,8 @@ def inprocess_rates(meter: Meter, seconds: float) -> tuple[float, float]:
     """GETs per second through AssociationServer.handle, and through a served wrapper connection's
     bytes-in/bytes-out path (endpoint with its security layer and meter sync), no sockets."""
     from k351c.cosem import build_object_list
-    from k351c.server.dlms import WrapperPeer, endpoint_for
+    from k351c.server.dlms import endpoint_for
+    from k351c.server.dlms_peers import WrapperPeer
     from k351c.server.keys import KeyStore
     from k351c.server.runtime import Runtime
 

@@ -13,9 +13,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k351c import Meter, MeterConfig, SimClock
-from k351c.axdr.codec import Data, DataType, encode_data
+from k351c.axdr.codec import encode_data
 from k351c.axdr.cosem_datetime import CosemDate, CosemDateTime
 from k351c.axdr.enums import ActionResult, DataAccessResult
+from k351c.axdr.types import Data, DataType
 from k351c.codes.configfile import load
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.cosem.calendar import days_data, parse_days, parse_seasons, seasons_data

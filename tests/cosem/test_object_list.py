@@ -5,9 +5,10 @@ from datetime import UTC, datetime
 import pytest
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.axdr.codec import Data, DataType, encode_data
+from k351c.axdr.codec import encode_data
 from k351c.axdr.enums import DataAccessResult
 from k351c.axdr.selective import CaptureObject, EntryDescriptor, RangeDescriptor, SelectiveAccess
+from k351c.axdr.types import Data, DataType
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.cosem.types import datetime_octets
 from k351c.meter.objects import ProfileData, ValueDef

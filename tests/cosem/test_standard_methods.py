@@ -5,9 +5,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import ActionResult, Conformance, DataAccessResult
 from k351c.axdr.selective import CaptureObject, RangeDescriptor, SelectiveAccess
+from k351c.axdr.types import Data, DataType
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.cosem.types import datetime_octets
 from k351c.obis import Obis

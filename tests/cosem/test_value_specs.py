@@ -3,9 +3,9 @@
 import pytest
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import ActionResult, DataAccessResult
 from k351c.axdr.selective import CaptureObject
+from k351c.axdr.types import Data, DataType
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.meter.objects import Access
 from k351c.obis import Obis

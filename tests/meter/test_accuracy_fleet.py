@@ -13,7 +13,8 @@ from k351c.clock import parse_instant
 from k351c.codes.configfile import load
 from k351c.codes.metrology import Metrology
 from k351c.meter.accuracy import ErrorCurves, error_at
-from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
+from k351c.meter.energy import PRIMARY, SECONDARY
+from k351c.meter.fleet import Fleet
 from k351c.meter.fleet_load import SeededLoad
 from k351c.meter.scenario import Scenario, ScenarioPlayer
 

@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 from k351c import ConfigError, ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import DataAccessResult
+from k351c.axdr.types import Data, DataType
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.meter.eventlog import EventCode
 from k351c.obis import Obis

@@ -5,9 +5,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import DataAccessResult
 from k351c.axdr.selective import CaptureObject
+from k351c.axdr.types import Data, DataType
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.errors import ConfigError
 from k351c.meter.catalog import default_functions

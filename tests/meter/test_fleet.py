@@ -11,7 +11,8 @@ from k351c import Meter, MeterConfig, SimClock
 from k351c.clock import parse_instant
 from k351c.codes.tables import CT_PRIMARY
 from k351c.errors import ConfigError
-from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
+from k351c.meter.energy import PRIMARY, SECONDARY
+from k351c.meter.fleet import Fleet
 from k351c.meter.fleet_load import FleetLoadModel, SeededLoad, quad_uniform, seed_keys
 from k351c.meter.fleet_view import MeterView, ViewCache
 from k351c.meter.loads import hash_uniform

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from k351c import Fleet, Meter, MeterConfig, SimClock
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import ActionResult
+from k351c.axdr.types import Data, DataType
 from k351c.clock import parse_instant
 from k351c.codes import RtcSettings, Settings
 from k351c.cosem import build_object_list

@@ -145,8 +145,8 @@ def test_load_control_input_drives_relay_locally_and_status_output_follows() -> 
 
 
 def test_cosem_class_70_methods_and_attributes() -> None:
-    from k351c.axdr.codec import Data, DataType
     from k351c.axdr.enums import ActionResult, DataAccessResult
+    from k351c.axdr.types import Data, DataType
     from k351c.cosem import Level, RequestContext, build_object_list
     from k351c.cosem.disconnect import install_disconnect
 

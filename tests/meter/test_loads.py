@@ -7,7 +7,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.meter import loads
 from k351c.meter.loads import grid_times, hash_normal, hash_uniform
 from k351c.meter.loads_profile import BdewLoad, bdew_shares, clear_sky, household_load
 from k351c.meter.loads_replay import ReplayLoad
@@ -45,15 +44,6 @@ def test_counter_hash_is_independent_per_index():
     assert not np.array_equal(batch, hash_uniform(8, 3, idx))
     z = hash_normal(1, 0, idx)
     assert abs(z.mean()) < 0.05 and abs(z.std() - 1) < 0.05
-
-
-def test_names_stay_importable_from_loads():
-    assert (
-        loads.StepLoad is StepLoad and loads.BdewLoad is BdewLoad and loads.ReplayLoad is ReplayLoad
-    )
-    assert loads.NO_LOAD.current == 0.0
-    with pytest.raises(AttributeError):
-        loads.NoSuchLoad  # noqa: B018
 
 
 def test_step_load_splits_at_the_step():

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from k351c import ConfigError, ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import ActionResult, DataAccessResult
+from k351c.axdr.types import Data, DataType
 from k351c.cosem import Level, RequestContext, build_object_list
 from k351c.obis import Obis
 from k351c.store import MemoryStore

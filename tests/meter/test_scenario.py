@@ -7,7 +7,8 @@ from k351c.meter.eventlog import EventLogs
 from k351c.meter.loadprofile import LoadProfile, ProfileStatus
 from k351c.meter.powerfail import PowerFail
 from k351c.meter.quality import VoltageQuality
-from k351c.meter.scenario import Scenario, ScenarioLoad, ScenarioPlayer, Window, parse_duration
+from k351c.meter.scenario import Scenario, ScenarioLoad, ScenarioPlayer, Window
+from k351c.meter.scenario_schema import parse_duration
 from k351c.meter.tamper import Tamper
 
 T0 = 1767225600.0  # 2026-01-01T00:00:00Z

@@ -206,7 +206,7 @@ class CtWrites:
 
 def write_ct_until_dead(port: int, rng: random.Random, writes: CtWrites) -> None:
     """Log in over the optical port and W1 random CT ratios until the server goes away."""
-    from k351c.cli.tool import OpticalSession, TcpLine, ToolError
+    from k351c.cli.tool_session import OpticalSession, TcpLine, ToolError
 
     try:
         session = OpticalSession(TcpLine("127.0.0.1", port, 3.0), timeout=3.0)

@@ -79,7 +79,7 @@ def energy(answer: bytes) -> int:
 
 
 def test_200_concurrent_connections_over_120_meters(fleet_server) -> None:
-    from k351c.meter.fleet import PRIMARY
+    from k351c.meter.energy import PRIMARY
 
     running, base = fleet_server
     fleet = running.server.fleet

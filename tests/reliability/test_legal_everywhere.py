@@ -12,7 +12,7 @@ import pytest
 from dlms_cosem import cosem, enumerations
 
 from k351c import ConstantLoad
-from k351c.cli.tool import OpticalSession, TcpLine
+from k351c.cli.tool_session import OpticalSession, TcpLine
 from k351c.errors import AccessDenied
 from k351c.protocols.iec62056_21.messages import ErrorMessage
 from testkit import ServedMeter, bound_socket, make_meter, refusing_socket, serve

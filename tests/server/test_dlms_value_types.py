@@ -11,7 +11,7 @@ from gurux_client import GuruxSession
 from gurux_dlms.enums import DataType as GuruxType
 from gurux_dlms.objects import GXDLMSProfileGeneric, GXDLMSRegister
 
-from k351c.axdr.codec import Data, DataType
+from k351c.axdr.types import Data, DataType
 from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList
 from k351c.obis import Obis
 from k351c.protocols.dlms.association import AssociationServer

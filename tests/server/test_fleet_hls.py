@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 from k351c import Fleet, MeterConfig
 from k351c.cli.main import app
 from k351c.clock import SimClock, parse_instant
-from k351c.meter.fleet import PRIMARY
+from k351c.meter.energy import PRIMARY
 from k351c.server.fleet import FleetServer
 from testkit import ServedFleet, bound_block
 

@@ -12,7 +12,8 @@ from k351c import MeterConfig, SimClock
 from k351c.clock import parse_instant
 from k351c.codes.tables import CT_PRIMARY
 from k351c.errors import ConfigError
-from k351c.meter.fleet import PRIMARY, SECONDARY, Fleet
+from k351c.meter.energy import PRIMARY, SECONDARY
+from k351c.meter.fleet import Fleet
 from k351c.server.dlms_peers import HdlcPeer
 from k351c.server.fleet import FleetPasswords, FleetServer, raise_file_limit
 from testkit import ServedFleet, bound_block

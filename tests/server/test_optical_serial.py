@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import pytest
 
 from k351c import Meter, MeterConfig, SimClock
-from k351c.cli.tool import OpticalSession
+from k351c.cli.tool_session import OpticalSession
 from k351c.server.bench.link import runtime_tap
 from k351c.server.keys import KeyStore
 from k351c.server.optical import OpticalPort

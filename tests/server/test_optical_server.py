@@ -16,7 +16,7 @@ from iec62056_21.client import Iec6205621Client
 from iec62056_21.transports import TcpTransport
 
 from k351c import ConstantLoad, Meter, MeterConfig, SimClock
-from k351c.cli.tool import OpticalSession, TcpLine, ToolError
+from k351c.cli.tool_session import OpticalSession, TcpLine, ToolError
 from k351c.protocols.iec62056_21 import Timing
 from k351c.server.keys import KeyStore
 from k351c.server.optical import OpticalPort

@@ -29,23 +29,13 @@ from k351c.axdr.length import (
     take,
     take_octet_string,
 )
-from k351c.axdr.types import MAX_DEPTH, NULL, CompactArray, Data, DataType
+from k351c.axdr.types import MAX_DEPTH, NULL, Data, DataType
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 
 __all__ = [
-    "MAX_DEPTH",
-    "NULL",
-    "Buffer",
-    "CompactArray",
-    "Data",
-    "DataType",
     "decode_data",
-    "decode_length",
     "encode_data",
-    "encode_length",
     "from_python",
-    "take",
-    "take_octet_string",
     "to_python",
 ]
 

@@ -10,7 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Callable
 
-from k351c.axdr.codec import DataType
+from k351c.axdr.types import DataType
 from k351c.clock import SimClock
 from k351c.codes import MeterConfig
 from k351c.cosem import CosemObject, Level, ObjectList, RequestContext

@@ -8,12 +8,7 @@ from pathlib import Path
 import typer
 
 from k351c.cli.tool_session import (
-    ERROR_HINTS,
-    Line,
-    OpticalSession,
-    SerialLine,
     Target,
-    TcpLine,
     ToolError,
 )
 from k351c.errors import K351CError
@@ -21,13 +16,6 @@ from k351c.obis import Obis
 from k351c.protocols.iec62056_21 import DataLine
 
 __all__ = [
-    "ERROR_HINTS",
-    "Line",
-    "OpticalSession",
-    "SerialLine",
-    "Target",
-    "TcpLine",
-    "ToolError",
     "display_chunks",
     "line_text",
     "profile_frame",

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.cosem_datetime import NOT_SPECIFIED, YEAR_NOT_SPECIFIED, CosemDateTime
+from k351c.axdr.types import Data, DataType
 from k351c.codes.server import ServerSettings
 from k351c.cosem.calendar import activity_calendar, calendar_keeper
 from k351c.cosem.classes import CLASS_VERSION, logical_name

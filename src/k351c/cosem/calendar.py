@@ -9,7 +9,6 @@ at its instant in simulated time whether or not a COSEM object list was ever bui
 
 from __future__ import annotations
 
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.cosem_datetime import (
     DEVIATION_NOT_SPECIFIED,
     NOT_SPECIFIED,
@@ -17,6 +16,7 @@ from k351c.axdr.cosem_datetime import (
     CosemDateTime,
     CosemTime,
 )
+from k351c.axdr.types import Data, DataType
 from k351c.codes.settings import DayProfile
 from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext

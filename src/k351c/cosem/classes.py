@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from k351c.axdr.codec import Data, DataType
+from k351c.axdr.types import Data, DataType
 from k351c.cosem.model import Attribute, Level
 from k351c.obis import Obis
 

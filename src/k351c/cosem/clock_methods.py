@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from k351c.axdr.codec import Data, DataType
+from k351c.axdr.types import Data, DataType
 from k351c.cosem.model import Level, Method, RequestContext
 from k351c.cosem.types import octets_datetime
 from k351c.errors import AccessDenied, ConfigError

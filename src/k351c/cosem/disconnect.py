@@ -7,7 +7,7 @@ only. A trigger the control mode forbids is refused (read-write-denied) and chan
 
 from __future__ import annotations
 
-from k351c.axdr.codec import Data, DataType
+from k351c.axdr.types import Data, DataType
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
 from k351c.meter.core import Meter
 from k351c.meter.loadcontrol import RELAY_OBIS, LoadControl

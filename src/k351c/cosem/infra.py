@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from k351c.axdr.codec import Data, DataType
+from k351c.axdr.types import Data, DataType
 from k351c.codes.server import ServerSettings
 from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.model import (

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
 
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import ActionResult, Conformance, DataAccessResult
 from k351c.axdr.selective import SelectiveAccess
+from k351c.axdr.types import Data, DataType
 from k351c.errors import AccessDenied, ConfigError, K351CError
 from k351c.obis import Obis
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from k351c.axdr.codec import Data, DataType, from_python, to_python
+from k351c.axdr.codec import from_python, to_python
 from k351c.axdr.selective import CaptureObject
+from k351c.axdr.types import Data, DataType
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.cosem.types import INTEGER_TYPES, datetime_octets, octets_datetime, value_data
 from k351c.errors import AccessDenied, ConfigError

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
-from k351c.axdr.codec import Data, DataType
+from k351c.axdr.types import Data, DataType
 from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.errors import ConfigError

@@ -12,13 +12,13 @@ from __future__ import annotations
 import dataclasses
 from datetime import date
 
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.cosem_datetime import (
     NOT_SPECIFIED,
     YEAR_NOT_SPECIFIED,
     CosemDate,
     CosemTime,
 )
+from k351c.axdr.types import Data, DataType
 from k351c.codes.settings import Debiting
 from k351c.codes.tables import DEBITING_INTERVALS
 from k351c.cosem.classes import CLASS_VERSION, logical_name

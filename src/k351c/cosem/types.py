@@ -6,8 +6,9 @@ from datetime import datetime, tzinfo
 from functools import cache
 from typing import Any
 
-from k351c.axdr.codec import Data, DataType, from_python, to_python
+from k351c.axdr.codec import from_python, to_python
 from k351c.axdr.cosem_datetime import CosemDateTime
+from k351c.axdr.types import Data, DataType
 from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import ValueDef
 from k351c.units import Unit

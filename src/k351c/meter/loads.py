@@ -6,36 +6,19 @@ so a meter that restarts, or a fleet that skips ahead, sees the same load.
 
 More sources: k351c.meter.loads_schedule (StepLoad, ScheduleLoad), k351c.meter.loads_profile
 (BdewLoad: H0/G0..G6 with noise, PF and PV), k351c.meter.loads_replay (ReplayLoad) and
-k351c.meter.waveform (WaveformLoad). They are also importable from here by name.
+k351c.meter.waveform (WaveformLoad).
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
 from k351c.meter.metrology import PhaseInputs
 
 Triple = float | tuple[float, float, float]
-
-_ELSEWHERE = {
-    "StepLoad": "k351c.meter.loads_schedule",
-    "ScheduleLoad": "k351c.meter.loads_schedule",
-    "BdewLoad": "k351c.meter.loads_profile",
-    "household_load": "k351c.meter.loads_profile",
-    "ReplayLoad": "k351c.meter.loads_replay",
-    "WaveformLoad": "k351c.meter.waveform",
-}
-
-
-def __getattr__(name: str) -> Any:
-    """Lazily re-export the sources that live in the loads_* modules."""
-    if name in _ELSEWHERE:
-        return getattr(importlib.import_module(_ELSEWHERE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _triple(value: Triple) -> np.ndarray:

@@ -37,7 +37,8 @@ from k351c.cosem.model import Attribute, CosemObject, ObjectList, RequestContext
 from k351c.cosem.security import invocation_counter, security_setup
 from k351c.errors import ConfigError
 from k351c.meter.catalog import logical_device_name
-from k351c.meter.fleet import Fleet, Outage
+from k351c.meter.fleet import Fleet
+from k351c.meter.fleet_state import Outage
 from k351c.meter.fleet_view import MeterView, ViewCache
 from k351c.server.bench import Bench
 from k351c.server.dlms import HDLC_TICK, SERVER_SAP, DlmsEndpoint, dlms_endpoint, own_route
@@ -404,7 +405,7 @@ class FleetObjects:
 
 def event_notification(fleet: Fleet, i: int, code: int, invoke_id: int = 1) -> bytes:
     """A wrapper-framed data-notification of meter i's event: (logical device name, clock, event code)."""
-    from k351c.axdr.codec import Data, DataType
+    from k351c.axdr.types import Data, DataType
     from k351c.cosem.types import datetime_octets
     from k351c.protocols.dlms.apdu import LongInvokeIdAndPriority
     from k351c.protocols.dlms.apdu_misc import DataNotification

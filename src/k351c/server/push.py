@@ -17,8 +17,8 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.cosem_datetime import CosemDateTime
+from k351c.axdr.types import Data, DataType
 from k351c.codes.server import ServerSettings
 from k351c.cosem.model import Level, RequestContext
 from k351c.cosem.push import ALARM_PUSH, CCC_PUSH, SCHEDULED_PUSH, PushSetup, push_setup_object

@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from k351c import MeterConfig
-from k351c.axdr.codec import Data
 from k351c.axdr.enums import (
     ConfirmedServiceErrorChoice,
     InitiateError,
@@ -18,6 +17,7 @@ from k351c.axdr.enums import (
     ServiceErrorChoice,
     StateError,
 )
+from k351c.axdr.types import Data
 from k351c.meter.fleet import Fleet
 from k351c.protocols.decode import ApduDecoder, StreamDecoder
 from k351c.protocols.dlms.apdu import ConfirmedServiceError, CosemAttribute

@@ -9,15 +9,9 @@ from dlms_strategies import LEAVES, data
 from hypothesis import given
 from hypothesis import strategies as st
 
-from k351c.axdr.codec import (
-    decode_data,
-    decode_length,
-    encode_data,
-    encode_length,
-    from_python,
-    to_python,
-)
+from k351c.axdr.codec import decode_data, encode_data, from_python, to_python
 from k351c.axdr.cosem_datetime import CosemDate, CosemDateTime, CosemTime
+from k351c.axdr.length import decode_length, encode_length
 from k351c.axdr.types import CompactArray, Data, DataType
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 

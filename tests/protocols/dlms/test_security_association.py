@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import (
     AcseServiceUser,
     ActionResult,
@@ -16,20 +15,15 @@ from k351c.axdr.enums import (
     Conformance,
     ServiceError,
 )
+from k351c.axdr.types import Data, DataType
 from k351c.cosem.model import Attribute, CosemObject, Level, ObjectList
 from k351c.obis import Obis
-from k351c.protocols.dlms.acse import (
-    Aare,
-    Aarq,
-    InitiateRequest,
-    InitiateResponse,
-    context_name,
-    mechanism_name,
-)
+from k351c.protocols.dlms.acse import Aare, Aarq, context_name, mechanism_name
 from k351c.protocols.dlms.apdu import CipheredApdu, CosemAttribute, CosemMethod, InvokeIdAndPriority
 from k351c.protocols.dlms.apdu_action import ActionRequestNormal, ActionResponseNormal
 from k351c.protocols.dlms.apdu_get import GetRequestNormal, GetResponseNormal
 from k351c.protocols.dlms.apdu_misc import ExceptionResponse, parse_apdu
+from k351c.protocols.dlms.initiate import InitiateRequest, InitiateResponse
 from k351c.protocols.dlms.secure import SecureAssociation
 from k351c.protocols.dlms.security import (
     CipherKind,

@@ -25,7 +25,7 @@ from k351c.axdr.selective import CaptureObject
 from k351c.axdr.types import CompactArray, Data, DataType
 from k351c.errors import K351CError
 from k351c.obis import Obis
-from k351c.protocols.dlms.acse import Aare, Aarq, InitiateRequest, Rlre, Rlrq
+from k351c.protocols.dlms.acse import Aare, Aarq, Rlre, Rlrq
 from k351c.protocols.dlms.apdu import (
     CipheredApdu,
     ConfirmedServiceError,
@@ -35,6 +35,7 @@ from k351c.protocols.dlms.apdu import (
     LongInvokeIdAndPriority,
 )
 from k351c.protocols.dlms.apdu_misc import parse_apdu
+from k351c.protocols.dlms.initiate import InitiateRequest
 from k351c.protocols.dlms.security import (
     PLAIN_OF,
     CipherKind,

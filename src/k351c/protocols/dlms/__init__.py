@@ -8,8 +8,6 @@ from k351c.protocols.dlms.acse import (
     LN_CONTEXT,
     Aare,
     Aarq,
-    InitiateRequest,
-    InitiateResponse,
     Rlre,
     Rlrq,
     context_name,
@@ -65,6 +63,7 @@ from k351c.protocols.dlms.apdu_set import (
     SetResponseNormal,
     SetResponseWithList,
 )
+from k351c.protocols.dlms.initiate import InitiateRequest, InitiateResponse
 
 __all__ = [
     "Aare",

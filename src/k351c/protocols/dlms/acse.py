@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, TypeVar
 
-from k351c.axdr.codec import Buffer, decode_length
 from k351c.axdr.enums import (
     AcseServiceProvider,
     AcseServiceUser,
@@ -25,6 +24,7 @@ from k351c.axdr.enums import (
     ReleaseResponseReason,
     ResultSourceDiagnostic,
 )
+from k351c.axdr.length import Buffer, decode_length
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.protocols.dlms.apdu import (
     CIPHERED_TAGS,
@@ -42,25 +42,20 @@ from k351c.protocols.dlms.ber import (
     optional_wrapped,
     tlv,
 )
-from k351c.protocols.dlms.initiate import VAA_NAME_LN, InitiateRequest, InitiateResponse
+from k351c.protocols.dlms.initiate import InitiateRequest, InitiateResponse
 
 __all__ = [
     "CONTEXT_PREFIX",
     "LN_CONTEXT",
     "MECHANISM_PREFIX",
-    "VAA_NAME_LN",
     "Aare",
     "Aarq",
-    "InitiateRequest",
-    "InitiateResponse",
     "Rlre",
     "Rlrq",
     "UserInformation",
     "context_name",
-    "iter_elements",
     "mechanism_name",
     "parse_user_information",
-    "tlv",
 ]
 
 CONTEXT_PREFIX = bytes.fromhex("608574050801")

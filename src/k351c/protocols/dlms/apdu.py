@@ -12,15 +12,9 @@ from dataclasses import dataclass
 from enum import IntEnum
 from typing import ClassVar, Self, TypeVar
 
-from k351c.axdr.codec import (
-    Buffer,
-    decode_data,
-    decode_length,
-    encode_data,
-    encode_length,
-    take_octet_string,
-)
+from k351c.axdr.codec import decode_data, encode_data
 from k351c.axdr.enums import ConfirmedServiceErrorChoice, ServiceErrorChoice
+from k351c.axdr.length import Buffer, decode_length, encode_length, take_octet_string
 from k351c.axdr.selective import SelectiveAccess
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.obis import Obis

@@ -5,16 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from k351c.axdr.codec import (
-    Buffer,
-    Data,
-    decode_data,
-    encode_data,
-    encode_length,
-    take_octet_string,
-)
+from k351c.axdr.codec import decode_data, encode_data
 from k351c.axdr.enums import DataAccessResult
+from k351c.axdr.length import Buffer, encode_length, take_octet_string
 from k351c.axdr.selective import SelectiveAccess
+from k351c.axdr.types import Data
 from k351c.errors import RemoteProtocolError
 from k351c.protocols.dlms.apdu import (
     BLOCK_HEADER,

@@ -5,18 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
-from k351c.axdr.codec import (
-    Buffer,
-    Data,
-    decode_data,
-    encode_data,
-    take,
-    take_octet_string,
-)
+from k351c.axdr.codec import decode_data, encode_data
 from k351c.axdr.cosem_datetime import CosemDateTime
 from k351c.axdr.enums import ServiceError, StateError
+from k351c.axdr.length import Buffer, take, take_octet_string
+from k351c.axdr.types import Data
 from k351c.errors import LocalProtocolError, RemoteProtocolError
-from k351c.protocols.dlms.acse import Aare, Aarq, InitiateRequest, InitiateResponse, Rlre, Rlrq
+from k351c.protocols.dlms.acse import Aare, Aarq, Rlre, Rlrq
 from k351c.protocols.dlms.apdu import (
     CIPHERED_TAGS,
     Apdu,
@@ -32,6 +27,7 @@ from k351c.protocols.dlms.apdu import (
 from k351c.protocols.dlms.apdu_action import ACTION_APDUS
 from k351c.protocols.dlms.apdu_get import GET_APDUS
 from k351c.protocols.dlms.apdu_set import SET_APDUS
+from k351c.protocols.dlms.initiate import InitiateRequest, InitiateResponse
 
 
 @dataclass(frozen=True, slots=True)

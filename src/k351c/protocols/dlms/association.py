@@ -26,16 +26,7 @@ from k351c.axdr.enums import (
 )
 from k351c.cosem.model import Level, ObjectList, RequestContext
 from k351c.errors import LocalProtocolError, RemoteProtocolError
-from k351c.protocols.dlms.acse import (
-    Aare,
-    Aarq,
-    InitiateRequest,
-    InitiateResponse,
-    Rlre,
-    Rlrq,
-    UserInformation,
-    mechanism_name,
-)
+from k351c.protocols.dlms.acse import Aare, Aarq, Rlre, Rlrq, UserInformation, mechanism_name
 from k351c.protocols.dlms.apdu import ConfirmedServiceError
 from k351c.protocols.dlms.apdu_action import ActionRequestNormal, ActionRequestWithList
 from k351c.protocols.dlms.apdu_get import GetRequestNext, GetRequestNormal, GetRequestWithList
@@ -46,6 +37,7 @@ from k351c.protocols.dlms.apdu_set import (
     SetRequestWithFirstDataBlock,
     SetRequestWithList,
 )
+from k351c.protocols.dlms.initiate import InitiateRequest, InitiateResponse
 from k351c.protocols.dlms.services import Services
 
 log = logging.getLogger("k351c.dlms")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from k351c.axdr.codec import Buffer, decode_length, encode_length
+from k351c.axdr.length import Buffer, decode_length, encode_length
 from k351c.errors import RemoteProtocolError
 
 

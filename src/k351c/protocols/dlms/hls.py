@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeGuard
 
-from k351c.axdr.codec import Data, DataType
 from k351c.axdr.enums import ActionResult
+from k351c.axdr.types import Data, DataType
 from k351c.protocols.dlms.apdu import CosemMethod
 from k351c.protocols.dlms.apdu_action import ActionRequestNormal, ActionResponseNormal
 from k351c.protocols.dlms.security import DecipheringError, hls_gmac, verify_hls_gmac

@@ -6,8 +6,8 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar
 
-from k351c.axdr.codec import Buffer, decode_length, encode_length, take
 from k351c.axdr.enums import Conformance
+from k351c.axdr.length import Buffer, decode_length, encode_length, take
 from k351c.errors import RemoteProtocolError
 from k351c.protocols.dlms.apdu import Apdu, read_optional_flag, read_struct, read_u8
 

@@ -27,7 +27,7 @@ from k351c.axdr.enums import (
 )
 from k351c.cosem.model import Level, ObjectList
 from k351c.errors import LocalProtocolError, RemoteProtocolError
-from k351c.protocols.dlms.acse import LN_CONTEXT, Aare, Aarq, InitiateRequest, context_name
+from k351c.protocols.dlms.acse import LN_CONTEXT, Aare, Aarq, context_name
 from k351c.protocols.dlms.apdu import CipheredApdu
 from k351c.protocols.dlms.apdu_misc import ExceptionResponse, parse_apdu
 from k351c.protocols.dlms.association import (
@@ -37,6 +37,7 @@ from k351c.protocols.dlms.association import (
     ClientRule,
 )
 from k351c.protocols.dlms.hls import HlsExchange, is_reply_to_hls, valid_challenge
+from k351c.protocols.dlms.initiate import InitiateRequest
 from k351c.protocols.dlms.security import (
     CIPHERING_OVERHEAD,
     PLAIN_OF,

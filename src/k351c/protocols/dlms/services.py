@@ -6,8 +6,10 @@ import logging
 import struct
 from dataclasses import dataclass, field
 
-from k351c.axdr.codec import Data, decode_data, encode_data, encode_length
+from k351c.axdr.codec import decode_data, encode_data
 from k351c.axdr.enums import ActionResult, DataAccessResult
+from k351c.axdr.length import encode_length
+from k351c.axdr.types import Data
 from k351c.cosem.model import ObjectList, RequestContext
 from k351c.errors import LocalProtocolError, RemoteProtocolError
 from k351c.protocols.dlms.apdu import AttributeSelection, InvokeIdAndPriority

@@ -9,7 +9,6 @@ from typing import Protocol
 from k351c.errors import K351CError, LocalProtocolError, RemoteProtocolError
 from k351c.protocols.mbus.frames import (
     CI,
-    FCB,
     MAX_PRIMARY_ADDRESS,
     NEED_DATA,
     Address,
@@ -177,7 +176,6 @@ def read_primary(transact: Transact, address: int) -> Telegram:
 
 
 __all__ = [
-    "FCB",
     "Telegram",
     "WiredBus",
     "parse_reply",
