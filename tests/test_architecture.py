@@ -1,5 +1,6 @@
 """The layer contract (import-linter) and the lint rules (ruff) hold for the whole package."""
 
+import ast
 import shutil
 import subprocess
 import sys
@@ -107,3 +108,38 @@ def test_cycle_finder_names_a_cycle():
 
 def test_the_layers_contract_has_no_exceptions():
     assert "ignore_imports" not in (ROOT / "pyproject.toml").read_text()
+
+
+def _imported_not_defined(path: Path) -> dict[str, str]:
+    """Names a module imports from another k351c module at top level (what it could re-export)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return {
+        alias.asname or alias.name: node.module
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("k351c")
+        for alias in node.names
+    }
+
+
+def test_names_are_imported_from_the_module_that_defines_them():
+    # A module split by size must not serve its old callers by re-exporting what moved: import a
+    # name from its home. Package facades (__init__.py, the public API) are exempt.
+    package = ROOT / "src" / "k351c"
+    borrowed = {}
+    for path in package.rglob("*.py"):
+        if path.name != "__init__.py":
+            module = ".".join(path.relative_to(ROOT / "src").with_suffix("").parts)
+            borrowed[module] = _imported_not_defined(path)
+    offenders = []
+    for base in ("src", "tests", "benchmarks"):
+        for path in (ROOT / base).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.module in borrowed:
+                    for alias in node.names:
+                        home = borrowed[node.module].get(alias.name)
+                        if home is not None:
+                            offenders.append(
+                                f"{path.relative_to(ROOT)}:{node.lineno}: {alias.name} from "
+                                f"{node.module}, defined in {home}"
+                            )
+    assert not offenders, "\n".join(sorted(offenders))

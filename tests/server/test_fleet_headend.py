@@ -14,7 +14,7 @@ import pytest
 
 from k351c import Fleet, MeterConfig
 from k351c.clock import SimClock, parse_instant
-from k351c.meter.fleet import PRIMARY
+from k351c.meter.energy import PRIMARY
 from k351c.server.fleet import FleetPasswords, FleetServer
 from testkit import ServedFleet, bound_block
 
