@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from dlms_strategies import LEAVES, data
 from hypothesis import given
 from hypothesis import strategies as st
 
+from dlms_strategies import LEAVES, data
 from k351c.axdr.codec import decode_data, encode_data, from_python, to_python
 from k351c.axdr.cosem_datetime import CosemDate, CosemDateTime, CosemTime
 from k351c.axdr.length import decode_length, encode_length

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, time, timedelta, timezone
 
 import dlms_cosem.time as dlms_time
 import pytest
-from dlms_strategies import cosem_dates, cosem_datetimes, cosem_times
 from gurux_dlms import GXByteBuffer, GXDateTime, GXDLMSSettings
 from gurux_dlms.enums import DataType as GxType
 from gurux_dlms.internal._GXCommon import _GXCommon
@@ -14,6 +13,7 @@ from gurux_dlms.internal._GXDataInfo import _GXDataInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dlms_strategies import cosem_dates, cosem_datetimes, cosem_times
 from k351c.axdr.cosem_datetime import (
     ClockStatus,
     CosemDate,
