@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from k351c.codes.tables import DEBITING_INTERVALS
-from k351c.meter.demand import PEAKS, Demand
+from k351c.meter.demand import PEAKS, Demand, peak_time
 from k351c.meter.function import Event, MeterFunction, Step, bound
 from k351c.meter.localtime import LocalTime
 from k351c.meter.objects import ProfileData, ValueDef
@@ -80,6 +80,51 @@ LOGGER2_COLUMNS = (
     "1-0:4.8.0.255",
     *(f"1-0:1.8.{k}.255" for k in range(1, 5)),
 )
+
+
+Column = tuple[str, str, object]
+"""(column name, source: "clock", "status", "object" or "peak", peak (index, field) or None)."""
+
+
+def debiting_columns(has: Callable[[str], bool], peaks: bool) -> list[Column]:
+    """The debiting logger's columns: the data sheet's list, of the objects this meter ``has``."""
+    out: list[Column] = []
+    for name in VARIOUS + ENERGY:
+        if name == CLOCK:
+            out.append((name, "clock", None))
+        elif name == CLOCK_STATUS:
+            out.append((name, "status", None))
+        elif has(name):
+            out.append((name, "object", None))
+    if not peaks:
+        return out
+    names = list(PEAKS)
+    for item in POWER:
+        if isinstance(item, str):
+            if has(item):
+                out.append((item, "object", None))
+            continue
+        name, timed = item
+        i, code = names.index(name), str(PEAKS[name][0])
+        out.append((code, "peak", (i, "value")))
+        if timed:
+            out.append((f"{code}:5", "peak", (i, "time")))
+        out.append((f"{code}:4", "peak", (i, "status")))
+    return out
+
+
+def logger2_columns(has: Callable[[str], bool]) -> list[Column]:
+    """Debiting logger 2's columns: clock, its status and the energy registers this meter ``has``."""
+    out: list[Column] = [(CLOCK, "clock", None), (CLOCK_STATUS, "status", None)]
+    return out + [(n, "object", None) for n in LOGGER2_COLUMNS[2:] if has(n)]
+
+
+def _peak_getter(demand: Demand | None, i: int, field: str) -> Callable[[], object]:
+    if field == "value":
+        return lambda: int(demand.peaks.values[0, i])  # type: ignore[union-attr]
+    if field == "time":
+        return lambda: peak_time(demand.peaks.times[0, i])  # type: ignore[union-attr]
+    return lambda: int(demand.peaks.statuses[0, i])  # type: ignore[union-attr]
 
 
 def debiting_plan(config) -> tuple[int, tuple[int, int] | None, int]:  # noqa: ANN001
@@ -250,52 +295,35 @@ class Billing(MeterFunction):
             return None
         return function if isinstance(function, Demand) else None
 
-    def _value(self, column: str) -> tuple[str, Callable[[], object], bool] | None:
-        definition = self.meter.objects.get(column)
-        return None if definition is None else (column, definition.get, False)
-
     def columns(self) -> list[tuple[str, Callable[[], object], bool]]:
         """(column, raw getter, is a POSIX time) of the debiting logger, resolved once."""
         if self._columns is None:
-            self._columns = self._resolve(VARIOUS + ENERGY) + self._power()
+            self._columns = self._getters(debiting_columns(self._has, self._demand() is not None))
         return self._columns
 
-    def _resolve(self, names: tuple[str, ...]) -> list[tuple[str, Callable[[], object], bool]]:
-        meter = self.meter
-        out: list[tuple[str, Callable[[], object], bool]] = []
-        for name in names:
-            if name == CLOCK:
-                out.append((CLOCK, lambda: self._now, True))
-            elif name == CLOCK_STATUS:
-                out.append((CLOCK_STATUS, lambda: meter.clock_status or 0, False))
-            elif (column := self._value(name)) is not None:
-                out.append(column)
-        return out
+    def _has(self, code: str) -> bool:
+        return self.meter.objects.get(code) is not None
 
-    def _power(self) -> list[tuple[str, Callable[[], object], bool]]:
+    def _getters(self, plan: list[Column]) -> list[tuple[str, Callable[[], object], bool]]:
+        meter = self.meter
         demand = self._demand()
         out: list[tuple[str, Callable[[], object], bool]] = []
-        if demand is None:
-            return out
-        names = list(PEAKS)
-        for item in POWER:
-            if isinstance(item, str):
-                column = self._value(item)
-                if column is not None:
-                    out.append(column)
-                continue
-            name, timed = item
-            i, code = names.index(name), str(PEAKS[name][0])
-            out.append((code, bound(lambda i: demand.values[i], i), False))
-            if timed:
-                out.append((f"{code}:5", bound(lambda i: demand.times[i], i), True))
-            out.append((f"{code}:4", bound(lambda i: demand.statuses[i], i), False))
+        for name, source, key in plan:
+            if source == "clock":
+                out.append((name, lambda: self._now, True))
+            elif source == "status":
+                out.append((name, lambda: meter.clock_status or 0, False))
+            elif source == "object":
+                out.append((name, meter.objects.lookup(name).get, False))
+            else:
+                i, field = key  # type: ignore[misc]
+                out.append((name, _peak_getter(demand, i, field), field == "time"))
         return out
 
     def columns2(self) -> list[tuple[str, Callable[[], object], bool]]:
         """(column, raw getter, is a POSIX time) of debiting logger 2."""
         if self._columns2 is None:
-            self._columns2 = self._resolve(LOGGER2_COLUMNS)
+            self._columns2 = self._getters(logger2_columns(self._has))
         return self._columns2
 
     # ------------------------------------------------------------------- stops

@@ -44,7 +44,9 @@ ACCUMULATED: dict[str, Obis] = {
 THRESHOLD_COUNTER = Obis(0, 0, 128, 10, 0)
 THRESHOLD = Obis(0, 0, 128, 10, 1)
 _NAMES = tuple(PEAKS)
-_PLAN = tuple((i, PEAKS[n][2], PEAKS[n][3]) for i, n in enumerate(_NAMES))
+CHANNEL = np.array([PEAKS[n][2] for n in _NAMES])
+TARIFF = np.array([PEAKS[n][3] for n in _NAMES])
+ACCUMULATED_OF = np.array([_NAMES.index(n) for n in ACCUMULATED])
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,99 @@ class Peak:
     value: int
     t: float | None
     status: int
+
+
+@dataclass(slots=True)
+class PeakArrays:
+    """Peaks, accumulated peaks and threshold counters of N meters (a single meter is N = 1).
+
+    ``values`` (N, 8) in W/var/VA as the peak objects show them, ``times`` (N, 8) POSIX ends of their
+    periods (NaN: none since the last stop), ``statuses`` (N, 8) the clock status then,
+    ``accumulated`` (N, 4), ``count`` (N,) periods above ``threshold`` (N,) W.
+    """
+
+    values: np.ndarray
+    times: np.ndarray
+    statuses: np.ndarray
+    accumulated: np.ndarray
+    count: np.ndarray
+    threshold: np.ndarray
+
+    @classmethod
+    def zeros(cls, n: int, threshold_w: float) -> PeakArrays:
+        """N meters with no peak yet and this power threshold."""
+        return cls(
+            np.zeros((n, len(_NAMES)), dtype=np.int64),
+            np.full((n, len(_NAMES)), np.nan),
+            np.zeros((n, len(_NAMES)), dtype=np.int64),
+            np.zeros((n, len(ACCUMULATED)), dtype=np.int64),
+            np.zeros(n, dtype=np.int64),
+            np.full(n, float(threshold_w)),
+        )
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The arrays by name (to persist them)."""
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def close_periods(
+    peaks: PeakArrays,
+    rows: slice | np.ndarray,
+    demand: np.ndarray,
+    ends: np.ndarray,
+    tariffs: np.ndarray,
+    statuses: np.ndarray,
+) -> np.ndarray:
+    """Close P periods, oldest first, of the meters ``rows``: the peak and threshold rule.
+
+    ``demand`` (nb, P, 4) W of the channels P+ Q+ S+ S-, ``ends`` (P,) POSIX, ``tariffs`` (P,) the
+    tariff of each period's last step, ``statuses`` (nb, P) the clock status at the end. A peak
+    takes the first period whose rounded demand beats it (a tariff peak only in its tariff); the
+    counter counts the periods whose P+ demand is above the threshold. Returns that mask (nb, P).
+    """
+    candidates = np.rint(demand[:, :, CHANNEL])
+    allowed = (TARIFF == 0) | (TARIFF == np.asarray(tariffs)[:, None])
+    candidates = np.where(allowed, candidates, -np.inf)
+    best = candidates.argmax(axis=1)
+    value = np.take_along_axis(candidates, best[:, None, :], axis=1)[:, 0]
+    better = value > peaks.values[rows]
+    peaks.values[rows] = np.where(better, value, peaks.values[rows]).astype(np.int64)
+    peaks.times[rows] = np.where(better, np.asarray(ends, dtype=float)[best], peaks.times[rows])
+    status = np.take_along_axis(np.asarray(statuses), best, axis=1)
+    peaks.statuses[rows] = np.where(better, status, peaks.statuses[rows])
+    exceeded = exceeds(demand[:, :, 0], peaks.threshold[rows][:, None])
+    peaks.count[rows] += exceeded.sum(axis=1)
+    return exceeded
+
+
+def exceeds(p_demand, threshold):  # noqa: ANN001, ANN201
+    """Whether a period counts for the threshold counter: its P+ demand is above the threshold."""
+    return p_demand > threshold
+
+
+def store_peaks(peaks: PeakArrays, rows: slice | np.ndarray) -> None:
+    """At a debiting stop: add P+max (total, T1, T2) and Q+max to the accumulated peaks."""
+    peaks.accumulated[rows] += peaks.values[rows][:, ACCUMULATED_OF]
+
+
+def reset_peaks(peaks: PeakArrays, rows: slice | np.ndarray) -> None:
+    """After a debiting stop stored them: no peak since."""
+    peaks.values[rows] = 0
+    peaks.times[rows] = np.nan
+    peaks.statuses[rows] = 0
+
+
+def threshold_value(watts: object) -> float:
+    """A power threshold (primary W) as the counter takes it; refused unless a number >= 0."""
+    value = float(watts)  # type: ignore[arg-type]
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError("power threshold", watts, "a number of watts >= 0")
+    return value
+
+
+def peak_time(t: float) -> float | None:
+    """A peak's capture instant as a POSIX time, None before the first period."""
+    return None if math.isnan(t) else float(t)
 
 
 class Demand(MeterFunction):
@@ -73,12 +168,8 @@ class Demand(MeterFunction):
         super().attach(meter)
         self.period = meter.config.integration_minutes * 60.0
         self.sub = self.period / self.subperiods
-        self.threshold_w = float(meter.config.settings.thresholds.power_threshold_w)
-        self.threshold_count = 0
-        self.values = [0] * len(_NAMES)
-        self.times: list[float | None] = [None] * len(_NAMES)
-        self.statuses = [0] * len(_NAMES)
-        self.accumulated = dict.fromkeys(ACCUMULATED, 0)
+        self._peaks = PeakArrays.zeros(1, meter.config.settings.thresholds.power_threshold_w)
+        self._closed: list[tuple[list[float], float, int, int]] = []
         self.last: list[float] = [0.0] * 4
         self._energy = [0.0] * 4
         self._window: list[list[float]] = []
@@ -93,20 +184,20 @@ class Demand(MeterFunction):
                 ValueDef(
                     obis,
                     4,
-                    bound(lambda i: self.values[i], i),
+                    bound(lambda i: int(self.peaks.values[0, i]), i),
                     unit,
                     0,
                     capture_time=bound(lambda i: self._time(i), i),
-                    status=bound(lambda i: self.statuses[i], i),
+                    status=bound(lambda i: int(self.peaks.statuses[0, i]), i),
                     description=f"peak demand {name} since the last debiting stop, primary",
                 )
             )
-        for name, obis in ACCUMULATED.items():
+        for j, (name, obis) in enumerate(ACCUMULATED.items()):
             add(
                 ValueDef(
                     obis,
                     3,
-                    bound(lambda n: self.accumulated[n], name),
+                    bound(lambda j: int(self.peaks.accumulated[0, j]), j),
                     PEAKS[name][1],
                     0,
                     description=f"accumulated peak demand {name} acc (sum over debiting stops)",
@@ -116,7 +207,7 @@ class Demand(MeterFunction):
             ValueDef(
                 THRESHOLD_COUNTER,
                 1,
-                lambda: self.threshold_count,
+                lambda: int(self.peaks.count[0]),
                 description="power threshold counter (A+): periods with P+ demand above the threshold",
             )
         )
@@ -124,7 +215,7 @@ class Demand(MeterFunction):
             ValueDef(
                 THRESHOLD,
                 3,
-                lambda: self.threshold_w,
+                lambda: float(self.peaks.threshold[0]),
                 Unit.WATT,
                 0,
                 set=self.set_threshold,
@@ -133,8 +224,54 @@ class Demand(MeterFunction):
         )
 
     def _time(self, i: int):
-        t = self.times[i]
+        t = peak_time(self.peaks.times[0, i])
         return None if t is None else self.meter.localtime.to_local(t)
+
+    @property
+    def peaks(self) -> PeakArrays:
+        """This meter's peaks (N = 1), every closed period applied."""
+        closed = self._closed
+        if closed:
+            self._closed = []
+            close_periods(
+                self._peaks,
+                slice(None),
+                np.array([[c[0] for c in closed]]),
+                np.array([c[1] for c in closed]),
+                np.array([c[2] for c in closed]),
+                np.array([[c[3] for c in closed]]),
+            )
+        return self._peaks
+
+    @property
+    def threshold_w(self) -> float:
+        """The power threshold (primary W) the counter compares P+ demand with."""
+        return float(self.peaks.threshold[0])
+
+    @property
+    def threshold_count(self) -> int:
+        """Periods whose P+ demand was above the threshold."""
+        return int(self.peaks.count[0])
+
+    @property
+    def values(self) -> list[int]:
+        """The peaks' values, in the order of PEAKS."""
+        return self.peaks.values[0].tolist()
+
+    @property
+    def times(self) -> list[float | None]:
+        """The peaks' capture instants (POSIX, None before the first period), in the order of PEAKS."""
+        return [peak_time(t) for t in self.peaks.times[0].tolist()]
+
+    @property
+    def statuses(self) -> list[int]:
+        """The clock status at each peak's capture."""
+        return self.peaks.statuses[0].tolist()
+
+    @property
+    def accumulated(self) -> dict[str, int]:
+        """The accumulated peaks by name."""
+        return dict(zip(ACCUMULATED, self.peaks.accumulated[0].tolist(), strict=True))
 
     def set_threshold(self, watts: float) -> None:
         """Change the power threshold (primary W) the counter compares P+ demand with.
@@ -142,18 +279,17 @@ class Demand(MeterFunction):
         Every interface writes through here: the value is validated, kept in the settings
         ([thresholds] power_threshold_w, so it survives a restart) and logged as a configuration change.
         """
-        value = float(watts)
-        if not math.isfinite(value) or value < 0:
-            raise ConfigError("power threshold", watts, "a number of watts >= 0")
+        value = threshold_value(watts)
         settings = self.meter.config.settings
         thresholds = dataclasses.replace(settings.thresholds, power_threshold_w=value)
         self.meter.reconfigure(settings=dataclasses.replace(settings, thresholds=thresholds))
-        self.threshold_w = value
+        self.peaks.threshold[0] = value
 
     def peak(self, name: str) -> Peak:
         """The peak called name ("P+", "P+T1", "P+T2", "Q+", "Q+T1", "Q+T2", "S+", "S-")."""
         i = _NAMES.index(name)
-        return Peak(self.values[i], self.times[i], self.statuses[i])
+        peaks = self.peaks
+        return Peak(int(peaks.values[0, i]), peak_time(peaks.times[0, i]), int(peaks.statuses[0, i]))
 
     def _boundary_after(self, t: float) -> float:
         return (math.floor(t / self.sub) + 1) * self.sub
@@ -211,13 +347,11 @@ class Demand(MeterFunction):
         demand = [sum(col) / self.period for col in zip(*self._window, strict=True)]
         self.last = demand
         status = self.meter.clock_status or 0
-        for i, channel, tariff in _PLAN:
-            value = int(round(demand[channel]))
-            if value > self.values[i] and (tariff == 0 or tariff == self._tariff):
-                self.values[i], self.times[i], self.statuses[i] = value, t, status
-        if demand[0] > self.threshold_w:
-            self.threshold_count += 1
+        self._closed.append((demand, t, self._tariff, status))
+        if exceeds(demand[0], self._peaks.threshold[0]):
             self.meter.emit(Event(t, "power_threshold", data={"demand_w": demand[0]}))
+        if len(self._closed) >= 256:
+            _ = self.peaks  # applied in batches: the rule runs over arrays of periods
 
     def on_time_set(self, old: float, new: float) -> None:
         """A clock adjustment out of the current period ends it at the old time; a new one starts."""
@@ -229,17 +363,15 @@ class Demand(MeterFunction):
 
     def accumulate_peaks(self) -> None:
         """Add P+max (total, T1, T2) and Q+max to the accumulated registers (at a debiting stop)."""
-        for name in ACCUMULATED:
-            self.accumulated[name] += self.values[_NAMES.index(name)]
+        store_peaks(self.peaks, slice(None))
 
     def reset_peaks(self) -> None:
         """Clear the peaks after a debiting stop stored them."""
-        self.values = [0] * len(_NAMES)
-        self.times = [None] * len(_NAMES)
-        self.statuses = [0] * len(_NAMES)
+        reset_peaks(self.peaks, slice(None))
 
     def state(self) -> dict:
         """Peaks, accumulated peaks, counter, threshold and the open period's energies."""
+        _ = self.peaks
         return {
             "values": self.values,
             "times": self.times,
@@ -255,12 +387,14 @@ class Demand(MeterFunction):
 
     def restore(self, state: dict) -> None:
         """Load a state written by state()."""
-        self.values = [int(v) for v in state["values"]]
-        self.times = [None if t is None else float(t) for t in state["times"]]
-        self.statuses = [int(s) for s in state["statuses"]]
-        self.accumulated = {name: int(state["accumulated"].get(name, 0)) for name in ACCUMULATED}
-        self.threshold_count = int(state["count"])
-        self.threshold_w = float(state["threshold"])
+        self._closed = []
+        peaks = self._peaks
+        peaks.values[0] = [int(v) for v in state["values"]]
+        peaks.times[0] = [np.nan if t is None else float(t) for t in state["times"]]
+        peaks.statuses[0] = [int(s) for s in state["statuses"]]
+        peaks.accumulated[0] = [int(state["accumulated"].get(n, 0)) for n in ACCUMULATED]
+        peaks.count[0] = int(state["count"])
+        peaks.threshold[0] = float(state["threshold"])
         self._energy = [float(x) for x in state["energy"]]
         self._window = [[float(x) for x in row] for row in state["window"]]
         self._end = float(state["end"])

@@ -31,6 +31,7 @@ from k351c.meter.energy import (
     quantity_mask,
     signed_parts,
 )
+from k351c.meter.fleet_billing import FleetBilling
 from k351c.meter.fleet_clock import FleetRtc
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
@@ -113,6 +114,7 @@ class Fleet:
         self.temperatures = TemperatureHistory()
         self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
         self.twins = Twins(self)
+        self.billing = FleetBilling(self)
         self._checkpoint(self.k)
 
     # ------------------------------------------------------------ identity
@@ -156,6 +158,7 @@ class Fleet:
         seconds = min(self.t - self.k * RESOLUTION, RESOLUTION)
         meters = meters[seconds > self.booked[meters]]
         if meters.size:
+            self.billing.book_running(meters, seconds)
             delta = self._running_delta(meters, self.booked[meters], seconds)
             self.banks.book(delta, meters)
             self.booked[meters] = seconds
@@ -207,11 +210,13 @@ class Fleet:
         k_end = int(math.floor(t / RESOLUTION))
         step = max(1, min(PER_DAY, CHUNK_ELEMENTS // self.n))
         while self.k < k_end:
-            k1 = min(k_end, self.k + step, (self.k // PER_DAY + 1) * PER_DAY)
+            due = max(self.k + 1, self.billing.next_k())
+            k1 = min(k_end, self.k + step, (self.k // PER_DAY + 1) * PER_DAY, due)
             self._advance_chunk(self.k, k1)
             if progress is not None:
                 progress(k1 - self.k)
             self.k = k1
+            self.billing.reached(k1)
             if k1 % PER_DAY == 0:
                 self._checkpoint(k1)
         self.t = max(self.t, float(t))
@@ -247,7 +252,9 @@ class Fleet:
         blocks (cache-sized temporaries) gives the same bits as one pass over all of them, as long
         as no block of a fleet of several meters has a single row (see ``_blocks``).
         """
-        parts = signed_parts(self.measurement(meters, idx, frac > 0), meters.size, idx.size)
+        meas = self.measurement(meters, idx, frac > 0)
+        self.billing.intervals(meters, idx, meas, tariffs)
+        parts = signed_parts(meas, meters.size, idx.size)
         for qi, (tot, phases) in enumerate(parts):
             if tot is None:
                 continue

@@ -2,14 +2,17 @@
 
 Layout version 2 keeps the CT ratio each meter started with, its CT changes and the seconds of the
 running interval already booked (a change mid-interval); version 3 adds the temperature settings
-and the load-profile resets and captures. A
-version-1 file (before the CT history) is migrated: its ratios count from the start; a version-2 file
-had no temperature settings. Any other version is refused with a message.
+and the load-profile resets and captures; version 4 the demand and billing arrays (peaks, counters,
+the open period, both debiting loggers: k351c.meter.fleet_billing). A version-1 file (before the CT
+history) is migrated: its ratios count from the start; a version-2 file had no temperature
+settings; a file before version 4 keeps its registers and profile, and its demand and billing start
+at the state's time (a warning says so). Any other version is refused with a message.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,9 @@ import numpy as np
 from k351c.errors import ConfigError
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel
 from k351c.meter.fleet_writes import LOAD_PROFILE, TwinWrite, WriteJournal
+
+VERSION = 4
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from k351c.codes import MeterConfig
@@ -49,11 +55,13 @@ def save_state(fleet: Fleet, path: str | Path) -> None:
         "outages": [[o.t0, o.t1] for o in fleet.outages],
         "ct_changes": [list(c) for c in fleet.ct_changes],
         "twin_writes": fleet.writes.to_rows(),
-        "version": 3,
+        "stop_commands": [list(c) for c in fleet.billing.commands],
+        "version": VERSION,
     }
     arrays = {f"outage{j}": o.meters for j, o in enumerate(fleet.outages)}
     meta["temperatures"], temperatures = fleet.temperatures.to_meta()
     arrays.update(temperatures)
+    arrays |= {f"billing_{k}": v for k, v in fleet.billing.arrays().items()}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as handle:
         np.savez(
@@ -83,8 +91,9 @@ def load_state(
     """A fleet restored from a file written by save()."""
     with np.load(Path(path)) as data:
         meta = json.loads(bytes(data["meta"]).decode())
-        if meta.get("version", 1) not in (1, 2, 3):
-            raise ConfigError("fleet state", str(path), "a state of layout version 1, 2 or 3")
+        version = meta.get("version", 1)
+        if version not in (1, 2, 3, VERSION):
+            raise ConfigError("fleet state", str(path), "a state of layout version 1 to 4")
         fleet = cls(
             config,
             meters=meta["n"],
@@ -108,7 +117,19 @@ def load_state(
         for t, i, name in meta.get("profile_actions", []):  # kept apart for a while on 5 Dec 2026
             fleet.writes.append(TwinWrite(float(t), int(i), str(LOAD_PROFILE), str(name), ()))
         fleet.writes.writes.sort(key=lambda write: write.t)
+        billing = {k[len("billing_") :]: data[k] for k in data.files if k.startswith("billing_")}
     fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
+    if version >= 4:
+        fleet.billing.restore(billing, fleet.k * RESOLUTION)
+        fleet.billing.commands = [(float(t), int(i), str(s)) for t, i, s in meta["stop_commands"]]
+    else:
+        fleet.billing.schedule(fleet.k * RESOLUTION)
+        log.warning(
+            "%s: fleet state of layout version %d has no demand or billing arrays; peaks, "
+            "counters and debiting loggers start empty at its time",
+            path,
+            version,
+        )
     return fleet
 
 

@@ -2,8 +2,8 @@
 
 A fleet meter's debiting loggers, peaks, quality and fraud logs, events, display and the rest are
 the single ``Meter``'s code run on that meter's own inputs: its start configuration (serial, CT
-ratio), its seeded load with its outages, and its CT and temperature changes at the instants they
-were made. The
+ratio), its seeded load with its outages, its CT and temperature changes and its commanded debiting
+stops at the instants they were made. The
 twin is built when one of those values is first asked for, advanced to the fleet's time on every
 ask, and kept for the most recently used meters. A fleet meter and ``Meter(view.config,
 load=view.load)`` run the same way are therefore equal by construction for those objects.
@@ -61,7 +61,7 @@ class Twins:
         return twin
 
     def inputs(self, i: int) -> list[list[tuple[float, Callable[[Meter], None]]]]:
-        """Meter i's changes per source (CT ratio, temperature, writes), each as (instant, apply), in order.
+        """Meter i's changes per source (CT ratio, temperature, writes, commanded debiting stops), each as (instant, apply), in order.
 
         A rebuilt twin replays them merged by instant (at one instant in that order).
         """
@@ -70,6 +70,7 @@ class Twins:
             [(t, _ct(p)) for t, j, p in fleet.ct_changes if j == i],
             [(t, _temperature(c)) for t, c in fleet.temperatures.of_meter(i)],
             [(write.t, write.apply) for write in fleet.writes.of(i)],
+            [(t, _stop(source)) for t, j, source in fleet.billing.commands if j == i],
         ]
 
     def call(self, i: int, obis: str, target: str, args: tuple) -> object:
@@ -117,3 +118,7 @@ def _temperature(celsius: float | None) -> Callable[[Meter], None]:
 def _run_to(twin: Meter, t: float) -> None:
     if t > twin.true_t:
         twin.run_for(t - twin.true_t)
+
+
+def _stop(source: str) -> Callable[[Meter], None]:
+    return lambda meter: meter.function("billing").debiting_stop(source=source)

@@ -27,6 +27,7 @@ from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
 from k351c.meter.energy import PRIMARY, SECONDARY
 from k351c.meter.eventlog import CLOCK
+from k351c.meter.fleet_billing_view import add_billing_values
 from k351c.meter.fleet_writes import LOAD_PROFILE, MUTATORS, TwinWrite
 from k351c.meter.function import bound
 from k351c.meter.loadprofile import STATUS
@@ -66,6 +67,7 @@ class MeterView:
         self._cache: dict[tuple, object] = {}
         core_values(self)
         self._add_fleet_values()
+        add_billing_values(self)
         self._add_twin_values()
 
     def select(self, i: int) -> None:
@@ -88,6 +90,12 @@ class MeterView:
     def read(self, obis: str | Obis) -> Reading | Profile:
         """The value of an OBIS code as the meter shows it (a Profile for loggers), as ``Meter.read``."""
         return read_object(self.objects, obis)
+
+    def function(self, name: str):  # noqa: ANN201
+        """The fleet's billing of this meter (``debiting_stop``); a fleet meter has no other function object."""
+        if name != "billing":
+            raise KeyError(f"a fleet meter has no function {name!r}")
+        return _Stops(self.fleet, self.i)
 
     @property
     def twin(self):
@@ -254,6 +262,17 @@ class MeterView:
             return self.twin.objects.lookup(obis).get()
         rows = self._rows()
         return int(rows[-1][2 + self.channel_obis.index(obis)]) if rows else 0
+
+
+class _Stops:
+    """Commanded debiting stops of one fleet meter (the end-of-billing script, web, optical)."""
+
+    def __init__(self, fleet: Fleet, i: int) -> None:
+        self.fleet, self.i = fleet, i
+
+    def debiting_stop(self, source: str = "command") -> None:
+        """End meter i's debiting period now."""
+        self.fleet.billing.command(self.i, source)
 
 
 def _twin_def(
