@@ -85,6 +85,8 @@ class FleetBilling:
         self.log2_total = np.zeros(n, dtype=np.int64)
         self.commands: list[tuple[float, int, str]] = []
         self._windows: dict[int, tuple[float, float]] = {}
+        # A drifting clock closes periods and stops off the load grid: its twin computes them instead.
+        self.active = fleet.rtc.exact
         self.schedule(fleet.start)
 
     # ---------------------------------------------------------------- schedule
@@ -96,11 +98,15 @@ class FleetBilling:
 
     def next_k(self) -> int:
         """The interval index at whose start the next scheduled row is due (chunks end there)."""
+        if not self.active:
+            return np.iinfo(np.int64).max
         due = self.next_log2 if self.next_stop is None else min(self.next_stop, self.next_log2)
         return int(math.ceil(due / RESOLUTION))
 
     def reached(self, k: int) -> None:
         """Every interval before k is booked: write the rows that are due at its start."""
+        if not self.active:
+            return
         t = k * RESOLUTION
         if self.next_stop is not None and t >= self.next_stop:
             self.stop(slice(None), t)
@@ -116,6 +122,8 @@ class FleetBilling:
         self, meters: np.ndarray, idx: np.ndarray, meas: Measurement, tariffs: np.ndarray
     ) -> None:
         """Add the measured intervals idx of a block of meters; close the periods that end in them."""
+        if not self.active:
+            return
         rows = slice(int(meters[0]), int(meters[-1]) + 1)
         begins = np.maximum(idx * RESOLUTION, self.fleet.start)
         self.seconds[rows] += self.fleet.powered_seconds(meters, begins, (idx + 1) * RESOLUTION).sum(
@@ -193,6 +201,8 @@ class FleetBilling:
 
         A CT ratio or temperature change: the part before it is added now, the rest at the boundary.
         """
+        if not self.active:
+            return
         fleet, k = self.fleet, self.fleet.k
         self._running(k)
         idx = np.array([k])
@@ -285,9 +295,10 @@ class FleetBilling:
     def command(self, i: int, source: str = "command") -> None:
         """End meter i's debiting period now (script, web, optical: an external stop); kept for its twin."""
         fleet = self.fleet
-        if self.subs > 1 and fleet.t > fleet.k * RESOLUTION:  # periods that closed in the running interval
+        if self.active and self.subs > 1 and fleet.t > fleet.k * RESOLUTION:  # closed in the running interval
             self.command_close(i)
-        self.stop(np.array([int(i)]), fleet.t)
+        if self.active:
+            self.stop(np.array([int(i)]), fleet.t)
         self.commands.append((self.fleet.t, int(i), str(source)))
 
     def _log2(self, t: float) -> None:

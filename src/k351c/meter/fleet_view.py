@@ -67,7 +67,8 @@ class MeterView:
         self._cache: dict[tuple, object] = {}
         core_values(self)
         self._add_fleet_values()
-        add_billing_values(self)
+        if self.fleet.billing.active:
+            add_billing_values(self)
         self._add_twin_values()
 
     def select(self, i: int) -> None:
