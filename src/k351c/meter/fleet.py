@@ -226,7 +226,8 @@ class Fleet:
         frac = self.powered_fraction(np.arange(self.n), idx)
         dt = frac * RESOLUTION
         if k0 == self.k and self.booked.any():
-            dt[:, 0] = _rest(frac[:, 0], self.booked)
+            begin = k0 * RESOLUTION
+            dt[:, 0] = self.powered_each(np.arange(self.n), begin + self.booked, begin + RESOLUTION)
             self.booked[:] = 0.0
         tariffs = self.tariffs(k0, k1)
         if not self.rtc.exact:  # the meters' clock switches tariffs inside the load's intervals
@@ -355,8 +356,9 @@ class Fleet:
     def _running_delta(self, meters: np.ndarray, since: np.ndarray, until: float) -> np.ndarray:
         """Energy (2, len(meters), 4, 8) in the running interval from ``since`` to ``until`` seconds into it."""
         k = np.array([self.k])
-        frac = self.powered_fraction(meters, k)
-        seconds = _rest(frac, np.asarray(since, dtype=np.float64)[:, None], until)
+        begin = self.k * RESOLUTION
+        since = np.asarray(since, dtype=np.float64)
+        seconds = self.powered_each(meters, begin + since, begin + until)[:, None]
         wh = self.energy_wh(meters, k, seconds, whole=True)
         delta = np.zeros((2, len(meters), 4, SLOTS))
         delta[..., :4] = wh[:, :, 0]
@@ -417,6 +419,16 @@ class Fleet:
             hit = np.isin(meters, outage.meters)
             frac[hit] -= overlap / RESOLUTION
         return np.clip(frac, 0.0, 1.0)
+
+    def powered_each(self, meters: np.ndarray, begins: np.ndarray, ends) -> np.ndarray:
+        """Seconds of each meter's own span [begin, end) that it has voltage: (len(meters),)."""
+        seconds = np.broadcast_to(ends - begins, begins.shape).astype(np.float64)
+        for outage in self.outages:
+            hit = np.isin(meters, outage.meters)
+            if hit.any():
+                low, high = np.broadcast_to(begins, hit.shape)[hit], np.broadcast_to(ends, hit.shape)[hit]
+                seconds[hit] -= np.clip(np.minimum(high, outage.t1) - np.maximum(low, outage.t0), 0, None)
+        return np.maximum(seconds, 0.0)
 
     def powered_seconds(self, meters: np.ndarray, begins: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Seconds of each span [begin, end) that each meter has voltage: (len(meters), len(begins))."""
@@ -482,8 +494,3 @@ def _blocks(n: int, rows: int) -> list[tuple[int, int]]:
     if len(bounds) > 2 and bounds[-1] - bounds[-2] == 1:
         del bounds[-2]
     return list(zip(bounds[:-1], bounds[1:], strict=True))
-
-
-def _rest(frac: np.ndarray, since: np.ndarray, until: float = RESOLUTION) -> np.ndarray:
-    """Powered seconds of an interval between ``since`` and ``until`` (a partial outage counts as in energy_wh)."""
-    return frac * until - frac * since
