@@ -211,7 +211,7 @@ class OpticalSession:
             raise ToolError(_explain(answer.text, address))
         if not isinstance(answer, AnswerMessage):
             raise ToolError(f"unexpected answer to R1 {address}: {answer!r}")
-        return list(answer.lines)
+        return [line for line in answer.lines if isinstance(line, DataLine)]  # as parsed
 
     def write(self, address: str, value: str) -> None:
         """W1: write a value; the meter's refusal becomes a ToolError."""

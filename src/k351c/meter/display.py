@@ -108,7 +108,9 @@ class Display(MeterFunction):
             raise ConfigError(field, codes, "a list of OBIS codes")
         out: list[str] = []
         for item in codes:
-            code = str(Obis.parse(item))  # type: ignore[arg-type]
+            if not isinstance(item, str | Obis):
+                raise ConfigError(field, item, "OBIS codes")
+            code = str(Obis.parse(item))
             definition = self.meter.objects.get(code)
             if definition is None:
                 raise ConfigError(

@@ -19,14 +19,16 @@ page, tests); outputs are observable as events (``output_changed``, ``pulse_outp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from k351c.codes.tables import MODULES, IoDirection, IoFunction, Module
 from k351c.errors import ConfigError
 from k351c.meter.energy import PulseCounter
 from k351c.meter.eventlog import EventCode
 from k351c.meter.function import Event, MeterFunction, Step, bound
+from k351c.meter.loadcontrol import LoadControl
 from k351c.meter.objects import COUNTER_RANGE, ValueDef
+from k351c.meter.tariffs import Tariffs
 from k351c.obis import Obis
 from k351c.units import Unit
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from k351c.meter.core import Meter
 
 _F = IoFunction
+F = TypeVar("F", bound=MeterFunction)
 PULSE_COUNT = Obis(0, 0, 128, 11, 0)
 PULSE_VALUE = Obis(0, 0, 128, 11, 1)
 PULSE_WEIGHT = Obis(0, 0, 128, 11, 2)
@@ -102,7 +105,7 @@ class IoModule(MeterFunction):
         config = meter.config
         self.module_code = config.module_code
         self.module: Module = MODULES.get(self.module_code, MODULES[0])
-        self.functions: tuple[IoFunction, IoFunction] = tuple(config.io_functions)  # type: ignore[assignment]
+        self.functions: tuple[IoFunction, IoFunction] = config.io_functions
         self.unit = config.pulse_input_unit
         if self.weight is None:
             self.weight = DEFAULT_WEIGHT.get(self.unit, 1.0)
@@ -217,17 +220,17 @@ class IoModule(MeterFunction):
         )
 
     # -------------------------------------------------------------- helpers
-    def _function(self, name: str) -> MeterFunction | None:
+    def _function(self, kind: type[F]) -> F | None:
         try:
-            return self.meter.function(name)
+            return self.meter.function(kind)
         except KeyError:
             return None
 
     @property
     def pulses(self) -> int:
         """Pulses counted on the pulse input."""
-        tariffs = self._function("tariffs")
-        return int(getattr(tariffs, "pulses", self.own_pulses))
+        tariffs = self._function(Tariffs)
+        return tariffs.pulses if tariffs is not None else self.own_pulses
 
     @property
     def pulse_value(self) -> float:
@@ -263,8 +266,8 @@ class IoModule(MeterFunction):
             )
         new, old = bool(level), self.levels[line - 1]
         self.levels[line - 1] = new
-        tariffs = self._function("tariffs")
-        if tariffs is not None and hasattr(tariffs, "set_input"):
+        tariffs = self._function(Tariffs)
+        if tariffs is not None:
             tariffs.set_input(line, new)
         elif new != old:
             if function in PULSE_INPUTS and new != function.inverted:
@@ -282,8 +285,8 @@ class IoModule(MeterFunction):
             raise ConfigError(
                 "pulse input", self.meter.config.config1.dd, "a DD with a pulse input"
             )
-        tariffs = self._function("tariffs")
-        if tariffs is not None and hasattr(tariffs, "pulse"):
+        tariffs = self._function(Tariffs)
+        if tariffs is not None:
             tariffs.pulse(count)
         else:
             self.own_pulses += count
@@ -296,9 +299,9 @@ class IoModule(MeterFunction):
             code = EventCode.ALARM_INPUT_ACTIVE if active else EventCode.ALARM_INPUT_INACTIVE
             self.meter.emit(Event(t, "alarm_input", code, log="standard", data=data))
         elif function is _F.LOAD_CONTROL_IN:
-            control = self._function("load_control")
-            if control is not None and getattr(control, "relays", None):
-                control.local(not active, 1, f"input {line}")  # type: ignore[attr-defined]
+            control = self._function(LoadControl)
+            if control is not None and control.relays:
+                control.local(not active, 1, f"input {line}")
         self.meter.commit()
 
     # --------------------------------------------------------------- outputs
@@ -313,8 +316,8 @@ class IoModule(MeterFunction):
 
     def _levels_key(self) -> tuple:
         """Everything the output levels follow: tariff, load tariffs, toggle and the relays."""
-        control = self._function("load_control")
-        relays = getattr(control, "relays", ())
+        control = self._function(LoadControl)
+        relays = control.relays if control is not None else []
         return (
             self.meter.tariff,
             self.load_tariffs,
@@ -373,8 +376,8 @@ class IoModule(MeterFunction):
         return current
 
     def _relay_connected(self, number: int) -> bool:
-        control = self._function("load_control")
-        relays = getattr(control, "relays", [])
+        control = self._function(LoadControl)
+        relays = control.relays if control is not None else []
         return len(relays) >= number and bool(relays[number - 1].output_state)
 
     def _refresh(self, t: float) -> None:
@@ -390,15 +393,16 @@ class IoModule(MeterFunction):
 
     def _sync_relays(self) -> None:
         """4-tariff sync load control: the module's relays follow the tariff-coded outputs."""
-        control = self._function("load_control")
-        relays = getattr(control, "relays", [])
+        control = self._function(LoadControl)
+        relays = control.relays if control is not None else []
         for i, function in enumerate(self.functions):
             if (
                 function in TARIFF_SYNC
                 and i < len(relays)
                 and relays[i].output_state != self.outputs[i]
+                and control is not None
             ):
-                control.local(self.outputs[i], i + 1, "tariff sync")  # type: ignore[union-attr]
+                control.local(self.outputs[i], i + 1, "tariff sync")
 
     def _on_event(self, event: Event) -> None:
         if event.kind == "ct_ratio_changed":

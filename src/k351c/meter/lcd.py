@@ -193,7 +193,7 @@ def format_value(meter: Meter, definition: ValueDef, raw: Any) -> tuple[str, str
     shown = number.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_DOWN)
     if rolls:
         shown = shown % (10**ENERGY_INTEGER_DIGITS)
-    unit_text = KILO_UNITS.get(unit, unit_name(unit) if unit is not None else "")  # type: ignore[arg-type]
+    unit_text = "" if unit is None else KILO_UNITS.get(unit, unit_name(unit))
     return _fit(f"{shown:f}"), unit_text
 
 

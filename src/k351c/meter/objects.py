@@ -107,7 +107,7 @@ class ObjectTable:
 
     def __contains__(self, obis: object) -> bool:
         try:
-            return Obis.parse(obis) in self._defs  # type: ignore[arg-type]
+            return isinstance(obis, str | Obis | bytes) and Obis.parse(obis) in self._defs
         except (ConfigError, TypeError):
             return False
 

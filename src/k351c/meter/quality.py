@@ -211,7 +211,8 @@ class VoltageQuality(MeterFunction):
     def supply_indicator(self) -> tuple[bool, bool, bool]:
         """Whether mains voltage is present on L1, L2, L3 now (the display's supply-voltage indicator)."""
         volts = self.meter.instant.voltage[-1]
-        return tuple(bool(v >= self.lost_v) for v in volts)  # type: ignore[return-value]
+        l1, l2, l3 = (bool(v >= self.lost_v) for v in volts)
+        return (l1, l2, l3)
 
     # ------------------------------------------------------------------- step
     def on_step(self, step: Step) -> None:

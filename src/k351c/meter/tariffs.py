@@ -156,7 +156,7 @@ class Tariffs(MeterFunction):
         config = meter.config
         self._build_calendar()
         meter.subscribe(self._on_event)
-        self.io_functions: tuple[IoFunction, IoFunction] = tuple(config.io_functions)  # type: ignore[assignment]
+        self.io_functions: tuple[IoFunction, IoFunction] = config.io_functions
         self.tariff_inputs = fitted_inputs(config)
         self.levels = [False, False]
         self.pulses = 0
