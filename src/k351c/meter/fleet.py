@@ -460,7 +460,7 @@ class Fleet:
         return sorted(out)
 
     # ------------------------------------------------------- load profile
-    def profile(self, i: int, until: float | None = None) -> list[tuple[float, int, ...]]:
+    def profile(self, i: int, until: float | None = None) -> list[tuple]:
         """Meter i's load profile entries (POSIX end, status, energy per channel), oldest first, recomputed."""
         return profile_rows(self, i, until)
 

@@ -66,6 +66,7 @@ def save_state(fleet: Fleet, path: str | Path) -> None:
     with open(tmp, "wb") as handle:
         np.savez(
             handle,
+            allow_pickle=False,
             meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8),
             counts=fleet.counts,
             remainder=fleet.remainder,

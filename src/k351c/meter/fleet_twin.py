@@ -45,7 +45,8 @@ class Twins:
 
     def get(self, i: int) -> Meter:
         """Meter i's twin, advanced to the fleet's time with every input change made so far."""
-        twin, applied = self._items.pop(i, None) or (self._build(i), ())
+        kept = self._items.pop(i, None)
+        twin, applied = kept if kept is not None else (self._build(i), ())
         sources = self.inputs(i)
         done = [*applied, *[0] * (len(sources) - len(applied))]
         pending = [
@@ -60,7 +61,7 @@ class Twins:
             self._items.popitem(last=False)
         return twin
 
-    def inputs(self, i: int) -> list[list[tuple[float, Callable[[Meter], None]]]]:
+    def inputs(self, i: int) -> list[list[tuple[float, Callable[[Meter], object]]]]:
         """Meter i's changes per source (CT ratio, temperature, writes, commanded debiting stops), each as (instant, apply), in order.
 
         A rebuilt twin replays them merged by instant (at one instant in that order).
