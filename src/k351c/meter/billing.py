@@ -82,7 +82,7 @@ LOGGER2_COLUMNS = (
 )
 
 
-Column = tuple[str, str, object]
+Column = tuple[str, str, tuple[int, str] | None]
 """(column name, source: "clock", "status", "object" or "peak", peak (index, field) or None)."""
 
 
@@ -119,12 +119,12 @@ def logger2_columns(has: Callable[[str], bool]) -> list[Column]:
     return out + [(n, "object", None) for n in LOGGER2_COLUMNS[2:] if has(n)]
 
 
-def _peak_getter(demand: Demand | None, i: int, field: str) -> Callable[[], object]:
+def _peak_getter(demand: Demand, i: int, field: str) -> Callable[[], object]:
     if field == "value":
-        return lambda: int(demand.peaks.values[0, i])  # type: ignore[union-attr]
+        return lambda: int(demand.peaks.values[0, i])
     if field == "time":
-        return lambda: peak_time(demand.peaks.times[0, i])  # type: ignore[union-attr]
-    return lambda: int(demand.peaks.statuses[0, i])  # type: ignore[union-attr]
+        return lambda: peak_time(demand.peaks.times[0, i])
+    return lambda: int(demand.peaks.statuses[0, i])
 
 
 def debiting_plan(config) -> tuple[int, tuple[int, int] | None, int]:  # noqa: ANN001
@@ -316,7 +316,8 @@ class Billing(MeterFunction):
             elif source == "object":
                 out.append((name, meter.objects.lookup(name).get, False))
             else:
-                i, field = key  # type: ignore[misc]
+                assert demand is not None and key is not None, "peak columns come with Demand"
+                i, field = key
                 out.append((name, _peak_getter(demand, i, field), field == "time"))
         return out
 

@@ -31,6 +31,7 @@ from k351c.meter.billing import (
 from k351c.meter.demand import PeakArrays, close_periods, reset_peaks, store_peaks
 from k351c.meter.energy import QUANTITIES, QUANTITY_C, TARIFF_SLOT0
 from k351c.meter.fleet_load import RESOLUTION
+from k351c.meter.function import bound
 from k351c.meter.powerfail import CLOCK_DOUBTFUL, CLOCK_DST_ACTIVE, DOUBTFUL_AFTER_S, SPEC_PPM
 from k351c.obis import Obis
 
@@ -336,7 +337,7 @@ class FleetBilling:
             CT: lambda: fleet.ct_primary[meters],
         }
         for j, code in enumerate(ACCUMULATED_CODES):
-            out[code] = lambda j=j: peaks.accumulated[meters, j]
+            out[code] = bound(lambda j: peaks.accumulated[meters, j], j)
         energy: list[np.ndarray] = []
 
         def registers() -> np.ndarray:
@@ -353,7 +354,7 @@ class FleetBilling:
             for e in range(5):
                 slot = 0 if e == 0 else TARIFF_SLOT0 + e - 1
                 code = str(Obis(1, 0, QUANTITY_C[name][0], 8, e))
-                out[code] = lambda qi=qi, slot=slot: registers()[:, qi, slot]
+                out[code] = bound(lambda at: registers()[:, at[0], at[1]], (qi, slot))
         return out
 
     def hours(self, meters: np.ndarray, t: float) -> np.ndarray:

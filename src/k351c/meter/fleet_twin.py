@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from k351c.clock import SimClock
+from k351c.meter.billing import Billing
 from k351c.meter.fleet_writes import TwinWrite
 
 if TYPE_CHECKING:
@@ -122,4 +123,4 @@ def _run_to(twin: Meter, t: float) -> None:
 
 
 def _stop(source: str) -> Callable[[Meter], None]:
-    return lambda meter: meter.function("billing").debiting_stop(source=source)
+    return lambda meter: meter.function(Billing).debiting_stop(source=source)
