@@ -1,28 +1,25 @@
 """DLMS/COSEM endpoints and listeners: the IEC 62056-47 wrapper and HDLC (IEC 62056-46) on TCP.
 
-A ``DlmsEndpoint`` is one logical device (one meter), built by ``dlms_endpoint`` for serve, fleet and
-multidrop alike; its sessions (k351c.server.dlms_peers) run on the one transport layer
+A ``DlmsEndpoint`` (k351c.server.endpoint) is one logical device (one meter), built by ``dlms_endpoint``
+for serve, fleet and multidrop alike; its sessions (k351c.server.dlms_peers) run on the one transport layer
 (k351c.server.transport), which fleets also use to route many endpoints through one port.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from k351c.axdr.enums import AuthenticationMechanism
 from k351c.codes.server import ServerSettings
 from k351c.cosem.model import ObjectList
 from k351c.meter.catalog import logical_device_name
-from k351c.protocols.dlms.association import Association, AssociationServer, ClientRule
 from k351c.protocols.dlms.secure import SECURE_CLIENTS, SecureAssociation
 from k351c.protocols.hdlc import HdlcParameters
 from k351c.server.bench.link import runtime_tap
 from k351c.server.dlms_peers import HdlcPeer, WrapperPeer
+from k351c.server.endpoint import DlmsEndpoint
 from k351c.server.runtime import Runtime
 from k351c.server.transport import ConnectionLimit, listen_tcp
 
@@ -34,51 +31,6 @@ log = logging.getLogger("k351c.dlms")
 
 SERVER_SAP = 1
 HDLC_TICK = 1.0  # s between runs of the HDLC link timers
-
-
-@dataclass
-class DlmsEndpoint:
-    """One logical device reachable over DLMS: its object list, secrets and the sync before requests."""
-
-    objects: ObjectList
-    password: Callable[[], str]
-    sync: Callable[[], None] = lambda: None
-    physical_address: int = 0
-    name: str = ""
-    clients: dict[int, ClientRule] | None = None
-    failures: int = field(default=0)
-    secure: Callable | None = None  # builds the SecureAssociation (dlms_endpoint)
-    quirks: frozenset[str] = frozenset()  # bench quirks (k351c.server.bench.quirks)
-    open_associations: set = field(default_factory=set)
-    hdlc: HdlcParameters = field(default_factory=HdlcParameters)  # the link's limits (setup 3-6)
-
-    def authenticate(
-        self, client_sap: int, mechanism: AuthenticationMechanism, value: bytes | None
-    ) -> bool:
-        """LLS: the calling authentication value must equal the meter's password."""
-        if mechanism != AuthenticationMechanism.LOW or value is None:
-            return False
-        ok = hmac.compare_digest(value, self.password().encode())
-        if not ok:
-            self.failures += 1
-        return ok
-
-    def association(self) -> Association:
-        """A fresh association state machine for one connection."""
-
-        def on_event(kind: str, data: dict) -> None:
-            log.info("%s %s %s", self.name or "meter", kind, data)
-
-        if self.secure is not None:
-            association = self.secure(self, on_event)
-        else:
-            association = AssociationServer(self.objects, self.authenticate, self.clients, on_event)
-        if self.quirks:
-            from k351c.server.bench.quirks import WRAPPING_QUIRKS, QuirkyAssociation
-
-            if self.quirks & WRAPPING_QUIRKS:
-                return QuirkyAssociation(association, self.quirks, self.open_associations)
-        return association
 
 
 def hdlc_parameters(settings: ServerSettings | Mapping[str, object]) -> HdlcParameters:

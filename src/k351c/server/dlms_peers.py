@@ -23,7 +23,7 @@ from k351c.protocols.hdlc.frame import HdlcFrame
 from k351c.protocols.wrapper import WrapperConnection, WrapperFrame
 
 if TYPE_CHECKING:
-    from k351c.server.dlms import DlmsEndpoint
+    from k351c.server.endpoint import DlmsEndpoint
 
 log = logging.getLogger("k351c.dlms")
 

@@ -41,8 +41,9 @@ from k351c.meter.fleet import Fleet
 from k351c.meter.fleet_state import Outage
 from k351c.meter.fleet_view import MeterView, ViewCache
 from k351c.server.bench import Bench
-from k351c.server.dlms import HDLC_TICK, SERVER_SAP, DlmsEndpoint, dlms_endpoint, own_route
+from k351c.server.dlms import HDLC_TICK, SERVER_SAP, dlms_endpoint, own_route
 from k351c.server.dlms_peers import HdlcPeer, WrapperPeer
+from k351c.server.endpoint import DlmsEndpoint
 from k351c.server.fleet_keys import FleetKeyStore, derive_keys, meter_directory
 from k351c.server.keys import MeterKeys, SecurityState
 from k351c.server.ratelimit import RateLimiter, RatePolicy

@@ -17,8 +17,9 @@ from k351c.codes.server import ServerSettings
 from k351c.errors import ConfigError
 from k351c.meter.core import Meter
 from k351c.server.bench.link import runtime_tap
-from k351c.server.dlms import HDLC_TICK, DlmsEndpoint, endpoint_for
+from k351c.server.dlms import HDLC_TICK, endpoint_for
 from k351c.server.dlms_peers import HdlcPeer
+from k351c.server.endpoint import DlmsEndpoint
 from k351c.server.keys import KeyStore
 from k351c.server.runtime import Runtime
 from k351c.server.transport import (

@@ -22,8 +22,9 @@ from k351c.protocols.iec62056_21 import (
 )
 from k351c.protocols.iec62056_21.messages import INITIAL_BAUD
 from k351c.server.bench.link import Tap, runtime_tap
-from k351c.server.dlms import DlmsEndpoint, endpoint_for
+from k351c.server.dlms import endpoint_for
 from k351c.server.dlms_peers import HdlcPeer
+from k351c.server.endpoint import DlmsEndpoint
 from k351c.server.optical_backend import Lockout, MeterOpticalBackend
 from k351c.server.runtime import ListenerFactory, Runtime
 from k351c.server.transport import ConnectionLimit, Link, SerialListener, listen_tcp, serve_serial
