@@ -88,12 +88,7 @@ CASES = {
     "stop-every-2-months": Case({"config2": "001-01-02-1"}),
     "stop-quarterly": Case({"config2": "001-01-06-1"}),
     "no-stop": Case({"config2": "001-01-00-1"}),
-    "external-stop": pytest.param(
-        Case({"config2": "001-00-01-1"}, external_stop=DAY + 1234.0),
-        marks=pytest.mark.xfail(
-            reason="a fleet meter refuses the end-of-billing script (its debiting stops are the fleet's: #17 billing)"
-        ),
-    ),
+    "external-stop": Case({"config2": "001-00-01-1"}, external_stop=DAY + 1234.0),
     "capture": Case(capture=DAY + 600.0, ct=None),
     "outage-in-a-partial-interval": Case(  # a start and a CT change inside intervals with an outage
         t0=FEB27 + 36.0, ct=(DAY + 450.0, 1000), ct_meter=2, outages=((706.0, 135.0), (DAY + 100.0, 200.0))
@@ -101,7 +96,7 @@ CASES = {
     "rtc-fast": Case({"settings": DRIFT_FAST}, t0=SPRING, outages=(ACROSS, LONG)),
     "rtc-slow-5min": Case({"settings": DRIFT_SLOW, "config1": "3-1-000-00-1"}, t0=AUTUMN),
 }
-FAST = ["5min", "x5-a+r+", "autumn-dst", "capture", "outage-in-a-partial-interval"]
+FAST = ["5min", "x5-a+r+", "autumn-dst", "capture", "outage-in-a-partial-interval", "external-stop"]
 
 
 def _timeline(case: Case) -> list[tuple[float, str]]:
