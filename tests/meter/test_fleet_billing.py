@@ -168,3 +168,27 @@ def test_peaks_follow_the_threshold_written_to_one_meter():
     assert fleet.meter(1).read(str(THRESHOLD_COUNTER)).value == 96
     assert fleet.meter(0).read(str(THRESHOLD_COUNTER)).value < 96
     assert isinstance(view.read(str(DEBITING_LOGGER_2)), Profile)
+
+
+def test_power_failures_come_from_the_outages_with_the_log_reset_journaled():
+    fleet = Fleet(MeterConfig.default(), meters=2, clock=SimClock(T0, rate=0))
+    fleet.add_outage(T0 + 1000.0, T0 + 1100.0, [0])  # short
+    fleet.add_outage(T0 + 5000.0, T0 + 6000.0, [0, 1])  # long
+    fleet.add_outage(T0 + 5500.0, T0 + 7000.0, [0])  # overlapping: one failure with the one before
+    fleet.add_outage(T0 + 20000.0, T0 + 20400.0, [0])
+    fleet.run_for(10000.0)
+    fleet.meter(0).objects.lookup("1-0:99.97.0.255").reset()
+    fleet.run_for(DAY - 10000.0)
+    twin = Meter(fleet.meter(0).config, clock=SimClock(T0, rate=0), load=fleet.meter(0).load)
+    twin.run_for(10000.0)
+    twin.objects.lookup("1-0:99.97.0.255").reset()
+    twin.run_for(DAY - 10000.0)
+    fleet.twins.forget(np.arange(2))  # the values below come from the outages, not a twin
+    codes = ["0-0:96.7.0.255", "0-0:96.7.5.255", "0-0:96.7.128.255", "0-0:96.7.19.255"]
+    codes += ["0-0:96.7.15.255", "1-0:99.97.0.255"]
+    for code in codes:
+        assert fleet.meter(0).read(code) == twin.read(code), code
+    assert len(fleet.twins) == 0
+    assert fleet.meter(0).read("0-0:96.7.0.255").value == 3
+    assert len(fleet.meter(0).read("1-0:99.97.0.255").rows) == 1  # the reset dropped two
+    assert fleet.meter(1).read("0-0:96.7.5.255").value == 1

@@ -93,32 +93,37 @@ class PeakArrays:
 
 def close_periods(
     peaks: PeakArrays,
-    rows: slice | np.ndarray,
+    rows: slice,
     demand: np.ndarray,
     ends: np.ndarray,
     tariffs: np.ndarray,
     statuses: np.ndarray,
-) -> np.ndarray:
+) -> None:
     """Close P periods, oldest first, of the meters ``rows``: the peak and threshold rule.
 
     ``demand`` (nb, P, 4) W of the channels P+ Q+ S+ S-, ``ends`` (P,) POSIX, ``tariffs`` (P,) the
-    tariff of each period's last step, ``statuses`` (nb, P) the clock status at the end. A peak
-    takes the first period whose rounded demand beats it (a tariff peak only in its tariff); the
-    counter counts the periods whose P+ demand is above the threshold. Returns that mask (nb, P).
+    tariff of each period's last step, ``statuses`` the clock status at each end, (nb, P) or
+    broadcastable to it. A peak takes the first period whose rounded demand beats it (a tariff peak
+    only in its tariff); the counter counts the periods whose P+ demand is above the threshold.
     """
-    candidates = np.rint(demand[:, :, CHANNEL])
-    allowed = (TARIFF == 0) | (TARIFF == np.asarray(tariffs)[:, None])
-    candidates = np.where(allowed, candidates, -np.inf)
-    best = candidates.argmax(axis=1)
-    value = np.take_along_axis(candidates, best[:, None, :], axis=1)[:, 0]
-    better = value > peaks.values[rows]
-    peaks.values[rows] = np.where(better, value, peaks.values[rows]).astype(np.int64)
-    peaks.times[rows] = np.where(better, np.asarray(ends, dtype=float)[best], peaks.times[rows])
-    status = np.take_along_axis(np.asarray(statuses), best, axis=1)
-    peaks.statuses[rows] = np.where(better, status, peaks.statuses[rows])
-    exceeded = exceeds(demand[:, :, 0], peaks.threshold[rows][:, None])
-    peaks.count[rows] += exceeded.sum(axis=1)
-    return exceeded
+    nb, count = demand.shape[0], demand.shape[1]
+    rounded = np.rint(np.moveaxis(demand, 2, 0))
+    tariffs, ends = np.asarray(tariffs), np.asarray(ends, dtype=float)
+    statuses = np.broadcast_to(statuses, (nb, count))
+    meters = np.arange(peaks.values.shape[0])[rows]
+    for j, (channel, tariff) in enumerate(zip(CHANNEL.tolist(), TARIFF.tolist(), strict=True)):
+        periods = np.arange(count) if tariff == 0 else np.nonzero(tariffs == tariff)[0]
+        if periods.size == 0:
+            continue
+        values = rounded[channel] if tariff == 0 else rounded[channel][:, periods]
+        better = np.nonzero(values.max(axis=1) > peaks.values[meters, j])[0]
+        if better.size:
+            first = periods[values[better].argmax(axis=1)]  # the first period with the maximum
+            winners = meters[better]
+            peaks.values[winners, j] = rounded[channel][better, first]
+            peaks.times[winners, j] = ends[first]
+            peaks.statuses[winners, j] = statuses[better, first]
+    peaks.count[meters] += exceeds(demand[:, :, 0], peaks.threshold[meters][:, None]).sum(axis=1)
 
 
 def exceeds(p_demand, threshold):  # noqa: ANN001, ANN201

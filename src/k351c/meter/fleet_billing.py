@@ -180,12 +180,16 @@ class FleetBilling:
         per = self.per
         pid, pos = spans // per, spans % per
         local = pid - pid[0]
-        sums = np.zeros((energy.shape[0], int(local[-1]) + 1, 4))
-        sums[:, 0] = carry
-        for r in range(per):
-            at = np.nonzero(pos == r)[0]
-            if at.size:
-                sums[:, local[at]] += energy[:, at]
+        if per == 1:  # every span is a period
+            sums = energy.copy()
+            sums[:, 0] += carry
+        else:
+            sums = np.zeros((energy.shape[0], int(local[-1]) + 1, 4))
+            sums[:, 0] = carry
+            for r in range(per):
+                at = np.nonzero(pos == r)[0]
+                if at.size:
+                    sums[:, local[at]] += energy[:, at]
         closes = np.nonzero(pos == per - 1)[0]
         if closes.size:
             ends = (spans[closes] + 1) * self.grid
@@ -260,14 +264,15 @@ class FleetBilling:
     def status(self, meters: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Clock status (len(meters), len(ends)) at these instants: DST and the RTC's doubt after outages."""
         dst = np.where(self._summer(np.asarray(ends, dtype=float)), CLOCK_DST_ACTIVE, 0)
-        out = np.broadcast_to(dst, (meters.size, ends.size)).copy()
-        for outage in self.fleet.outages:
+        outages = self.fleet.outages
+        out = np.broadcast_to(dst, (meters.size, ends.size))
+        if sum(o.t1 - o.t0 for o in outages) * SPEC_PPM * 1e-6 < DOUBTFUL_AFTER_S:
+            return out  # no meter's backup can have drifted a second yet
+        error = np.zeros(out.shape)
+        for outage in outages:  # the RTC's possible error after each failure, at the spec's ppm
             hit = np.isin(meters, outage.meters)
-            if hit.any():
-                error = (outage.t1 - outage.t0) * SPEC_PPM * 1e-6
-                out[hit] |= np.where(
-                    (ends >= outage.t1) & (error >= DOUBTFUL_AFTER_S), CLOCK_DOUBTFUL, 0
-                )
+            error[hit] += np.where(ends >= outage.t1, (outage.t1 - outage.t0) * SPEC_PPM * 1e-6, 0.0)
+        out = out | np.where(error >= DOUBTFUL_AFTER_S, CLOCK_DOUBTFUL, 0)
         return out
 
     def _summer(self, ends: np.ndarray) -> np.ndarray:

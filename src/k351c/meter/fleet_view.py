@@ -28,6 +28,7 @@ from k351c.meter.catalog import core_values
 from k351c.meter.energy import PRIMARY, SECONDARY
 from k351c.meter.eventlog import CLOCK
 from k351c.meter.fleet_billing_view import add_billing_values
+from k351c.meter.fleet_powerfail import add_powerfail_values
 from k351c.meter.fleet_writes import LOAD_PROFILE, MUTATORS, TwinWrite
 from k351c.meter.function import bound
 from k351c.meter.loadprofile import STATUS
@@ -67,8 +68,9 @@ class MeterView:
         self._cache: dict[tuple, object] = {}
         core_values(self)
         self._add_fleet_values()
-        if self.fleet.billing.active:
+        if self.fleet.billing.active:  # a drifting clock's instants are the twin's
             add_billing_values(self)
+            add_powerfail_values(self)
         self._add_twin_values()
 
     def select(self, i: int) -> None:

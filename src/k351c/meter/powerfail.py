@@ -38,6 +38,16 @@ DURATION = "0-0:96.7.19.255"
 HARDWARE_WITH_BATTERY = frozenset({"2", "5"})  # X6: both options carry supercap and battery
 
 
+def logged_seconds(duration):  # noqa: ANN001, ANN201
+    """A failure's duration as the log and 0-0:96.7.19.255 keep it: whole seconds (scalar or array)."""
+    return np.rint(duration).astype(np.int64) if isinstance(duration, np.ndarray) else int(round(duration))
+
+
+def is_long(duration, long_after_s: float = LONG_FAILURE_SECONDS):  # noqa: ANN001, ANN201
+    """Whether a failure counts as long (EN 50160: over 3 minutes), scalar or array."""
+    return duration >= long_after_s
+
+
 class PowerFail(MeterFunction):
     """Decides when the meter is down, counts and logs the failures and keeps the RTC status."""
 
@@ -175,8 +185,8 @@ class PowerFail(MeterFunction):
         assert start is not None
         self.down_since = None
         duration = t - start
-        self.last_duration_s = int(round(duration))
-        if duration >= self.long_after_s:
+        self.last_duration_s = logged_seconds(duration)
+        if is_long(duration, self.long_after_s):
             self.long_count += 1
             self.long_duration_s += duration
         else:
@@ -188,7 +198,7 @@ class PowerFail(MeterFunction):
                 t,
                 "power_up",
                 EventCode.POWER_UP,
-                data={"start": start, "duration": duration, "long": duration >= self.long_after_s},
+                data={"start": start, "duration": duration, "long": is_long(duration, self.long_after_s)},
             )
         )
         if self.rtc_bits & CLOCK_INVALID:
