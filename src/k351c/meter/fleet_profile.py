@@ -3,10 +3,11 @@
 Entries are not stored. At each UTC day boundary the fleet keeps the load-profile bank's total
 registers (count + remainder) per meter and channel; entry *k* of meter *i* is the difference of
 whole register units between two period ends, from that day's checkpoint plus the energy of every
-step since. The steps are the profile grid: the integration period when it is a multiple of the
-load's 15-minute resolution, 5 minutes otherwise (a 5-minute period closes three entries per load
-interval, each a third of its energy), so every period a single meter accepts works in a fleet.
-The entry's status is ``loadprofile.entry_status``, the single meter's rule.
+step since. The steps are the load's 15-minute intervals split at the period ends the meters' clock
+shows (a 5-minute period closes three entries per load interval; a drifting clock closes them off
+the load grid), so every period a single meter accepts works in a fleet. An entry still open at a
+day boundary is carried into the next day. The entry's status is ``loadprofile.entry_status``, the
+single meter's rule.
 """
 
 from __future__ import annotations
@@ -23,11 +24,6 @@ if TYPE_CHECKING:
     from k351c.meter.fleet import Fleet
 
 PER_DAY = 96
-
-
-def profile_grid(period: float) -> float:
-    """Seconds of the recomputation step: the largest divisor of both the period and 15 minutes."""
-    return float(math.gcd(int(period), int(RESOLUTION)))
 
 
 def profile_rows(fleet: Fleet, i: int, until: float | None = None) -> list[tuple]:
