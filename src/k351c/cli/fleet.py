@@ -289,8 +289,13 @@ def _interrupt(signum, frame) -> None:  # noqa: ANN001
 
 
 def _cancel(ray, refs: list, timeout: float = 30.0) -> None:  # noqa: ANN001
-    """Interrupt running shards (SIGINT in the worker: the shard stops and saves) and wait for them."""
-    for ref in refs:
+    """Interrupt running shards (SIGINT in the worker: the shard stops and saves) and wait for them.
+
+    Only shards still running are cancelled: cancelling a task that already ended can abort the
+    Ray driver (a failed check in its task manager) instead of letting it report the shard's error.
+    """
+    _, running = ray.wait(refs, num_returns=len(refs), timeout=0)
+    for ref in running:
         ray.cancel(ref)
     _, pending = ray.wait(refs, num_returns=len(refs), timeout=timeout)
     if pending:
