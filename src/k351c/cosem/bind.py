@@ -1,22 +1,15 @@
-"""Bind a meter's value table to COSEM objects (classes 1, 3, 4, 7, 8): the object list is data."""
+"""COSEM objects over a meter's values (classes 1, 3, 4, 7, 8); k351c.cosem.device assembles the list."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
 from k351c.axdr.cosem_datetime import NOT_SPECIFIED, YEAR_NOT_SPECIFIED, CosemDateTime
 from k351c.axdr.types import Data, DataType
-from k351c.codes.server import ServerSettings
-from k351c.cosem.calendar import activity_calendar, calendar_keeper
 from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.clock_methods import clock_methods
-from k351c.cosem.disconnect import disconnect_objects
-from k351c.cosem.infra import infrastructure_objects
-from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
+from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
 from k351c.cosem.profile import profile_object
-from k351c.cosem.script import end_of_billing_script
-from k351c.cosem.specialdays import billing_schedule, special_days_table
 from k351c.cosem.types import datetime_octets, python_value, scaler_unit, value_data
 from k351c.errors import AccessDenied
 from k351c.meter.core import Meter
@@ -101,42 +94,16 @@ def clock_object(meter: Meter, definition: ValueDef) -> CosemObject:
     return CosemObject(8, 0, definition.obis, attrs, clock_methods(meter), description="clock")
 
 
-def meter_objects(meter: Meter) -> list[CosemObject]:
-    """COSEM objects for every value of the meter's table."""
-    out = []
-    for definition in meter.objects:
-        if definition.class_id == 8:
-            out.append(clock_object(meter, definition))
-        elif definition.class_id == 7:
-            read = Level.PUBLIC if definition.public else Level.READING
-            out.append(profile_object(definition, meter.objects, read, WRITE_LEVELS[definition.write_access],
-                                      meter.localtime))
-        elif definition.class_id in (1, 3, 4):
-            out.append(register_object(definition))
-    return out
-
-
-def build_object_list(
-    meter: Meter, settings: ServerSettings | Mapping[str, Any] | None = None
-) -> ObjectList:
-    """The logical device's full object list: the meter's values plus the communication objects."""
-    objects = ObjectList(meter_objects(meter))
-    for obj in infrastructure_objects(meter, objects, ServerSettings.coerce(settings)):
-        objects.add(obj)
-    for obj in service_objects(meter):
-        objects.add(obj)
-    return objects
-
-
-def service_objects(meter: Meter) -> list[CosemObject]:
-    """Objects over meter functions: calendar, special days, billing schedule and script, disconnect control."""
-    return [
-        activity_calendar(meter, calendar_keeper(meter)),
-        special_days_table(meter),
-        billing_schedule(meter),
-        end_of_billing_script(meter),
-        *disconnect_objects(meter),
-    ]
+def value_object(meter: Meter, definition: ValueDef) -> CosemObject | None:
+    """The COSEM object over one value of a meter (classes 1, 3, 4, 7, 8); None for a value of another class."""
+    if definition.class_id == 8:
+        return clock_object(meter, definition)
+    if definition.class_id == 7:
+        read = Level.PUBLIC if definition.public else Level.READING
+        return profile_object(definition, meter.objects, read, WRITE_LEVELS[definition.write_access], meter.localtime)
+    if definition.class_id in (1, 3, 4):
+        return register_object(definition)
+    return None
 
 
 def is_profile(definition: ValueDef) -> bool:

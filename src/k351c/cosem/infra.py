@@ -197,10 +197,3 @@ def mac_setup(meter: Meter) -> CosemObject:
     attrs = {1: logical_name(MAC_SETUP), 2: Attribute(address, read_level=Level.READING)}
     return CosemObject(43, 0, MAC_SETUP, attrs, description="MAC address setup")
 
-
-def infrastructure_objects(
-    meter: Meter, objects: ObjectList, settings: ServerSettings
-) -> list[CosemObject]:
-    """The communication objects every logical device of ours carries."""
-    return [association_ln(objects), sap_assignment(meter), hdlc_setup(meter, settings), tcp_udp_setup(settings),
-            ipv4_setup(settings), mac_setup(meter)]

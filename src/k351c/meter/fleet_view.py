@@ -1,9 +1,8 @@
 """One fleet meter seen as a meter: the single meter's whole object list over the fleet.
 
-The COSEM binder (k351c.cosem.bind) needs ``objects``, ``config``, ``localtime``, ``t``, ``now`` and
-a few setters; ``MeterView`` gives exactly that for meter i. Every getter reads ``view.i`` when it is
-called, so one view can serve a whole fleet: ``select(i)`` points it at meter i (the fleet server binds
-one object list over one view and selects the meter before each request, docs/fleet.md).
+The COSEM assembler (k351c.cosem.device) needs ``objects``, ``config``, ``localtime``, ``t``, ``now``
+and a few setters; ``MeterView`` gives exactly that for meter i, and always for meter i: the fleet
+server builds a view per meter it serves (kept in an LRU cache) and passes it with each request.
 
 The object list is the single ``Meter``'s. What the vectorised fleet computes (clock, identification,
 CT ratio, energy and instantaneous registers through the same ``core_values``, the tariff, the load
@@ -16,13 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from k351c.codes import MeterConfig
 from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
 from k351c.meter.energy import PRIMARY, SECONDARY
@@ -61,9 +59,8 @@ class MeterView:
     def __init__(self, fleet: Fleet, i: int) -> None:
         self.fleet, self.i = fleet, int(i)
         self.config = fleet.start_config(self.i)
-        self._configs: dict[int, MeterConfig] = {self.i: self.config}
         self.localtime = fleet.localtime
-        self.objects = ObjectTable()
+        self.objects: ObjectTable = _TwinBackedTable(fleet.twins.template(), self._twin_value)
         self.primary, self.secondary = _Bank(self, PRIMARY), _Bank(self, SECONDARY)
         self._cache: dict[tuple, object] = {}
         core_values(self)
@@ -71,18 +68,6 @@ class MeterView:
         if self.fleet.billing.active:  # a drifting clock's instants are the twin's
             add_billing_values(self)
             add_powerfail_values(self)
-        self._add_twin_values()
-
-    def select(self, i: int) -> None:
-        """Point this view at meter i of the fleet (its values, serial number and setters)."""
-        if i == self.i:
-            return
-        config = self._configs.get(i)
-        if config is None:
-            if len(self._configs) >= 4096:
-                self._configs.clear()
-            config = self._configs[i] = self.fleet.start_config(i)
-        self.i, self.config = i, config
 
     # ------------------------------------------------------ the Meter API
     @property
@@ -221,20 +206,14 @@ class MeterView:
 
         return call
 
-    def _add_twin_values(self) -> None:
-        """Every other object of the single meter, computed by meter i's twin."""
-        for template in self.fleet.twins.template():
-            if template.obis in self.objects:
-                continue
-            self.objects.add(
-                _twin_def(
-                    template,
-                    bound(lambda o: self.twin.objects.lookup(o), template.obis),
-                    lambda target, args, o=str(template.obis): self.fleet.twins.call(
-                        self.i, o, target, args
-                    ),
-                )
-            )
+    def _twin_value(self, template: ValueDef) -> ValueDef:
+        """A value of the single meter the fleet's arrays do not carry, computed by meter i's twin."""
+        code = template.obis
+        return _twin_def(
+            template,
+            lambda: self.twin.objects.lookup(code),
+            lambda target, args: self.fleet.twins.call(self.i, str(code), target, args),
+        )
 
     def _rows(self) -> list[tuple]:
         return self._cached("profile", lambda: self.fleet.profile(self.i))
@@ -276,6 +255,44 @@ class _Stops:
     def debiting_stop(self, source: str = "command") -> None:
         """End meter i's debiting period now."""
         self.fleet.billing.command(self.i, source)
+
+
+class _TwinBackedTable(ObjectTable):
+    """Meter i's values: its own (from the fleet's arrays), then its twin's, each made when first asked.
+
+    A view is built per meter served; making the ~120 twin values on demand keeps that cheap.
+    """
+
+    def __init__(self, template: ObjectTable, make: Callable[[ValueDef], ValueDef]) -> None:
+        super().__init__()
+        self._template, self._make = template, make
+
+    def get(self, obis: str | Obis) -> ValueDef | None:
+        """The definition (the twin's made now if needed) or None."""
+        code = Obis.parse(obis)
+        found = self._defs.get(code)
+        if found is None:
+            template = self._template.get(code)
+            if template is None:
+                return None
+            found = self._defs[code] = self._make(template)
+        return found
+
+    def lookup(self, obis: str | Obis) -> ValueDef:
+        """The definition of an OBIS code; ConfigError naming it when unknown."""
+        found = self.get(obis)
+        return found if found is not None else super().lookup(obis)
+
+    def __contains__(self, obis: object) -> bool:
+        return super().__contains__(obis) or obis in self._template
+
+    def __iter__(self) -> Iterator[ValueDef]:
+        for template in self._template:
+            self.get(template.obis)
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        return len(self._defs.keys() | {d.obis for d in self._template})
 
 
 def _twin_def(

@@ -8,9 +8,10 @@ Addressing (docs/fleet.md):
 
 Connections run on the one transport layer (k351c.server.transport) with the DLMS sessions of
 k351c.server.dlms_peers; endpoints come from ``k351c.server.dlms.dlms_endpoint`` like a served meter's.
-The COSEM object list is bound once per server over one ``MeterView`` (the cursor); meter i's endpoint
-answers through ``FleetObjects``, which selects meter i on the cursor before each GET/SET/ACTION, so a
-new meter's endpoint costs a few microseconds (endpoints are kept in an LRU cache for their counters).
+The COSEM object list is assembled once per server as specs (k351c.cosem.device); the listener
+resolves the meter from the request's address, and meter i's endpoint answers through its own
+``LogicalDevice`` over ``MeterView(fleet, i)``, which builds an object the first time a request asks
+for it (endpoints are kept in an LRU cache, with their counters).
 Every meter offers public, reading (LLS) and management (HLS-GMAC) associations; its keys and counters
 come from k351c.server.fleet_keys.
 """
@@ -31,10 +32,13 @@ from pathlib import Path
 
 from k351c.clock import Clock
 from k351c.codes.server import ServerSettings
-from k351c.cosem import build_object_list
-from k351c.cosem.infra import SAP_ASSIGNMENT, sap_assignment
-from k351c.cosem.model import Attribute, CosemObject, ObjectList, RequestContext
-from k351c.cosem.security import invocation_counter, security_setup
+from k351c.cosem.device import LogicalDevice, ObjectSpec, object_specs, spec_index
+from k351c.cosem.security import (
+    INVOCATION_COUNTER,
+    SECURITY_SETUP,
+    invocation_counter,
+    security_setup,
+)
 from k351c.errors import ConfigError
 from k351c.meter.catalog import logical_device_name
 from k351c.meter.fleet import Fleet
@@ -141,8 +145,7 @@ class FleetServer:
         self.push_destination = push_destination
         self.views = ViewCache(fleet, cache, self._endpoint)
         self.securities: dict[int, MeterSecurity] = {}
-        self.cursor: MeterView | None = None
-        self.shared: ObjectList | None = None
+        self.specs: dict[tuple[int, bytes], ObjectSpec] | None = None
         self.servers: list[asyncio.AbstractServer] = []
         self.stopping = asyncio.Event()
         self.on_tick: list[Callable[[Fleet], None]] = []
@@ -154,15 +157,15 @@ class FleetServer:
         }
 
     # ------------------------------------------------------------ endpoints
-    def _bind(self) -> ObjectList:
-        """The fleet's one object list (bound once, at start: ~250 objects take a while)."""
-        if self.shared is None:
-            self.cursor = MeterView(self.fleet, 0)
-            self.shared = shared_object_list(self.cursor, self.settings)
-            port = _CursorSecurity(self)
-            self.shared.add(security_setup(port))  # type: ignore[arg-type]
-            self.shared.add(invocation_counter(port))  # type: ignore[arg-type]
-        return self.shared
+    def _bind(self) -> dict[tuple[int, bytes], ObjectSpec]:
+        """The fleet's one set of object specs (assembled once, at start), with each meter's security."""
+        if self.specs is None:
+            self.specs = spec_index([
+                *object_specs(MeterView(self.fleet, 0), self.settings),
+                ObjectSpec(64, SECURITY_SETUP, lambda view, objects: security_setup(self.security(view.i))),
+                ObjectSpec(1, INVOCATION_COUNTER, lambda view, objects: invocation_counter(self.security(view.i))),
+            ])
+        return self.specs
 
     def security(self, i: int) -> MeterSecurity:
         """Meter i's security keeper (derived keys, its own persisted counters), built on first use."""
@@ -180,11 +183,10 @@ class FleetServer:
         return found
 
     def _endpoint(self, i: int) -> DlmsEndpoint:
-        self._bind()
         serial = self.fleet.serial(i)
         password = self.passwords.password(serial)
         return dlms_endpoint(
-            FleetObjects(self.shared, self.cursor, i),  # type: ignore[arg-type]
+            LogicalDevice(self._bind(), MeterView(self.fleet, i)),
             serial,
             lambda: password,
             lambda: self.security(i),
@@ -339,69 +341,6 @@ def fleet_settings(settings: ServerSettings, meters: int) -> ServerSettings:
             "unset in a fleet: meter i answers at (its serial mod 10000) + 1000",
         )
     return settings
-
-
-def shared_object_list(cursor: MeterView, settings: ServerSettings | None = None) -> ObjectList:
-    """The fleet's one object list over ``cursor``; what a binder froze per meter is read per request."""
-    objects = build_object_list(cursor, settings)
-    sap = objects.find(17, SAP_ASSIGNMENT)
-    assert sap is not None
-    sap.attributes[2] = Attribute(
-        lambda ctx: sap_assignment(cursor).attributes[2].get(ctx),  # type: ignore[misc]
-        read_level=sap.attributes[2].read_level,
-    )
-    return objects
-
-
-class _CursorSecurity:
-    """The class 64 port of the meter the cursor is on (the security setup is bound once, like the rest)."""
-
-    def __init__(self, server: FleetServer) -> None:
-        self.server = server
-
-    def __getattr__(self, name: str):  # noqa: ANN204
-        cursor = self.server.cursor
-        assert cursor is not None
-        return getattr(self.server.security(cursor.i), name)
-
-
-class FleetObjects:
-    """Meter i's object list: the fleet's shared objects, each request served with the cursor on meter i."""
-
-    __slots__ = ("shared", "cursor", "i")
-
-    def __init__(self, shared: ObjectList, cursor: MeterView, i: int) -> None:
-        self.shared, self.cursor, self.i = shared, cursor, i
-
-    @property
-    def on_change(self) -> list:
-        """The shared list's change listeners."""
-        return self.shared.on_change
-
-    def __iter__(self):
-        return iter(self.shared)
-
-    def __len__(self) -> int:
-        return len(self.shared)
-
-    def find(self, class_id: int, ln) -> CosemObject | None:  # noqa: ANN001
-        """The object with this class id and logical name, or None."""
-        return self.shared.find(class_id, ln)
-
-    def get(self, ctx: RequestContext, class_id: int, ln: bytes, attribute_id: int):  # noqa: ANN201
-        """Read an attribute of meter i (ObjectList.get)."""
-        self.cursor.select(self.i)
-        return self.shared.get(ctx, class_id, ln, attribute_id)
-
-    def set(self, ctx: RequestContext, class_id: int, ln: bytes, attribute_id: int, value):  # noqa: ANN001, ANN201
-        """Write an attribute of meter i (ObjectList.set)."""
-        self.cursor.select(self.i)
-        return self.shared.set(ctx, class_id, ln, attribute_id, value)
-
-    def action(self, ctx: RequestContext, class_id: int, ln: bytes, method_id: int, params):  # noqa: ANN001, ANN201
-        """Invoke a method of meter i (ObjectList.action)."""
-        self.cursor.select(self.i)
-        return self.shared.action(ctx, class_id, ln, method_id, params)
 
 
 def event_notification(fleet: Fleet, i: int, code: int, invoke_id: int = 1) -> bytes:

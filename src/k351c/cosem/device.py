@@ -1,0 +1,162 @@
+"""The one assembler of a logical device: object specs from a meter source and typed server settings.
+
+``object_specs(template, settings)`` lists every object of the logical device as a spec: class id,
+logical name and how to build that object over one meter source (a ``Meter``, or meter i of a fleet
+as a ``MeterView``), in that source's object list. ``build_object_list`` builds them all over one
+meter (a served single meter). A fleet binds the specs once and gives each meter its own
+``LogicalDevice``, which builds an object over that meter the first time a request asks for it:
+the meter a request addresses is passed with the request (as pymodbus hands the device id to its
+datastore), and a fleet meter costs only the objects its head-end reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+from k351c.axdr.enums import DataAccessResult
+from k351c.codes.server import ServerSettings
+from k351c.cosem.bind import value_object
+from k351c.cosem.calendar import activity_calendar, calendar_keeper
+from k351c.cosem.disconnect import disconnect_objects
+from k351c.cosem.infra import (
+    association_ln,
+    hdlc_setup,
+    ipv4_setup,
+    mac_setup,
+    sap_assignment,
+    tcp_udp_setup,
+)
+from k351c.cosem.model import CosemObject, ObjectList
+from k351c.cosem.script import end_of_billing_script
+from k351c.cosem.specialdays import billing_schedule, special_days_table
+from k351c.obis import Obis
+
+if TYPE_CHECKING:
+    from k351c.meter.core import Meter
+    from k351c.meter.fleet_view import MeterView
+
+MeterSource = Union["Meter", "MeterView"]
+Build = Callable[[Any, ObjectList], CosemObject]
+"""Build one object over a meter source, in that source's object list (the association lists it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectSpec:
+    """One object of the logical device: its class, logical name and how to build it over a meter."""
+
+    class_id: int
+    obis: Obis
+    build: Build
+
+    @property
+    def key(self) -> tuple[int, bytes]:
+        """(class id, logical name octets): how a request names the object."""
+        return self.class_id, self.obis.to_bytes()
+
+
+def _value_build(obis: Obis) -> Build:
+    def build(meter: Any, objects: ObjectList) -> CosemObject:
+        found = value_object(meter, meter.objects.lookup(obis))
+        assert found is not None
+        return found
+
+    return build
+
+
+def _infrastructure_builds(settings: ServerSettings) -> list[Build]:
+    """The communication objects: association LN, SAP assignment, HDLC, TCP-UDP, IPv4 and MAC setup."""
+    return [
+        lambda meter, objects: association_ln(objects),
+        lambda meter, objects: sap_assignment(meter),
+        lambda meter, objects: hdlc_setup(meter, settings),
+        lambda meter, objects: tcp_udp_setup(settings),
+        lambda meter, objects: ipv4_setup(settings),
+        lambda meter, objects: mac_setup(meter),
+    ]
+
+
+SERVICE_BUILDS: tuple[Build, ...] = (
+    lambda meter, objects: activity_calendar(meter, calendar_keeper(meter)),
+    lambda meter, objects: special_days_table(meter),
+    lambda meter, objects: billing_schedule(meter),
+    lambda meter, objects: end_of_billing_script(meter),
+)
+"""Objects over meter functions: calendar, special days, billing schedule and end-of-billing script."""
+
+
+def _disconnect_build(k: int) -> Build:
+    return lambda meter, objects: disconnect_objects(meter)[k]
+
+
+def object_specs(
+    template: MeterSource, settings: ServerSettings | Mapping[str, Any] | None = None
+) -> list[ObjectSpec]:
+    """Every object of the logical device of meters shaped like ``template``, as specs."""
+    typed = ServerSettings.coerce(settings)
+    specs = [
+        ObjectSpec(d.class_id, d.obis, _value_build(d.obis))
+        for d in template.objects
+        if d.class_id in (1, 3, 4, 7, 8)
+    ]
+    scratch = ObjectList()
+    builds = [*_infrastructure_builds(typed), *SERVICE_BUILDS]
+    builds += [_disconnect_build(k) for k in range(len(disconnect_objects(template)))]
+    for build in builds:
+        sample = build(template, scratch)
+        specs.append(ObjectSpec(sample.class_id, sample.obis, build))
+    return specs
+
+
+def build_object_list(meter: MeterSource, settings: ServerSettings | Mapping[str, Any] | None = None) -> ObjectList:
+    """The logical device's full object list over one meter: its values plus the communication objects."""
+    objects = ObjectList()
+    for spec in object_specs(meter, settings):
+        objects.add(spec.build(meter, objects))
+    return objects
+
+
+def spec_index(specs: Sequence[ObjectSpec]) -> dict[tuple[int, bytes], ObjectSpec]:
+    """Specs by (class id, logical name octets), built once and shared by every ``LogicalDevice``."""
+    return {spec.key: spec for spec in specs}
+
+
+class LogicalDevice(ObjectList):
+    """One meter's object list from shared specs; each object is built over the meter when first asked."""
+
+    def __init__(self, specs: Mapping[tuple[int, bytes], ObjectSpec], meter: MeterSource) -> None:
+        super().__init__()
+        self.meter = meter
+        self._specs = specs
+
+    def _built(self, key: tuple[int, bytes]) -> CosemObject | None:
+        found = self._objects.get(key)
+        if found is None:
+            spec = self._specs.get(key)
+            if spec is None:
+                return None
+            found = spec.build(self.meter, self)
+            self.add(found)
+        return found
+
+    def _locate(self, class_id: int, ln: bytes) -> CosemObject | DataAccessResult:
+        found = self._built((class_id, bytes(ln)))
+        if found is not None:
+            return found
+        if bytes(ln) in self._by_ln or any(name == bytes(ln) for _, name in self._specs):
+            return DataAccessResult.OBJECT_CLASS_INCONSISTENT
+        return DataAccessResult.OBJECT_UNDEFINED
+
+    def find(self, class_id: int, ln: bytes | Obis | str) -> CosemObject | None:
+        """The object with this class id and logical name (built now if needed), or None."""
+        key = ln if isinstance(ln, bytes) else Obis.parse(ln).to_bytes()
+        return self._built((class_id, key))
+
+    def __iter__(self) -> Iterator[CosemObject]:
+        for key in self._specs:
+            self._built(key)
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        return len(self._specs.keys() | self._objects.keys())
