@@ -1,4 +1,5 @@
-"""The fleet's shared object list answers every attribute exactly as a list built for that one meter."""
+"""Each fleet meter's logical device (specs assembled once, objects built per meter on demand) answers
+every attribute exactly as a list built for that one meter."""
 
 import numpy as np
 
@@ -16,7 +17,7 @@ CT_RATIOS = np.array(sorted(CT_PRIMARY.values()))  # every ratio configuration 5
 START = parse_instant("2025-01-01T00:00:00Z").timestamp()
 
 
-def test_shared_object_list_equals_per_meter_lists():
+def test_each_meters_logical_device_equals_its_own_object_list():
     fleet = Fleet(MeterConfig.default(), meters=150, start=START, ct_primary=CT_RATIOS[np.arange(150) % CT_RATIOS.size])
     fleet.add_outage(START + 3600, START + 5400, np.arange(100, 120))
     fleet.advance_to(START + 86400 + 1234)
@@ -54,3 +55,22 @@ def test_a_fleet_meter_offers_the_single_meters_object_list():
     listed = sorted((o.class_id, str(o.obis)) for o in server.endpoint(1).objects)
     assert listed == sorted((o.class_id, str(o.obis)) for o in single)
     assert (64, "0-0:43.0.0.255") in listed and (7, "0-0:98.1.0.255") in listed and len(listed) > 250
+
+
+def test_a_fleet_meter_builds_only_the_objects_it_is_asked_for():
+    from k351c.axdr.enums import DataAccessResult
+    from k351c.cosem.device import LogicalDevice
+
+    fleet = Fleet(MeterConfig.default(), meters=4, start=START)
+    fleet.advance_to(START + 3600)
+    server = FleetServer(fleet, SimClock(START + 3600, rate=0), test_keys=True)
+    ctx = RequestContext(Level.READING)
+    devices = [server.endpoint(i).objects for i in (2, 3)]
+    assert all(isinstance(d, LogicalDevice) and len(d._objects) == 0 for d in devices)
+    serial = bytes([0, 0, 96, 1, 0, 255])
+    answers = [d.get(ctx, 1, serial, 2).value for d in (*devices, *devices)]  # meters interleaved
+    assert answers == [fleet.serial(2), fleet.serial(3)] * 2
+    assert all(len(d._objects) == 1 for d in devices)
+    assert devices[0].get(ctx, 3, serial, 2) == DataAccessResult.OBJECT_CLASS_INCONSISTENT
+    assert devices[0].get(ctx, 1, bytes([0, 0, 96, 1, 99, 255]), 2) == DataAccessResult.OBJECT_UNDEFINED
+    assert len(list(devices[0])) == len(devices[0]) > 250
