@@ -117,18 +117,36 @@ def build_object_list(meter: MeterSource, settings: ServerSettings | Mapping[str
     return objects
 
 
-def spec_index(specs: Sequence[ObjectSpec]) -> dict[tuple[int, bytes], ObjectSpec]:
-    """Specs by (class id, logical name octets), built once and shared by every ``LogicalDevice``."""
-    return {spec.key: spec for spec in specs}
+class DeviceSpecs:
+    """The specs of meters of one shape, indexed once and shared by each meter's ``LogicalDevice``."""
+
+    def __init__(self, specs: Sequence[ObjectSpec], template: MeterSource) -> None:
+        self.by_key = {spec.key: spec for spec in specs}
+        self.template = template
+        self._listing: ObjectList | None = None
+
+    def listing(self) -> ObjectList:
+        """The objects built once over the template, for the association's object_list.
+
+        Class, version, logical name and access rights come from the specs alone, so they are the
+        same for every meter of this shape; no getter of the listing is ever called for a request.
+        """
+        if self._listing is None:
+            listing = ObjectList()
+            for spec in self.by_key.values():
+                listing.add(spec.build(self.template, listing))
+            self._listing = listing
+        return self._listing
 
 
 class LogicalDevice(ObjectList):
     """One meter's object list from shared specs; each object is built over the meter when first asked."""
 
-    def __init__(self, specs: Mapping[tuple[int, bytes], ObjectSpec], meter: MeterSource) -> None:
+    def __init__(self, specs: DeviceSpecs, meter: MeterSource) -> None:
         super().__init__()
         self.meter = meter
-        self._specs = specs
+        self.specs = specs
+        self._specs = specs.by_key
 
     def _built(self, key: tuple[int, bytes]) -> CosemObject | None:
         found = self._objects.get(key)
@@ -154,9 +172,18 @@ class LogicalDevice(ObjectList):
         return self._built((class_id, key))
 
     def __iter__(self) -> Iterator[CosemObject]:
-        for key in self._specs:
-            self._built(key)
-        return super().__iter__()
+        """Every object; those not asked for yet are built for this walk and not kept (memory per meter)."""
+        walk = [
+            self._objects.get(key) or self._specs[key].build(self.meter, self)
+            for key in self._specs.keys() | self._objects.keys()
+        ]
+        return iter(sorted(walk, key=lambda o: (o.obis, o.class_id)))
 
     def __len__(self) -> int:
         return len(self._specs.keys() | self._objects.keys())
+
+    def catalog(self) -> Iterator[CosemObject]:
+        """The shared listing, plus any object added to this meter alone (no object is built)."""
+        extra = [o for key, o in self._objects.items() if key not in self._specs]
+        listed = [*self.specs.listing(), *extra]
+        return iter(sorted(listed, key=lambda o: (o.obis, o.class_id)))

@@ -67,7 +67,7 @@ def association_ln(objects: ObjectList) -> CosemObject:
     """Class 15 "current association": what the asking client sees and may do."""
 
     def object_list(ctx: RequestContext) -> Data:
-        return Data(DataType.ARRAY, tuple(object_list_entry(o, ctx.level, ctx) for o in objects
+        return Data(DataType.ARRAY, tuple(object_list_entry(o, ctx.level, ctx) for o in objects.catalog()
                                           if o.visible_to(ctx.level)))
 
     def info(ctx: RequestContext, key: str, default: object) -> Any:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -123,6 +123,10 @@ class ObjectList:
 
     def __len__(self) -> int:
         return len(self._objects)
+
+    def catalog(self) -> Iterator[CosemObject]:
+        """The objects as the association's object_list shows them: class, version, name and rights."""
+        return iter(self)
 
     def find(self, class_id: int, ln: bytes | Obis | str) -> CosemObject | None:
         """The object with this class id and logical name, or None."""

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from k351c.clock import Clock
 from k351c.codes.server import ServerSettings
-from k351c.cosem.device import LogicalDevice, ObjectSpec, object_specs, spec_index
+from k351c.cosem.device import DeviceSpecs, LogicalDevice, ObjectSpec, object_specs
 from k351c.cosem.security import (
     INVOCATION_COUNTER,
     SECURITY_SETUP,
@@ -145,7 +145,7 @@ class FleetServer:
         self.push_destination = push_destination
         self.views = ViewCache(fleet, cache, self._endpoint)
         self.securities: dict[int, MeterSecurity] = {}
-        self.specs: dict[tuple[int, bytes], ObjectSpec] | None = None
+        self.specs: DeviceSpecs | None = None
         self.servers: list[asyncio.AbstractServer] = []
         self.stopping = asyncio.Event()
         self.on_tick: list[Callable[[Fleet], None]] = []
@@ -157,14 +157,15 @@ class FleetServer:
         }
 
     # ------------------------------------------------------------ endpoints
-    def _bind(self) -> dict[tuple[int, bytes], ObjectSpec]:
+    def _bind(self) -> DeviceSpecs:
         """The fleet's one set of object specs (assembled once, at start), with each meter's security."""
         if self.specs is None:
-            self.specs = spec_index([
-                *object_specs(MeterView(self.fleet, 0), self.settings),
+            template = MeterView(self.fleet, 0)
+            self.specs = DeviceSpecs([
+                *object_specs(template, self.settings),
                 ObjectSpec(64, SECURITY_SETUP, lambda view, objects: security_setup(self.security(view.i))),
                 ObjectSpec(1, INVOCATION_COUNTER, lambda view, objects: invocation_counter(self.security(view.i))),
-            ])
+            ], template)
         return self.specs
 
     def security(self, i: int) -> MeterSecurity:
