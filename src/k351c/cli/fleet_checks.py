@@ -23,9 +23,10 @@ from k351c.server.fleet import raise_file_limit
 
 MAX_PORT = 65535
 # Measured by benchmarks/fleet.py (docs/fleet.md), with margin: a process with the object list bound is
-# ~105-120 MiB; each meter adds ~8 KiB (its listener, arrays, cached endpoint) beyond its checkpoints.
-PROCESS_BASE_BYTES = 160 * 2**20
-METER_BYTES = 10 * 2**10
+# ~105-200 MiB; each meter adds its listener, cached endpoint and security state, its demand and billing
+# arrays (~23 KiB with both debiting loggers) and its profile checkpoints (counted apart, by depth).
+PROCESS_BASE_BYTES = 200 * 2**20
+METER_BYTES = 32 * 2**10
 
 
 def port_ranges(
