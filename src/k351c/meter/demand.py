@@ -145,7 +145,9 @@ def reset_peaks(peaks: PeakArrays, rows: slice | np.ndarray) -> None:
 
 def threshold_value(watts: object) -> float:
     """A power threshold (primary W) as the counter takes it; refused unless a number >= 0."""
-    value = float(watts)  # type: ignore[arg-type]
+    if not isinstance(watts, int | float | str):
+        raise ConfigError("power threshold", watts, "a number of watts >= 0")
+    value = float(watts)
     if not math.isfinite(value) or value < 0:
         raise ConfigError("power threshold", watts, "a number of watts >= 0")
     return value
