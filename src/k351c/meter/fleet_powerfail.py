@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from k351c.meter.eventlog import CLOCK
+from k351c.meter.function import bound
 from k351c.meter.objects import ProfileData
 from k351c.meter.powerfail import DURATION, LOG_DEPTH, is_long, logged_seconds
 from k351c.obis import Obis
@@ -67,7 +68,7 @@ def add_powerfail_values(view: MeterView) -> None:
         definition = template.get(code)
         if definition is not None:
             view.objects.add(
-                dataclasses.replace(definition, get=lambda key=key: counters(found())[key])
+                dataclasses.replace(definition, get=bound(lambda key: counters(found())[key], key))
             )
     definition = template.get(POWER_FAILURE_LOG)
     if definition is None:
@@ -76,28 +77,35 @@ def add_powerfail_values(view: MeterView) -> None:
         dataclasses.replace(
             definition,
             get=lambda: ProfileData([CLOCK, DURATION], _log_rows(view, found())),
-            reset=lambda: fleet.twins.call(view.i, POWER_FAILURE_LOG, "reset", ()),
-            capture=lambda: fleet.twins.call(view.i, POWER_FAILURE_LOG, "capture", ()),
+            reset=lambda: _journal(view, "reset"),
+            capture=lambda: _journal(view, "capture"),
         )
     )
+
+
+def _journal(view: MeterView, method: str) -> None:
+    """Call the log's reset or capture on the twin, journaled."""
+    view.fleet.twins.call(view.i, POWER_FAILURE_LOG, method, ())
 
 
 def _log_rows(view: MeterView, found: list[tuple[float, float]]) -> list[tuple]:
     """The log's rows: each failure at its end, the journaled resets and captures at theirs."""
     fleet = view.fleet
-    events = [(t0 + d, 0, (t0, logged_seconds(d))) for t0, d in found]
+    events: list[tuple[float, int, tuple[float, float] | str]] = [
+        (t0 + d, 0, (t0, logged_seconds(d))) for t0, d in found
+    ]
     for write in fleet.writes.of(view.i):
         if str(Obis.parse(write.obis)) == POWER_FAILURE_LOG and write.target in ("reset", "capture"):
             events.append((write.t, 1, write.target))
     rows: deque[tuple] = deque(maxlen=LOG_DEPTH)
     done: list[tuple[float, float]] = []
     for t, _, what in sorted(events, key=lambda e: (e[0], e[1])):
-        if what == "reset":
-            rows.clear()
-        elif what == "capture":
-            rows.append((t, counters(done)["last"]))
-        else:
+        if isinstance(what, tuple):  # a failure: (start, logged seconds), at its end
             rows.append(what)
             done.append((what[0], t - what[0]))
+        elif what == "reset":
+            rows.clear()
+        else:
+            rows.append((t, counters(done)["last"]))
     to_local = view.localtime.to_local
     return [(to_local(t), d) for t, d in rows]
