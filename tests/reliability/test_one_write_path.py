@@ -1,5 +1,5 @@
-"""One write path: a value written over DLMS (dlms-cosem) and over the optical port (pwitab) goes through
-the same domain method, so a bad value gets the same refusal on both and changes nothing."""
+"""One write path: a value written over DLMS (dlms-cosem), the optical port (pwitab) or the web API (httpx)
+goes through the same domain method, so a bad value gets the same refusal on each and changes nothing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 from dlms_cosem import cosem, dlms_data, enumerations
 from iec62056_21 import messages as pw_messages
@@ -17,7 +18,7 @@ from iec62056_21.transports import TcpTransport
 
 from k351c import ConstantLoad
 from k351c.errors import ConfigError
-from testkit import ServedMeter, bound_socket, make_meter, serve
+from testkit import ServedMeter, bound_socket, make_meter, refusing_socket, serve
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
 from dlms_cosem_client import hls_gmac_client  # noqa: E402
@@ -25,6 +26,7 @@ from dlms_cosem_client import hls_gmac_client  # noqa: E402
 pytestmark = pytest.mark.timeout(60)
 
 PASSWORD = "12345678"
+TOKEN = "one-write-path"
 THRESHOLD = "0-0:128.10.1.255"
 CT = "1-0:0.4.2.255"
 MANUAL_LIST = "0-0:21.0.2.255"
@@ -76,15 +78,20 @@ BAD_WRITES: list[tuple[str, str, str, tuple[int, tuple, int, bytes], Callable]] 
 
 @pytest.fixture(scope="module")
 def running():
-    """One meter (frozen clock) with the wrapper and optical listeners."""
+    """One meter (frozen clock) with the wrapper, optical and web listeners."""
     from k351c.server.dlms import wrapper_listener
     from k351c.server.optical import optical_listener
+    from k351c.web.listener import web_listener
 
     optical = bound_socket()
     port = optical.getsockname()[1]
+    web = refusing_socket()  # the web listener binds its own socket: hold the port until then
+    web_port = web.getsockname()[1]
     meter = make_meter(days=1 / 24, load=ConstantLoad(current=5.0))
-    served = serve(meter, [wrapper_listener, optical_listener(port)], sockets={port: optical})
-    served.optical_port = port
+    web.close()
+    listeners = [wrapper_listener, optical_listener(port), web_listener(web_port, None, TOKEN)]
+    served = serve(meter, listeners, sockets={port: optical})
+    served.optical_port, served.web_port = port, web_port
     yield served
     served.stop()
 
@@ -162,3 +169,21 @@ def test_a_threshold_written_over_dlms_is_kept_in_the_settings_as_over_optical(r
     optical_kept = on_loop(running, lambda: running.meter.config.settings.thresholds.power_threshold_w)
     assert (dlms_kept, optical_kept) == (3000.0, 4500.0)
     assert on_loop(running, lambda: running.meter.read(THRESHOLD).value) == 4500.0
+
+
+def test_a_bad_display_list_gets_the_same_refusal_over_the_web_dlms_and_optical(running):
+    def lists(meter):
+        return meter.read(MANUAL_LIST).columns, meter.config.display_table
+
+    before = on_loop(running, lists, running.meter)
+    with httpx.Client(base_url=f"http://127.0.0.1:{running.web_port}", timeout=5) as web:
+        answer = web.put(
+            "/api/display/manual",
+            json={"readings": ["1-0:1.8.0.255", "1-0:99.99.0.255"]},
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    assert answer.status_code == 422 and "1-0:99.99.0" in answer.json()["detail"], answer.text
+    assert optical_write(running, "0-0:21.0.2", "1-0:1.8.0;1-0:99.99.0") == "(ERROR: BAD VALUE)"
+    codes = capture_objects((3, bytes([1, 0, 1, 8, 0, 255]), 2), (3, bytes([1, 0, 99, 99, 0, 255]), 2))
+    assert dlms_set(running, 7, (0, 0, 21, 0, 2), 3, codes) == enumerations.DataAccessResult.OTHER_REASON
+    assert on_loop(running, lists, running.meter) == before
