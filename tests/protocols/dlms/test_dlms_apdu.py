@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from dlms_strategies import (
     access_results,
     accesses,
@@ -21,9 +24,6 @@ from dlms_strategies import (
     u8,
     u32,
 )
-from hypothesis import given
-from hypothesis import strategies as st
-
 from k351c.axdr.enums import (
     ActionResult,
     ConfirmedServiceErrorChoice,

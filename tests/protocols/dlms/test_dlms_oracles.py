@@ -12,7 +12,6 @@ from dlms_cosem import enumerations as dc_enums
 from dlms_cosem.protocol import acse as dc_acse
 from dlms_cosem.protocol import xdlms as dc_xdlms
 from dlms_cosem.protocol.xdlms.conformance import Conformance as DcConformance
-from dlms_strategies import LEAVES, T
 from gurux_dlms import GXByteBuffer, GXDLMSClient, GXDLMSSettings, GXReplyData
 from gurux_dlms.enums import Authentication, InterfaceType, Security
 from gurux_dlms.internal._GXCommon import _GXCommon
@@ -28,6 +27,7 @@ from gurux_dlms.secure import GXDLMSSecureClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dlms_strategies import LEAVES, T
 from k351c.axdr.codec import decode_data, encode_data
 from k351c.axdr.enums import (
     ApplicationContextName,
