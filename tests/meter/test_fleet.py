@@ -93,7 +93,7 @@ def test_view_reads_the_fleet(fleet):
     assert view.objects.lookup("1-0:1.8.0.255").get() == fleet.registers(5, PRIMARY)[0, 0]
     assert view.objects.lookup("1-0:0.4.2.255").get() == fleet.ct_primary[5]
     assert len(view.objects.lookup("1-0:99.1.0.255").get().rows) == len(fleet.profile(5))
-    cache = ViewCache(fleet, size=3)
+    cache = ViewCache.of_views(fleet, size=3)
     for i in range(10):
         cache.get(i)
     assert len(cache) == 3

@@ -7,10 +7,15 @@ only. A trigger the control mode forbids is refused (read-write-denied) and chan
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from k351c.axdr.types import Data, DataType
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, ObjectList, RequestContext
 from k351c.meter.core import Meter
 from k351c.meter.loadcontrol import RELAY_OBIS, LoadControl
+
+if TYPE_CHECKING:
+    from k351c.meter.fleet_view import MeterView
 
 CLASS_ID = 70
 VERSION = 0
@@ -50,13 +55,13 @@ def _relay_object(control: LoadControl, number: int) -> CosemObject:
     )
 
 
-def disconnect_objects(meter: Meter) -> list[CosemObject]:
+def disconnect_objects(meter: Meter | MeterView) -> list[CosemObject]:
     """One class 70 object per relay of the fitted load control module (none without one)."""
-    try:
-        control = meter.function("load_control")
-    except (KeyError, AttributeError):
+    if not isinstance(meter, Meter):  # a fleet meter has no load control module
         return []
-    if not isinstance(control, LoadControl):
+    try:
+        control = meter.function(LoadControl)
+    except KeyError:
         return []
     return [_relay_object(control, i + 1) for i in range(len(control.relays))]
 

@@ -15,6 +15,7 @@ FIRMWARE_ID = "351C-LEGAL-1.00"  # active (legal) firmware identifier, 1-0:0.2.0
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
+    from k351c.meter.fleet_view import MeterView
 
 
 def default_functions(config: MeterConfig) -> list[MeterFunction]:
@@ -39,7 +40,7 @@ def default_functions(config: MeterConfig) -> list[MeterFunction]:
             LoadControl(), IoModule(), CalendarKeeper()]
 
 
-def core_values(meter: Meter) -> None:
+def core_values(meter: Meter | MeterView) -> None:
     """Clock, identification, CT ratio, meter constants, energy and instantaneous values."""
     add = meter.objects.add
     config = meter.config

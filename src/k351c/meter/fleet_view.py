@@ -17,7 +17,7 @@ import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from k351c.meter.fleet import Fleet
 
 
+
+V = TypeVar("V")
 
 class _Bank:
     """The ``counts`` of one register bank of meter i, read from the fleet at the fleet's time."""
@@ -313,27 +315,31 @@ def _twin_def(
             return None
         return lambda *args: call(name, args)
 
+    mutators: dict[str, Any] = {name: journaled(name) for name in MUTATORS}  # ValueDef fields
     return dataclasses.replace(
         template,
         get=lambda: current().get(),
         capture_time=late("capture_time"),
         capacity=late("capacity"),
         status=late("status"),
-        **{name: journaled(name) for name in MUTATORS},
+        **mutators,
     )
 
 
-class ViewCache:
+class ViewCache(Generic[V]):
     """Per-meter items (default: views) built on demand and kept for the ``size`` most recently used."""
 
-    def __init__(
-        self, fleet: Fleet, size: int = 256, build: Callable[[int], object] | None = None
-    ) -> None:
+    def __init__(self, fleet: Fleet, size: int, build: Callable[[int], V]) -> None:
         self.fleet, self.size = fleet, size
-        self.build = build or (lambda i: MeterView(fleet, i))
-        self._items: OrderedDict[int, object] = OrderedDict()
+        self.build = build
+        self._items: OrderedDict[int, V] = OrderedDict()
 
-    def get(self, i: int) -> object:
+    @classmethod
+    def of_views(cls, fleet: Fleet, size: int = 256) -> ViewCache[MeterView]:
+        """A cache of the meters' views."""
+        return ViewCache(fleet, size, lambda i: MeterView(fleet, i))
+
+    def get(self, i: int) -> V:
         """The (built) view of meter i."""
         hit = self._items.get(i)
         if hit is not None:

@@ -12,6 +12,7 @@ from k351c.units import Unit
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
+    from k351c.meter.fleet_view import MeterView
 
 ENERGY_UNIT = {"A+": Unit.WATT_HOUR, "A-": Unit.WATT_HOUR, "R+": Unit.VAR_HOUR, "R-": Unit.VAR_HOUR}
 ENERGY_NAME = {
@@ -23,7 +24,7 @@ ENERGY_NAME = {
 PHASE_NAME = ("total", "L1", "L2", "L3")
 
 
-def register_energy(meter: Meter) -> None:
+def register_energy(meter: Meter | MeterView) -> None:
     """Add A+ A- R+ R- (total, per phase, tariff 1-4) for primary (B=0) and secondary (B=1)."""
     for b, bank_name in ((0, "primary"), (1, "secondary")):
         for qi, name in enumerate(QUANTITIES):
@@ -39,7 +40,7 @@ def register_energy(meter: Meter) -> None:
 
 
 def _add_energy(
-    meter: Meter, obis: Obis, bank: str, qi: int, slot: int, name: str, what: str
+    meter: Meter | MeterView, obis: Obis, bank: str, qi: int, slot: int, name: str, what: str
 ) -> None:
     def get() -> int:
         return int(getattr(meter, bank).counts[qi, slot])
@@ -58,7 +59,7 @@ def _add_energy(
     )
 
 
-def _instant_values(meter: Meter, primary: bool) -> dict[tuple[int, int], tuple]:
+def _instant_values(meter: Meter | MeterView, primary: bool) -> dict[tuple[int, int], tuple]:
     """(C, E) -> (getter, unit, scaler, description) for the instantaneous values."""
     values: dict[tuple[int, int], tuple] = {
         (1, 7): (_power(meter, primary, "p_total", None, 1.0), Unit.WATT, 0, "P+ total"),
@@ -108,7 +109,7 @@ def _instant_values(meter: Meter, primary: bool) -> dict[tuple[int, int], tuple]
     return values
 
 
-def _power(meter: Meter, primary: bool, attr: str, i: int | None, sign: float):
+def _power(meter: Meter | MeterView, primary: bool, attr: str, i: int | None, sign: float):
     """P+/P-/Q+/Q- of the last measurement: max(sign * value, 0), times the CT ratio on the primary side."""
 
     def value() -> float:
@@ -120,7 +121,7 @@ def _power(meter: Meter, primary: bool, attr: str, i: int | None, sign: float):
     return lambda: int(round(value()))
 
 
-def _apparent(meter: Meter, primary: bool, i: int | None, positive: bool):
+def _apparent(meter: Meter | MeterView, primary: bool, i: int | None, positive: bool):
     """S+ (import) or S- (export) of the last measurement: S when the sign of P matches, else 0."""
     p_key, s_key = ("p_total", "s_total") if i is None else ("p", "s")
 
@@ -136,14 +137,14 @@ def _apparent(meter: Meter, primary: bool, i: int | None, positive: bool):
     return get
 
 
-def _current(meter: Meter, primary: bool, i: int):
+def _current(meter: Meter | MeterView, primary: bool, i: int):
     """Phase current in 0.01 A, times the CT ratio on the primary side."""
     if primary:
         return lambda: int(round(meter.instant.last()["current"][i] * meter.ct_ratio * 100))
     return lambda: int(round(meter.instant.last()["current"][i] * 100))
 
 
-def _pf(meter: Meter, i: int | None):
+def _pf(meter: Meter | MeterView, i: int | None):
     """Power factor (total or of phase i) in 0.001 with the IEC sign."""
     if i is None:
 
@@ -160,7 +161,7 @@ def _pf(meter: Meter, i: int | None):
     return get_phase
 
 
-def register_instantaneous(meter: Meter) -> None:
+def register_instantaneous(meter: Meter | MeterView) -> None:
     """Add instantaneous P, Q, S, U, I, PF and frequency, primary (B=0) and secondary (B=1)."""
     for b, primary in ((0, True), (1, False)):
         for (c, d), (getter, unit, scaler, text) in _instant_values(meter, primary).items():

@@ -176,7 +176,7 @@ class FleetServer:
             directory = meter_directory(self.state, serial)
             limiter = RateLimiter(self.clock.timestamp, RatePolicy.from_settings(self.settings))
             found = self.securities[i] = MeterSecurity(
-                FleetKeyStore(self.passwords.keys(serial), directory),  # type: ignore[arg-type]
+                FleetKeyStore(self.passwords.keys(serial), directory),
                 SecurityState(directory, policy=self.settings.security_policy),
                 system_title(serial),
                 limiter,
@@ -199,7 +199,7 @@ class FleetServer:
 
     def endpoint(self, i: int) -> DlmsEndpoint:
         """The DLMS endpoint of meter i (built on demand, LRU-cached)."""
-        return self.views.get(i)  # type: ignore[return-value]
+        return self.views.get(i)
 
     def sync(self) -> None:
         """Bring every meter up to the clock (whole intervals; the running one is added on read)."""
@@ -315,21 +315,22 @@ class FleetServer:
     def _storm(self, outage: Outage, code: int) -> None:
         """Every meter of an outage pushes its power-down (1) / power-up (2) event, randomised over 30 s."""
         log.info("feeder event %d for %d meters", code, outage.meters.size)
-        if not self.push_destination:
+        destination = self.push_destination
+        if not destination:
             return
         for i in outage.meters.tolist():
             task = asyncio.get_running_loop().create_task(
-                self._push(int(i), code, random.uniform(0, 30.0))
+                self._push(destination, int(i), code, random.uniform(0, 30.0))
             )  # noqa: S311
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _push(self, i: int, code: int, delay: float) -> None:
+    async def _push(self, destination: str, i: int, code: int, delay: float) -> None:
         from k351c.server.push import send_frame
 
         await asyncio.sleep(delay)
         frame = event_notification(self.fleet, i, code)
-        if await send_frame(self.push_destination, frame):  # type: ignore[arg-type]
+        if await send_frame(destination, frame):
             self.pushes_sent += 1
 
 

@@ -7,6 +7,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
+from typing import Protocol
 
 from k351c.errors import ConfigError, StoreError
 
@@ -55,6 +56,17 @@ class MeterKeys:
         if len(value) != 16:
             raise ConfigError(name, f"{len(value)} octets", "16 octets (AES-128)")
         return replace(self, **{name: value.hex().upper()})
+
+
+class KeyHolder(Protocol):
+    """What the security keeper needs of a key store: the keys, where they live, how to replace them."""
+
+    keys: MeterKeys
+    path: Path | None
+
+    def update(self, keys: MeterKeys) -> None:
+        """Replace the keys (persisted where the store keeps them)."""
+        ...
 
 
 class KeyStore:

@@ -16,7 +16,7 @@ from k351c.cosem.security import invocation_counter, security_setup
 from k351c.errors import ConfigError
 from k351c.meter.function import Event
 from k351c.protocols.dlms.security import KeyId, SecurityPolicy, unwrap_key
-from k351c.server.keys import KeyStore, SecurityState
+from k351c.server.keys import KeyHolder, SecurityState
 from k351c.server.ratelimit import Failure, RateLimiter, RatePolicy
 from k351c.server.runtime import Runtime
 
@@ -40,7 +40,7 @@ class MeterSecurity:
 
     def __init__(
         self,
-        keys: KeyStore,
+        keys: KeyHolder,
         state: SecurityState,
         server_title: bytes | Callable[[], bytes],
         limiter: RateLimiter | None = None,
