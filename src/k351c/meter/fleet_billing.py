@@ -165,8 +165,12 @@ class FleetBilling:
     ) -> np.ndarray:
         """Primary Ws (len(meters), len(idx) * subs, 4) of P+ Q+ S+ S- per demand span."""
         power = _demand_power(meas, meters.size, idx.size)
-        ratio = self.fleet.ct_ratio()[meters][:, None, None, None]
-        energy = (power[:, :, None, :] * seconds[..., None]) * ratio
+        if self.subs == 1:
+            ratio = self.fleet.ct_ratio()[meters][:, None, None]
+            energy = ((power * seconds) * ratio)[:, :, None, :]  # seconds (n, m, 1) broadcast
+        else:
+            ratio = self.fleet.ct_ratio()[meters][:, None, None, None]
+            energy = (power[:, :, None, :] * seconds[..., None]) * ratio
         if added and idx[0] == self.pre_k:  # with the part added at a CT or temperature change
             energy[:, 0] += self.pre[meters]
         return energy.reshape(meters.size, idx.size * self.subs, 4)
@@ -181,8 +185,10 @@ class FleetBilling:
         pid, pos = spans // per, spans % per
         local = pid - pid[0]
         if per == 1:  # every span is a period
-            sums = energy.copy()
-            sums[:, 0] += carry
+            sums = energy
+            if np.any(carry):
+                sums = energy.copy()
+                sums[:, 0] += carry
         else:
             sums = np.zeros((energy.shape[0], int(local[-1]) + 1, 4))
             sums[:, 0] = carry
@@ -193,7 +199,7 @@ class FleetBilling:
         closes = np.nonzero(pos == per - 1)[0]
         if closes.size:
             ends = (spans[closes] + 1) * self.grid
-            demand = sums[:, local[closes]] / self.period
+            demand = (sums if per == 1 else sums[:, local[closes]]) / self.period
             if spans[0] // self.subs == self.pre_k:  # periods a commanded stop closed already
                 done = self.pre_k * RESOLUTION + self.closed[meters]
                 demand[ends[None, :] <= done[:, None]] = -np.inf
