@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from k351c.codes.server import ServerSettings
 from k351c.errors import ConfigError
 from k351c.meter.core import Meter
-from k351c.server.bench.link import runtime_tap
+from k351c.server.bench.link import Tap, runtime_tap
 from k351c.server.dlms import HDLC_TICK, endpoint_for
 from k351c.server.dlms_peers import HdlcPeer
 from k351c.server.endpoint import DlmsEndpoint
@@ -75,7 +75,7 @@ async def serve_multidrop(
 
 
 async def serve_multidrop_serial(
-    endpoints: Sequence[DlmsEndpoint], device: str, baudrate: int = SERIAL_BAUD, tap=None  # noqa: ANN001
+    endpoints: Sequence[DlmsEndpoint], device: str, baudrate: int = SERIAL_BAUD, tap: Tap | None = None
 ) -> SerialListener:
     """Serve the endpoints on a serial line (8N1) until the returned listener is closed."""
     bus = _distinct(endpoints)

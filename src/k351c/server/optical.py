@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from k351c.protocols.iec62056_21 import (
@@ -140,7 +141,7 @@ class OpticalSession:
         if self.hdlc is not None:
             self.hdlc.release()
 
-    def _step(self, step, now: float) -> bytes:  # noqa: ANN001
+    def _step(self, step: Callable[[], None], now: float) -> bytes:
         """Run one codec step and carry out its events; on any failure start over idle at 300 baud."""
         try:
             step()

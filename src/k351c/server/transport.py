@@ -14,11 +14,14 @@ import contextlib
 import logging
 import socket
 from collections.abc import Callable
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from k351c.errors import ConfigError, RemoteProtocolError
 from k351c.server.bench.adapters import tapped_protocol
 from k351c.server.bench.link import Tap
+
+if TYPE_CHECKING:
+    import serial
 
 log = logging.getLogger("k351c.server")
 
@@ -193,7 +196,7 @@ class SessionProtocol(asyncio.Protocol):
         self.transport.pause_reading()
         self.loop.create_task(self._change_line(port, baud, eight_n_one))
 
-    async def _change_line(self, port, baud: int, eight_n_one: bool) -> None:  # noqa: ANN001
+    async def _change_line(self, port: serial.Serial, baud: int, eight_n_one: bool) -> None:
         transport = self.transport
         while transport.get_write_buffer_size() and not transport.is_closing():
             await asyncio.sleep(DRAIN_POLL)
@@ -256,7 +259,7 @@ async def listen_tcp(
         raise ConfigError("port", port, f"a free port on {host}", exc.strerror or str(exc)) from exc
 
 
-def open_serial(device: str, flag: str = "--serial", baudrate: int = 9600):  # noqa: ANN201
+def open_serial(device: str, flag: str = "--serial", baudrate: int = 9600) -> serial.Serial:
     """The one serial opener (optical, M-Bus, RS-485): a non-blocking pyserial port at 8N1, or
     ConfigError naming ``flag``. Other framing is set afterwards with ``set_framing``."""
     import serial
@@ -319,7 +322,7 @@ async def serve_serial(
     return SerialListener(cast(asyncio.Transport, transport), made[0])
 
 
-def configure_line(port, baud: int, eight_n_one: bool) -> None:  # noqa: ANN001
+def configure_line(port: serial.Serial, baud: int, eight_n_one: bool) -> None:
     """Set a pyserial port's baud rate and framing: 8N1, or 7E1 (IEC 62056-21 before mode E)."""
     import serial
 
@@ -331,7 +334,7 @@ def configure_line(port, baud: int, eight_n_one: bool) -> None:  # noqa: ANN001
     )
 
 
-def set_framing(port, **attributes: object) -> None:  # noqa: ANN001
+def set_framing(port: serial.Serial, **attributes: object) -> None:
     """Set pyserial attributes one by one; one the device refuses (a pty has no 7E1) is logged, not fatal."""
     for name, value in attributes.items():
         if getattr(port, name) == value:
