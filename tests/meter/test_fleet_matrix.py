@@ -6,10 +6,12 @@ through ``ObjectList.get`` with the public, reading and management contexts, so 
 what a head-end gets. The scenarios span the integration periods 5/15/30/60 min, each energy type
 (X5), primary and secondary profile banks, outages (short, long, across an interval end), a CT change
 in the middle of an interval, both DST changes, a fast and a slow RTC, debiting stops of several
-GG/HH codes and an external one (the end-of-billing script executed by the management client) and a
-load-profile capture. (Push setups, class 40, are added by the serve-time push service, not by the
-object list compared.) The default run takes a few of them; ``-m slow`` runs them all and lets
-Hypothesis combine period, energy type, profile bank, drift, start, CT change and outage instants.
+GG/HH codes and an external one (the end-of-billing script executed by the management client), a
+temperature setting on an erring meter and a load-profile capture. (Push setups, class 40, are
+added by the serve-time push service, not by the object list compared.) The default run takes a few
+of them; ``-m slow`` runs them all and lets
+Hypothesis combine period, energy type, profile bank, drift, accuracy and a temperature setting,
+start, CT change and outage instants.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from k351c.axdr.enums import ActionResult
 from k351c.axdr.types import Data, DataType
 from k351c.clock import parse_instant
 from k351c.codes import RtcSettings, Settings
+from k351c.codes.metrology import Metrology
 from k351c.cosem import build_object_list
 from k351c.cosem.model import Level, RequestContext
 from k351c.meter.fleet_writes import TwinWrite
@@ -58,6 +61,7 @@ class Case:
     external_stop: float | None = None  # seconds from t0, on every meter
     capture: float | None = None  # seconds from t0, meter 0's load profile
     ct_meter: int = 1
+    temperature: tuple[float, float] | None = None  # (seconds from t0, degC) on every meter
 
     def config(self) -> MeterConfig:
         """The configuration of these codes."""
@@ -88,6 +92,9 @@ CASES = {
     "stop-every-2-months": Case({"config2": "001-01-02-1"}),
     "stop-quarterly": Case({"config2": "001-01-06-1"}),
     "no-stop": Case({"config2": "001-01-00-1"}),
+    "temperature": Case(
+        {"metrology": Metrology(accuracy="class-limit", daily_swing=8.0)}, temperature=(DAY + 300.0, -25.0)
+    ),
     "external-stop": Case({"config2": "001-00-01-1"}, external_stop=DAY + 1234.0),
     "capture": Case(capture=DAY + 600.0, ct=None),
     "outage-in-a-partial-interval": Case(  # a start and a CT change inside intervals with an outage
@@ -107,6 +114,8 @@ def _timeline(case: Case) -> list[tuple[float, str]]:
         events.append((case.external_stop, "stop"))
     if case.capture is not None:
         events.append((case.capture, "capture"))
+    if case.temperature is not None:
+        events.append((case.temperature[0], "temperature"))
     return sorted(events)
 
 
@@ -134,6 +143,8 @@ def _run_fleet(case: Case) -> Fleet:
                 _stop(objects)
         elif what == "capture":
             _capture(lists[0])
+        elif what == "temperature":
+            fleet.set_temperature(case.temperature[1])
     return fleet
 
 
@@ -149,6 +160,8 @@ def _run_twin(case: Case, fleet: Fleet, i: int) -> Meter:
             _stop(objects)
         elif what == "capture" and i == 0:
             _capture(objects)
+        elif what == "temperature":
+            meter.set_temperature(case.temperature[1])
     return meter
 
 
@@ -228,13 +241,28 @@ def test_matrix(case):
     ct_at=st.integers(600, 2 * 86400 - 600),
     outage_at=st.integers(600, 2 * 86400 - 600),
     outage_s=st.integers(1, 6 * 3600),
+    celsius=st.one_of(st.none(), st.floats(-40.0, 70.0)),
+    celsius_at=st.integers(600, 2 * 86400 - 600),
 )
-def test_matrix_at_hypothesis_picks(period, x5, bank, ppm, t0, shift, ct_at, outage_at, outage_s):
+def test_matrix_at_hypothesis_picks(
+    period, x5, bank, ppm, t0, shift, ct_at, outage_at, outage_s, celsius, celsius_at
+):
     rtc = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=ppm))
     codes = {
         "config1": f"3-1-000-00-{period}",
         "type_number": f"685-35BC{x5}23-070",
         "config3": f"00-0-01-0-00-001-001-{bank}",
         "settings": rtc,
+        "metrology": Metrology(accuracy="typical" if celsius is None else "class-limit"),
     }
-    _check(Case(codes, t0=t0 + shift, days=2.0, ct=(float(ct_at), 100), outages=((outage_at, outage_s),)))
+    temperature = None if celsius is None else (float(celsius_at), celsius)
+    _check(
+        Case(
+            codes,
+            t0=t0 + shift,
+            days=2.0,
+            ct=(float(ct_at), 100),
+            outages=((outage_at, outage_s),),
+            temperature=temperature,
+        )
+    )
