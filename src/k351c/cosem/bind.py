@@ -74,7 +74,7 @@ def clock_object(meter: Meter, definition: ValueDef) -> CosemObject:
     eu = local.dst_rule == "eu"
 
     def status() -> int:
-        base = int(getattr(meter, "clock_status", 0)) & 0x7F
+        base = (meter.clock_status or 0) & 0x7F
         return base | (0x80 if local.is_dst(meter.t) else 0)
 
     def set_time(value: Data, ctx: RequestContext) -> None:

@@ -104,6 +104,11 @@ class MeterView:
         return self.localtime.to_local(self.t)
 
     @property
+    def clock_status(self) -> int:
+        """RTC status bits now (summer time, doubtful after long outages), by the fleet's rule."""
+        return int(self.fleet.billing.status(np.array([self.i]), np.array([self.fleet.t]))[0, 0])
+
+    @property
     def ct_primary(self) -> int:
         """CT primary current (A)."""
         return int(self.fleet.ct_primary[self.i])
