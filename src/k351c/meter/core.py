@@ -209,7 +209,7 @@ class Meter:
     def _single_step(self, t0: float, t1: float, segments, meas: Measurement, dt: float) -> Step:
         """One interval of constant load: the same arithmetic on Python floats instead of (1, n) arrays."""
         rows = energy_rows(meas, dt, self.tariff)
-        added = self.banks.book(EnergyBanks.wh(np.array(rows)[None], self.ct_ratio))[:, 0]
+        added = self.banks.book(EnergyBanks.wh(np.array([rows]), self.ct_ratio))[:, 0]
         self._pulses(rows[0][0] + rows[1][0], rows[2][0] + rows[3][0], rows[0][0], t0, t1)
         self.instant = meas
         return Step(

@@ -92,21 +92,35 @@ class EnergyBanks:
         np.divide(ws, 3600.0, out=out[SECONDARY])
         return out
 
-    def carried(self, wh: np.ndarray, meters=slice(None)) -> tuple[np.ndarray, np.ndarray]:
-        """(whole units, remainder) once ``wh`` (2, m, 4, 8) is added to these meters: the carry rule."""
-        exact = self.remainder[:, meters] + np.where(self.mask, wh, 0.0)
-        whole = np.floor(exact)
-        return whole.astype(np.int64), exact - whole
+    def _exact(self, remainder: np.ndarray, wh: np.ndarray) -> np.ndarray:
+        """The carried remainder plus the energy of the registers the meter keeps (the channel mask)."""
+        exact = np.where(self.mask, wh, 0.0)
+        exact += remainder
+        return exact
 
-    def book(self, wh: np.ndarray, meters=slice(None)) -> np.ndarray:
-        """Add energy in Wh/varh (2, m, 4, 8) to these meters' registers; returns the whole units added."""
-        added, self.remainder[:, meters] = self.carried(wh, meters)
+    def book(self, wh: np.ndarray, meters: np.ndarray | None = None) -> np.ndarray:
+        """Add energy in Wh/varh (2, m, 4, 8) to these meters' registers (default all); the whole units added.
+
+        The carry rule: the whole part of remainder + energy goes to the int64 count, the fraction
+        stays as the remainder.
+        """
+        if meters is None:
+            exact = self._exact(self.remainder, wh)
+            whole = np.floor(exact)
+            np.subtract(exact, whole, out=self.remainder)
+            added = whole.astype(np.int64)
+            self.counts += added
+            return added
+        exact = self._exact(self.remainder[:, meters], wh)
+        whole = np.floor(exact)
+        self.remainder[:, meters] = exact - whole
+        added = whole.astype(np.int64)
         self.counts[:, meters] += added
         return added
 
     def registers_with(self, wh: np.ndarray, meter: int, bank: int) -> np.ndarray:
         """Meter's registers (4, 8) of a bank as they read with ``wh`` (4, 8) more, booking nothing."""
-        exact = self.remainder[bank, meter] + np.where(self.mask, wh, 0.0)
+        exact = self._exact(self.remainder[bank, meter], wh)
         return self.counts[bank, meter] + np.floor(exact).astype(np.int64)
 
 
