@@ -11,12 +11,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from k351c.meter.display import Display
+from k351c.meter.function import MeterFunction
 from k351c.meter.metrology import VOLTAGE_PRESENT_FRACTION, no_load_threshold
 from k351c.meter.objects import ValueDef
+from k351c.meter.tamper import Tamper
+from k351c.meter.tariffs import Tariffs
 from k351c.obis import Obis
 from k351c.units import Unit, unit_name
+
+F = TypeVar("F", bound=MeterFunction)
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
@@ -112,8 +118,8 @@ class LcdState:
 
 def lcd_state(meter: Meter) -> LcdState:
     """The LCD of ``meter`` at its current time (pure: reads, never changes)."""
-    display = _function(meter, "display")
-    pulses = int(getattr(display, "pulses", 0))
+    display = _function(meter, Display)
+    pulses = display.pulses if display is not None else 0
     if display is not None and display.mode() == "test":
         return LcdState.all_segments(pulses)
     code = display.current() if display is not None else _first(meter)
@@ -146,8 +152,8 @@ def lcd_state(meter: Meter) -> LcdState:
 
 def _has_tariffs(meter: Meter) -> bool:
     """Tariffs are selected: a tariff control table, or tariff inputs of the fitted module."""
-    tariffs = _function(meter, "tariffs")
-    return meter.config.tariff_table is not None or bool(getattr(tariffs, "external", False))
+    tariffs = _function(meter, Tariffs)
+    return meter.config.tariff_table is not None or (tariffs is not None and tariffs.external)
 
 
 def overcurrent(meter: Meter) -> tuple[int, ...]:
@@ -267,17 +273,15 @@ def _directions(meter: Meter) -> tuple[str, str, str]:
 
 
 def _error_bits(meter: Meter) -> int:
-    tamper = _function(meter, "tamper")
-    if tamper is None:
+    tamper = _function(meter, Tamper)
+    if tamper is None or not tamper.error_symbol:
         return 0
-    if not getattr(tamper, "error_symbol", False):
-        return 0
-    return int(getattr(tamper, "error_register", 0)) & sum(ERROR_CAUSES) or 1
+    return tamper.error_register & sum(ERROR_CAUSES) or 1
 
 
-def _function(meter: Meter, name: str) -> Any:
+def _function(meter: Meter, kind: type[F]) -> F | None:
     try:
-        return meter.function(name)
+        return meter.function(kind)
     except KeyError:
         return None
 

@@ -8,17 +8,19 @@ relay events are kept in a bounded ring fed by the meter's event subscription.
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Query
 from pydantic import BaseModel, Field
 
 from k351c.codes.tables import IO_CONFIGS, IoDirection
 from k351c.errors import ConfigError
-from k351c.meter.function import Event
-from k351c.meter.io import PULSE_INPUTS, PULSE_OUTPUTS, RELAY_OF_OUTPUT, TARIFF_INPUTS
-from k351c.meter.loadcontrol import RELAY_OBIS
+from k351c.meter.function import Event, MeterFunction
+from k351c.meter.io import PULSE_INPUTS, PULSE_OUTPUTS, RELAY_OF_OUTPUT, TARIFF_INPUTS, IoModule
+from k351c.meter.loadcontrol import RELAY_OBIS, LoadControl
 from k351c.server.runtime import Runtime
+
+F = TypeVar("F", bound=MeterFunction)
 
 RING = 200
 IO_KINDS = frozenset(
@@ -69,9 +71,9 @@ class IoEvents:
         return newer[-limit:] if limit > 0 else []
 
 
-def _function(runtime: Runtime, name: str) -> Any:
+def _function(runtime: Runtime, kind: type[F]) -> F | None:
     try:
-        return runtime.meter.function(name)
+        return runtime.meter.function(kind)
     except KeyError:
         return None
 
@@ -110,7 +112,7 @@ def _line(io: Any, index: int) -> dict[str, Any]:
 
 def relays_json(runtime: Runtime) -> list[dict[str, Any]]:
     """The load control relays: control state, mode and whether the consumer is connected."""
-    control = _function(runtime, "load_control")
+    control = _function(runtime, LoadControl)
     return [
         {
             "relay": i + 1,
@@ -120,14 +122,14 @@ def relays_json(runtime: Runtime) -> list[dict[str, Any]]:
             "mode": int(relay.mode),
             "connected": relay.output_state,
         }
-        for i, relay in enumerate(getattr(control, "relays", []))
+        for i, relay in enumerate(control.relays if control is not None else [])
     ]
 
 
 def io_json(runtime: Runtime) -> dict[str, Any]:
     """The fitted module, both I/O lines, the pulse input, the relays and the current tariff."""
     meter = runtime.meter
-    io = _function(runtime, "io")
+    io = _function(runtime, IoModule)
     if io is None:
         raise HTTPException(404, "this meter has no module slot (io function)")
     dd = meter.config.config1.dd
@@ -202,7 +204,7 @@ def add_io_routes(app: FastAPI, runtime: Runtime, require_token: Any) -> IoEvent
 
 
 def _drive(runtime: Runtime, action: Any) -> None:
-    io = _function(runtime, "io")
+    io = _function(runtime, IoModule)
     if io is None:
         raise HTTPException(404, "this meter has no module slot (io function)")
     try:

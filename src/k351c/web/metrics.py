@@ -3,15 +3,21 @@ module pulses as counters and I/O levels and relay states as gauges."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
 from k351c.codes.tables import IoFunction
 from k351c.meter.core import Meter
-from k351c.meter.io import PULSE_INPUTS, PULSE_OUTPUTS
+from k351c.meter.function import MeterFunction
+from k351c.meter.io import PULSE_INPUTS, PULSE_OUTPUTS, IoModule
 from k351c.meter.lcd import lcd_state
+from k351c.meter.loadcontrol import LoadControl
 from k351c.server.runtime import Runtime
+
+F = TypeVar("F", bound=MeterFunction)
 
 LABELS = ["obis", "unit", "description"]
 PULSED = {*PULSE_OUTPUTS, IoFunction.DEBITING_STOP_OUT}
@@ -63,17 +69,17 @@ class MeterCollector:
         yield from io_families(meter)
 
 
-def _function(meter: Meter, name: str):
+def _function(meter: Meter, kind: type[F]) -> F | None:
     try:
-        return meter.function(name)
+        return meter.function(kind)
     except KeyError:
         return None
 
 
 def io_families(meter: Meter) -> list:
     """The module slot's metric families: output pulses and input pulses, line levels, relays."""
-    io = _function(meter, "io")
-    control = _function(meter, "load_control")
+    io = _function(meter, IoModule)
+    control = _function(meter, LoadControl)
     line_labels = ["line", "function"]
     pulses_out = CounterMetricFamily(
         "k351c_io_output_pulses",
@@ -108,7 +114,7 @@ def io_families(meter: Meter) -> list:
                 levels.add_metric([*labels, direction], float(io.levels[i]))
         if any(f in PULSE_INPUTS for f in io.functions):
             pulses_in.add_metric([], float(io.pulses))
-    for i, relay in enumerate(getattr(control, "relays", [])):
+    for i, relay in enumerate(control.relays if control is not None else []):
         relays.add_metric([str(i + 1)], 1.0 if relay.output_state else 0.0)
         states.add_metric([str(i + 1)], float(int(relay.state)))
     return [pulses_out, pulses_in, levels, relays, states]
