@@ -26,6 +26,8 @@ def parse_instant(value: str | datetime | float | int) -> datetime:
 class Clock(Protocol):
     """What every component needs of time."""
 
+    rate: float  # simulated seconds per real second (1 for the host's clock)
+
     def now(self) -> datetime:
         """The current instant, timezone-aware UTC."""
         ...
@@ -41,6 +43,8 @@ class Clock(Protocol):
 
 class SystemClock:
     """Wall-clock time of the host."""
+
+    rate = 1.0
 
     def now(self) -> datetime:
         """The host's current instant (UTC)."""

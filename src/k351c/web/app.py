@@ -55,7 +55,7 @@ def plotly_js() -> Path:
 def lcd_json(runtime: Runtime) -> dict[str, Any]:
     """The LCD state as JSON, with the simulated clock rate so the page can flash the LED in real time."""
     data = dataclasses.asdict(lcd_state(runtime.meter))
-    data["rate"] = float(getattr(runtime.meter.clock, "rate", 1.0))
+    data["rate"] = runtime.meter.clock.rate
     data["time"] = runtime.meter.now.isoformat()
     data["serial"] = runtime.meter.config.serial
     return data
