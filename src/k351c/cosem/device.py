@@ -30,6 +30,13 @@ from k351c.cosem.infra import (
 )
 from k351c.cosem.model import CosemObject, ObjectList
 from k351c.cosem.script import end_of_billing_script
+from k351c.cosem.security import (
+    INVOCATION_COUNTER,
+    SECURITY_SETUP,
+    SecurityPort,
+    invocation_counter,
+    security_setup,
+)
 from k351c.cosem.specialdays import billing_schedule, special_days_table
 from k351c.obis import Obis
 
@@ -107,6 +114,18 @@ def object_specs(
         sample = build(template, scratch)
         specs.append(ObjectSpec(sample.class_id, sample.obis, build))
     return specs
+
+
+def security_specs(port: Callable[[Any], SecurityPort]) -> list[ObjectSpec]:
+    """The security setup (class 64) and its invocation counter over a meter's security keeper.
+
+    The keeper (keys, counters, policy) lives with the server, so the server adds these specs:
+    ``port(meter)`` is that meter's keeper.
+    """
+    return [
+        ObjectSpec(64, SECURITY_SETUP, lambda meter, objects: security_setup(port(meter))),
+        ObjectSpec(1, INVOCATION_COUNTER, lambda meter, objects: invocation_counter(port(meter))),
+    ]
 
 
 def build_object_list(meter: MeterSource, settings: ServerSettings | Mapping[str, Any] | None = None) -> ObjectList:

@@ -32,13 +32,7 @@ from pathlib import Path
 
 from k351c.clock import Clock
 from k351c.codes.server import ServerSettings
-from k351c.cosem.device import DeviceSpecs, LogicalDevice, ObjectSpec, object_specs
-from k351c.cosem.security import (
-    INVOCATION_COUNTER,
-    SECURITY_SETUP,
-    invocation_counter,
-    security_setup,
-)
+from k351c.cosem.device import DeviceSpecs, LogicalDevice, object_specs, security_specs
 from k351c.errors import ConfigError
 from k351c.meter.catalog import logical_device_name
 from k351c.meter.fleet import Fleet
@@ -163,8 +157,7 @@ class FleetServer:
             template = MeterView(self.fleet, 0)
             self.specs = DeviceSpecs([
                 *object_specs(template, self.settings),
-                ObjectSpec(64, SECURITY_SETUP, lambda view, objects: security_setup(self.security(view.i))),
-                ObjectSpec(1, INVOCATION_COUNTER, lambda view, objects: invocation_counter(self.security(view.i))),
+                *security_specs(lambda view: self.security(view.i)),
             ], template)
         return self.specs
 

@@ -12,7 +12,7 @@ import logging
 import secrets
 from collections.abc import Callable
 
-from k351c.cosem.security import invocation_counter, security_setup
+from k351c.cosem.device import security_specs
 from k351c.errors import ConfigError
 from k351c.meter.function import Event
 from k351c.protocols.dlms.security import KeyId, SecurityPolicy, unwrap_key
@@ -147,8 +147,8 @@ def security_for(runtime: Runtime) -> MeterSecurity:
         runtime.keys, state, lambda: system_title(runtime.meter.config.serial), limiter
     )
     limiter.on_failure = _failure_event(runtime)
-    runtime.objects.add(security_setup(security))
-    runtime.objects.add(invocation_counter(security))
+    for spec in security_specs(lambda meter: security):
+        runtime.objects.add(spec.build(runtime.meter, runtime.objects))
     runtime.on_tick.append(lambda meter: security.flush())
     runtime.security = security
     return security
