@@ -10,12 +10,18 @@ debiting periods are the fleet's).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from k351c.axdr.types import Data, DataType
 from k351c.cosem.classes import CLASS_VERSION, logical_name
 from k351c.cosem.model import Attribute, CosemObject, Level, Method, RequestContext
-from k351c.errors import AccessDenied, ConfigError
-from k351c.meter.billing import DEBITING_LOGGER
+from k351c.errors import ConfigError
+from k351c.meter.billing import DEBITING_LOGGER, Billing
+from k351c.meter.core import Meter
 from k351c.obis import Obis
+
+if TYPE_CHECKING:
+    from k351c.meter.fleet_view import MeterView
 
 END_OF_BILLING_SCRIPT = Obis(0, 0, 10, 0, 1)
 END_OF_BILLING = 1
@@ -45,7 +51,7 @@ def script_id(params: Data | None) -> int:
     return params.as_int()
 
 
-def end_of_billing_script(meter) -> CosemObject:  # noqa: ANN001
+def end_of_billing_script(meter: Meter | MeterView) -> CosemObject:
     """Class 9 0-0:10.0.1.255: script 1 = end of billing period (a debiting stop now)."""
     scripts = _scripts()
 
@@ -53,10 +59,10 @@ def end_of_billing_script(meter) -> CosemObject:  # noqa: ANN001
         wanted = script_id(params)
         if wanted != END_OF_BILLING:
             raise ConfigError("script_identifier", wanted, [END_OF_BILLING])
-        billing = getattr(meter, "function", None)
-        if billing is None:
-            raise AccessDenied("a fleet meter's debiting periods are the fleet's")
-        billing("billing").debiting_stop(source="script")
+        if isinstance(meter, Meter):
+            meter.function(Billing).debiting_stop(source="script")
+        else:
+            meter.function("billing").debiting_stop(source="script")
 
     attrs = {
         1: logical_name(END_OF_BILLING_SCRIPT),

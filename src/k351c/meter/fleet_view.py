@@ -81,7 +81,7 @@ class MeterView:
         """The value of an OBIS code as the meter shows it (a Profile for loggers), as ``Meter.read``."""
         return read_object(self.objects, obis)
 
-    def function(self, name: str):  # noqa: ANN201
+    def function(self, name: str) -> _Stops:
         """The fleet's billing of this meter (``debiting_stop``); a fleet meter has no other function object."""
         if name != "billing":
             raise KeyError(f"a fleet meter has no function {name!r}")

@@ -64,7 +64,7 @@ def _status(meter: Meter) -> str:
     if "0-0:97.97.0.255" in meter.objects:
         parts.append(f"ERR {meter.reading('0-0:97.97.0.255').value}")
     with contextlib.suppress(KeyError):
-        relays = getattr(meter.function(LoadControl), "relays", [])
+        relays = meter.function(LoadControl).relays
         parts += [f"R{i + 1} {'ON' if r.output_state else 'OFF'}" for i, r in enumerate(relays)]
     return ", ".join(parts)
 
