@@ -276,9 +276,7 @@ class Meter:
 
     def _time_hooks(self, old: float, new: float) -> None:
         for function in self.functions:
-            hook = getattr(function, "on_time_set", None)
-            if hook is not None:
-                hook(old, new)
+            function.on_time_set(old, new)
 
     def reconfigure(self, **changes: Any) -> None:
         """Change non-legal configuration fields (serial, settings); validated, persisted, logged."""

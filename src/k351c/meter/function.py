@@ -124,5 +124,8 @@ class MeterFunction:
         """Serialisable state to persist, or None if stateless."""
         return None
 
+    def on_time_set(self, old: float, new: float) -> None:
+        """The clock was set from meter time ``old`` to ``new`` (no energy is integrated over the jump)."""
+
     def restore(self, state: dict) -> None:
         """Load a state written by state()."""
