@@ -67,9 +67,6 @@ def energy_rows(meas: Measurement, dt: float, tariff: int) -> list[list[float]]:
     return rows
 
 
-PRIMARY, SECONDARY = 0, 1
-
-
 class EnergyBanks:
     """The energy registers of n meters, the one booking rule for a single meter and a fleet alike.
 
