@@ -32,7 +32,7 @@ from k351c.meter.demand import PeakArrays, close_periods, reset_peaks, store_pea
 from k351c.meter.energy import QUANTITIES, QUANTITY_C, TARIFF_SLOT0
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.function import bound
-from k351c.meter.powerfail import CLOCK_DOUBTFUL, CLOCK_DST_ACTIVE, DOUBTFUL_AFTER_S, SPEC_PPM
+from k351c.meter.powerfail import CLOCK_DOUBTFUL, CLOCK_DST_ACTIVE, backup_error_s, is_doubtful
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -272,13 +272,13 @@ class FleetBilling:
         dst = np.where(self._summer(np.asarray(ends, dtype=float)), CLOCK_DST_ACTIVE, 0)
         outages = self.fleet.outages
         out = np.broadcast_to(dst, (meters.size, ends.size))
-        if sum(o.t1 - o.t0 for o in outages) * SPEC_PPM * 1e-6 < DOUBTFUL_AFTER_S:
+        if not is_doubtful(backup_error_s(sum(o.t1 - o.t0 for o in outages))):
             return out  # no meter's backup can have drifted a second yet
         error = np.zeros(out.shape)
         for outage in outages:  # the RTC's possible error after each failure, at the spec's ppm
             hit = np.isin(meters, outage.meters)
-            error[hit] += np.where(ends >= outage.t1, (outage.t1 - outage.t0) * SPEC_PPM * 1e-6, 0.0)
-        out = out | np.where(error >= DOUBTFUL_AFTER_S, CLOCK_DOUBTFUL, 0)
+            error[hit] += np.where(ends >= outage.t1, backup_error_s(outage.t1 - outage.t0), 0.0)
+        out = out | np.where(is_doubtful(error), CLOCK_DOUBTFUL, 0)
         return out
 
     def _summer(self, ends: np.ndarray) -> np.ndarray:

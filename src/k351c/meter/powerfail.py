@@ -48,6 +48,16 @@ def is_long(duration, long_after_s: float = LONG_FAILURE_SECONDS):  # noqa: ANN0
     return duration >= long_after_s
 
 
+def backup_error_s(seconds, ppm: float = SPEC_PPM):  # noqa: ANN001, ANN201
+    """The RTC's possible error (s) after ``seconds`` on its backup, at ``ppm`` (float or array)."""
+    return seconds * ppm * 1e-6
+
+
+def is_doubtful(error_s):  # noqa: ANN001, ANN201
+    """Whether an RTC with this possible error (s) is flagged doubtful in the clock status."""
+    return abs(error_s) >= DOUBTFUL_AFTER_S
+
+
 class PowerFail(MeterFunction):
     """Decides when the meter is down, counts and logs the failures and keeps the RTC status."""
 
@@ -211,14 +221,14 @@ class PowerFail(MeterFunction):
         (or past its life). Time the RTC stood still is lost: the meter's time moves back by it.
         """
         on_backup = min(duration, SUPERCAP_SECONDS) if self.battery_flat(t) else duration
-        self.rtc_error_s += on_backup * self.spec_ppm * 1e-6
+        self.rtc_error_s += backup_error_s(on_backup, self.spec_ppm)
         if duration > on_backup:
             lost = duration - on_backup
             self.rtc_error_s += lost
             self.rtc_bits |= CLOCK_INVALID
             self._losing = True
             self.meter.rtc.lose(lost)
-        if abs(self.rtc_error_s) >= DOUBTFUL_AFTER_S:
+        if is_doubtful(self.rtc_error_s):
             self.rtc_bits |= CLOCK_DOUBTFUL
 
     def on_time_set(self, old: float, new: float) -> None:
