@@ -33,6 +33,7 @@ from k351c.meter.energy import (
 )
 from k351c.meter.fleet_billing import FleetBilling
 from k351c.meter.fleet_clock import FleetRtc
+from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
 from k351c.meter.fleet_state import Outage, load_state, save_state
@@ -115,6 +116,7 @@ class Fleet:
         self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
         self.twins = Twins(self)
         self.billing = FleetBilling(self)
+        self.functions: list[FleetFunction] = [self.billing]  # array functions, in hook order
         self._checkpoint(self.k)
 
     # ------------------------------------------------------------ identity
@@ -158,7 +160,8 @@ class Fleet:
         seconds = min(self.t - self.k * RESOLUTION, RESOLUTION)
         meters = meters[seconds > self.booked[meters]]
         if meters.size:
-            self.billing.book_running(meters, seconds)
+            for function in self.functions:
+                function.book_running(meters, seconds)
             delta = self._running_delta(meters, self.booked[meters], seconds)
             self.banks.book(delta, meters)
             self.booked[meters] = seconds
@@ -210,13 +213,14 @@ class Fleet:
         k_end = int(math.floor(t / RESOLUTION))
         step = max(1, min(PER_DAY, CHUNK_ELEMENTS // self.n))
         while self.k < k_end:
-            due = max(self.k + 1, self.billing.next_k())
+            due = max(self.k + 1, min(f.next_k() for f in self.functions))
             k1 = min(k_end, self.k + step, (self.k // PER_DAY + 1) * PER_DAY, due)
             self._advance_chunk(self.k, k1)
             if progress is not None:
                 progress(k1 - self.k)
             self.k = k1
-            self.billing.reached(k1)
+            for function in self.functions:
+                function.reached(k1)
             if k1 % PER_DAY == 0:
                 self._checkpoint(k1)
         self.t = max(self.t, float(t))
@@ -254,7 +258,8 @@ class Fleet:
         as no block of a fleet of several meters has a single row (see ``_blocks``).
         """
         meas = self.measurement(meters, idx, frac > 0)
-        self.billing.intervals(meters, idx, meas, tariffs)
+        for function in self.functions:
+            function.intervals(meters, idx, meas, tariffs)
         parts = signed_parts(meas, meters.size, idx.size)
         for qi, (tot, phases) in enumerate(parts):
             if tot is None:
@@ -398,6 +403,8 @@ class Fleet:
             )
         self.outages.append(outage)
         self.twins.forget(outage.meters)
+        for function in self.functions:
+            function.outage_added(outage)
         return outage
 
     def outage_windows(self, i: int) -> list[tuple[float, float]]:

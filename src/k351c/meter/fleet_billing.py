@@ -30,6 +30,7 @@ from k351c.meter.billing import (
 )
 from k351c.meter.demand import PeakArrays, close_periods, reset_peaks, store_peaks
 from k351c.meter.energy import QUANTITIES, QUANTITY_C, TARIFF_SLOT0
+from k351c.meter.fleet_function import NEVER, FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.function import bound
 from k351c.meter.powerfail import CLOCK_DOUBTFUL, CLOCK_DST_ACTIVE, backup_error_s, is_doubtful
@@ -50,11 +51,13 @@ ACCUMULATED_CODES = ("1-0:1.2.0.255", "1-0:1.2.1.255", "1-0:1.2.2.255", "1-0:3.2
 STATE_ARRAYS = ("open", "pre", "pre_done", "closed", "seconds", "counter", "log", "log_total", "log2", "log2_total")
 
 
-class FleetBilling:
+class FleetBilling(FleetFunction):
     """Demand and billing of N meters: peaks, counters and loggers as arrays, advanced with the fleet."""
 
+    name = "billing"
+
     def __init__(self, fleet: Fleet) -> None:
-        self.fleet = fleet
+        super().__init__(fleet)
         config, n = fleet.config, fleet.n
         self.period = config.integration_minutes * 60.0
         gg, months, minute = debiting_plan(config)
@@ -100,7 +103,7 @@ class FleetBilling:
     def next_k(self) -> int:
         """The interval index at whose start the next scheduled row is due (chunks end there)."""
         if not self.active:
-            return np.iinfo(np.int64).max
+            return NEVER
         due = self.next_log2 if self.next_stop is None else min(self.next_stop, self.next_log2)
         return int(math.ceil(due / RESOLUTION))
 
@@ -397,6 +400,10 @@ class FleetBilling:
         out.update({name: getattr(self, name) for name in STATE_ARRAYS})
         out["pre_k"] = np.array([self.pre_k])
         return out
+
+    def begin(self, t: float) -> None:
+        """Empty peaks, counters and loggers from t on (a state written before they were kept)."""
+        self.schedule(t)
 
     def restore(self, arrays: dict[str, np.ndarray], t: float) -> None:
         """Load arrays written by arrays() and resume both schedules after t."""

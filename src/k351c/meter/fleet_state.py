@@ -2,11 +2,12 @@
 
 Layout version 2 keeps the CT ratio each meter started with, its CT changes and the seconds of the
 running interval already booked (a change mid-interval); version 3 adds the temperature settings
-and the load-profile resets and captures; version 4 the demand and billing arrays (peaks, counters,
-the open period, both debiting loggers: k351c.meter.fleet_billing). A version-1 file (before the CT
-history) is migrated: its ratios count from the start; a version-2 file had no temperature
-settings; a file before version 4 keeps its registers and profile, and its demand and billing start
-at the state's time (a warning says so). Any other version is refused with a message.
+and the load-profile resets and captures; version 4 the arrays of the fleet's array functions, each
+under its name (k351c.meter.fleet_function; ``billing_*``: peaks, counters, the open period, both
+debiting loggers). A version-1 file (before the CT history) is migrated: its ratios count from the
+start; a version-2 file had no temperature settings; a function whose arrays a file lacks (a file
+before version 4, or before that function kept arrays) starts empty at the state's time, and a
+warning names it. Any other version is refused with a message.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def save_state(fleet: Fleet, path: str | Path) -> None:
     arrays = {f"outage{j}": o.meters for j, o in enumerate(fleet.outages)}
     meta["temperatures"], temperatures = fleet.temperatures.to_meta()
     arrays.update(temperatures)
-    arrays |= {f"billing_{k}": v for k, v in fleet.billing.arrays().items()}
+    for function in fleet.functions:
+        arrays |= {f"{function.name}_{k}": v for k, v in function.arrays().items()}
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "wb") as handle:
         np.savez(
@@ -118,19 +120,28 @@ def load_state(
         for t, i, name in meta.get("profile_actions", []):  # kept apart for a while on 5 Dec 2026
             fleet.writes.append(TwinWrite(float(t), int(i), str(LOAD_PROFILE), str(name), ()))
         fleet.writes.writes.sort(key=lambda write: write.t)
-        billing = {k[len("billing_") :]: data[k] for k in data.files if k.startswith("billing_")}
+        saved = {
+            function.name: {
+                k[len(function.name) + 1 :]: data[k]
+                for k in data.files
+                if k.startswith(f"{function.name}_")
+            }
+            for function in fleet.functions
+        }
     fleet.k, fleet.t = int(meta["k"]), float(meta["t"])
-    if version >= 4:
-        fleet.billing.restore(billing, fleet.k * RESOLUTION)
-        fleet.billing.commands = [(float(t), int(i), str(s)) for t, i, s in meta["stop_commands"]]
-    else:
-        fleet.billing.schedule(fleet.k * RESOLUTION)
-        log.warning(
-            "%s: fleet state of layout version %d has no demand or billing arrays; peaks, "
-            "counters and debiting loggers start empty at its time",
-            path,
-            version,
-        )
+    fleet.billing.commands = [(float(t), int(i), str(s)) for t, i, s in meta.get("stop_commands", [])]
+    for function in fleet.functions:
+        if saved[function.name]:
+            function.restore(saved[function.name], fleet.k * RESOLUTION)
+        else:
+            function.begin(fleet.k * RESOLUTION)
+            log.warning(
+                "%s: fleet state of layout version %d has no %s arrays; that function starts "
+                "empty at the state's time",
+                path,
+                version,
+                function.name,
+            )
     return fleet
 
 
