@@ -60,6 +60,7 @@ class Case:
     outages: tuple[tuple[float, float], ...] = ((3300.0, 1200.0),)  # (from t0, seconds)
     external_stop: float | None = None  # seconds from t0, on every meter
     capture: float | None = None  # seconds from t0, meter 0's load profile
+    reset: float | None = None  # seconds from t0, meter 0's load profile
     ct_meter: int = 1
     temperature: tuple[float, float] | None = None  # (seconds from t0, degC) on every meter
 
@@ -97,13 +98,29 @@ CASES = {
     ),
     "external-stop": Case({"config2": "001-00-01-1"}, external_stop=DAY + 1234.0),
     "capture": Case(capture=DAY + 600.0, ct=None),
+    "profile-inputs": Case(  # meter 0: a reset, a CT change, a capture, a temperature inside an interval
+        {"metrology": Metrology(accuracy="class-limit", daily_swing=8.0)},
+        ct=(DAY + 450.0, 1000),
+        ct_meter=0,
+        reset=DAY / 2 + 77.0,
+        capture=DAY + 600.0,
+        temperature=(DAY + 1300.0, 55.0),
+    ),
     "outage-in-a-partial-interval": Case(  # a start and a CT change inside intervals with an outage
         t0=FEB27 + 36.0, ct=(DAY + 450.0, 1000), ct_meter=2, outages=((706.0, 135.0), (DAY + 100.0, 200.0))
     ),
     "rtc-fast": Case({"settings": DRIFT_FAST}, t0=SPRING, outages=(ACROSS, LONG)),
     "rtc-slow-5min": Case({"settings": DRIFT_SLOW, "config1": "3-1-000-00-1"}, t0=AUTUMN),
 }
-FAST = ["5min", "x5-a+r+", "autumn-dst", "capture", "outage-in-a-partial-interval", "external-stop"]
+FAST = [
+    "5min",
+    "x5-a+r+",
+    "autumn-dst",
+    "capture",
+    "outage-in-a-partial-interval",
+    "external-stop",
+    "profile-inputs",
+]
 
 
 def _timeline(case: Case) -> list[tuple[float, str]]:
@@ -114,6 +131,8 @@ def _timeline(case: Case) -> list[tuple[float, str]]:
         events.append((case.external_stop, "stop"))
     if case.capture is not None:
         events.append((case.capture, "capture"))
+    if case.reset is not None:
+        events.append((case.reset, "reset"))
     if case.temperature is not None:
         events.append((case.temperature[0], "temperature"))
     return sorted(events)
@@ -125,8 +144,11 @@ def _stop(objects) -> None:
     assert result == ActionResult.SUCCESS
 
 
-def _capture(objects) -> None:
-    assert objects.action(CONTEXTS[Level.MANAGEMENT], 7, LOAD_PROFILE.to_bytes(), 2, Data(DataType.INTEGER, 0))[0] == ActionResult.SUCCESS
+def _capture(objects, method: int = 2) -> None:
+    """The load profile's class 7 method: 1 reset, 2 capture."""
+    ctx = CONTEXTS[Level.MANAGEMENT]
+    result, _ = objects.action(ctx, 7, LOAD_PROFILE.to_bytes(), method, Data(DataType.INTEGER, 0))
+    assert result == ActionResult.SUCCESS
 
 
 def _run_fleet(case: Case) -> Fleet:
@@ -143,6 +165,8 @@ def _run_fleet(case: Case) -> Fleet:
                 _stop(objects)
         elif what == "capture":
             _capture(lists[0])
+        elif what == "reset":
+            _capture(lists[0], 1)
         elif what == "temperature":
             fleet.set_temperature(case.temperature[1])
     return fleet
@@ -160,6 +184,8 @@ def _run_twin(case: Case, fleet: Fleet, i: int) -> Meter:
             _stop(objects)
         elif what == "capture" and i == 0:
             _capture(objects)
+        elif what == "reset" and i == 0:
+            _capture(objects, 1)
         elif what == "temperature":
             meter.set_temperature(case.temperature[1])
     return meter
@@ -196,6 +222,8 @@ def _check(case: Case) -> None:
     if case.capture is not None:
         ends = [row[0].timestamp() for row in fleet.meter(0).read(str(LOAD_PROFILE)).rows]
         assert case.t0 + case.capture in ends  # the captured (partial) entry
+        if case.reset is not None:
+            assert min(ends) > case.t0 + case.reset  # nothing from before the reset
 
 
 def test_profile_methods_are_inputs_kept_across_a_restart(tmp_path):

@@ -53,9 +53,12 @@ def test_every_object_equals_a_single_meter_given_the_same_temperatures(fleet, i
     assert differ == []
 
 
-def test_a_temperature_set_on_a_boundary_keeps_the_profile_recomputed(fleet):
-    assert fleet.meter(2)._recomputable()  # its only setting was on an interval boundary
-    assert not fleet.meter(1)._recomputable()  # set inside an interval: the twin's profile
+def test_a_temperature_set_inside_an_interval_keeps_the_profile_recomputed():
+    fleet = _fleet()
+    for i in range(3):  # meter 1's setting split an interval
+        for code in ("1-0:99.1.0.255", "1-0:1.29.0.255", "0-0:96.10.1.255"):
+            fleet.meter(i).read(code)
+    assert len(fleet.twins) == 0
 
 
 def test_the_temperature_changes_what_the_meter_registers():

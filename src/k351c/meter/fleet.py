@@ -306,9 +306,16 @@ class Fleet:
 
     # ------------------------------------------------------------- energy
     def measurement(
-        self, meters: np.ndarray, idx: np.ndarray, powered: np.ndarray | None = None
+        self,
+        meters: np.ndarray,
+        idx: np.ndarray,
+        powered: np.ndarray | None = None,
+        since: np.ndarray | None = None,
     ) -> Measurement:
-        """What the meters measure in the intervals idx: arrays (len(meters) * len(idx), 3)."""
+        """What the meters measure in the intervals idx: arrays (len(meters) * len(idx), 3).
+
+        ``since``: the instant each interval's part begins (the temperatures set by then count).
+        """
         p, q, u = self.model.power(self.params.take(meters), idx)
         if powered is None:
             powered = self.powered_fraction(meters, idx) > 0
@@ -322,7 +329,7 @@ class Fleet:
             curves = self.curves.take(rows)
             middles = np.tile(interval_middles(idx * float(RESOLUTION)), len(meters))
             ambient = curves.ambient(middles, cfg.utc_offset_minutes)
-            overrides = self.temperatures.overrides(meters, idx)
+            overrides = self.temperatures.overrides(meters, idx, since)
             if overrides is not None:
                 ambient = np.where(np.isnan(overrides.reshape(-1)), ambient, overrides.reshape(-1))
             errors = MeterErrors(curves, ambient)
@@ -330,15 +337,22 @@ class Fleet:
         return measure(inputs, cfg.nominal_voltage, cfg.meter_class, cfg.aron, errors)
 
     def energy_wh(
-        self, meters: np.ndarray, idx: np.ndarray, seconds: np.ndarray, whole: bool = False
+        self,
+        meters: np.ndarray,
+        idx: np.ndarray,
+        seconds: np.ndarray,
+        whole: bool = False,
+        since: np.ndarray | None = None,
+        ratio: np.ndarray | None = None,
     ) -> np.ndarray:
         """Energy (Wh, varh) booked per bank, meter, interval, quantity and slot 0..3: (2, n, m, 4, 4).
 
         ``seconds`` is how much of each interval counts (900 for whole ones); outages reduce it
-        unless ``whole`` says the seconds are powered ones already.
+        unless ``whole`` says the seconds are powered ones already. ``since`` and ``ratio`` are the
+        start of each interval's part and the CT ratio then (default: whole intervals, the ratio now).
         """
         frac = self.powered_fraction(meters, idx)
-        meas = self.measurement(meters, idx, frac > 0)
+        meas = self.measurement(meters, idx, frac > 0, since)
         seconds = np.broadcast_to(seconds, frac.shape)  # per interval (m,) or per meter and interval
         dt = (np.ones_like(frac) * seconds if whole else frac * seconds).reshape(-1)
         ws = np.empty((dt.size, 4, 4))
@@ -346,7 +360,9 @@ class Fleet:
             ws[:, qi, 0] = tot[0] * dt
             ws[:, qi, 1:4] = phases[0] * dt[:, None]
         ws = ws.reshape(len(meters), idx.size, 4, 4)
-        return EnergyBanks.wh(ws, self.ct_ratio()[meters][:, None, None, None])
+        if ratio is None:
+            ratio = self.ct_ratio()[meters][:, None]
+        return EnergyBanks.wh(ws, ratio[..., None, None])
 
     def registers(self, i: int, bank: int, t: float | None = None) -> np.ndarray:
         """Meter i's registers (4, 8) of a bank at time t (default: the fleet's time), running interval included."""
@@ -471,9 +487,13 @@ class Fleet:
         """Meter i's load profile entries (POSIX end, status, energy per channel), oldest first, recomputed."""
         return profile_rows(self, i, until)
 
-    def bank_wh(self, i: int, idx: np.ndarray, seconds: np.ndarray, bank: int) -> np.ndarray:
-        """Meter i's energy (Wh, varh) per quantity booked to a bank's totals over ``seconds`` of intervals idx."""
-        return self.energy_wh(np.array([i]), idx, seconds, whole=True)[bank, 0][:, :, 0]
+    def bank_wh(
+        self, i: int, idx: np.ndarray, seconds: np.ndarray, bank: int, since: np.ndarray, ratio: np.ndarray
+    ) -> np.ndarray:
+        """Meter i's energy (Wh, varh) per quantity booked to a bank's totals over ``seconds`` of parts
+        of intervals idx beginning at ``since``, at the CT ``ratio`` then (k351c.meter.energy_wh)."""
+        meters = np.array([i])
+        return self.energy_wh(meters, idx, seconds, True, since, ratio[None, :])[bank, 0][:, :, 0]
 
     # -------------------------------------------------------- persistence
     def save(self, path: str | Path) -> None:

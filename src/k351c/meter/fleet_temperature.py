@@ -5,8 +5,8 @@ its metrology errs by it until it is set again (None: back to the configured amb
 keeps every setting (instant, meters, degC) so that the registers, the recomputed profile, the
 instantaneous values and meter i's twin all see the same temperature in every 15-minute interval:
 a setting counts in each interval that ends after it. One made inside an interval splits it; the
-fleet books the part before it at the old temperature (as it does for a CT change), and that
-meter's profile is then read from its twin.
+fleet books the part before it at the old temperature (as it does for a CT change), and the
+recomputed profile splits that interval at the setting (k351c.meter.fleet_profile).
 """
 
 from __future__ import annotations
@@ -37,15 +37,21 @@ class TemperatureHistory:
         """Record a setting made at t."""
         self.settings.append(TemperatureSetting(float(t), np.asarray(meters, np.int64), celsius))
 
-    def overrides(self, meters: np.ndarray, idx: np.ndarray) -> np.ndarray | None:
-        """degC set per (meter, interval), NaN where none is in force; None when none ever was."""
+    def overrides(
+        self, meters: np.ndarray, idx: np.ndarray, since: np.ndarray | None = None
+    ) -> np.ndarray | None:
+        """degC set per (meter, interval), NaN where none is in force; None when none ever was.
+
+        A setting counts in an interval that ends after it, or, given ``since`` (the instant each
+        interval's part begins, for an interval split at a setting), in a part that begins at or after it.
+        """
         if not self.settings:
             return None
         out = np.full((len(meters), idx.size), np.nan)
         ends = (np.asarray(idx, dtype=np.float64) + 1.0) * RESOLUTION
         for setting in self.settings:
             rows = np.isin(meters, setting.meters)
-            cols = ends > setting.t
+            cols = ends > setting.t if since is None else np.asarray(since) >= setting.t
             if rows.any() and cols.any():
                 out[np.ix_(rows, cols)] = np.nan if setting.celsius is None else setting.celsius
         return out
@@ -53,10 +59,6 @@ class TemperatureHistory:
     def of_meter(self, i: int) -> list[tuple[float, float | None]]:
         """Meter i's settings (t, degC or None), oldest first."""
         return [(s.t, s.celsius) for s in self.settings if np.isin(i, s.meters)]
-
-    def split_interval(self, i: int) -> bool:
-        """Whether one of meter i's settings was made inside a 15-minute interval."""
-        return any(t % RESOLUTION for t, _ in self.of_meter(i))
 
     def to_meta(self) -> tuple[list, dict[str, np.ndarray]]:
         """(JSON list of [t, degC], arrays of meters) to persist."""

@@ -23,17 +23,14 @@ import numpy as np
 
 from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
-from k351c.meter.energy import PRIMARY, SECONDARY
-from k351c.meter.eventlog import CLOCK
+from k351c.meter.energy import PRIMARY, QUANTITY_C, SECONDARY
 from k351c.meter.fleet_billing_view import add_billing_values
 from k351c.meter.fleet_powerfail import add_powerfail_values
-from k351c.meter.fleet_writes import LOAD_PROFILE, MUTATORS, TwinWrite
-from k351c.meter.function import bound
-from k351c.meter.loadprofile import STATUS
+from k351c.meter.fleet_profile_view import add_profile_values
+from k351c.meter.fleet_writes import MUTATORS
 from k351c.meter.metrology import Measurement
-from k351c.meter.objects import ObjectTable, ProfileData, ValueDef, read_object
+from k351c.meter.objects import ObjectTable, ValueDef, read_object
 from k351c.meter.readings import Profile, Reading
-from k351c.meter.registers import ENERGY_UNIT
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -126,7 +123,7 @@ class MeterView:
     @property
     def instant(self) -> Measurement:
         """The measurement of the running interval (instantaneous values)."""
-        return self._cached("instant", lambda: self.fleet.instant(self.i))
+        return self.cached("instant", lambda: self.fleet.instant(self.i))
 
     @property
     def tariff(self) -> int:
@@ -138,9 +135,10 @@ class MeterView:
 
     def registers(self, bank: int) -> np.ndarray:
         """Energy registers (4, 8) of a bank at the fleet's time."""
-        return self._cached(("bank", bank), lambda: self.fleet.registers(self.i, bank))
+        return self.cached(("bank", bank), lambda: self.fleet.registers(self.i, bank))
 
-    def _cached(self, key, compute: Callable):
+    def cached(self, key, compute: Callable):
+        """``compute()`` for this meter at the fleet's time and CT ratio, kept until they change."""
         full = (key, self.i, self.fleet.t, self.fleet.k, int(self.fleet.ct_primary[self.i]))
         hit = self._cache.get(full)
         if hit is None:
@@ -168,13 +166,11 @@ class MeterView:
 
     # ---------------------------------------------------------- more values
     def _add_fleet_values(self) -> None:
-        add, fleet = self.objects.add, self.fleet
-        b = 0 if fleet.lp_bank == PRIMARY else 1
-        channels = self.config.energy_channels
+        b = 0 if self.fleet.lp_bank == PRIMARY else 1
         self.channel_obis = [
-            Obis(1, b, {"A+": 1, "A-": 2, "R+": 3, "R-": 4}[q], 29, 0) for q in channels
+            Obis(1, b, QUANTITY_C[q][0], 29, 0) for q in self.config.energy_channels
         ]
-        add(
+        self.objects.add(
             ValueDef(
                 Obis(0, 0, 96, 14, 0),
                 1,
@@ -183,35 +179,7 @@ class MeterView:
                 description="current tariff",
             )
         )
-        for obis, quantity in zip(self.channel_obis, channels, strict=True):
-            add(
-                ValueDef(
-                    obis,
-                    3,
-                    bound(lambda o: self._last_entry(o), obis),
-                    ENERGY_UNIT[quantity],
-                    description=f"{quantity} energy of the last load-profile interval",
-                )
-            )
-        add(
-            ValueDef(
-                LOAD_PROFILE,
-                7,
-                self._load_profile,
-                description=f"load profile, depth {fleet.depth} entries (recomputed)",
-                capacity=lambda: fleet.depth,
-                reset=self._profile_method("reset"),
-                capture=self._profile_method("capture"),
-            )
-        )
-
-    def _profile_method(self, name: str) -> Callable[[], None]:
-        """The load profile's class 7 method ``name``: journaled (meter.fleet_writes), made by the twin."""
-
-        def call() -> None:
-            self.fleet.writes.append(TwinWrite(self.fleet.t, self.i, str(LOAD_PROFILE), name, ()))
-
-        return call
+        add_profile_values(self)
 
     def _twin_value(self, template: ValueDef) -> ValueDef:
         """A value of the single meter the fleet's arrays do not carry, computed by meter i's twin."""
@@ -221,36 +189,6 @@ class MeterView:
             lambda: self.twin.objects.lookup(code),
             lambda target, args: self.fleet.twins.call(self.i, str(code), target, args),
         )
-
-    def _rows(self) -> list[tuple]:
-        return self._cached("profile", lambda: self.fleet.profile(self.i))
-
-    def _recomputable(self) -> bool:
-        """Whether the fleet recomputes this meter's profile.
-
-        It does with one CT ratio, no interval split by a temperature and no profile reset or
-        capture; otherwise meter i's twin, which replays them, gives it.
-        """
-        fleet, i = self.fleet, self.i
-        return not (
-            any(j == i for _, j, _ in fleet.ct_changes)
-            or fleet.temperatures.split_interval(i)
-            or any(write.obis == str(LOAD_PROFILE) for write in fleet.writes.of(i))
-        )
-
-    def _load_profile(self) -> ProfileData:
-        if not self._recomputable():
-            return self.twin.objects.lookup(LOAD_PROFILE).get()
-        columns = [CLOCK, STATUS, *(str(o) for o in self.channel_obis)]
-        to_local = self.localtime.to_local
-        rows = [(to_local(r[0]), *r[1:]) for r in self._rows()]
-        return ProfileData(columns, rows, self.config.integration_minutes * 60)
-
-    def _last_entry(self, obis: Obis) -> int:
-        if not self._recomputable():
-            return self.twin.objects.lookup(obis).get()
-        rows = self._rows()
-        return int(rows[-1][2 + self.channel_obis.index(obis)]) if rows else 0
 
 
 class _Stops:
