@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import threading
+import time
 
 import pytest
 
@@ -255,3 +256,59 @@ class ServedFleet:
         self.thread.join(30)
         for sock in self._unused.values():
             sock.close()
+
+
+class HeadEnd:
+    """A TCP listener that collects whole wrapper frames."""
+
+    def __init__(self, sock: socket.socket | None = None) -> None:
+        """Listen on a new port, or start listening on ``sock`` (bound earlier, refusing until now)."""
+        self.sock = sock or socket.create_server(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.frames: list[bytes] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            data = b""
+            with conn:
+                while chunk := conn.recv(65536):
+                    data += chunk
+            while len(data) >= 8:
+                size = 8 + int.from_bytes(data[6:8], "big")
+                self.frames.append(data[:size])
+                data = data[size:]
+
+    def wait(self, count: int, timeout: float = 5.0) -> list[bytes]:
+        end = time.monotonic() + timeout
+        while len(self.frames) < count and time.monotonic() < end:
+            time.sleep(0.02)
+        return self.frames
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def decode_notification(frame: bytes, ciphered: bool = False):  # noqa: ANN201 - a gurux GXReplyData
+    """Decode a wrapper-framed data-notification with gurux's independent parser (lab keys if ciphered)."""
+    from gurux_dlms import GXByteBuffer, GXReplyData
+    from gurux_dlms.enums import InterfaceType
+    from gurux_dlms.GXDLMSNotify import GXDLMSNotify
+    from gurux_dlms.secure.GXDLMSSecureNotify import GXDLMSSecureNotify
+
+    from k351c.server.keys import TEST_KEYS
+
+    if ciphered:
+        notify = GXDLMSSecureNotify(True, 1, 102, InterfaceType.WRAPPER)
+        notify.ciphering.blockCipherKey = bytes.fromhex(TEST_KEYS["encryption_key"])
+        notify.ciphering.authenticationKey = bytes.fromhex(TEST_KEYS["authentication_key"])
+    else:
+        notify = GXDLMSNotify(True, 1, 102, InterfaceType.WRAPPER)
+    reply = GXReplyData()
+    assert notify.getData(GXByteBuffer(frame), reply)
+    return reply

@@ -7,8 +7,9 @@ what a head-end gets. The scenarios span the integration periods 5/15/30/60 min,
 (X5), primary and secondary profile banks, outages (short, long, across an interval end), a CT change
 in the middle of an interval, both DST changes, a fast and a slow RTC, debiting stops of several
 GG/HH codes and an external one (the end-of-billing script executed by the management client), a
-temperature setting on an erring meter and a load-profile capture. (Push setups, class 40, are
-added by the serve-time push service, not by the object list compared.) The default run takes a few
+temperature setting on an erring meter and a load-profile capture. Push setups (class 40) belong to
+the served meter: ``test_matrix_push`` compares a served fleet meter with its twin served with serve's
+push service (every push setup attribute at every level, and the notifications). The default run takes a few
 of them; ``-m slow`` runs them all and lets
 Hypothesis combine period, energy type, profile bank, drift, accuracy and a temperature setting,
 start, CT change and outage instants.
@@ -294,3 +295,65 @@ def test_matrix_at_hypothesis_picks(
             temperature=temperature,
         )
     )
+
+
+PUSH_SETTINGS = {"alarm_push_destination": "127.0.0.1:4059", "scheduled_push_ciphered": True}
+PUSH_WRITES = [  # (push setup, attribute, value) written on meter 1 of both
+    ("0-0:25.9.0.255", 5, Data(DataType.LONG_UNSIGNED, 45)),
+    ("0-1:25.9.0.255", 3, Data.structure(
+        Data(DataType.ENUM, 0), Data(DataType.OCTET_STRING, b"10.0.0.1:4000"), Data(DataType.ENUM, 0)
+    )),
+    ("0-2:25.9.0.255", 7, Data(DataType.LONG_UNSIGNED, 3)),
+]
+
+
+def _served_pair(case: Case, fleet: Fleet, i: int):  # noqa: ANN202
+    """Meter i of a served fleet and its single twin served with serve's push service."""
+    from k351c.codes.server import ServerSettings
+    from k351c.server.dlms import endpoint_for
+    from k351c.server.fleet import FleetServer
+    from k351c.server.keys import KeyStore
+    from k351c.server.push import PushService
+    from k351c.server.runtime import Runtime
+
+    settings = ServerSettings(**PUSH_SETTINGS)
+    server = FleetServer(fleet, SimClock(fleet.t, rate=0), test_keys=True, settings=settings)
+    runtime = Runtime(_run_twin(case, fleet, i), keys=KeyStore(None, test_keys=True), settings=settings)
+    single = endpoint_for(runtime).objects
+    return server, server.endpoint(i).objects, PushService(runtime, None), single
+
+
+@pytest.mark.parametrize("i", [1, 2])
+def test_matrix_push(i):
+    """Served fleet meter vs served single meter: the object lists, every push setup attribute at
+    every level (after the same writes), and the notifications of the alarm its outage raises."""
+    from k351c.server.push import PUSH_OF_CODE, push_frame
+    from testkit import decode_notification
+
+    case = CASES["5min"]
+    fleet = _run_fleet(case)
+    server, served, service, single = _served_pair(case, fleet, i)
+    assert sorted((o.class_id, str(o.obis)) for o in served) == sorted(
+        (o.class_id, str(o.obis)) for o in single
+    )
+    for obis, attribute, value in PUSH_WRITES if i == 1 else []:
+        for objects in (served, single):
+            assert objects.set(CONTEXTS[Level.MANAGEMENT], 40, Obis.parse(obis).to_bytes(), attribute, value) == 0
+    pushes = [o for o in single if o.class_id == 40]
+    assert len(pushes) == 3
+    for ctx in CONTEXTS:
+        for obj in pushes:
+            for attribute in obj.attributes:
+                ln = obj.obis.to_bytes()
+                assert served.get(ctx, 40, ln, attribute) == single.get(ctx, 40, ln, attribute), (
+                    ctx.level, obj.obis, attribute
+                )
+    power_up = PUSH_OF_CODE[2]
+    for name in (power_up, "scheduled", "ccc"):  # plain, ciphered (scheduled), plain
+        mine = server.push.notification(i, server.push.setup(i, name))
+        theirs = push_frame(service.setups[name], service.notification(service.setups[name]))
+        assert mine == theirs, name
+        ciphered = service.setups[name].ciphered
+        decoded, expected = decode_notification(mine, ciphered), decode_notification(theirs, ciphered)
+        assert decoded.value == expected.value and str(decoded.time) == str(expected.time)
+        assert str(decoded.value[1]) == fleet.serial(i)

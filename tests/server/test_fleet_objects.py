@@ -7,6 +7,7 @@ from k351c import MeterConfig, SimClock
 from k351c.clock import parse_instant
 from k351c.codes.tables import CT_PRIMARY
 from k351c.cosem import build_object_list
+from k351c.cosem.device import push_specs
 from k351c.cosem.model import Level, RequestContext
 from k351c.cosem.security import invocation_counter, security_setup
 from k351c.meter.fleet import Fleet
@@ -30,6 +31,8 @@ def test_each_meters_logical_device_equals_its_own_object_list():
             shared = server.endpoint(i).objects
             reference.add(security_setup(server.security(i)))  # as a single meter's runtime adds them
             reference.add(invocation_counter(server.security(i)))
+            for spec in push_specs(lambda view: server.push.port(view.i)):
+                reference.add(spec.build(MeterView(fleet, i), reference))
             assert [(o.class_id, o.obis) for o in reference] == [(o.class_id, o.obis) for o in shared]
             assert reference.find(64, "0-0:43.0.0.255") is not None
             for obj in reference:
@@ -45,16 +48,20 @@ def test_a_fleet_meter_offers_the_single_meters_object_list():
     from k351c import Meter
     from k351c.server.dlms import endpoint_for
     from k351c.server.keys import KeyStore
+    from k351c.server.push import PushService
     from k351c.server.runtime import Runtime
 
     fleet = Fleet(MeterConfig.default(), meters=3, start=START)
     server = FleetServer(fleet, SimClock(START + 3600, rate=0), test_keys=True)
     view = fleet.meter(1)
     meter = Meter(view.config, clock=SimClock(START, rate=0), load=view.load)
-    single = endpoint_for(Runtime(meter, keys=KeyStore(None, test_keys=True))).objects
+    runtime = Runtime(meter, keys=KeyStore(None, test_keys=True))
+    single = endpoint_for(runtime).objects
+    PushService(runtime, None)  # the served meter's push setups (serve's push listener adds them)
     listed = sorted((o.class_id, str(o.obis)) for o in server.endpoint(1).objects)
     assert listed == sorted((o.class_id, str(o.obis)) for o in single)
     assert (64, "0-0:43.0.0.255") in listed and (7, "0-0:98.1.0.255") in listed and len(listed) > 250
+    assert {(40, f"0-{b}:25.9.0.255") for b in (0, 1, 2)} <= set(listed)
 
 
 def test_a_fleet_meter_builds_only_the_objects_it_is_asked_for():

@@ -2,56 +2,15 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 
 import pytest
-from gurux_dlms import GXByteBuffer, GXReplyData
-from gurux_dlms.enums import InterfaceType
-from gurux_dlms.GXDLMSNotify import GXDLMSNotify
-from gurux_dlms.secure.GXDLMSSecureNotify import GXDLMSSecureNotify
 
-from k351c.server.keys import TEST_KEYS, KeyStore
+from k351c.server.keys import KeyStore
 from k351c.server.push import PUSH_FILE, push_listener
 from k351c.server.runtime import Runtime
-from testkit import ServedMeter, make_meter, refusing_socket
-
-
-class HeadEnd:
-    """A TCP listener that collects whole wrapper frames."""
-
-    def __init__(self, sock: socket.socket | None = None) -> None:
-        """Listen on a new port, or start listening on ``sock`` (bound earlier, refusing until now)."""
-        self.sock = sock or socket.create_server(("127.0.0.1", 0))
-        self.sock.listen()
-        self.port = self.sock.getsockname()[1]
-        self.frames: list[bytes] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            data = b""
-            with conn:
-                while chunk := conn.recv(65536):
-                    data += chunk
-            while len(data) >= 8:
-                size = 8 + int.from_bytes(data[6:8], "big")
-                self.frames.append(data[:size])
-                data = data[size:]
-
-    def wait(self, count: int, timeout: float = 5.0) -> list[bytes]:
-        end = time.monotonic() + timeout
-        while len(self.frames) < count and time.monotonic() < end:
-            time.sleep(0.02)
-        return self.frames
-
-    def close(self) -> None:
-        self.sock.close()
+from testkit import HeadEnd, ServedMeter, make_meter, refusing_socket
+from testkit import decode_notification as decode
 
 
 def start(tmp_path, **settings) -> ServedMeter:
@@ -60,19 +19,6 @@ def start(tmp_path, **settings) -> ServedMeter:
     meter = make_meter(days=1 / 24)
     runtime = Runtime(meter, keys=KeyStore(tmp_path, test_keys=True), settings=settings, tick=0.05)
     return ServedMeter(runtime, [wrapper_listener, push_listener])
-
-
-def decode(frame: bytes, ciphered: bool = False) -> GXReplyData:
-    """Decode with gurux's independent notification parser."""
-    if ciphered:
-        notify = GXDLMSSecureNotify(True, 1, 102, InterfaceType.WRAPPER)
-        notify.ciphering.blockCipherKey = bytes.fromhex(TEST_KEYS["encryption_key"])
-        notify.ciphering.authenticationKey = bytes.fromhex(TEST_KEYS["authentication_key"])
-    else:
-        notify = GXDLMSNotify(True, 1, 102, InterfaceType.WRAPPER)
-    reply = GXReplyData()
-    assert notify.getData(GXByteBuffer(frame), reply)
-    return reply
 
 
 def test_alarm_push_on_tamper_decoded_by_gurux(tmp_path):

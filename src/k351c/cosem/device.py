@@ -29,6 +29,7 @@ from k351c.cosem.infra import (
     tcp_udp_setup,
 )
 from k351c.cosem.model import CosemObject, ObjectList
+from k351c.cosem.push import PushPort, default_setups, push_setup_object
 from k351c.cosem.script import end_of_billing_script
 from k351c.cosem.security import (
     INVOCATION_COUNTER,
@@ -126,6 +127,22 @@ def security_specs(port: Callable[[Any], SecurityPort]) -> list[ObjectSpec]:
         ObjectSpec(64, SECURITY_SETUP, lambda meter, objects: security_setup(port(meter))),
         ObjectSpec(1, INVOCATION_COUNTER, lambda meter, objects: invocation_counter(port(meter))),
     ]
+
+
+def push_specs(port: Callable[[Any], PushPort]) -> list[ObjectSpec]:
+    """The push setups (class 40) over a meter's push keeper, as serve and every fleet meter list them.
+
+    The keeper (setups, persistence, delivery) lives with the server: ``port(meter)`` is that meter's.
+    """
+
+    def build(name: str) -> Build:
+        def build_(meter: Any, objects: ObjectList) -> CosemObject:
+            keeper = port(meter)
+            return push_setup_object(keeper.setups[name], keeper.changed, keeper.trigger)
+
+        return build_
+
+    return [ObjectSpec(40, Obis.parse(s.obis), build(name)) for name, s in default_setups().items()]
 
 
 def build_object_list(meter: MeterSource, settings: ServerSettings | Mapping[str, Any] | None = None) -> ObjectList:

@@ -7,8 +7,9 @@ asks the server to send a notification now.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 from k351c.axdr.types import Data, DataType
 from k351c.cosem.classes import CLASS_VERSION, logical_name
@@ -23,6 +24,8 @@ ALARM_PUSH = Obis(0, 0, 25, 9, 0)
 SCHEDULED_PUSH = Obis(0, 1, 25, 9, 0)
 CCC_PUSH = Obis(0, 2, 25, 9, 0)
 Capture = tuple[int, str, int]  # class id, OBIS, attribute index
+CLOCK: Capture = (8, "0-0:1.0.0.255", 2)
+SERIAL: Capture = (1, "0-0:96.1.0.255", 2)
 
 
 @dataclass
@@ -49,6 +52,46 @@ class PushSetup:
         data = dict(data)
         data["objects"] = [tuple(o) for o in data.get("objects", [])]
         return cls(**data)
+
+
+def default_setups() -> dict[str, PushSetup]:
+    """The three push setups of a meter with their object lists (destinations off)."""
+
+    def own(obis: Obis) -> Capture:
+        return (40, str(obis), 1)
+
+    energy = [(3, f"1-0:{c}.8.0.255", 2) for c in (1, 2, 3, 4)]
+    instant = [(3, f"1-0:{c}.7.0.255", 2) for c in (1, 2, 3, 4, 32, 52, 72, 31, 51, 71, 14)]
+    return {
+        "alarm": PushSetup(
+            "alarm",
+            str(ALARM_PUSH),
+            [own(ALARM_PUSH), SERIAL, CLOCK, (1, "0-0:97.98.0.255", 2), (1, "0-0:97.97.0.255", 2)],
+        ),
+        "scheduled": PushSetup(
+            "scheduled",
+            str(SCHEDULED_PUSH),
+            [own(SCHEDULED_PUSH), SERIAL, CLOCK, (1, "0-0:0.1.0.255", 2), *energy],
+        ),
+        "ccc": PushSetup("ccc", str(CCC_PUSH), [own(CCC_PUSH), SERIAL, CLOCK, *instant], retries=0),
+    }
+
+
+class PushPort(Protocol):
+    """What the push setup objects need of a meter's push keeper (serve's PushService, a fleet's)."""
+
+    @property
+    def setups(self) -> Mapping[str, PushSetup]:
+        """The meter's push setups by name (those of ``default_setups``)."""
+        ...
+
+    def changed(self, setup: PushSetup) -> None:
+        """Persist a written setup."""
+        ...
+
+    def trigger(self, setup: PushSetup) -> None:
+        """Method 1 (push): send a notification of ``setup`` now."""
+        ...
 
 
 def _u(kind: DataType, value: object) -> Data:

@@ -23,7 +23,6 @@ import contextlib
 import hashlib
 import hmac
 import logging
-import random
 import resource
 import secrets
 from collections.abc import Callable
@@ -32,17 +31,16 @@ from pathlib import Path
 
 from k351c.clock import Clock
 from k351c.codes.server import ServerSettings
-from k351c.cosem.device import DeviceSpecs, LogicalDevice, object_specs, security_specs
+from k351c.cosem.device import DeviceSpecs, LogicalDevice, object_specs, push_specs, security_specs
 from k351c.errors import ConfigError
-from k351c.meter.catalog import logical_device_name
 from k351c.meter.fleet import Fleet
-from k351c.meter.fleet_state import Outage
 from k351c.meter.fleet_view import MeterView, ViewCache
 from k351c.server.bench import Bench
-from k351c.server.dlms import HDLC_TICK, SERVER_SAP, dlms_endpoint, own_route
+from k351c.server.dlms import HDLC_TICK, dlms_endpoint, own_route
 from k351c.server.dlms_peers import HdlcPeer, WrapperPeer
 from k351c.server.endpoint import DlmsEndpoint
 from k351c.server.fleet_keys import FleetKeyStore, derive_keys, meter_directory
+from k351c.server.fleet_push import FleetPush
 from k351c.server.keys import MeterKeys, SecurityState
 from k351c.server.ratelimit import RateLimiter, RatePolicy
 from k351c.server.security import MeterSecurity, system_title
@@ -54,7 +52,6 @@ TEST_PASSWORD = "12345678"
 STATE_FILE = "fleet.npz"
 SECRET_FILE = "fleet-secret"
 SPARE_DESCRIPTORS = 64
-PUSH_CLIENT_SAP = 102
 
 
 def raise_file_limit(needed: int) -> int:
@@ -136,16 +133,17 @@ class FleetServer:
         self.state = Path(state) if state is not None else None
         self.passwords = FleetPasswords(self.state, test_keys)
         self.tick, self.save_every = tick, save_every
-        self.push_destination = push_destination
         self.views = ViewCache(fleet, cache, self._endpoint)
         self.securities: dict[int, MeterSecurity] = {}
         self.specs: DeviceSpecs | None = None
         self.servers: list[asyncio.AbstractServer] = []
         self.stopping = asyncio.Event()
         self.on_tick: list[Callable[[Fleet], None]] = []
-        self.pushes_sent = 0
+        self.push = FleetPush(
+            fleet, self.state, self.settings, lambda i: self.endpoint(i).objects, self.security,
+            push_destination,
+        )
         self._announced: set[tuple[float, int]] = set()
-        self._tasks: set[asyncio.Task] = set()
         self.by_physical = {
             self.settings.physical_address_for(fleet.serial(i)): i for i in range(min(fleet.n, 10000))
         }
@@ -158,6 +156,7 @@ class FleetServer:
             self.specs = DeviceSpecs([
                 *object_specs(template, self.settings),
                 *security_specs(lambda view: self.security(view.i)),
+                *push_specs(lambda view: self.push.port(view.i)),
             ], template)
         return self.specs
 
@@ -285,13 +284,15 @@ class FleetServer:
             log.info("fleet stopped; state saved")
 
     def step(self) -> None:
-        """One tick: advance the fleet, announce outage events (push storms), run callbacks."""
+        """One tick: advance the fleet, raise the pushes of its events (an outage: a push storm), run callbacks."""
         self.sync()
         for outage in self.fleet.outages:
             for when, code in ((outage.t0, 1), (outage.t1, 2)):
                 if when <= self.fleet.t and (when, code) not in self._announced:
                     self._announced.add((when, code))
-                    self._storm(outage, code)
+                    log.info("feeder event %d for %d meters", code, outage.meters.size)
+                    self.push.on_code(code, outage.meters)
+        self.push.on_tick()
         for callback in self.on_tick:
             callback(self.fleet)
         for security in self.securities.values():
@@ -301,30 +302,14 @@ class FleetServer:
         """Write the fleet state (atomic replace) and the meters' client counters into the state directory."""
         assert self.state is not None
         self.fleet.save(self.state / STATE_FILE)
+        self.push.save()
         for security in self.securities.values():
             security.flush()
 
-    # -------------------------------------------------------------- pushes
-    def _storm(self, outage: Outage, code: int) -> None:
-        """Every meter of an outage pushes its power-down (1) / power-up (2) event, randomised over 30 s."""
-        log.info("feeder event %d for %d meters", code, outage.meters.size)
-        destination = self.push_destination
-        if not destination:
-            return
-        for i in outage.meters.tolist():
-            task = asyncio.get_running_loop().create_task(
-                self._push(destination, int(i), code, random.uniform(0, 30.0))
-            )  # noqa: S311
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    async def _push(self, destination: str, i: int, code: int, delay: float) -> None:
-        from k351c.server.push import send_frame
-
-        await asyncio.sleep(delay)
-        frame = event_notification(self.fleet, i, code)
-        if await send_frame(destination, frame):
-            self.pushes_sent += 1
+    @property
+    def pushes_sent(self) -> int:
+        """Notifications delivered so far."""
+        return self.push.sent
 
 
 def fleet_settings(settings: ServerSettings, meters: int) -> ServerSettings:
@@ -337,20 +322,3 @@ def fleet_settings(settings: ServerSettings, meters: int) -> ServerSettings:
         )
     return settings
 
-
-def event_notification(fleet: Fleet, i: int, code: int, invoke_id: int = 1) -> bytes:
-    """A wrapper-framed data-notification of meter i's event: (logical device name, clock, event code)."""
-    from k351c.axdr.types import Data, DataType
-    from k351c.cosem.types import datetime_octets
-    from k351c.protocols.dlms.apdu import LongInvokeIdAndPriority
-    from k351c.protocols.dlms.apdu_misc import DataNotification
-    from k351c.protocols.wrapper import WrapperFrame
-
-    now = fleet.localtime.to_local(fleet.t)
-    body = Data.structure(
-        Data(DataType.OCTET_STRING, logical_device_name(fleet.serial(i)).encode()),
-        datetime_octets(now),
-        Data(DataType.UNSIGNED, code),
-    )
-    apdu = DataNotification(LongInvokeIdAndPriority(invoke_id), body).to_bytes()
-    return WrapperFrame(SERVER_SAP, PUSH_CLIENT_SAP, apdu).to_bytes()

@@ -15,14 +15,19 @@ import json
 import logging
 import random
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from k351c.axdr.cosem_datetime import CosemDateTime
 from k351c.axdr.types import Data, DataType
 from k351c.codes.server import ServerSettings
-from k351c.cosem.model import Level, RequestContext
-from k351c.cosem.push import ALARM_PUSH, CCC_PUSH, SCHEDULED_PUSH, PushSetup, push_setup_object
+from k351c.cosem.device import push_specs
+from k351c.cosem.model import Level, ObjectList, RequestContext
+from k351c.cosem.push import PushSetup, default_setups
+from k351c.meter.eventlog import KIND_CODES, EventCode
 from k351c.meter.function import Event
+from k351c.meter.quality import END_CODE, START_CODE
+from k351c.meter.tamper import ALARM_OF_CODE, SOURCES
 from k351c.obis import Obis
 from k351c.protocols.dlms.apdu import LongInvokeIdAndPriority
 from k351c.protocols.dlms.apdu_misc import DataNotification
@@ -30,42 +35,82 @@ from k351c.protocols.dlms.security import CipherKind, SecurityControl, cipher_ap
 from k351c.protocols.wrapper import WrapperFrame
 from k351c.server.keys import _write_json
 from k351c.server.runtime import Runtime
-from k351c.server.security import security_for
+from k351c.server.security import MeterSecurity, security_for
 
 log = logging.getLogger("k351c.push")
 _TASKS: set[asyncio.Task[None]] = set()  # running delivery loops (the loop keeps only weak references)
 
 PUSH_FILE = "push.json"
-ALARM_KINDS = frozenset({"alarm", "tamper", "power_down", "power_up", "voltage_quality"})
 CCC_INTERVAL = 10.0
 DAY = 86400.0
 SERVER_SAP = 1
 CONNECT_TIMEOUT = 3.0
-CLOCK = (8, "0-0:1.0.0.255", 2)
-SERIAL = (1, "0-0:96.1.0.255", 2)
 
 
-def default_setups() -> dict[str, PushSetup]:
-    """The three push setups with their object lists (destinations off)."""
+def _alarm_codes() -> frozenset[int]:
+    """Event codes that raise the alarm push: power down/up, tamper, voltage quality, alarm-register causes."""
+    quality = {int(c) + p for c in (*START_CODE.values(), *END_CODE.values()) for p in range(3)}
+    tamper = {int(c) for start, end, _, _ in SOURCES.values() for c in (start, end)}
+    power = {int(EventCode.POWER_DOWN), int(EventCode.POWER_UP)}
+    return frozenset(quality | tamper | power | {int(c) for c in ALARM_OF_CODE})
 
-    def own(obis: Obis) -> tuple[int, str, int]:
-        return (40, str(obis), 1)
 
-    energy = [(3, f"1-0:{c}.8.0.255", 2) for c in (1, 2, 3, 4)]
-    instant = [(3, f"1-0:{c}.7.0.255", 2) for c in (1, 2, 3, 4, 32, 52, 72, 31, 51, 71, 14)]
-    return {
-        "alarm": PushSetup(
-            "alarm",
-            str(ALARM_PUSH),
-            [own(ALARM_PUSH), SERIAL, CLOCK, (1, "0-0:97.98.0.255", 2), (1, "0-0:97.97.0.255", 2)],
-        ),
-        "scheduled": PushSetup(
-            "scheduled",
-            str(SCHEDULED_PUSH),
-            [own(SCHEDULED_PUSH), SERIAL, CLOCK, (1, "0-0:0.1.0.255", 2), *energy],
-        ),
-        "ccc": PushSetup("ccc", str(CCC_PUSH), [own(CCC_PUSH), SERIAL, CLOCK, *instant], retries=0),
-    }
+PUSH_OF_CODE: dict[int, str] = {
+    **dict.fromkeys(_alarm_codes(), "alarm"),
+    int(EventCode.END_OF_BILLING_PERIOD): "scheduled",
+}
+"""The push setup an event code triggers (serve's meters and every fleet meter, one rule)."""
+
+
+def event_code(event: Event) -> int:
+    """An event's code, or the code its log files it under (a debiting stop: 232)."""
+    return event.code or int(KIND_CODES.get(event.kind, 0))
+
+
+def notification_apdu(
+    objects: ObjectList, setup: PushSetup, now: datetime, invoke_id: int
+) -> bytes:
+    """The data-notification APDU of ``setup``: its objects' values read from ``objects`` now."""
+    ctx = RequestContext(Level.MANAGEMENT, setup.client_sap)
+    values = []
+    for class_id, obis, attribute in setup.objects:
+        value = objects.get(ctx, class_id, Obis.parse(obis).to_bytes(), attribute)
+        values.append(value if isinstance(value, Data) else Data(DataType.NULL_DATA, None))
+    stamp = CosemDateTime.from_datetime(now)
+    return DataNotification(
+        LongInvokeIdAndPriority(invoke_id), Data.structure(*values), stamp
+    ).to_bytes()
+
+
+def cipher_notification(apdu: bytes, security: MeterSecurity) -> bytes:
+    """``apdu`` general-glo-ciphered (authenticated and encrypted) with the meter's keys and counter."""
+    ek, ak = security.keys()
+    control = SecurityControl(0, True, True)
+    return cipher_apdu(
+        apdu,
+        CipherKind.GENERAL_GLOBAL,
+        control,
+        security.server_title,
+        security.next_counter(),
+        ek,
+        ak,
+    )
+
+
+def apply_settings(setups: dict[str, PushSetup], settings: ServerSettings) -> None:
+    """The [server] settings' push destinations and protection, where set, over ``setups``."""
+    for name, setup in setups.items():
+        destination = getattr(settings, f"{name}_push_destination")
+        if destination is not None:
+            setup.destination = destination
+        ciphered = getattr(settings, f"{name}_push_ciphered")
+        if ciphered is not None:
+            setup.ciphered = ciphered
+
+
+def push_frame(setup: PushSetup, apdu: bytes) -> bytes:
+    """The wrapper frame that carries a notification of ``setup`` to its head-end."""
+    return WrapperFrame(SERVER_SAP, setup.client_sap, apdu).to_bytes()
 
 
 @dataclass
@@ -91,12 +136,12 @@ class PushService:
         self._triggers: set[str] = set()
         self.wake = asyncio.Event()
         self._load()
-        self._apply_settings(runtime.settings)
+        apply_settings(self.setups, runtime.settings)
         meter = runtime.meter
         self.last_ccc = meter.t
         self.last_day = meter.t // DAY
-        for setup in self.setups.values():
-            runtime.objects.add(push_setup_object(setup, lambda s: self.save(), self.trigger))
+        for spec in push_specs(lambda meter: self):
+            runtime.objects.add(spec.build(meter, runtime.objects))
 
     def _load(self) -> None:
         if self.path is None or not self.path.exists():
@@ -107,15 +152,6 @@ class PushService:
                 self.setups[name] = PushSetup.from_dict(raw)
         self.backlog = [Pending(**p) for p in data.get("backlog", [])]
         self.invoke_id = int(data.get("invoke_id", 0))
-
-    def _apply_settings(self, settings: ServerSettings) -> None:
-        for name, setup in self.setups.items():
-            destination = getattr(settings, f"{name}_push_destination")
-            if destination is not None:
-                setup.destination = destination
-            ciphered = getattr(settings, f"{name}_push_ciphered")
-            if ciphered is not None:
-                setup.ciphered = ciphered
 
     def save(self) -> None:
         """Persist the setups and the backlog (before a notification is first sent)."""
@@ -128,17 +164,20 @@ class PushService:
         }
         _write_json(self.path, data)
 
+    def changed(self, setup: PushSetup) -> None:
+        """A setup was written: persist it."""
+        self.save()
+
     # ---- triggers ----------------------------------------------------------------------------
     def trigger(self, setup: PushSetup) -> None:
         """Ask for a notification of ``setup`` after the current step (method 1 'push')."""
         self._triggers.add(setup.name)
 
     def on_event(self, event: Event) -> None:
-        """Meter events: alarms go to the alarm push, debiting stops to the scheduled push."""
-        if event.kind in ALARM_KINDS:
-            self._triggers.add("alarm")
-        elif event.kind == "debiting_stop":
-            self._triggers.add("scheduled")
+        """Meter events: alarms go to the alarm push, debiting stops to the scheduled push (PUSH_OF_CODE)."""
+        name = PUSH_OF_CODE.get(event_code(event))
+        if name is not None:
+            self._triggers.add(name)
 
     def on_tick(self, meter) -> None:  # noqa: ANN001
         """After each meter tick: the daily and 10-second schedules, then the pending triggers."""
@@ -157,34 +196,13 @@ class PushService:
     # ---- notifications -----------------------------------------------------------------------
     def notification(self, setup: PushSetup) -> bytes:
         """The data-notification APDU of ``setup`` now (general-glo-ciphered if configured)."""
-        ctx = RequestContext(Level.MANAGEMENT, setup.client_sap)
-        values = []
-        for class_id, obis, attribute in setup.objects:
-            value = self.runtime.objects.get(ctx, class_id, Obis.parse(obis).to_bytes(), attribute)
-            values.append(value if isinstance(value, Data) else Data(DataType.NULL_DATA, None))
         self.invoke_id = (self.invoke_id + 1) & 0xFFFFFF
-        stamp = CosemDateTime.from_datetime(self.runtime.meter.now)
-        apdu = DataNotification(
-            LongInvokeIdAndPriority(self.invoke_id), Data.structure(*values), stamp
-        ).to_bytes()
-        if not setup.ciphered:
-            return apdu
-        security = security_for(self.runtime)
-        ek, ak = security.keys()
-        control = SecurityControl(0, True, True)
-        return cipher_apdu(
-            apdu,
-            CipherKind.GENERAL_GLOBAL,
-            control,
-            security.server_title,
-            security.next_counter(),
-            ek,
-            ak,
-        )
+        apdu = notification_apdu(self.runtime.objects, setup, self.runtime.meter.now, self.invoke_id)
+        return cipher_notification(apdu, security_for(self.runtime)) if setup.ciphered else apdu
 
     def enqueue(self, setup: PushSetup) -> None:
         """Build a notification and put it in the persisted backlog."""
-        frame = WrapperFrame(SERVER_SAP, setup.client_sap, self.notification(setup)).to_bytes()
+        frame = push_frame(setup, self.notification(setup))
         delay = random.uniform(0, setup.randomisation) if setup.randomisation else 0.0  # noqa: S311
         due = asyncio.get_running_loop().time() + delay
         self.backlog.append(Pending(setup.name, setup.destination, frame.hex(), 0, due))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from k351c import MeterConfig
+from k351c import MeterConfig, SimClock
 from k351c.axdr.enums import (
     ConfirmedServiceErrorChoice,
     InitiateError,
@@ -23,21 +23,23 @@ from k351c.protocols.decode import ApduDecoder, StreamDecoder
 from k351c.protocols.dlms.apdu import ConfirmedServiceError, CosemAttribute
 from k351c.protocols.dlms.apdu_misc import EventNotificationRequest, ExceptionResponse
 from k351c.protocols.dlms.security import CipherKind, SecurityControl, cipher_apdu
-from k351c.server.fleet import event_notification
+from k351c.server.fleet import FleetServer
 
 
-def test_data_notification_of_a_fleet_event_push():
-    fleet = Fleet(MeterConfig.default(), meters=2, start=datetime(2026, 3, 1, tzinfo=UTC).timestamp(),
-                  ct_primary=np.array([5, 5]))
-    frame = event_notification(fleet, 1, 17, invoke_id=5)
+def test_data_notification_of_a_fleet_alarm_push():
+    start = datetime(2026, 3, 1, tzinfo=UTC).timestamp()
+    fleet = Fleet(MeterConfig.default(), meters=2, start=start, ct_primary=np.array([5, 5]))
+    server = FleetServer(fleet, SimClock(start, rate=0), test_keys=True)
+    server.push.invoke[1] = 4
+    frame = server.push.notification(1, server.push.setup(1, "alarm"))
     decoder = StreamDecoder("wrapper")
     (raw,) = decoder.frames(frame, False)
     view = decoder.describe(raw, False)
     apdu = view["apdu"]
     assert apdu["service"] == "data-notification" and apdu["invoke_id"] == 5
-    name, _clock, code = apdu["body"]
-    assert bytes.fromhex(name).decode() == "KAM" + fleet.serial(1)
-    assert code == 17
+    setup, serial, clock, _alarms, _errors = apdu["body"]
+    assert setup["as_obis"] == "0-0:25.9.0.255" and serial == fleet.serial(1)
+    assert clock["as_date_time"] == "2026-03-01T01:00:00+01:00"
 
 
 def test_event_notification_names_the_object():

@@ -1,0 +1,111 @@
+"""Push on every fleet meter: serve's push setups per meter (written and persisted per meter), pushes
+raised by the fleet's events by serve's rule, received by a TCP head-end and decoded with gurux."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from k351c import MeterConfig, SimClock
+from k351c.axdr.enums import DataAccessResult
+from k351c.axdr.types import Data, DataType
+from k351c.clock import parse_instant
+from k351c.codes.server import ServerSettings
+from k351c.cosem.model import Level, RequestContext
+from k351c.cosem.push import ALARM_PUSH, CCC_PUSH
+from k351c.meter.fleet import Fleet
+from k351c.server.fleet import FleetServer
+from k351c.server.push import PUSH_OF_CODE
+from testkit import HeadEnd, ServedFleet
+from testkit import decode_notification as decode
+
+START = parse_instant("2026-03-01T00:00:00Z").timestamp()
+MANAGEMENT = RequestContext(Level.MANAGEMENT, association={"conformance": 0x1C1F, "max_receive_pdu": 1024})
+ALARM = ALARM_PUSH.to_bytes()
+
+
+def _server(state=None, meters: int = 12, **settings) -> FleetServer:  # noqa: ANN001
+    fleet = Fleet(MeterConfig.default(), meters=meters, start=START)
+    fleet.add_outage(START + 600, START + 900, np.arange(4, 8))
+    return FleetServer(
+        fleet, SimClock(START + 1200, rate=0), state=state, test_keys=True, tick=0.05,
+        settings=ServerSettings(**settings),
+    )
+
+
+def _destination(port: int) -> Data:
+    return Data.structure(
+        Data(DataType.ENUM, 0), Data(DataType.OCTET_STRING, f"127.0.0.1:{port}".encode()), Data(DataType.ENUM, 0)
+    )
+
+
+def test_outage_storm_and_an_alarm_push_reach_the_head_end():
+    head_end = HeadEnd()
+    server = _server(alarm_push_destination=f"127.0.0.1:{head_end.port}")
+    running = ServedFleet(server)
+    try:
+        frames = head_end.wait(8)  # meters 4-7: power down and power up each
+        running.loop.call_soon_threadsafe(lambda: server.push.port(2).trigger(server.push.setup(2, "alarm")))
+        frames = head_end.wait(9)
+    finally:
+        running.stop()
+        head_end.close()
+    assert len(frames) == 9
+    serials = []
+    for frame in frames:
+        values = decode(frame).value
+        assert bytes(values[0]) == bytes((0, 0, 25, 9, 0, 255))
+        serials.append(str(values[1]))
+    fleet = server.fleet
+    assert sorted(serials) == sorted([fleet.serial(i) for i in (4, 5, 6, 7)] * 2 + [fleet.serial(2)])
+    assert server.pushes_sent == 9
+
+
+def test_push_setups_are_per_meter_written_as_serves_and_persist(tmp_path):
+    server = _server(tmp_path)
+    objects = server.endpoint(3).objects
+    assert objects.set(MANAGEMENT, 40, ALARM, 3, _destination(4100)) == DataAccessResult.SUCCESS
+    assert objects.set(MANAGEMENT, 40, ALARM, 5, Data(DataType.LONG_UNSIGNED, 17)) == DataAccessResult.SUCCESS
+    reading = RequestContext(Level.READING)
+    assert objects.set(reading, 40, ALARM, 5, Data(DataType.LONG_UNSIGNED, 1)) != DataAccessResult.SUCCESS
+    bad = Data.structure(Data(DataType.ENUM, 0), Data(DataType.OCTET_STRING, b"nohost"), Data(DataType.ENUM, 0))
+    assert objects.set(MANAGEMENT, 40, ALARM, 3, bad) != DataAccessResult.SUCCESS
+    server.save()
+    again = _server(tmp_path)
+    assert again.push.setup(3, "alarm").destination == "127.0.0.1:4100"
+    assert again.push.setup(3, "alarm").randomisation == 17
+    assert again.push.setup(4, "alarm").destination == ""  # meter 4 keeps the defaults
+    served = again.endpoint(3).objects.get(MANAGEMENT, 40, ALARM, 3)
+    assert served.items()[1].as_bytes() == b"127.0.0.1:4100"
+    assert again.endpoint(4).objects.get(MANAGEMENT, 40, ALARM, 3).items()[1].as_bytes() == b""
+
+
+def test_only_meters_with_a_destination_push_and_the_rule_is_serves():
+    server = _server()
+    assert PUSH_OF_CODE[1] == PUSH_OF_CODE[2] == PUSH_OF_CODE[44] == PUSH_OF_CODE[77] == "alarm"
+    assert PUSH_OF_CODE[232] == "scheduled" and 3 not in PUSH_OF_CODE  # DST is no alarm
+    server.push.port(5).setups["ccc"].destination = "127.0.0.1:1"
+    assert server.push._with_destination("ccc").tolist() == [5]
+    assert server.push._with_destination("alarm").size == 0
+
+
+def test_ciphered_push_of_a_fleet_meter_decodes_with_its_keys():
+    server = _server(alarm_push_ciphered=True, alarm_push_destination="127.0.0.1:9")
+    server.sync()
+    frame = server.push.notification(6, server.push.setup(6, "alarm"))
+    assert frame[8] == 0xDB  # general-glo-ciphering
+    values = decode(frame, ciphered=True).value
+    assert str(values[1]) == server.fleet.serial(6)
+    plain = server.push.notification(6, server.push.setup(6, "ccc"))
+    assert decode(plain).value[0] == CCC_PUSH.to_bytes() and len(decode(plain).value) == 14
+
+
+def test_invoke_ids_count_per_meter_and_persist(tmp_path):
+    server = _server(tmp_path)
+    server.sync()
+    setup = server.push.setup(1, "alarm")
+    ids = [decode(server.push.notification(1, setup)).invokeId for _ in range(3)]
+    assert ids == [1, 2, 3] and decode(server.push.notification(2, setup)).invokeId == 1
+    server.save()
+    again = _server(tmp_path)
+    again.sync()
+    assert decode(again.push.notification(1, setup)).invokeId == 4
