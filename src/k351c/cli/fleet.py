@@ -346,7 +346,9 @@ def fleet(
         None, "--outage", help="Feeder outage START/END:FIRST-LAST (repeatable)."
     ),
     push_destination: str = typer.Option(
-        None, "--push-destination", help="host:port for the event push storm."
+        None,
+        "--push-destination",
+        help="host:port every meter's alarm push setup sends to, randomised over 30 s (outage storms, alarms).",
     ),
     trace: Path = typer.Option(None, "--trace", help=headend.TRACE_HELP),
     link_latency: float = typer.Option(None, "--link-latency", help=headend.LATENCY_HELP),
