@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from k351c import Fleet, Meter, MeterConfig, SimClock
-from k351c.axdr.enums import ActionResult
+from k351c.axdr.enums import ActionResult, DataAccessResult
 from k351c.axdr.types import Data, DataType
 from k351c.clock import parse_instant
 from k351c.codes import RtcSettings, Settings
@@ -33,6 +33,7 @@ from k351c.codes.metrology import Metrology
 from k351c.cosem import build_object_list
 from k351c.cosem.model import Level, RequestContext
 from k351c.meter.fleet_writes import TwinWrite
+from k351c.meter.tamper import Alarm, Tamper
 from k351c.obis import Obis
 
 DAY = 86400.0
@@ -64,6 +65,8 @@ class Case:
     reset: float | None = None  # seconds from t0, meter 0's load profile
     ct_meter: int = 1
     temperature: tuple[float, float] | None = None  # (seconds from t0, degC) on every meter
+    tamper: tuple[tuple[float, str, bool, tuple[int, ...]], ...] = ()  # (from t0, source, state, meters)
+    alarm_write: tuple[float, int] | None = None  # (seconds from t0, value) to every alarm register
 
     def config(self) -> MeterConfig:
         """The configuration of these codes."""
@@ -112,6 +115,18 @@ CASES = {
     ),
     "rtc-fast": Case({"settings": DRIFT_FAST}, t0=SPRING, outages=(ACROSS, LONG)),
     "rtc-slow-5min": Case({"settings": DRIFT_SLOW, "config1": "3-1-000-00-1"}, t0=AUTUMN),
+    "tamper": Case(  # covers and magnet, every alarm register cleared, meter 2's power returns after
+        outages=(ACROSS, (2 * DAY + 1000.0, 300.0)),
+        tamper=(
+            (DAY + 100.0, "terminal_cover", True, (0,)),
+            (DAY + 4000.0, "terminal_cover", False, (0,)),
+            (DAY + 5000.0, "magnetic", True, (0, 1)),
+            (DAY + 9000.5, "magnetic", False, (0, 1)),
+            (DAY + 20000.0, "meter_cover", True, (1, 2)),
+            (DAY + 40000.0, "terminal_cover", True, (2,)),
+        ),
+        alarm_write=(DAY + 30000.0, 0),
+    ),
 }
 FAST = [
     "5min",
@@ -121,6 +136,7 @@ FAST = [
     "outage-in-a-partial-interval",
     "external-stop",
     "profile-inputs",
+    "tamper",
 ]
 
 
@@ -136,7 +152,16 @@ def _timeline(case: Case) -> list[tuple[float, str]]:
         events.append((case.reset, "reset"))
     if case.temperature is not None:
         events.append((case.temperature[0], "temperature"))
+    events += [(change[0], f"tamper{j}") for j, change in enumerate(case.tamper)]
+    if case.alarm_write is not None:
+        events.append((case.alarm_write[0], "alarms"))
     return sorted(events)
+
+
+def _write_alarms(objects, value: int) -> None:
+    ln = Obis.parse("0-0:97.98.0.255").to_bytes()
+    result = objects.set(CONTEXTS[Level.MANAGEMENT], 1, ln, 2, Data(DataType.DOUBLE_LONG_UNSIGNED, value))
+    assert result == DataAccessResult.SUCCESS
 
 
 def _stop(objects) -> None:
@@ -170,6 +195,12 @@ def _run_fleet(case: Case) -> Fleet:
             _capture(lists[0], 1)
         elif what == "temperature":
             fleet.set_temperature(case.temperature[1])
+        elif what.startswith("tamper"):
+            _, source, state, meters = case.tamper[int(what[6:])]
+            fleet.set_tamper(source, state, meters=list(meters))
+        elif what == "alarms":
+            for objects in lists:
+                _write_alarms(objects, case.alarm_write[1])
     return fleet
 
 
@@ -189,6 +220,12 @@ def _run_twin(case: Case, fleet: Fleet, i: int) -> Meter:
             _capture(objects, 1)
         elif what == "temperature":
             meter.set_temperature(case.temperature[1])
+        elif what.startswith("tamper"):
+            _, source, state, meters = case.tamper[int(what[6:])]
+            if i in meters:
+                meter.function(Tamper).set(source, state)
+        elif what == "alarms":
+            _write_alarms(objects, case.alarm_write[1])
     return meter
 
 
@@ -225,6 +262,16 @@ def _check(case: Case) -> None:
         assert case.t0 + case.capture in ends  # the captured (partial) entry
         if case.reset is not None:
             assert min(ends) > case.t0 + case.reset  # nothing from before the reset
+    if case.tamper:  # what the case is about, so a rule that does nothing cannot pass
+        registers = [
+            (fleet.meter(i).read("0-0:97.97.0.255").value, fleet.meter(i).read("0-0:97.98.0.255").value)
+            for i in range(3)
+        ]
+        assert registers == [
+            (Alarm.TERMINAL_COVER | Alarm.MAGNETIC_FIELD, 0),
+            (Alarm.MAGNETIC_FIELD | Alarm.METER_COVER, 0),
+            (Alarm.METER_COVER | Alarm.TERMINAL_COVER, Alarm.TERMINAL_COVER | Alarm.POWER_UP),
+        ]
 
 
 def test_profile_methods_are_inputs_kept_across_a_restart(tmp_path):

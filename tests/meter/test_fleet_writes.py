@@ -21,9 +21,15 @@ def fleet() -> Fleet:
 
 
 def test_a_write_is_made_and_journaled_with_its_instant_meter_and_arguments(fleet):
+    fleet.meter(1).objects.lookup(UNDERVOLTAGE).set(2000)
+    assert fleet.meter(1).read(UNDERVOLTAGE).value == 200.0 != fleet.meter(0).read(UNDERVOLTAGE).value
+    assert fleet.writes.of(1) == [TwinWrite(START + 3600, 1, UNDERVOLTAGE, "set", (2000,))]
+
+
+def test_the_alarm_register_is_kept_in_the_tamper_arrays_not_journaled(fleet):
     fleet.meter(1).objects.lookup(ALARMS).set(5)
     assert fleet.meter(1).read(ALARMS).value == 5 and fleet.meter(0).read(ALARMS).value == 0
-    assert fleet.writes.of(1) == [TwinWrite(START + 3600, 1, ALARMS, "set", (5,))]
+    assert len(fleet.writes) == 0 and fleet.tamper.alarms.tolist() == [0, 5, 0]
 
 
 def test_a_refused_write_changes_nothing_and_is_not_journaled(fleet):

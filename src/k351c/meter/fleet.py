@@ -37,6 +37,7 @@ from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
 from k351c.meter.fleet_state import Outage, load_state, save_state
+from k351c.meter.fleet_tamper import FleetTamper
 from k351c.meter.fleet_temperature import TemperatureHistory
 from k351c.meter.fleet_twin import Twins
 from k351c.meter.fleet_view import MeterView
@@ -116,7 +117,8 @@ class Fleet:
         self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
         self.twins = Twins(self)
         self.billing = FleetBilling(self)
-        self.functions: list[FleetFunction] = [self.billing]  # array functions, in hook order
+        self.tamper = FleetTamper(self)
+        self.functions: list[FleetFunction] = [self.billing, self.tamper]  # array functions, in hook order
         self._checkpoint(self.k)
 
     # ------------------------------------------------------------ identity
@@ -145,11 +147,25 @@ class Fleet:
         The single meter's ``set_temperature``: the metrology errs by it from now on.
         """
         celsius = checked_temperature(celsius)
-        chosen = np.arange(self.n) if meters is None else np.unique(np.asarray(meters, np.int64))
-        if chosen.size and (chosen.min() < 0 or chosen.max() >= self.n):
-            raise ConfigError("temperature meters", meters, f"fleet indices 0..{self.n - 1}")
+        chosen = self.chosen(meters, "temperature meters")
         self._book_running(chosen)
         self.temperatures.add(self.t, chosen, celsius)
+
+    def set_tamper(
+        self, source: str, opened: bool | None = None, *, active: bool | None = None, meters=None  # noqa: ANN001
+    ) -> np.ndarray:
+        """Report a tamper switch (meter/terminal cover ``opened``, magnetic field ``active``) on meters now.
+
+        The single meter's ``Tamper.set`` for some or all meters (default all); the meters it changed.
+        """
+        return self.tamper.set(source, opened, active=active, meters=meters)
+
+    def chosen(self, meters, what: str) -> np.ndarray:  # noqa: ANN001
+        """Fleet indices (sorted, unique) of ``meters`` (None: all); ConfigError naming ``what`` if out of range."""
+        chosen = np.arange(self.n) if meters is None else np.unique(np.asarray(meters, np.int64))
+        if chosen.size and (chosen.min() < 0 or chosen.max() >= self.n):
+            raise ConfigError(what, meters, f"fleet indices 0..{self.n - 1}")
+        return chosen
 
     def _book_running(self, meters: np.ndarray) -> None:
         """Book the running interval of these meters up to now with the inputs in force (CT, temperature).

@@ -20,6 +20,7 @@ import numpy as np
 from k351c.clock import SimClock
 from k351c.meter.billing import Billing
 from k351c.meter.fleet_writes import TwinWrite
+from k351c.meter.tamper import Tamper
 
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
@@ -63,7 +64,7 @@ class Twins:
         return twin
 
     def inputs(self, i: int) -> list[list[tuple[float, Callable[[Meter], object]]]]:
-        """Meter i's changes per source (CT ratio, temperature, writes, commanded debiting stops), each as (instant, apply), in order.
+        """Meter i's changes per source (CT ratio, temperature, writes, debiting stops, tamper), each as (instant, apply), in order.
 
         A rebuilt twin replays them merged by instant (at one instant in that order).
         """
@@ -73,6 +74,7 @@ class Twins:
             [(t, _temperature(c)) for t, c in fleet.temperatures.of_meter(i)],
             [(write.t, write.apply) for write in fleet.writes.of(i)],
             [(t, _stop(source)) for t, j, source in fleet.billing.commands if j == i],
+            [(t, _tamper(source, state)) for t, source, state in fleet.tamper.inputs_of(i)],
         ]
 
     def call(self, i: int, obis: str, target: str, args: tuple) -> object:
@@ -120,6 +122,10 @@ def _temperature(celsius: float | None) -> Callable[[Meter], None]:
 def _run_to(twin: Meter, t: float) -> None:
     if t > twin.true_t:
         twin.run_for(t - twin.true_t)
+
+
+def _tamper(source: str, state: bool) -> Callable[[Meter], None]:
+    return lambda meter: meter.function(Tamper).set(source, state)
 
 
 def _stop(source: str) -> Callable[[Meter], None]:

@@ -27,6 +27,7 @@ from k351c.meter.energy import PRIMARY, QUANTITY_C, SECONDARY
 from k351c.meter.fleet_billing_view import add_billing_values
 from k351c.meter.fleet_powerfail import add_powerfail_values
 from k351c.meter.fleet_profile_view import add_profile_values
+from k351c.meter.fleet_tamper import add_tamper_values
 from k351c.meter.fleet_writes import MUTATORS
 from k351c.meter.metrology import Measurement
 from k351c.meter.objects import ObjectTable, ValueDef, read_object
@@ -64,6 +65,7 @@ class MeterView:
         self._cache: dict[tuple, object] = {}
         core_values(self)
         self._add_fleet_values()
+        add_tamper_values(self)
         if self.fleet.billing.active:  # a drifting clock's instants are the twin's
             add_billing_values(self)
             add_powerfail_values(self)

@@ -53,6 +53,11 @@ def backup_error_s(seconds, ppm: float = SPEC_PPM):  # noqa: ANN001, ANN201
     return seconds * ppm * 1e-6
 
 
+def battery_flat(battery: bool, installed: float, t: float) -> bool:
+    """Whether an RTC battery (``battery``: one is fitted) is missing/flat or past its life at meter time t."""
+    return not battery or t - installed >= BATTERY_LIFE_S
+
+
 def is_doubtful(error_s):  # noqa: ANN001, ANN201
     """Whether an RTC with this possible error (s) is flagged doubtful in the clock status."""
     return abs(error_s) >= DOUBTFUL_AFTER_S
@@ -178,7 +183,7 @@ class PowerFail(MeterFunction):
     def battery_flat(self, t: float) -> bool:
         """Whether the battery is missing/flat or past its data-sheet life at meter time t."""
         installed = self.installed if self.installed is not None else t
-        return not self.battery or t - installed >= BATTERY_LIFE_S
+        return battery_flat(bool(self.battery), installed, t)
 
     def _battery_changed(self, t: float) -> None:
         self.battery_flagged = self.battery_flat(t)
