@@ -29,7 +29,6 @@ class DlmsEndpoint:
     physical_address: int = 0
     name: str = ""
     clients: dict[int, ClientRule] | None = None
-    failures: int = field(default=0)
     secure: Callable | None = None  # builds the SecureAssociation (dlms_endpoint)
     quirks: frozenset[str] = frozenset()  # bench quirks (k351c.server.bench.quirks)
     open_associations: set = field(default_factory=set)
@@ -38,13 +37,14 @@ class DlmsEndpoint:
     def authenticate(
         self, client_sap: int, mechanism: AuthenticationMechanism, value: bytes | None
     ) -> bool:
-        """LLS: the calling authentication value must equal the meter's password."""
+        """LLS: the calling authentication value must equal the meter's password.
+
+        Failures are counted by the meter's security keeper (k351c.server.security), not here: an
+        endpoint may be dropped from a fleet's cache between two attempts.
+        """
         if mechanism != AuthenticationMechanism.LOW or value is None:
             return False
-        ok = hmac.compare_digest(value, self.password().encode())
-        if not ok:
-            self.failures += 1
-        return ok
+        return hmac.compare_digest(value, self.password().encode())
 
     def association(self) -> Association:
         """A fresh association state machine for one connection."""

@@ -128,7 +128,8 @@ def _write_json(path: Path, data: dict, sync: bool = True) -> None:
 
 
 class SecurityState:
-    """Persisted DLMS security state: policy, the server's invocation counter, clients' last counters.
+    """Persisted DLMS security state: policy, the server's invocation counter, clients' last counters
+    and the failed-authentication bookkeeping (delays and lockouts per client).
 
     The server counter is reserved in blocks written (and fsynced) before any value of the block is
     used, so after a restart, even after SIGKILL, counting resumes past every value ever sent.
@@ -146,6 +147,7 @@ class SecurityState:
         self.clients: dict[str, int] = {
             str(k): int(v) for k, v in data.get("client_counters", {}).items()
         }
+        self.authentication: dict = dict(data.get("authentication", {}))
         self.dirty = False
 
     def _read(self) -> dict:
@@ -165,8 +167,14 @@ class SecurityState:
             "policy": self.policy,
             "server_counter_reserved": self._reserved,
             "client_counters": dict(self.clients),
+            "authentication": self.authentication,
         }
         _write_json(self.path, data, sync)
+
+    def set_authentication(self, bookkeeping: dict) -> None:
+        """Store the failed-authentication bookkeeping (ratelimit.RateLimiter.state) at once."""
+        self.authentication = bookkeeping
+        self.save(sync=False)
 
     def next_counter(self) -> int:
         """The server's next invocation counter; reserves (and persists) a new block when needed."""

@@ -5,6 +5,8 @@ attempts for ``base_delay * 2**k`` seconds (capped at ``max_delay``); after ``lo
 consecutive failures the client is locked out for ``lockout_period``. A success resets the count.
 Times are the meter's clock (seconds), so a simulated clock speeds lockouts up as it does all else.
 Each failure is counted and reported through ``on_failure`` (the server logs it as a meter event).
+The bookkeeping is plain data (``state``/``load``): the meter's security state persists it, so a lockout
+outlives the connection, the endpoint that served it and a restart.
 """
 
 from __future__ import annotations
@@ -82,11 +84,23 @@ class RateLimiter:
         client = self._clients.get(client_sap)
         return 0.0 if client is None else max(client.blocked_until - self.now(), 0.0)
 
-    def record(self, client_sap: int, ok: bool) -> None:
-        """Count one attempt's outcome."""
+    def state(self) -> dict:
+        """The bookkeeping as JSON-able data: total failures, and per client its run and block end."""
+        clients = {str(sap): [c.failures, c.blocked_until] for sap, c in self._clients.items()}
+        return {"total": self.total, "clients": clients}
+
+    def load(self, data: dict) -> None:
+        """Take over bookkeeping written by ``state`` (an empty dict: nothing failed yet)."""
+        self.total = int(data.get("total", 0))
+        self._clients = {
+            int(sap): _Client(int(failures), float(until))
+            for sap, (failures, until) in data.get("clients", {}).items()
+        }
+
+    def record(self, client_sap: int, ok: bool) -> bool:
+        """Count one attempt's outcome; True if the bookkeeping changed."""
         if ok:
-            self._clients.pop(client_sap, None)
-            return
+            return self._clients.pop(client_sap, None) is not None
         client = self._clients.setdefault(client_sap, _Client())
         client.failures += 1
         self.total += 1
@@ -94,3 +108,4 @@ class RateLimiter:
         client.blocked_until = self.now() + blocked
         locked = client.failures >= self.policy.lockout_after
         self.on_failure(Failure(client_sap, client.failures, self.total, blocked, locked))
+        return True

@@ -50,6 +50,7 @@ class MeterSecurity:
         self.state = state
         self._title = server_title if callable(server_title) else (lambda: server_title)
         self.limiter = limiter or RateLimiter(lambda: 0.0)
+        self.limiter.load(state.authentication)
         self._challenge = challenge
 
     # ---- SecurityProvider (protocols) -------------------------------------------------------
@@ -84,8 +85,9 @@ class MeterSecurity:
         return self.limiter.admit(client_sap)
 
     def authenticated(self, client_sap: int, ok: bool) -> None:
-        """Count an authentication outcome."""
-        self.limiter.record(client_sap, ok)
+        """Count an authentication outcome (LLS or HLS); the bookkeeping persists with the security state."""
+        if self.limiter.record(client_sap, ok):
+            self.state.set_authentication(self.limiter.state())
 
     # ---- SecurityPort (cosem class 64) ------------------------------------------------------
     def activate(self, policy: int) -> None:
