@@ -68,7 +68,8 @@ def test_outage_stops_energy_and_logs_events():
     p = fleet.profile(2)
     assert [r[2] for r in p[4:8]] == [0, 0, 0, 0] and all(r[1] & 0x80 for r in p[4:8])
     assert p[8][2] > 0 and fleet.profile(5)[5][2] > 0
-    assert fleet.events(2) == [(T0 + 3600, 1), (T0 + 7200, 2)] and fleet.events(5) == []
+    assert fleet.events.rows(2, "standard") == [(T0 + 3600, 1), (T0 + 7200, 2)]
+    assert fleet.events.rows(5, "standard") == []
     assert fleet.failures(3) == [(T0 + 3600, 3600.0)]
     assert fleet.instant(2, T0 + 4000).voltage.max() == 0.0
     with pytest.raises(ConfigError):

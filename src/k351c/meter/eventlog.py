@@ -94,6 +94,14 @@ LOGS: tuple[LogSpec, ...] = (
 )
 
 
+def log_of(code: int) -> str | None:
+    """The name of the log an event code is filed under (None: no event log takes it)."""
+    for spec in LOGS:
+        if code in spec.codes:
+            return spec.name
+    return None
+
+
 class RingLog:
     """A bounded log kept in memory (deque) and mirrored to permanent memory with meter.log_append."""
 
@@ -216,11 +224,10 @@ class EventLogs(MeterFunction):
 
     def record(self, t: float, code: int) -> None:
         """Append an event code to the log its number belongs to (unknown codes are ignored)."""
-        for spec in LOGS:
-            if code in spec.codes:
-                self.logs[spec.name].append(self.meter, t, (t, int(code)))
-                self.last_code[spec.name] = int(code)
-                return
+        name = log_of(code)
+        if name is not None:
+            self.logs[name].append(self.meter, t, (t, int(code)))
+            self.last_code[name] = int(code)
 
     def entries(self, name: str) -> list[tuple[float, int]]:
         """(POSIX time, code) of a log, oldest first."""

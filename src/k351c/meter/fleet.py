@@ -31,8 +31,10 @@ from k351c.meter.energy import (
     quantity_mask,
     signed_parts,
 )
+from k351c.meter.eventlog import EventCode
 from k351c.meter.fleet_billing import FleetBilling
 from k351c.meter.fleet_clock import FleetRtc
+from k351c.meter.fleet_events import FleetEvents
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
@@ -45,11 +47,11 @@ from k351c.meter.fleet_writes import WriteJournal
 from k351c.meter.loadprofile import depth_entries
 from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
+from k351c.meter.powerfail import HARDWARE_WITH_BATTERY
 from k351c.meter.tariffs import TariffCalendar
 
 CHUNK_ELEMENTS = 250_000  # meters x intervals per booking (it fixes the float summation order)
 BLOCK_ELEMENTS = 16_384  # meters x intervals per numpy pass (temporaries stay in the CPU cache)
-POWER_DOWN_CODE, POWER_UP_CODE = 1, 2
 
 
 class Fleet:
@@ -116,9 +118,11 @@ class Fleet:
         self.temperatures = TemperatureHistory()
         self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
         self.twins = Twins(self)
+        self.battery = self.config.type_number.hardware in HARDWARE_WITH_BATTERY
         self.billing = FleetBilling(self)
         self.tamper = FleetTamper(self)
-        self.functions: list[FleetFunction] = [self.billing, self.tamper]  # array functions, in hook order
+        self.events = FleetEvents(self)  # the event logs' store (others record their events there)
+        self.functions: list[FleetFunction] = [self.billing, self.tamper, self.events]  # in hook order
         self._checkpoint(self.k)
 
     # ------------------------------------------------------------ identity
@@ -140,6 +144,7 @@ class Fleet:
         self._book_running(np.array([int(i)]))
         self.ct_primary[i] = primary
         self.ct_changes.append((self.t, int(i), int(primary)))
+        self.events.record(self.rtc.meter_time(self.t), EventCode.CT_RATIO_CHANGED, [i])
 
     def set_temperature(self, celsius: float | None, meters=None) -> None:
         """Set the ambient temperature (degC, -40..70; None: the configured one) of meters (default all).
@@ -486,17 +491,6 @@ class Fleet:
             for o in self.outages
             if o.t0 <= until and np.isin(i, o.meters)
         ]
-
-    def events(self, i: int, until: float | None = None) -> list[tuple[float, int]]:
-        """Meter i's standard-log events so far: (time, code 1 power down / 2 power up)."""
-        until = self.t if until is None else until
-        out = []
-        for o in self.outages:
-            if o.t0 <= until and np.isin(i, o.meters):
-                out.append((o.t0, POWER_DOWN_CODE))
-                if o.t1 <= until:
-                    out.append((o.t1, POWER_UP_CODE))
-        return sorted(out)
 
     # ------------------------------------------------------- load profile
     def profile(self, i: int, until: float | None = None) -> list[tuple]:

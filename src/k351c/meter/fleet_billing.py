@@ -30,6 +30,7 @@ from k351c.meter.billing import (
 )
 from k351c.meter.demand import PeakArrays, close_periods, reset_peaks, store_peaks
 from k351c.meter.energy import QUANTITIES, QUANTITY_C, TARIFF_SLOT0
+from k351c.meter.eventlog import EventCode
 from k351c.meter.fleet_function import NEVER, FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.function import bound
@@ -306,6 +307,7 @@ class FleetBilling(FleetFunction):
         self.log[meters, slot] = row
         self.log_total[rows] += 1
         reset_peaks(self.peaks, rows)
+        self.fleet.events.record(t, EventCode.END_OF_BILLING_PERIOD, None if isinstance(rows, slice) else rows)
 
     def command(self, i: int, source: str = "command") -> None:
         """End meter i's debiting period now (script, web, optical: an external stop); kept for its twin."""
@@ -314,6 +316,8 @@ class FleetBilling(FleetFunction):
             self.command_close(i)
         if self.active:
             self.stop(np.array([int(i)]), fleet.t)
+        else:  # its twin stops; the event is the store's
+            fleet.events.record(fleet.rtc.meter_time(fleet.t), EventCode.END_OF_BILLING_PERIOD, [i])
         self.commands.append((self.fleet.t, int(i), str(source)))
 
     def _log2(self, t: float) -> None:

@@ -63,6 +63,14 @@ def is_doubtful(error_s):  # noqa: ANN001, ANN201
     return abs(error_s) >= DOUBTFUL_AFTER_S
 
 
+def on_backup_s(duration, flat):  # noqa: ANN001, ANN201
+    """Seconds of a failure the RTC keeps running on its backup: all of it, or the supercap's 7 days
+    when the battery is flat (the rest the RTC stands still); scalar or array."""
+    if isinstance(duration, np.ndarray) or isinstance(flat, np.ndarray):
+        return np.where(flat, np.minimum(duration, SUPERCAP_SECONDS), duration)
+    return min(duration, SUPERCAP_SECONDS) if flat else duration
+
+
 class PowerFail(MeterFunction):
     """Decides when the meter is down, counts and logs the failures and keeps the RTC status."""
 
@@ -225,7 +233,7 @@ class PowerFail(MeterFunction):
         The supercap carries the RTC for 7 days; a battery takes over after that unless it is flat
         (or past its life). Time the RTC stood still is lost: the meter's time moves back by it.
         """
-        on_backup = min(duration, SUPERCAP_SECONDS) if self.battery_flat(t) else duration
+        on_backup = on_backup_s(duration, self.battery_flat(t))
         self.rtc_error_s += backup_error_s(on_backup, self.spec_ppm)
         if duration > on_backup:
             lost = duration - on_backup
