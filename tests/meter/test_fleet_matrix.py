@@ -7,7 +7,9 @@ what a head-end gets. The scenarios span the integration periods 5/15/30/60 min,
 (X5), primary and secondary profile banks, outages (short, long, across an interval end), a CT change
 in the middle of an interval, both DST changes, a fast and a slow RTC, debiting stops of several
 GG/HH codes and an external one (the end-of-billing script executed by the management client), a
-temperature setting on an erring meter and a load-profile capture. Push setups (class 40) belong to
+temperature setting on an erring meter, a load-profile capture, a management write of the analysis
+logger's channels and period and a reading-level write of a display list mid-run (an outage then
+inside an hour's analysis period) and 5-minute analysis periods. Push setups (class 40) belong to
 the served meter: ``test_matrix_push`` compares a served fleet meter with its twin served with serve's
 push service (every push setup attribute at every level, and the notifications). The default run takes a few
 of them; ``-m slow`` runs them all and lets
@@ -30,6 +32,7 @@ from k351c.axdr.types import Data, DataType
 from k351c.clock import parse_instant
 from k351c.codes import RtcSettings, Settings
 from k351c.codes.metrology import Metrology
+from k351c.codes.settings import Analysis
 from k351c.cosem import build_object_list
 from k351c.cosem.model import Level, RequestContext
 from k351c.meter.fleet_writes import TwinWrite
@@ -67,6 +70,8 @@ class Case:
     temperature: tuple[float, float] | None = None  # (seconds from t0, degC) on every meter
     tamper: tuple[tuple[float, str, bool, tuple[int, ...]], ...] = ()  # (from t0, source, state, meters)
     alarm_write: tuple[float, int] | None = None  # (seconds from t0, value) to every alarm register
+    # (seconds from t0, analysis channels, capture period s, manual display list) written on every meter
+    lists: tuple[float, tuple[str, ...], int, tuple[str, ...]] | None = None
 
     def config(self) -> MeterConfig:
         """The configuration of these codes."""
@@ -75,6 +80,13 @@ class Case:
 
 DRIFT_FAST = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=1000.0))
 DRIFT_SLOW = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=-400.0))
+ANALYSIS_5MIN = dataclasses.replace(Settings.default(), analysis=Analysis(interval_minutes=5))
+LISTS = (
+    DAY + 1000.0,
+    ("1-0:21.7.0.255", "1-0:41.7.0.255", "1-0:61.7.0.255", "1-0:9.7.0.255", "1-0:13.7.0.255"),
+    3600,
+    ("1-0:2.8.0.255", "1-0:32.7.0.255", "1-0:1.8.0.255", "1-0:1.8.1.255"),
+)
 SHORT, LONG, ACROSS = (40000.0, 30.0), (50000.0, 5 * 3600.0 + 17.0), (3300.0, 1200.0)
 CASES = {
     "5min": Case({"config1": "3-1-000-00-1"}),
@@ -100,7 +112,7 @@ CASES = {
     "temperature": Case(
         {"metrology": Metrology(accuracy="class-limit", daily_swing=8.0)}, temperature=(DAY + 300.0, -25.0)
     ),
-    "external-stop": Case({"config2": "001-00-01-1"}, external_stop=DAY + 1234.0),
+    "external-stop": Case({"config2": "001-00-01-1"}, external_stop=DAY + 1234.0, lists=LISTS),
     "capture": Case(capture=DAY + 600.0, ct=None),
     "profile-inputs": Case(  # meter 0: a reset, a CT change, a capture, a temperature inside an interval
         {"metrology": Metrology(accuracy="class-limit", daily_swing=8.0)},
@@ -127,6 +139,8 @@ CASES = {
         ),
         alarm_write=(DAY + 30000.0, 0),
     ),
+    "analysis-and-display-writes": Case(lists=LISTS, outages=(ACROSS, (DAY + 3000.0, 1500.0))),
+    "analysis-5min": Case({"settings": ANALYSIS_5MIN}, outages=(SHORT, ACROSS)),
 }
 FAST = [
     "5min",
@@ -155,6 +169,8 @@ def _timeline(case: Case) -> list[tuple[float, str]]:
     events += [(change[0], f"tamper{j}") for j, change in enumerate(case.tamper)]
     if case.alarm_write is not None:
         events.append((case.alarm_write[0], "alarms"))
+    if case.lists is not None:
+        events.append((case.lists[0], "lists"))
     return sorted(events)
 
 
@@ -162,6 +178,31 @@ def _write_alarms(objects, value: int) -> None:
     ln = Obis.parse("0-0:97.98.0.255").to_bytes()
     result = objects.set(CONTEXTS[Level.MANAGEMENT], 1, ln, 2, Data(DataType.DOUBLE_LONG_UNSIGNED, value))
     assert result == DataAccessResult.SUCCESS
+
+
+def _capture_objects(*codes: str) -> Data:
+    return Data.array(
+        [
+            Data.structure(
+                Data(DataType.LONG_UNSIGNED, 3),
+                Data(DataType.OCTET_STRING, Obis.parse(code).to_bytes()),
+                Data(DataType.INTEGER, 2),
+                Data(DataType.LONG_UNSIGNED, 0),
+            )
+            for code in codes
+        ]
+    )
+
+
+def _write_lists(objects, case: Case) -> None:
+    """The analysis logger's channels and period (management), the manual display list (reading)."""
+    _, channels, period, manual = case.lists
+    analysis = Obis.parse("1-0:99.2.0.255").to_bytes()
+    management, reading = CONTEXTS[Level.MANAGEMENT], CONTEXTS[Level.READING]
+    assert objects.set(management, 7, analysis, 3, _capture_objects(*channels)) == 0
+    assert objects.set(management, 7, analysis, 4, Data(DataType.DOUBLE_LONG_UNSIGNED, period)) == 0
+    manual_list = Obis.parse("0-0:21.0.2.255").to_bytes()
+    assert objects.set(reading, 7, manual_list, 3, _capture_objects(*manual)) == 0
 
 
 def _stop(objects) -> None:
@@ -201,6 +242,9 @@ def _run_fleet(case: Case) -> Fleet:
         elif what == "alarms":
             for objects in lists:
                 _write_alarms(objects, case.alarm_write[1])
+        elif what == "lists":
+            for objects in lists:
+                _write_lists(objects, case)
     return fleet
 
 
@@ -226,6 +270,8 @@ def _run_twin(case: Case, fleet: Fleet, i: int) -> Meter:
                 meter.function(Tamper).set(source, state)
         elif what == "alarms":
             _write_alarms(objects, case.alarm_write[1])
+        elif what == "lists":
+            _write_lists(objects, case)
     return meter
 
 

@@ -24,7 +24,7 @@ from k351c.errors import ConfigError
 from k351c.meter.eventlog import CLOCK, RingLog, log_methods
 from k351c.meter.function import Event, MeterFunction, Step
 from k351c.meter.metrology import Measurement
-from k351c.meter.objects import ProfileData, ValueDef
+from k351c.meter.objects import ObjectTable, ProfileData, ValueDef
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -62,6 +62,74 @@ def channel_kind(definition: ValueDef) -> str:
     """ "average" for an instantaneous value (class 3/4, A = 1, D = 7), else "sample"."""
     obis = definition.obis
     return AVERAGE if definition.class_id in (3, 4) and obis.a == 1 and obis.d == 7 else SAMPLE
+
+
+def wanted(analysis: Analysis, channels: Sequence[str], minutes: int) -> tuple[list[str], int]:
+    """Channels and period of the settings' [analysis]; what it leaves out stays ``channels``/``minutes``."""
+    chosen = channels if analysis.channels is None else list(analysis.channels)
+    return [str(Obis.parse(c)) for c in chosen], analysis.interval_minutes or minutes
+
+
+def checked_settings(
+    objects: ObjectTable, channels: Sequence[str], interval_minutes: int
+) -> list[str]:
+    """The channels' canonical codes, or ConfigError naming a bad period, count or channel."""
+    if interval_minutes not in INTERVALS_MIN:
+        raise ConfigError("analysis interval (minutes)", interval_minutes, list(INTERVALS_MIN))
+    if not 1 <= len(channels) <= MAX_CHANNELS:
+        raise ConfigError("analysis channels", len(channels), f"1..{MAX_CHANNELS} registers")
+    codes = []
+    for channel in channels:
+        definition = objects.lookup(channel)
+        if definition.class_id not in (1, 3, 4):
+            raise ConfigError(
+                "analysis channel", channel, "a register or data object (class 1, 3, 4)"
+            )
+        codes.append(str(definition.obis))
+    if len(set(codes)) != len(codes):
+        raise ConfigError("analysis channels", list(channels), "each register once")
+    return codes
+
+
+def capture_channels(codes: list[str]) -> list[str]:
+    """New capture objects as channels: the clock (optional, first) is not one."""
+    return codes[1:] if codes and codes[0] == CLOCK else codes
+
+
+def period_minutes(seconds: object) -> int:
+    """A capture period in seconds as whole minutes (checked_settings checks which)."""
+    if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds % 60:
+        raise ConfigError("analysis capture_period (s)", seconds, [m * 60 for m in INTERVALS_MIN])
+    return seconds // 60
+
+
+def next_capture(t: float, interval_minutes: int, offset_s: float) -> float:
+    """The first capture instant after meter time t: the period grid of the meter's standard time."""
+    period = interval_minutes * 60.0
+    return (math.floor((t + offset_s) / period) + 1.0) * period - offset_s
+
+
+def averages_apply(seconds: float, one_interval: bool) -> bool:
+    """Whether a capture reads the period's mean: it had powered seconds and more than one interval.
+
+    Otherwise (one interval, or no supply all period) the entry is what the meter shows at its end.
+    """
+    return seconds > 0 and not one_interval
+
+
+def mean_measurement(sums: dict[str, np.ndarray], seconds: float | np.ndarray) -> Measurement:
+    """The periods' mean measurement from their time-weighted sums (one row per period)."""
+    mean = {name: sums[name] / seconds for name in QUANTITIES}
+    rows = len(mean["voltage"])
+    return Measurement(
+        mean["voltage"],
+        mean["current"],
+        mean["p"],
+        mean["q"],
+        mean["s"],
+        mean["frequency"][:, 0],
+        np.ones(rows, dtype=bool),
+    )
 
 
 class AnalysisLogger(MeterFunction):
@@ -104,10 +172,7 @@ class AnalysisLogger(MeterFunction):
 
     def _wanted(self) -> tuple[list[str], int]:
         """Channels and period of the settings' [analysis] (what it leaves out: the current ones)."""
-        analysis = self.meter.config.settings.analysis
-        channels = self.channels if analysis.channels is None else list(analysis.channels)
-        minutes = analysis.interval_minutes or self.interval_minutes
-        return [str(Obis.parse(c)) for c in channels], minutes
+        return wanted(self.meter.config.settings.analysis, self.channels, self.interval_minutes)
 
     @property
     def depth(self) -> int:
@@ -124,21 +189,7 @@ class AnalysisLogger(MeterFunction):
         )
 
     def _check(self, channels: Sequence[str], interval_minutes: int) -> list[str]:
-        if interval_minutes not in INTERVALS_MIN:
-            raise ConfigError("analysis interval (minutes)", interval_minutes, list(INTERVALS_MIN))
-        if not 1 <= len(channels) <= MAX_CHANNELS:
-            raise ConfigError("analysis channels", len(channels), f"1..{MAX_CHANNELS} registers")
-        codes = []
-        for channel in channels:
-            definition = self.meter.objects.lookup(channel)
-            if definition.class_id not in (1, 3, 4):
-                raise ConfigError(
-                    "analysis channel", channel, "a register or data object (class 1, 3, 4)"
-                )
-            codes.append(str(definition.obis))
-        if len(set(codes)) != len(codes):
-            raise ConfigError("analysis channels", list(channels), "each register once")
-        return codes
+        return checked_settings(self.meter.objects, channels, interval_minutes)
 
     def _bind(self) -> None:
         definitions = [self.meter.objects.lookup(c) for c in self.channels]
@@ -185,22 +236,15 @@ class AnalysisLogger(MeterFunction):
 
     def _set_capture_objects(self, codes: list[str]) -> None:
         """New capture objects: the clock (optional, first) and 1..16 registers."""
-        if codes and codes[0] == CLOCK:
-            codes = codes[1:]
-        self.configure(codes)
+        self.configure(capture_channels(codes))
 
     def _set_capture_period(self, seconds: int) -> None:
         """A new capture period in seconds: 60, 300, 600, 900, 1800 or 3600."""
-        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds % 60:
-            raise ConfigError(
-                "analysis capture_period (s)", seconds, [m * 60 for m in INTERVALS_MIN]
-            )
-        self.configure(self.channels, seconds // 60)
+        self.configure(self.channels, period_minutes(seconds))
 
     # ----------------------------------------------------------------- capture
     def _after(self, t: float) -> float:
-        period = self.interval_minutes * 60.0
-        return (math.floor((t + self.offset_s) / period) + 1.0) * period - self.offset_s
+        return next_capture(t, self.interval_minutes, self.offset_s)
 
     def next_boundary(self, t: float) -> float | None:
         """The next capture instant."""
@@ -258,23 +302,15 @@ class AnalysisLogger(MeterFunction):
     def _values(self) -> list[object]:
         """Samples now; the averaged channels read over the period's mean measurement."""
         one = self._intervals == 1 and self._last_end == self.end
-        if self._seconds <= 0 or not self._averaged or one:
-            return [get() for get in self._getters]  # one interval: its mean is what the meter shows
+        if not self._averaged or not averages_apply(self._seconds, one):
+            return [get() for get in self._getters]
         values: list[object] = [
             None if c in self._averaged_set else get() for c, get in enumerate(self._getters)
         ]
-        mean = {name: np.array([sums]) / self._seconds for name, sums in self._sums.items()}
+        sums = {name: np.array([values]) for name, values in self._sums.items()}
         meter = self.meter
         shown = meter.instant
-        meter.instant = Measurement(
-            mean["voltage"],
-            mean["current"],
-            mean["p"],
-            mean["q"],
-            mean["s"],
-            mean["frequency"][:, 0],
-            np.array([True]),
-        )
+        meter.instant = mean_measurement(sums, self._seconds)
         try:
             for c in self._averaged:
                 values[c] = self._getters[c]()

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Any
 from k351c.codes.settings import DISPLAY_LIMITS, DisplayTable
 from k351c.errors import ConfigError
 from k351c.meter.function import Event, MeterFunction
-from k351c.meter.objects import Access, ProfileData, ValueDef
+from k351c.meter.objects import Access, ObjectTable, ProfileData, ValueDef
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
+    from k351c.codes import MeterConfig
     from k351c.meter.core import Meter
 
 SCROLL_S = 10.0
@@ -79,11 +80,7 @@ class Display(MeterFunction):
     @property
     def legal(self) -> tuple[str, ...]:
         """The legal readings the manual list always holds: total primary active energy per energy type."""
-        return tuple(
-            str(Obis(1, 0, c, 8, 0))
-            for q, c in LEGAL_C.items()
-            if q in self.meter.config.energy_channels
-        )
+        return legal_readings(self.meter.config)
 
     def configured(self, kind: str) -> tuple[str, ...]:
         """The list as the configuration holds it."""
@@ -91,53 +88,11 @@ class Display(MeterFunction):
 
     def readings(self, kind: str) -> tuple[str, ...]:
         """The list as the meter shows it: codes it has, with missing legal readings first in the manual list."""
-        items = [c for c in self.configured(kind) if self._showable(c)]
-        if kind == "manual":
-            items = [c for c in self.legal if c not in items] + items
-        return tuple(items)
-
-    def _showable(self, code: str) -> bool:
-        definition = self.meter.objects.get(code)
-        return definition is not None and definition.class_id != 7
+        return shown_readings(self.meter.objects, self.meter.config, kind, self.configured(kind))
 
     def validate(self, kind: str, codes: Iterable[object]) -> tuple[str, ...]:
         """Canonical codes of a list, or ConfigError naming the bad reading or the limit."""
-        kind = _kind(kind)
-        field = f"display list {kind}"
-        if isinstance(codes, (str, bytes)):
-            raise ConfigError(field, codes, "a list of OBIS codes")
-        out: list[str] = []
-        for item in codes:
-            if not isinstance(item, str | Obis):
-                raise ConfigError(field, item, "OBIS codes")
-            code = str(Obis.parse(item))
-            definition = self.meter.objects.get(code)
-            if definition is None:
-                raise ConfigError(
-                    f"{field} reading", code, "a reading of this meter (see docs/obis.md)"
-                )
-            if definition.class_id == 7:
-                raise ConfigError(f"{field} reading", code, "a value, not a logger (profile)")
-            if kind == "auto" and is_historical(definition.obis):
-                raise ConfigError(
-                    f"{field} reading", code, "no historical values (F = 255) in the auto list"
-                )
-            if code in out:
-                raise ConfigError(f"{field} reading", code, "each reading once")
-            out.append(code)
-        limit = DISPLAY_LIMITS[kind]
-        if len(out) > limit:
-            raise ConfigError(field, len(out), f"at most {limit} readings")
-        if kind == "manual":
-            missing = [c for c in self.legal if c not in out]
-            if missing:
-                raise ConfigError(
-                    field,
-                    missing,
-                    f"a list holding the legal readings {list(self.legal)}",
-                    "legal readings cannot be deselected",
-                )
-        return tuple(out)
+        return validated_list(self.meter.objects, self.meter.config, kind, codes)
 
     def set_list(self, kind: str, codes: Iterable[object]) -> None:
         """Replace one list of the active display table (validated, persisted, logged)."""
@@ -150,12 +105,7 @@ class Display(MeterFunction):
         self.meter.reconfigure(settings=dataclasses.replace(config.settings, display_tables=tables))
 
     def _profile_getter(self, kind: str):
-        def get() -> ProfileData:
-            columns = list(self.readings(kind))
-            row = tuple(self.meter.objects.lookup(c).get() for c in columns)
-            return ProfileData(columns, [row], 0)
-
-        return get
+        return lambda: list_profile(self.meter.objects, self.readings(kind))
 
     def _list_setter(self, kind: str):
         return lambda codes: self.set_list(kind, codes)
@@ -254,6 +204,73 @@ class Display(MeterFunction):
         self.last_press = state.get("last_press")
         self.auto_epoch = float(state.get("auto_epoch", self.auto_epoch))
         self.pulses = int(state.get("pulses", 0))
+
+
+def legal_readings(config: MeterConfig) -> tuple[str, ...]:
+    """The legal readings a manual list always holds: total primary active energy per energy type."""
+    return tuple(str(Obis(1, 0, c, 8, 0)) for q, c in LEGAL_C.items() if q in config.energy_channels)
+
+
+def shown_readings(
+    objects: ObjectTable, config: MeterConfig, kind: str, configured: Iterable[str]
+) -> tuple[str, ...]:
+    """A list as the meter shows it: codes it has, with missing legal readings first in the manual list."""
+    items = [c for c in configured if _showable(objects, c)]
+    if kind == "manual":
+        items = [c for c in legal_readings(config) if c not in items] + items
+    return tuple(items)
+
+
+def _showable(objects: ObjectTable, code: str) -> bool:
+    definition = objects.get(code)
+    return definition is not None and definition.class_id != 7
+
+
+def validated_list(
+    objects: ObjectTable, config: MeterConfig, kind: str, codes: Iterable[object]
+) -> tuple[str, ...]:
+    """Canonical codes of a list, or ConfigError naming the bad reading or the limit."""
+    kind = _kind(kind)
+    field = f"display list {kind}"
+    if isinstance(codes, (str, bytes)):
+        raise ConfigError(field, codes, "a list of OBIS codes")
+    out: list[str] = []
+    for item in codes:
+        if not isinstance(item, str | Obis):
+            raise ConfigError(field, item, "OBIS codes")
+        code = str(Obis.parse(item))
+        definition = objects.get(code)
+        if definition is None:
+            raise ConfigError(f"{field} reading", code, "a reading of this meter (see docs/obis.md)")
+        if definition.class_id == 7:
+            raise ConfigError(f"{field} reading", code, "a value, not a logger (profile)")
+        if kind == "auto" and is_historical(definition.obis):
+            raise ConfigError(
+                f"{field} reading", code, "no historical values (F = 255) in the auto list"
+            )
+        if code in out:
+            raise ConfigError(f"{field} reading", code, "each reading once")
+        out.append(code)
+    limit = DISPLAY_LIMITS[kind]
+    if len(out) > limit:
+        raise ConfigError(field, len(out), f"at most {limit} readings")
+    legal = legal_readings(config)
+    if kind == "manual":
+        missing = [c for c in legal if c not in out]
+        if missing:
+            raise ConfigError(
+                field,
+                missing,
+                f"a list holding the legal readings {list(legal)}",
+                "legal readings cannot be deselected",
+            )
+    return tuple(out)
+
+
+def list_profile(objects: ObjectTable, readings: Iterable[str]) -> ProfileData:
+    """A display list as class 7: the readings as capture objects, one row of their current values."""
+    columns = list(readings)
+    return ProfileData(columns, [tuple(objects.lookup(c).get() for c in columns)], 0)
 
 
 def _kind(kind: str) -> str:

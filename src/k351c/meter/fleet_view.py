@@ -24,7 +24,9 @@ import numpy as np
 from k351c.errors import AccessDenied
 from k351c.meter.catalog import core_values
 from k351c.meter.energy import PRIMARY, QUANTITY_C, SECONDARY
+from k351c.meter.fleet_analysis_view import add_analysis_values
 from k351c.meter.fleet_billing_view import add_billing_values
+from k351c.meter.fleet_display_view import add_display_values
 from k351c.meter.fleet_powerfail import add_powerfail_values
 from k351c.meter.fleet_profile_view import add_profile_values
 from k351c.meter.fleet_tamper import add_tamper_values
@@ -66,6 +68,8 @@ class MeterView:
         core_values(self)
         self._add_fleet_values()
         add_tamper_values(self)
+        add_analysis_values(self)
+        add_display_values(self)
         if self.fleet.billing.active:  # a drifting clock's instants are the twin's
             add_billing_values(self)
             add_powerfail_values(self)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 
+@functools.lru_cache(maxsize=256)
 def _last_sunday_0100_utc(year: int, month: int) -> float:
     last_day = calendar.monthrange(year, month)[1]
     day = datetime(year, month, last_day, 1, 0, tzinfo=UTC)

@@ -165,18 +165,22 @@ class Measurement:
         """The last interval as Python floats: per-element lists and the totals, computed once."""
         values = self._cache.get("last")
         if values is None:
-            values = self._cache["last"] = {
-                "voltage": self.voltage[-1].tolist(),
-                "current": self.current[-1].tolist(),
-                "p": self.p[-1].tolist(),
-                "q": self.q[-1].tolist(),
-                "s": self.s[-1].tolist(),
-                "frequency": float(self.frequency[-1]),
-                "p_total": float(self.p_total[-1]),
-                "q_total": float(self.q_total[-1]),
-                "s_total": float(self.s_total[-1]),
-            }
+            values = self._cache["last"] = self.row(-1)
         return values
+
+    def row(self, r: int) -> dict[str, Any]:
+        """Interval r as Python floats (what ``last`` gives for the last one)."""
+        return {
+            "voltage": self.voltage[r].tolist(),
+            "current": self.current[r].tolist(),
+            "p": self.p[r].tolist(),
+            "q": self.q[r].tolist(),
+            "s": self.s[r].tolist(),
+            "frequency": float(self.frequency[r]),
+            "p_total": float(self.p_total[r]),
+            "q_total": float(self.q_total[r]),
+            "s_total": float(self.s_total[r]),
+        }
 
     @property
     def pf(self) -> np.ndarray:
