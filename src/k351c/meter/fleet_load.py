@@ -15,7 +15,6 @@ in about a minute.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,11 +25,6 @@ from k351c.meter.loads import Segments, _splitmix, grid_times, interval_index
 from k351c.meter.metrology import NOMINAL_CURRENT, PhaseInputs
 
 RESOLUTION = 900.0
-_BITS = 16
-_MASK = np.uint64((1 << _BITS) - 1)
-_SCALE = 1.0 / float(1 << _BITS)
-_SHIFTS = np.array([0, 16, 32, 48], dtype=np.uint64)
-_LITTLE_ENDIAN = sys.byteorder == "little"
 
 
 def seed_keys(seeds: np.ndarray, stream: int) -> np.ndarray:
@@ -44,25 +38,11 @@ def seed_keys(seeds: np.ndarray, stream: int) -> np.ndarray:
 
 def quad_uniform(keys: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Four 16-bit uniforms in (0, 1) per (key, index) from one 64-bit hash: (len(keys), len(idx), 4)."""
-    with np.errstate(over="ignore"):
-        z = _splitmix(idx.astype(np.uint64)[None, :] ^ keys[:, None])
-    if _LITTLE_ENDIAN:  # the four 16-bit fields of each hash, low bits first, without shifting
-        bits = z.view(np.uint16).reshape(*z.shape, 4)
-    else:
-        bits = (z[..., None] >> _SHIFTS) & _MASK
-    out = bits.astype(np.float64)
-    out += 0.5
-    out *= _SCALE
-    return out
+    from k351c.meter import fleet_kernels
 
-
-def _spread(r: np.ndarray, width: float) -> np.ndarray:
-    """1 + width * (2 r - 1) for uniforms r, computed in place on one temporary."""
-    out = r * 2.0
-    out -= 1.0
-    out *= width
-    out += 1.0
-    return out
+    keys = np.ascontiguousarray(keys, dtype=np.uint64)
+    idx = np.ascontiguousarray(idx, dtype=np.int64)
+    return fleet_kernels.quad_uniform(keys, idx, np.empty((keys.size, idx.size, 4)))
 
 
 def _unit(seeds: np.ndarray, stream: int) -> np.ndarray:
@@ -165,21 +145,42 @@ class FleetLoadModel:
         self, params: MeterParams, idx: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """P (W), Q (var), U (V) per meter, interval and phase: arrays (n, len(idx), 3), secondary side."""
-        idx = np.asarray(idx, dtype=np.int64)
-        base = self.shape(idx) / 3.0
-        r = quad_uniform(params.keys, idx)
-        p = base[None, :, None] * (params.size[:, None] * params.weights)[:, None, :]
-        p *= _spread(r[..., :3], self.noise)
-        q = p * params.tan_phi[:, None, None]
-        u = params.spread[:, None, :] * _spread(r[..., 3:], self.voltage_noise)
+        from k351c.meter import fleet_kernels
+
+        idx = np.ascontiguousarray(idx, dtype=np.int64)
+        base = _phase_shape(self, idx.tobytes())
+        p, q, u = (np.empty((params.keys.size, idx.size, 3)) for _ in range(3))
+        fleet_kernels.power(
+            params.keys,
+            idx,
+            base,
+            params.size[:, None] * params.weights,
+            params.tan_phi,
+            params.spread,
+            self.noise,
+            self.voltage_noise,
+            p,
+            q,
+            u,
+        )
         return p, q, u
 
     def inputs(self, p: np.ndarray, q: np.ndarray, u: np.ndarray) -> PhaseInputs:
         """PhaseInputs (N, 3) carrying measured powers, from arrays of any leading shape (..., 3)."""
+        from k351c.meter import fleet_kernels
+
         p2, q2, u2 = (a.reshape(-1, 3) for a in (p, q, u))
-        current = np.hypot(p2, q2) / np.where(u2 > 0, u2, 1.0)
+        current = fleet_kernels.current(p2, q2, u2, np.empty(p2.shape))
         angle = np.broadcast_to(np.zeros(1), p2.shape)
         return PhaseInputs(u2, current, angle, np.full(p2.shape[0], self.frequency), p=p2, q=q2)
+
+
+@lru_cache(maxsize=8)
+def _phase_shape(model: FleetLoadModel, idx: bytes) -> np.ndarray:
+    """A phase's share of ``model.shape`` of the int64 intervals ``idx`` (every block of a chunk asks)."""
+    out = model.shape(np.frombuffer(idx, dtype=np.int64)) / 3.0
+    out.flags.writeable = False
+    return out
 
 
 class SeededLoad:
