@@ -61,6 +61,13 @@ def test_recomputed_entries_equal_a_single_meters(minutes, shift, outage_at, out
     assert mine.rows == theirs.rows
 
 
+def _changes(meter, i: int) -> list[float]:  # noqa: ANN001
+    """When the standard log says the settings changed (event 230): a fleet's store or a Meter's log."""
+    if isinstance(meter, Fleet):
+        return [t for t, code in meter.events.rows(i, "standard") if code == 230]
+    return [row[0].timestamp() for row in meter.read("0-0:99.98.0.255").rows if row[1] == 230]
+
+
 def _writes(meter, moment: str) -> None:  # noqa: ANN001
     logger = _logger(meter)
     if moment == "channels":
@@ -90,6 +97,8 @@ def test_writes_reset_and_capture_equal_a_single_meters_and_outlive_a_restart(tm
     assert mine.columns[1:] == CHANNELS and mine.capture_period == 300
     assert _logger(fleet.meter(1)).capacity() == depth_for(len(CHANNELS))
     assert fleet.meter(0).read(ANALYSIS).capture_period == 900  # the others keep theirs
+    assert _changes(fleet, 1) == _changes(meter, 1) == [T0 + DAY + 777.0, T0 + DAY + 5000.0]
+    assert _changes(fleet, 0) == []
     fleet.save(tmp_path / "fleet.npz")
     again = Fleet.load(tmp_path / "fleet.npz", fleet.config)
     assert again.meter(1).read(ANALYSIS) == mine
@@ -100,7 +109,7 @@ def test_writes_reset_and_capture_equal_a_single_meters_and_outlive_a_restart(tm
     ("target", "value"),
     [
         ("set_period", 420),
-        ("set_period", 7 * 60),
+        ("set_period", 120),
         ("set_period", 90),
         ("set_columns", []),
         ("set_columns", ["1-0:99.1.0.255"]),
@@ -152,6 +161,7 @@ def test_display_lists_are_the_single_meters_and_their_writes_too(kind):
     assert fleet.meter(0).read(code) == meter.read(code)
     assert fleet.meter(0).read(code).columns == wanted
     assert fleet.meter(1).read(code) != fleet.meter(0).read(code)
+    assert _changes(fleet, 0) == _changes(meter, 0) == [T0 + 5000.0]
     assert len(fleet.twins._items) == 0  # noqa: SLF001
 
 

@@ -37,6 +37,7 @@ from k351c.meter.analysis import (
     period_minutes,
     wanted,
 )
+from k351c.meter.eventlog import EventCode
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.fleet_writes import TwinWrite
 from k351c.meter.objects import ObjectTable
@@ -100,8 +101,19 @@ def analysis_settings(fleet: Fleet, i: int) -> AnalysisSettings:
 
 
 def journal(fleet: Fleet, i: int, target: str, args: tuple = ()) -> None:
-    """Keep a write of meter i's analysis logger made now (set_columns, set_period, reset, capture)."""
+    """Keep a write of meter i's analysis logger made now (set_columns, set_period, reset, capture).
+
+    New channels or period change the meter's settings: the standard log gets the single meter's
+    configuration-changed event (``setting_changed``).
+    """
     fleet.writes.append(TwinWrite(fleet.t, i, str(ANALYSIS), target, args))
+    if target in ("set_columns", "set_period"):
+        setting_changed(fleet, i)
+
+
+def setting_changed(fleet: Fleet, i: int) -> None:
+    """Meter i's settings changed now (analysis channels, a display list): event 230, as ``Meter.reconfigure``."""
+    fleet.events.record(fleet.rtc.meter_time(fleet.t), EventCode.CONFIGURATION_CHANGED, [i])
 
 
 class InstantGetters:

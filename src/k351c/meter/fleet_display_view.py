@@ -4,7 +4,7 @@ Each list is the single meter's ValueDef (class 7, written by the reading associ
 getter and setters pointed at meter ``view.i``: the configured list (the configuration's display
 table, then the meter's journaled list writes, ``meter.fleet_writes``) shown by
 ``display.shown_readings`` and read as one row of the view's own values (``display.list_profile``);
-a new list is validated by ``display.validated_list`` and journaled.
+a new list is validated by ``display.validated_list``, journaled and logged (event 230).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from k351c.meter.display import (
     shown_readings,
     validated_list,
 )
+from k351c.meter.fleet_analysis import setting_changed
 from k351c.meter.fleet_writes import TwinWrite
 
 if TYPE_CHECKING:
@@ -68,5 +69,6 @@ def _setter(view: MeterView, kind: str):  # noqa: ANN202
         items = validated_list(view.objects, view.config, kind, codes)
         write = TwinWrite(view.fleet.t, view.i, str(LIST_OBIS[kind]), "set_columns", (list(items),))
         view.fleet.writes.append(write)
+        setting_changed(view.fleet, view.i)
 
     return set_list
