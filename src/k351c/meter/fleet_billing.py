@@ -397,6 +397,15 @@ class FleetBilling(FleetFunction):
         """Debiting logger 2's capture period in seconds (0 = monthly, irregular)."""
         return LOGGER2_PERIOD[self.kind]
 
+    def totals(self) -> dict[str, int]:
+        """Debiting stops, rows of both loggers and demand periods over the threshold, over all meters."""
+        return {
+            "debiting stops": int(self.counter.sum()),
+            "debiting logger rows": int(self.log_total.sum()),
+            "debiting logger 2 rows": int(self.log2_total.sum()),
+            "periods over the power threshold": int(self.peaks.count.sum()),
+        }
+
     # ------------------------------------------------------------ persistence
     def arrays(self) -> dict[str, np.ndarray]:
         """Every array of the state, by name (``peaks_*`` and the rest), and the schedule."""

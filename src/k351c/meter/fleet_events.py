@@ -263,6 +263,18 @@ class FleetEvents(FleetFunction):
             if edge <= self.until:
                 self._outage_edges(math.nextafter(edge, -math.inf), edge, [outage])
 
+    def totals(self) -> dict[str, int]:
+        """Events each log holds now, summed over the meters (records dropped as no meter shows them excluded)."""
+        n = self.fleet.n
+        return {
+            f"{name} log events held": sum(
+                n if meters is None else meters.size
+                for meters, kind in zip(log.meters, log.kind, strict=True)
+                if kind == EVENT
+            )
+            for name, log in self.logs.items()
+        }
+
     # ---------------------------------------------------------- persistence
     def arrays(self) -> dict[str, np.ndarray]:
         """Each log's records as flat arrays, the dropped last codes and the schedule."""

@@ -54,6 +54,10 @@ class FleetFunction:
         """The function's state as named arrays (saved under ``name``)."""
         return {}
 
+    def totals(self) -> dict[str, int]:
+        """What it has booked across the fleet so far (events, rows, periods), by name: what a figure shows ran."""
+        return {}
+
     def restore(self, arrays: dict[str, np.ndarray], t: float) -> None:
         """Load arrays written by ``arrays`` in a fleet whose time is t."""
 

@@ -108,6 +108,13 @@ class FleetTamper(FleetFunction):
             bits |= int(Alarm.REPLACE_BATTERY)
         return bits
 
+    def totals(self) -> dict[str, int]:
+        """Switch changes made and meters with a latched error, over the fleet."""
+        return {
+            "tamper switch changes": len(self.changes.table()),
+            "meters with a latched tamper error": int(np.count_nonzero(self.errors)),
+        }
+
     # -------------------------------------------------------- persistence
     def arrays(self) -> dict[str, np.ndarray]:
         """Switches, registers, write instants and the switch changes."""
