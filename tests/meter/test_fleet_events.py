@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from k351c import Fleet, MeterConfig, SimClock
+from k351c import Fleet, Meter, MeterConfig, SimClock
 from k351c.clock import parse_instant
 from k351c.meter.eventlog import LOGS, EventCode
 
@@ -104,3 +104,18 @@ def test_the_store_survives_a_save_and_restore(tmp_path):
     assert again.events.last_code(1, "standard") == 2
     again.run_for(20 * 86400)
     assert [c for _, c in again.events.rows(0, "standard")] == [3, 232]  # 29 March, 1 April
+
+
+def test_a_setting_written_to_a_fleet_meter_logs_a_configuration_change_as_the_single_meter_does():
+    fleet = _fleet(3)
+    fleet.run_for(5000)
+    fleet.meter(1).objects.lookup("1-0:12.31.0.255").set(2100)  # undervoltage limit 210.0 V
+    fleet.run_for(1000)
+    view = fleet.meter(1)
+    single = Meter(view.config, clock=SimClock(T0, rate=0), load=view.load)
+    single.run_for(5000)
+    single.objects.lookup("1-0:12.31.0.255").set(2100)
+    single.run_for(1000)
+    expected = [(row[0].timestamp(), row[1]) for row in single.read("0-0:99.98.0.255").rows]
+    assert fleet.events.rows(1, "standard") == expected == [(T0 + 5000, 230)]
+    assert fleet.events.rows(0, "standard") == []

@@ -102,6 +102,14 @@ def log_of(code: int) -> str | None:
     return None
 
 
+def event_code(event: Event) -> int | None:
+    """The code an event is logged with: its own, or its kind's (``KIND_CODES``); None if it has none."""
+    if event.code:
+        return int(event.code)
+    found = KIND_CODES.get(event.kind)
+    return None if found is None else int(found)
+
+
 class RingLog:
     """A bounded log kept in memory (deque) and mirrored to permanent memory with meter.log_append."""
 
@@ -237,10 +245,8 @@ class EventLogs(MeterFunction):
         if event.kind == "clock_adjusted":
             self.record(float(event.data["old"]), EventCode.CLOCK_ADJUSTED_OLD_TIME)
             self.record(float(event.data["new"]), EventCode.CLOCK_ADJUSTED_NEW_TIME)
-        elif event.code:
-            self.record(event.t, event.code)
-        elif event.kind in KIND_CODES:
-            self.record(event.t, KIND_CODES[event.kind])
+        elif (code := event_code(event)) is not None:
+            self.record(event.t, code)
 
     def next_boundary(self, t: float) -> float | None:
         """The next summer-time change (logged as event 3)."""

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from k351c.meter.billing import debiting_plan, next_debiting_stop
-from k351c.meter.eventlog import LOGS, EventCode, log_of
+from k351c.meter.eventlog import LOGS, EventCode, event_code, log_of
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.powerfail import BATTERY_LIFE_S, battery_flat, on_backup_s
@@ -33,6 +33,7 @@ from k351c.meter.powerfail import BATTERY_LIFE_S, battery_flat, on_backup_s
 if TYPE_CHECKING:
     from k351c.meter.fleet import Fleet
     from k351c.meter.fleet_state import Outage
+    from k351c.meter.function import Event
 
 EVENT, RESET, CAPTURE = 0, 1, 2  # record kinds
 ALL = -1  # a record's meter count meaning every meter of the fleet
@@ -93,12 +94,18 @@ class FleetEvents(FleetFunction):
             return
         self._append(name, t, int(code), EVENT, meters)
 
+    def record_event(self, event: Event, meters=None) -> None:  # noqa: ANN001
+        """File a single meter's event (a twin's, the server's) for these meters, with the code the meter logs it under."""
+        code = event_code(event)
+        if code is not None:
+            self.record(event.t, code, meters)
+
     def rows(self, i: int, name: str) -> list[tuple[float, int]]:
         """Meter i's rows of log ``name``: (meter time, code), oldest first, at most the log's depth."""
         log = self.logs[name]
         self.catch_up(self.fleet.t)
         found: list[tuple[float, int]] = []
-        for j in log.order(self._now()):
+        for j in log.order(self.now()):
             if not log.covers(j, i):
                 continue
             if log.kind[j] == RESET:
@@ -113,25 +120,26 @@ class FleetEvents(FleetFunction):
         self.catch_up(self.fleet.t)
         at = self.names.index(name)
         best = (tuple(self.dropped_at[i, at]), int(self.dropped_code[i, at]))
-        for j in log.order(self._now()):
+        for j in log.order(self.now()):
             if log.kind[j] == EVENT and log.covers(j, i) and (log.t[j], log.seq[j]) > best[0]:
                 best = ((log.t[j], log.seq[j]), log.code[j])
         return best[1]
 
     def reset(self, i: int, name: str) -> None:
         """Empty meter i's log ``name`` now (the class 7 reset method)."""
-        self._append(name, self._now(), 0, RESET, [i])
+        self._append(name, self.now(), 0, RESET, [i])
 
     def capture(self, i: int, name: str) -> None:
         """Add a row to meter i's log ``name`` now holding its last code (the class 7 capture method)."""
-        self._append(name, self._now(), self.last_code(i, name), CAPTURE, [i])
+        self._append(name, self.now(), self.last_code(i, name), CAPTURE, [i])
 
     def depth(self, name: str) -> int:
         """The log's capacity (entries per meter): the single meter's."""
         return self.logs[name].depth
 
     # ------------------------------------------------------------ filing
-    def _now(self) -> float:
+    def now(self) -> float:
+        """The meters' clock time now (the fleet's time as their clock shows it): when an event happens now."""
         return float(self.fleet.rtc.meter_time(self.fleet.t))
 
     def _append(self, name: str, t, code: int, kind: int, meters) -> None:  # noqa: ANN001
@@ -168,8 +176,8 @@ class FleetEvents(FleetFunction):
         n = self.fleet.n
         shown = np.zeros(n, dtype=np.int64)
         cut = np.zeros(n, dtype=bool)
-        keep = set(j for j in range(len(log)) if log.t[j] > self._now())
-        for j in reversed(log.order(self._now())):
+        keep = set(j for j in range(len(log)) if log.t[j] > self.now())
+        for j in reversed(log.order(self.now())):
             who = slice(None) if log.meters[j] is None else log.meters[j]
             if ((shown[who] < log.depth) & ~cut[who]).any():
                 keep.add(j)
@@ -177,7 +185,7 @@ class FleetEvents(FleetFunction):
                 cut[who] = True
             else:
                 shown[who] += 1
-        dropped = [j for j in log.order(self._now()) if j not in keep]
+        dropped = [j for j in log.order(self.now()) if j not in keep]
         for j in dropped:
             if log.kind[j] == EVENT:
                 who = slice(None) if log.meters[j] is None else log.meters[j]

@@ -70,6 +70,7 @@ class FleetTamper(FleetFunction):
             code = switch_code(column, state)
             raise_alarms(self.alarms, changed, code)
             self.changes.add(fleet.t, changed, column, state)
+            fleet.events.record(fleet.rtc.meter_time(fleet.t), code, changed)
         return changed
 
     def inputs_of(self, i: int) -> list[tuple[float, str, bool]]:

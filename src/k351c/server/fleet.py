@@ -43,7 +43,7 @@ from k351c.server.fleet_keys import FleetKeyStore, derive_keys, meter_directory
 from k351c.server.fleet_push import FleetPush
 from k351c.server.keys import MeterKeys, SecurityState
 from k351c.server.ratelimit import RateLimiter, RatePolicy
-from k351c.server.security import MeterSecurity, system_title
+from k351c.server.security import MeterSecurity, failure_reporter, system_title
 from k351c.server.transport import ConnectionLimit, Link, SessionFactory, listen_tcp
 
 log = logging.getLogger("k351c.fleet")
@@ -167,6 +167,10 @@ class FleetServer:
             serial = self.fleet.serial(i)
             directory = meter_directory(self.state, serial)
             limiter = RateLimiter(self.clock.timestamp, RatePolicy.from_settings(self.settings))
+            limiter.on_failure = failure_reporter(
+                lambda: self.fleet.rtc.meter_time(self.clock.timestamp()),
+                lambda event: self.fleet.events.record_event(event, [i]),
+            )
             found = self.securities[i] = MeterSecurity(
                 FleetKeyStore(self.passwords.keys(serial), directory),
                 SecurityState(directory, policy=self.settings.security_policy),

@@ -115,9 +115,11 @@ class MeterSecurity:
             self.state.save(sync=False)
 
 
-def _failure_event(runtime: Runtime) -> Callable[[Failure], None]:
-    def emit(failure: Failure) -> None:
-        meter = runtime.meter
+def failure_reporter(now: Callable[[], float], emit: Callable[[Event], None]) -> Callable[[Failure], None]:
+    """What a counted authentication failure does (serve and every fleet meter): a warning and the
+    meter's "authentication_failed" event at ``now()`` (logged with code 46), given to ``emit``."""
+
+    def report(failure: Failure) -> None:
         data = {
             "client_sap": failure.client_sap,
             "consecutive": failure.consecutive,
@@ -131,11 +133,9 @@ def _failure_event(runtime: Runtime) -> Callable[[Failure], None]:
             failure.consecutive,
             failure.blocked_for,
         )
-        meter.emit(
-            Event(meter.clock.timestamp(), "authentication_failed", log="standard", data=data)
-        )
+        emit(Event(now(), "authentication_failed", log="standard", data=data))
 
-    return emit
+    return report
 
 
 def security_for(runtime: Runtime) -> MeterSecurity:
@@ -148,7 +148,7 @@ def security_for(runtime: Runtime) -> MeterSecurity:
     security = MeterSecurity(
         runtime.keys, state, lambda: system_title(runtime.meter.config.serial), limiter
     )
-    limiter.on_failure = _failure_event(runtime)
+    limiter.on_failure = failure_reporter(runtime.meter.clock.timestamp, runtime.meter.emit)
     for spec in security_specs(lambda meter: security):
         runtime.objects.add(spec.build(runtime.meter, runtime.objects))
     runtime.on_tick.append(lambda meter: security.flush())
