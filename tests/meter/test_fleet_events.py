@@ -106,16 +106,27 @@ def test_the_store_survives_a_save_and_restore(tmp_path):
     assert [c for _, c in again.events.rows(0, "standard")] == [3, 232]  # 29 March, 1 April
 
 
-def test_a_setting_written_to_a_fleet_meter_logs_a_configuration_change_as_the_single_meter_does():
+WRITES = [  # (at, OBIS, method, argument): a voltage limit, a display list, the analysis channels and period
+    (5000.0, "1-0:12.31.0.255", "set", 2100),
+    (6000.0, "0-0:21.0.2.255", "set_columns", ["1-0:1.8.0.255", "1-0:2.8.0.255"]),
+    (7000.0, "1-0:99.2.0.255", "set_columns", ["0-0:1.0.0.255", "1-0:32.7.0.255"]),
+    (8000.0, "1-0:99.2.0.255", "set_period", 600),
+]
+
+
+def _write(target, run, writes) -> None:  # noqa: ANN001
+    for at, obis, method, argument in writes:
+        run(at)
+        getattr(target.objects.lookup(obis), method)(argument)
+    run(9000.0)
+
+
+def test_settings_written_to_a_fleet_meter_log_configuration_changes_as_the_single_meter_does():
     fleet = _fleet(3)
-    fleet.run_for(5000)
-    fleet.meter(1).objects.lookup("1-0:12.31.0.255").set(2100)  # undervoltage limit 210.0 V
-    fleet.run_for(1000)
     view = fleet.meter(1)
+    _write(view, lambda at: fleet.run_for(T0 + at - fleet.t), WRITES)
     single = Meter(view.config, clock=SimClock(T0, rate=0), load=view.load)
-    single.run_for(5000)
-    single.objects.lookup("1-0:12.31.0.255").set(2100)
-    single.run_for(1000)
+    _write(single, lambda at: single.run_for(T0 + at - single.true_t), WRITES)
     expected = [(row[0].timestamp(), row[1]) for row in single.read("0-0:99.98.0.255").rows]
-    assert fleet.events.rows(1, "standard") == expected == [(T0 + 5000, 230)]
+    assert fleet.events.rows(1, "standard") == expected == [(T0 + at, 230) for at, *_ in WRITES]
     assert fleet.events.rows(0, "standard") == []
