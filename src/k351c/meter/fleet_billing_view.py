@@ -8,6 +8,7 @@ the debiting loggers or the values of the last debiting period.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -44,7 +45,7 @@ def add_billing_values(view: MeterView) -> None:
         return billing.peaks_at(view.i, view.fleet.t)
 
     def add(obis, get: Callable, **changes) -> None:  # noqa: ANN001
-        definition = template.get(str(obis))
+        definition = template.get(obis)
         if definition is not None:
             view.objects.add(dataclasses.replace(definition, get=get, **changes))
 
@@ -91,19 +92,26 @@ def _add_last_period(view: MeterView, template, add: Callable) -> None:  # noqa:
         value = rows[-1][names.index(column)] if rows else math.nan
         return None if math.isnan(value) else value
 
-    for definition in template:
-        if definition.obis.f != LAST_PERIOD_F:
-            continue
-        code = str(dataclasses.replace(definition.obis, f=255))
-        if code not in names:
-            continue
-        timed = definition.class_id == 4
+    for obis, code, timed in _last_period_codes(template, tuple(names)):
         add(
-            definition.obis,
+            obis,
             lambda c=code: int(last(c) or 0),
             capture_time=(lambda c=code: _local(view, last(f"{c}:5"))) if timed else None,
             status=(lambda c=code: int(last(f"{c}:4") or 0)) if timed else None,
         )
+
+
+@functools.lru_cache(maxsize=8)
+def _last_period_codes(template, names: tuple[str, ...]) -> list[tuple]:  # noqa: ANN001
+    """(OBIS, logged register, is a class 4) of each F = 101 value: found once per template, not per meter."""
+    found = []
+    for definition in template:
+        if definition.obis.f != LAST_PERIOD_F:
+            continue
+        code = str(dataclasses.replace(definition.obis, f=255))
+        if code in names:
+            found.append((definition.obis, code, definition.class_id == 4))
+    return found
 
 
 def _local(view: MeterView, t: float | None):  # noqa: ANN202
