@@ -38,26 +38,32 @@ def _destination(port: int) -> Data:
     )
 
 
-def test_outage_storm_and_an_alarm_push_reach_the_head_end():
+def test_outage_storm_and_alarm_pushes_reach_the_head_end():
     head_end = HeadEnd()
     server = _server(alarm_push_destination=f"127.0.0.1:{head_end.port}")
+    fleet = server.fleet
+
+    def record(code: int, meters) -> None:  # noqa: ANN001
+        fleet.events.record(fleet.rtc.meter_time(fleet.t), code, meters)
+
     running = ServedFleet(server)
     try:
-        frames = head_end.wait(8)  # meters 4-7: power down and power up each
-        running.loop.call_soon_threadsafe(lambda: server.push.port(2).trigger(server.push.setup(2, "alarm")))
-        frames = head_end.wait(9)
+        frames = head_end.wait(8)  # meters 4-7: power down and power up each, from the event store
+        running.loop.call_soon_threadsafe(record, 3, None)  # a DST change raises no push
+        running.loop.call_soon_threadsafe(record, 44, [2])  # meter cover removed on meter 2
+        running.loop.call_soon_threadsafe(lambda: server.push.port(9).trigger(server.push.setup(9, "alarm")))
+        frames = head_end.wait(11, timeout=3.0)
     finally:
         running.stop()
         head_end.close()
-    assert len(frames) == 9
+    assert len(frames) == 10
     serials = []
     for frame in frames:
         values = decode(frame).value
         assert bytes(values[0]) == bytes((0, 0, 25, 9, 0, 255))
         serials.append(str(values[1]))
-    fleet = server.fleet
-    assert sorted(serials) == sorted([fleet.serial(i) for i in (4, 5, 6, 7)] * 2 + [fleet.serial(2)])
-    assert server.pushes_sent == 9
+    assert sorted(serials) == sorted([fleet.serial(i) for i in (4, 5, 6, 7, 2, 9)] + [fleet.serial(i) for i in (4, 5, 6, 7)])
+    assert server.pushes_sent == 10
 
 
 def test_push_setups_are_per_meter_written_as_serves_and_persist(tmp_path):

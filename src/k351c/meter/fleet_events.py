@@ -133,6 +133,17 @@ class FleetEvents(FleetFunction):
         """Add a row to meter i's log ``name`` now holding its last code (the class 7 capture method)."""
         self._append(name, self.now(), self.last_code(i, name), CAPTURE, [i])
 
+    def since(self, cursor: int) -> tuple[list[tuple[int, np.ndarray | None]], int]:
+        """Events filed since ``cursor`` (a record number): [(code, meters or None = all)] in filing order,
+        and the cursor to pass next time (push follows the logs this way)."""
+        found: list[tuple[int, int, np.ndarray | None]] = []
+        for log in self.logs.values():
+            j = len(log.seq)
+            while j > 0 and log.seq[j - 1] >= cursor:
+                j -= 1
+            found += [(log.seq[k], log.code[k], log.meters[k]) for k in range(j, len(log.seq)) if log.kind[k] == EVENT]
+        return [(code, meters) for _, code, meters in sorted(found, key=lambda r: r[0])], self.seq
+
     def depth(self, name: str) -> int:
         """The log's capacity (entries per meter): the single meter's."""
         return self.logs[name].depth

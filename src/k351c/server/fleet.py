@@ -143,7 +143,6 @@ class FleetServer:
             fleet, self.state, self.settings, lambda i: self.endpoint(i).objects, self.security,
             push_destination,
         )
-        self._announced: set[tuple[float, int]] = set()
         self.by_physical = {
             self.settings.physical_address_for(fleet.serial(i)): i for i in range(min(fleet.n, 10000))
         }
@@ -290,12 +289,6 @@ class FleetServer:
     def step(self) -> None:
         """One tick: advance the fleet, raise the pushes of its events (an outage: a push storm), run callbacks."""
         self.sync()
-        for outage in self.fleet.outages:
-            for when, code in ((outage.t0, 1), (outage.t1, 2)):
-                if when <= self.fleet.t and (when, code) not in self._announced:
-                    self._announced.add((when, code))
-                    log.info("feeder event %d for %d meters", code, outage.meters.size)
-                    self.push.on_code(code, outage.meters)
         self.push.on_tick()
         for callback in self.on_tick:
             callback(self.fleet)

@@ -6,10 +6,11 @@ something builds its push setup objects; a meter whose setups were written keeps
 ``STATE/meters/SERIAL/push.json`` (beside its security state), read back at start. The notification
 invoke ids of all meters are one array saved in ``STATE/push-invoke.npy``.
 
-Triggers: an event code of meter i raises the setup serve's rule names (``PUSH_OF_CODE``: power
-down/up, tamper, voltage quality and alarm causes -> alarm; end of billing period -> scheduled); the
-scheduled push also goes out at each new day and the CCC push every 10 s, as serve's. A feeder outage
-is one case: every meter of it raises its alarm push (a push storm). Each notification is built by
+Triggers: each event the fleet's event store (``fleet.events``) files for meter i raises the setup
+serve's rule names (``PUSH_OF_CODE``: power down/up, tamper, voltage quality and alarm causes ->
+alarm; end of billing period -> scheduled); the scheduled push also goes out at each new day and the
+CCC push every 10 s, as serve's. A feeder outage is one case: every meter it takes down files power
+down and power up, and each raises its alarm push (a push storm). Each notification is built by
 serve's code (``notification_apdu``, ciphered with the meter's keys if its setup says so) from the
 meter's own object list when its randomised delay has passed, and sent with ``send_frame``, retried
 ``retries`` times ``repetition_delay`` s apart.
@@ -93,6 +94,7 @@ class FleetPush:
         self.sent = 0
         self.last_day = fleet.t // DAY
         self.last_ccc = fleet.t
+        self.cursor = fleet.events.seq  # events filed before the server started are not pushed
         self._tasks: set[asyncio.Task] = set()
         self._load()
 
@@ -144,8 +146,13 @@ class FleetPush:
             self.raise_push(name, np.arange(self.fleet.n) if meters is None else meters)
 
     def on_tick(self) -> None:
-        """After each fleet step: the daily scheduled push and the 10 s CCC push, as serve's."""
+        """After each fleet step: the events filed since the last step, then the daily scheduled push
+        and the 10 s CCC push, as serve's."""
         t = self.fleet.t
+        self.fleet.events.catch_up(t)
+        events, self.cursor = self.fleet.events.since(self.cursor)
+        for code, meters in events:
+            self.on_code(code, meters)
         if t // DAY != self.last_day:
             self.last_day = t // DAY
             self.raise_push("scheduled", self._with_destination("scheduled"))
