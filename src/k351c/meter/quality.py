@@ -6,52 +6,48 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from k351c.errors import ConfigError
-from k351c.meter.eventlog import EventCode
 from k351c.meter.function import Event, MeterFunction, Step, bound
 from k351c.meter.metrology import VOLTAGE_PRESENT_FRACTION
 from k351c.meter.objects import ValueDef
+from k351c.meter.quality_rule import (
+    END_CODE,
+    KINDS,
+    MISSING,
+    OVER,
+    START_CODE,
+    UNDER,
+    Limits,
+    QualityArrays,
+    advance,
+    running_seconds,
+    shift_time,
+)
 from k351c.obis import Obis
 from k351c.units import Unit
 
 if TYPE_CHECKING:
+    from k351c.codes.settings import Thresholds
     from k351c.meter.core import Meter
 
 PHASE_C = (32, 52, 72)
-NORMAL, UNDER, OVER, MISSING = 0, 1, 2, 3
-START_CODE = {
-    UNDER: EventCode.UNDER_VOLTAGE_L1,
-    OVER: EventCode.OVER_VOLTAGE_L1,
-    MISSING: EventCode.PHASE_OUTAGE_L1,
-}
-END_CODE = {
-    UNDER: EventCode.VOLTAGE_L1_NORMAL,
-    OVER: EventCode.VOLTAGE_L1_NORMAL,
-    MISSING: EventCode.PHASE_RETURNED_L1,
-}
 KIND_NAME = {UNDER: "undervoltage", OVER: "overvoltage", MISSING: "voltage failure"}
 # IEC 62056-6-1 D codes: occurrence counter and duration of under limit, over limit and missing voltage.
 COUNTER_D = {UNDER: (32, 33), OVER: (36, 37), MISSING: (40, 41)}
 EXTREMES = ((3, "vmin", "minimum voltage"), (6, "vmax", "maximum voltage"))
 THRESHOLDS = ((31, "under_v", "undervoltage threshold"), (35, "over_v", "overvoltage threshold"))
-
-
-@dataclass(slots=True)
-class Condition:
-    """The condition a phase is in and since when; counters and durations of each kind."""
-
-    kind: int = NORMAL
-    since: float = 0.0
-    confirmed: bool = False
+POWER_FAILURES_ANY_PHASE = Obis(0, 0, 96, 7, 21)
 
 
 class VoltageQuality(MeterFunction):
-    """Per phase: minimum and maximum voltage, under/overvoltage and voltage failures with counters and events."""
+    """Per phase: minimum and maximum voltage, under/overvoltage and voltage failures with counters and events.
+
+    The rule is ``k351c.meter.quality_rule`` over the state of one meter (arrays of one row).
+    """
 
     name = "quality"
 
@@ -60,23 +56,23 @@ class VoltageQuality(MeterFunction):
         super().attach(meter)
         self.lost_v = VOLTAGE_PRESENT_FRACTION * meter.config.nominal_voltage
         self._load_thresholds()
-        self.conditions = [Condition() for _ in range(3)]
-        self.counts = {kind: [0, 0, 0] for kind in COUNTER_D}
-        self.durations = {kind: [0.0, 0.0, 0.0] for kind in COUNTER_D}
-        self.vmin = np.full(3, math.inf)
-        self.vmax = np.full(3, -math.inf)
-        self.vmin_t = [0.0, 0.0, 0.0]
-        self.vmax_t = [0.0, 0.0, 0.0]
+        self.arrays = QualityArrays.empty(1)
         self._values(meter)
         meter.subscribe(self._on_event)
 
     def _load_thresholds(self) -> None:
         """The limits in force: the settings' [thresholds] (percent of Un) as volts."""
-        un = self.meter.config.nominal_voltage
-        thresholds = self.meter.config.settings.thresholds
-        self.under_v = thresholds.undervoltage_v(un)
-        self.over_v = thresholds.overvoltage_v(un)
-        self.min_duration = float(thresholds.min_duration_s)
+        self.limits = limits_of(self.meter.config, 1)
+
+    @property
+    def under_v(self) -> float:
+        """The undervoltage limit (V)."""
+        return float(self.limits.under_v[0])
+
+    @property
+    def over_v(self) -> float:
+        """The overvoltage limit (V)."""
+        return float(self.limits.over_v[0])
 
     def _on_event(self, event: Event) -> None:
         if event.kind == "configuration_changed":
@@ -86,30 +82,17 @@ class VoltageQuality(MeterFunction):
         self, under_v: float | None = None, over_v: float | None = None
     ) -> None:
         """Set the under/overvoltage limits (V); validated as [thresholds], persisted, logged (230)."""
-        un = self.meter.config.nominal_voltage
         settings = self.meter.config.settings
-        changes: dict[str, Any] = {}  # Thresholds fields by name
-        for name, volts in (("undervoltage_percent", under_v), ("overvoltage_percent", over_v)):
-            if volts is None:
-                continue
-            if not isinstance(volts, (int, float)) or isinstance(volts, bool):
-                raise ConfigError(f"thresholds {name}", volts, "a voltage (V)")
-            changes[name] = (float(volts) / un - 1.0) * 100.0
-        thresholds = dataclasses.replace(settings.thresholds, **changes)
+        thresholds = limits_changed(settings.thresholds, self.meter.config.nominal_voltage, under_v, over_v)
         self.meter.reconfigure(settings=dataclasses.replace(settings, thresholds=thresholds))
 
     def _limit_setter(self, name: str) -> Callable[[Any], None]:
         """The setter of one voltage limit register (0.1 V), through set_limits."""
-        return lambda raw: self.set_limits(**{name: _volts(raw)})
+        return lambda raw: self.set_limits(**{name: volts_of(raw)})
 
     def reset_min_max(self, phase: int | None = None, which: str | None = None) -> None:
         """Start a new min/max period: every extreme, or one phase (1..3) and "min"/"max"."""
-        phases = range(3) if phase is None else [_phase(phase)]
-        names = ("vmin", "vmax") if which is None else (f"v{_which(which)}",)
-        for name in names:
-            for p in phases:
-                getattr(self, name)[p] = math.inf if name == "vmin" else -math.inf
-                getattr(self, f"{name}_t")[p] = 0.0
+        reset_extremes(self.arrays, 0, phase, which)
         self.meter.commit()
 
     def _values(self, meter: Meter) -> None:
@@ -122,7 +105,7 @@ class VoltageQuality(MeterFunction):
                     ValueDef(
                         Obis(1, 0, c, d_count, 0),
                         1,
-                        self._count(kind, p),
+                        functools.partial(lambda k, p: int(self.arrays.counts[0, k - 1, p]), kind, p),
                         description=f"{KIND_NAME[kind]} count L{p + 1}",
                     )
                 )
@@ -140,7 +123,7 @@ class VoltageQuality(MeterFunction):
                 ValueDef(
                     Obis(1, 0, 12, d, 0),
                     3,
-                    bound(lambda name: int(round(getattr(self, name) * 10)), name),
+                    bound(lambda name: limit_register(getattr(self, name)), name),
                     Unit.VOLT,
                     -1,
                     set=self._limit_setter(name),
@@ -149,9 +132,9 @@ class VoltageQuality(MeterFunction):
             )
         add(
             ValueDef(
-                Obis(0, 0, 96, 7, 21),
+                POWER_FAILURES_ANY_PHASE,
                 1,
-                lambda: sum(self.counts[MISSING]),
+                lambda: int(self.arrays.counts[0, MISSING - 1].sum()),
                 description="number of power failures in any phase",
             )
         )
@@ -159,11 +142,12 @@ class VoltageQuality(MeterFunction):
     def _extreme_def(self, c: int, d: int, name: str, description: str, p: int) -> ValueDef:
         """Minimum: a class 3 register; maximum: class 4 with the time it was reached (DESIGN.md's 3/4)."""
         reset = functools.partial(self.reset_min_max, p + 1, name[1:])
+        get = functools.partial(lambda name, p: extreme_register(getattr(self.arrays, name)[0, p]), name, p)
         if name == "vmin":
             return ValueDef(
                 Obis(1, 0, c, d, 0),
                 3,
-                self._extreme(name, p),
+                get,
                 Unit.VOLT,
                 -1,
                 description=f"{description} L{p + 1} (reset: class 3 method 1)",
@@ -172,7 +156,7 @@ class VoltageQuality(MeterFunction):
         return ValueDef(
             Obis(1, 0, c, d, 0),
             4,
-            self._extreme(name, p),
+            get,
             Unit.VOLT,
             -1,
             capture_time=self._extreme_time(name, p),
@@ -180,32 +164,20 @@ class VoltageQuality(MeterFunction):
             reset=reset,
         )
 
-    def _extreme(self, name: str, p: int):
-        def get() -> int:
-            value = getattr(self, name)[p]
-            return int(round(value * 10)) if math.isfinite(value) else 0
-
-        return get
-
     def _extreme_time(self, name: str, p: int):
         def get():
-            if not math.isfinite(getattr(self, name)[p]):
+            if not math.isfinite(getattr(self.arrays, name)[0, p]):
                 return None
-            return self.meter.localtime.to_local(getattr(self, f"{name}_t")[p])
+            return self.meter.localtime.to_local(float(getattr(self.arrays, f"{name}_t")[0, p]))
 
         return get
-
-    def _count(self, kind: int, p: int):
-        return lambda: self.counts[kind][p]
 
     def _duration(self, kind: int, p: int):
         return lambda: int(self.duration(kind, p))
 
     def duration(self, kind: int, p: int) -> float:
         """Seconds spent in confirmed conditions of a kind on phase p (0-based), the running one included."""
-        cond = self.conditions[p]
-        running = self.meter.t - cond.since if cond.kind == kind and cond.confirmed else 0.0
-        return self.durations[kind][p] + running
+        return float(running_seconds(self.arrays, kind, self.meter.t)[0, p])
 
     @property
     def supply_indicator(self) -> tuple[bool, bool, bool]:
@@ -216,145 +188,113 @@ class VoltageQuality(MeterFunction):
 
     # ------------------------------------------------------------------- step
     def on_step(self, step: Step) -> None:
-        """Update min/max; run the condition machine only when some phase is or was out of band."""
+        """The rule over the step's spans; a single span that changes nothing is passed over quickly."""
         volts = step.measurement.voltage
-        if volts.shape[0] == 1:
-            vs = step.measurement.last()["voltage"]
-            self._min_max_one(vs, float(step.segments.times[0]))
-            low, high = min(vs), max(vs)
-        else:
-            self._min_max(volts, step.segments.times)
-            low, high = volts.min(), volts.max()
-        quiet = all(c.kind == NORMAL for c in self.conditions)
-        if quiet and low >= self.under_v and high <= self.over_v:
+        if volts.shape[0] == 1 and self._unchanged(step.measurement.last()["voltage"]):
             return
-        times = step.segments.times
-        powered = step.measurement.powered
-        for i in range(volts.shape[0]):
-            if not powered[i]:
-                continue  # all phases lost: the meter is off; powerfail counts one power failure
-            for p in range(3):
-                self._classify(p, float(volts[i, p]), float(times[i]), float(times[i + 1]))
-        for p, cond in enumerate(self.conditions):
-            self._confirm(p, cond, step.t1)
+        times = step.segments.times[:-1]
+        powered = np.asarray(step.measurement.powered, dtype=bool)[None, :]
+        advance(self.arrays, self.limits, volts[None], times, powered, step.t1, self._emit)
 
-    def _min_max_one(self, volts: list[float], t: float) -> None:
-        """_min_max of a single interval given as Python floats."""
-        for p, v in enumerate(volts):
-            if v < self.lost_v:
-                continue
-            if v < self.vmin[p]:
-                self.vmin[p] = v
-                self.vmin_t[p] = t
-            if v > self.vmax[p]:
-                self.vmax[p] = v
-                self.vmax_t[p] = t
-
-    def _min_max(self, volts: np.ndarray, times: np.ndarray) -> None:
-        present = volts >= self.lost_v
-        low = np.where(present, volts, math.inf)
-        high = np.where(present, volts, -math.inf)
-        lows, highs = low.min(axis=0), high.max(axis=0)
-        for p in np.nonzero(lows < self.vmin)[0]:
-            self.vmin[p] = lows[p]
-            self.vmin_t[p] = float(times[int(low[:, p].argmin())])
-        for p in np.nonzero(highs > self.vmax)[0]:
-            self.vmax[p] = highs[p]
-            self.vmax_t[p] = float(times[int(high[:, p].argmax())])
-
-    def _kind(self, v: float) -> int:
-        if v < self.lost_v:
-            return MISSING
-        if v < self.under_v:
-            return UNDER
-        if v > self.over_v:
-            return OVER
-        return NORMAL
-
-    def _classify(self, p: int, v: float, t0: float, t1: float) -> None:
-        cond = self.conditions[p]
-        kind = self._kind(v)
-        if kind == cond.kind:
-            return
-        if cond.kind != NORMAL:
-            self._end(p, cond, t0)
-        cond.kind, cond.since, cond.confirmed = kind, t0, False
-        if kind == MISSING:
-            self._confirm(p, cond, t0)
-
-    def _confirm(self, p: int, cond: Condition, t: float) -> None:
-        """Count a condition once it has lasted its minimum duration (voltage failures at once)."""
-        if cond.kind == NORMAL or cond.confirmed:
-            return
-        wait = 0.0 if cond.kind == MISSING else self.min_duration
-        if t - cond.since < wait:
-            return
-        cond.confirmed = True
-        self.counts[cond.kind][p] += 1
-        at = cond.since + wait
-        self.meter.emit(
-            Event(
-                at,
-                "voltage_quality",
-                START_CODE[cond.kind] + p,
-                data={"phase": p + 1, "condition": KIND_NAME[cond.kind], "state": "start"},
-            )
+    def _unchanged(self, volts: list[float]) -> bool:
+        """Whether a span of these voltages leaves the state as it is: all normal, no new extreme."""
+        a, under, over = self.arrays, self.under_v, self.over_v
+        if a.kind.any():
+            return False
+        vmin, vmax = a.vmin[0], a.vmax[0]
+        return all(
+            under <= v <= over and vmin[p] <= v <= vmax[p] for p, v in enumerate(volts)
         )
 
-    def _end(self, p: int, cond: Condition, t: float) -> None:
-        self._confirm(p, cond, t)
-        if cond.confirmed:
-            self.durations[cond.kind][p] += t - cond.since
-            self.meter.emit(
-                Event(
-                    t,
-                    "voltage_quality",
-                    END_CODE[cond.kind] + p,
-                    data={"phase": p + 1, "condition": KIND_NAME[cond.kind], "state": "end"},
-                )
-            )
-        cond.kind, cond.since, cond.confirmed = NORMAL, t, False
+    def _emit(self, rows: np.ndarray, t: np.ndarray, kind: int, p: int, start: bool) -> None:
+        code = (START_CODE if start else END_CODE)[kind] + p
+        state = "start" if start else "end"
+        data = {"phase": p + 1, "condition": KIND_NAME[kind], "state": state}
+        for at in t.tolist():
+            self.meter.emit(Event(at, "voltage_quality", code, data=data))
 
     def on_time_set(self, old: float, new: float) -> None:
         """Running conditions continue from the new time (their elapsed part is kept)."""
-        for p, cond in enumerate(self.conditions):
-            if cond.kind != NORMAL and cond.confirmed:
-                self.durations[cond.kind][p] += old - cond.since
-                cond.since = new
-            elif cond.kind != NORMAL:
-                cond.since = new - (old - cond.since)
+        shift_time(self.arrays, old, new)
 
     # ------------------------------------------------------------ persistence
     def state(self) -> dict:
         """Extremes, counters, durations and the running conditions."""
+        a = self.arrays
         return {
-            "vmin": [x if math.isfinite(x) else None for x in self.vmin.tolist()],
-            "vmax": [x if math.isfinite(x) else None for x in self.vmax.tolist()],
-            "vmin_t": list(self.vmin_t),
-            "vmax_t": list(self.vmax_t),
-            "counts": {str(k): v for k, v in self.counts.items()},
-            "durations": {str(k): v for k, v in self.durations.items()},
-            "conditions": [[c.kind, c.since, c.confirmed] for c in self.conditions],
+            "vmin": [x if math.isfinite(x) else None for x in a.vmin[0].tolist()],
+            "vmax": [x if math.isfinite(x) else None for x in a.vmax[0].tolist()],
+            "vmin_t": a.vmin_t[0].tolist(),
+            "vmax_t": a.vmax_t[0].tolist(),
+            "counts": {str(k): a.counts[0, k - 1].tolist() for k in KINDS},
+            "durations": {str(k): a.durations[0, k - 1].tolist() for k in KINDS},
+            "conditions": [
+                [int(a.kind[0, p]), float(a.since[0, p]), bool(a.confirmed[0, p])] for p in range(3)
+            ],
         }
 
     def restore(self, state: dict) -> None:
         """Load a state written by state()."""
         self._load_thresholds()
-        self.vmin[:] = [math.inf if x is None else x for x in state["vmin"]]
-        self.vmax[:] = [-math.inf if x is None else x for x in state["vmax"]]
-        self.vmin_t[:] = state["vmin_t"]
-        self.vmax_t[:] = state["vmax_t"]
+        a = self.arrays
+        a.vmin[0] = [math.inf if x is None else x for x in state["vmin"]]
+        a.vmax[0] = [-math.inf if x is None else x for x in state["vmax"]]
+        a.vmin_t[0] = state["vmin_t"]
+        a.vmax_t[0] = state["vmax_t"]
         for k, v in state["counts"].items():
-            self.counts[int(k)][:] = [int(x) for x in v]
+            a.counts[0, int(k) - 1] = [int(x) for x in v]
         for k, v in state["durations"].items():
-            self.durations[int(k)][:] = [float(x) for x in v]
-        for cond, (kind, since, confirmed) in zip(
-            self.conditions, state["conditions"], strict=True
-        ):
-            cond.kind, cond.since, cond.confirmed = int(kind), float(since), bool(confirmed)
+            a.durations[0, int(k) - 1] = [float(x) for x in v]
+        for p, (kind, since, confirmed) in enumerate(state["conditions"]):
+            a.kind[0, p], a.since[0, p], a.confirmed[0, p] = int(kind), float(since), bool(confirmed)
 
 
-def _volts(raw: object) -> float:
+def limits_of(config, n: int, under_v: np.ndarray | None = None, over_v: np.ndarray | None = None) -> Limits:  # noqa: ANN001
+    """The rule's limits for n meters of a configuration (its [thresholds], or per-meter volts given)."""
+    un = config.nominal_voltage
+    thresholds = config.settings.thresholds
+    return Limits(
+        np.full(n, thresholds.undervoltage_v(un)) if under_v is None else under_v,
+        np.full(n, thresholds.overvoltage_v(un)) if over_v is None else over_v,
+        VOLTAGE_PRESENT_FRACTION * un,
+        float(thresholds.min_duration_s),
+    )
+
+
+def limits_changed(
+    thresholds: Thresholds, nominal: float, under_v: float | None, over_v: float | None
+) -> Thresholds:
+    """[thresholds] with new limits in volts, validated as the settings are (ConfigError naming the field)."""
+    changes: dict[str, Any] = {}  # Thresholds fields by name
+    for name, volts in (("undervoltage_percent", under_v), ("overvoltage_percent", over_v)):
+        if volts is None:
+            continue
+        if not isinstance(volts, (int, float)) or isinstance(volts, bool):
+            raise ConfigError(f"thresholds {name}", volts, "a voltage (V)")
+        changes[name] = (float(volts) / nominal - 1.0) * 100.0
+    return dataclasses.replace(thresholds, **changes)
+
+
+def reset_extremes(arrays: QualityArrays, row: int, phase: int | None, which: str | None) -> None:
+    """Start a new min/max period of one meter: every extreme, or one phase (1..3) and "min"/"max"."""
+    phases = list(range(3)) if phase is None else [_phase(phase)]
+    names = ("vmin", "vmax") if which is None else (f"v{_which(which)}",)
+    for name in names:
+        getattr(arrays, name)[row, phases] = math.inf if name == "vmin" else -math.inf
+        getattr(arrays, f"{name}_t")[row, phases] = 0.0
+
+
+def limit_register(volts: float) -> int:
+    """A voltage limit as its register value (0.1 V)."""
+    return int(round(volts * 10))
+
+
+def extreme_register(volts: float) -> int:
+    """An extreme as its register value (0.1 V), 0 before the first voltage."""
+    return int(round(float(volts) * 10)) if math.isfinite(volts) else 0
+
+
+def volts_of(raw: object) -> float:
     """A threshold written as its register value (0.1 V) in volts."""
     if not isinstance(raw, (int, float)) or isinstance(raw, bool):
         raise ConfigError("voltage threshold", raw, "a number of 0.1 V")
