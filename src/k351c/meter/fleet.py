@@ -38,6 +38,7 @@ from k351c.meter.fleet_events import FleetEvents
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
+from k351c.meter.fleet_quality import FleetQuality
 from k351c.meter.fleet_state import Outage, load_state, save_state
 from k351c.meter.fleet_tamper import FleetTamper
 from k351c.meter.fleet_temperature import TemperatureHistory
@@ -49,6 +50,7 @@ from k351c.meter.localtime import LocalTime
 from k351c.meter.metrology import Measurement, measure
 from k351c.meter.powerfail import HARDWARE_WITH_BATTERY
 from k351c.meter.tariffs import TariffCalendar
+from k351c.meter.voltage_events import blend
 
 CHUNK_ELEMENTS = 250_000  # meters x intervals per booking (it fixes the float summation order)
 BLOCK_ELEMENTS = 16_384  # meters x intervals per numpy pass (temporaries stay in the CPU cache)
@@ -119,10 +121,11 @@ class Fleet:
         self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
         self.twins = Twins(self)
         self.battery = self.config.type_number.hardware in HARDWARE_WITH_BATTERY
+        self.quality = FleetQuality(self)  # before billing: its voltage events are part of every load
         self.billing = FleetBilling(self)
         self.tamper = FleetTamper(self)
         self.events = FleetEvents(self)  # the event logs' store (others record their events there)
-        self.functions: list[FleetFunction] = [self.billing, self.tamper, self.events]  # in hook order
+        self.functions: list[FleetFunction] = [self.billing, self.tamper, self.quality, self.events]
         self._checkpoint(self.k)
 
     # ------------------------------------------------------------ identity
@@ -199,7 +202,12 @@ class Fleet:
 
     def load_of(self, i: int) -> SeededLoad:
         """The load meter i runs on (its seed and outages), usable by a single ``Meter``."""
-        return SeededLoad(self.model, int(self.seeds[i]), lambda: self.outage_windows(i))
+        return SeededLoad(
+            self.model,
+            int(self.seeds[i]),
+            lambda: self.outage_windows(i),
+            lambda: self.quality.voltage_events.of(i),
+        )
 
     def meter(self, i: int) -> MeterView:
         """Meter i seen as a meter: ``config``, ``load``, ``objects``, ``read``, ``set_ct_ratio``."""
@@ -332,10 +340,13 @@ class Fleet:
         idx: np.ndarray,
         powered: np.ndarray | None = None,
         since: np.ndarray | None = None,
+        window: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> Measurement:
         """What the meters measure in the intervals idx: arrays (len(meters) * len(idx), 3).
 
         ``since``: the instant each interval's part begins (the temperatures set by then count).
+        With voltage events, over the whole intervals or one ``window`` (begins, ends) per meter of
+        a single interval (begin == end: at that instant), k351c.meter.voltage_events.blend.
         """
         p, q, u = self.model.power(self.params.take(meters), idx)
         if powered is None:
@@ -343,6 +354,32 @@ class Fleet:
         if not powered.all():
             off = ~powered[..., None]
             p, q, u = (np.where(off, 0.0, a) for a in (p, q, u))
+        meas = self._measure(meters, idx, p, q, u, since)
+        events = self.quality.voltage_events.events
+        if not events:
+            return meas
+        if window is None:
+            lo = np.broadcast_to(idx.astype(np.float64) * RESOLUTION, (len(meters), idx.size))
+            hi = lo + RESOLUTION
+        else:
+            lo, hi = (np.asarray(w, dtype=np.float64).reshape(-1, 1) for w in window)
+
+        def cells(sub: np.ndarray, cols: np.ndarray, p, q, u) -> Measurement:  # noqa: ANN001
+            part = None if since is None else np.asarray(since)[cols]
+            return self._measure(sub, idx[cols], p, q, u, part)
+
+        return blend(events, meters, meas, (p, q, u), cells, self.powered_each, lo, hi)
+
+    def _measure(
+        self,
+        meters: np.ndarray,
+        idx: np.ndarray,
+        p: np.ndarray,
+        q: np.ndarray,
+        u: np.ndarray,
+        since: np.ndarray | None = None,
+    ) -> Measurement:
+        """The metrology of loads (len(meters), len(idx), 3) with each meter's errors and temperature."""
         cfg = self.config
         errors = None
         if self.curves is not None:
@@ -365,6 +402,7 @@ class Fleet:
         whole: bool = False,
         since: np.ndarray | None = None,
         ratio: np.ndarray | None = None,
+        window: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> np.ndarray:
         """Energy (Wh, varh) booked per bank, meter, interval, quantity and slot 0..3: (2, n, m, 4, 4).
 
@@ -373,7 +411,7 @@ class Fleet:
         start of each interval's part and the CT ratio then (default: whole intervals, the ratio now).
         """
         frac = self.powered_fraction(meters, idx)
-        meas = self.measurement(meters, idx, frac > 0, since)
+        meas = self.measurement(meters, idx, frac > 0, since, window)
         seconds = np.broadcast_to(seconds, frac.shape)  # per interval (m,) or per meter and interval
         dt = (np.ones_like(frac) * seconds if whole else frac * seconds).reshape(-1)
         ws = np.empty((dt.size, 4, 4))
@@ -401,7 +439,8 @@ class Fleet:
         begin = self.k * RESOLUTION
         since = np.asarray(since, dtype=np.float64)
         seconds = self.powered_each(meters, begin + since, begin + until)[:, None]
-        wh = self.energy_wh(meters, k, seconds, whole=True)
+        span = (begin + since, np.full(len(meters), begin + until))
+        wh = self.energy_wh(meters, k, seconds, whole=True, window=span)
         delta = np.zeros((2, len(meters), 4, SLOTS))
         delta[..., :4] = wh[:, :, 0]
         if self.rtc.exact:
@@ -424,7 +463,8 @@ class Fleet:
         else:
             k, probe = int(math.floor(t / RESOLUTION)), t + 0.5
         powered = not any(t0 < probe < t1 for t0, t1 in self.outage_windows(i))
-        return self.measurement(np.array([i]), np.array([k]), np.array([[powered]]))
+        at = (np.array([probe]), np.array([probe]))
+        return self.measurement(np.array([i]), np.array([k]), np.array([[powered]]), at)
 
     # ------------------------------------------------------------ outages
     def add_outage(self, t0: float, t1: float, meters) -> Outage:
@@ -443,6 +483,10 @@ class Fleet:
         for function in self.functions:
             function.outage_added(outage)
         return outage
+
+    def add_voltage_event(self, t0: float, t1: float, meters, phases=(1, 2, 3), level: float = 0.0) -> None:
+        """A sag/swell (``level`` x the voltage) or phase loss (0) of ``phases`` (1..3) of meters, t0..t1."""
+        self.quality.add_voltage_event(t0, t1, meters, phases, level)
 
     def outage_windows(self, i: int) -> list[tuple[float, float]]:
         """Meter i's outage windows (t0, t1)."""

@@ -23,6 +23,7 @@ import numpy as np
 
 from k351c.meter.loads import Segments, _splitmix, grid_times, interval_index
 from k351c.meter.metrology import NOMINAL_CURRENT, PhaseInputs
+from k351c.meter.voltage_events import scaled, split_at
 
 RESOLUTION = 900.0
 
@@ -188,7 +189,8 @@ class SeededLoad:
 
     ``outages`` gives the meter's outage windows [(t0, t1), ...] (or a callable returning them,
     so a load handed out before a fleet adds an outage still sees it): inside a window every
-    phase has no voltage and no current, exactly what the fleet's meter sees.
+    phase has no voltage and no current, exactly what the fleet's meter sees. ``voltage_events``
+    gives its voltage events [(t0, t1, levels), ...] the same way (k351c.meter.voltage_events).
     """
 
     def __init__(
@@ -196,31 +198,37 @@ class SeededLoad:
         model: FleetLoadModel,
         seed: int,
         outages: Sequence[tuple[float, float]] | Callable[[], Sequence] = (),
+        voltage_events: Sequence[tuple] | Callable[[], Sequence] = (),
     ) -> None:
         self.model = model
         self.seed = int(seed)
         self._params = model.params(np.array([self.seed]))
         self._outages = outages
+        self._events = voltage_events
 
     def outages(self) -> list[tuple[float, float]]:
         """The outage windows in force."""
         windows = self._outages() if callable(self._outages) else self._outages
         return [(float(a), float(b)) for a, b in windows]
 
+    def voltage_events(self) -> list[tuple[float, float, np.ndarray]]:
+        """The voltage events in force: (t0, t1, per-phase levels)."""
+        events = self._events() if callable(self._events) else self._events
+        return [(float(a), float(b), np.asarray(levels, dtype=np.float64)) for a, b, levels in events]
+
     def segments(self, t0: float, t1: float) -> Segments:
-        """Intervals on the 15-minute grid (UTC quarter hours), split at outage edges."""
+        """Intervals on the 15-minute grid (UTC quarter hours), split at outage and voltage-event edges."""
         times = grid_times(t0, t1, RESOLUTION)
         windows = [(a, b) for a, b in self.outages() if a < t1 and b > t0]
-        if windows:
-            edges = np.array([e for w in windows for e in w], dtype=np.float64)
-            times = np.unique(np.concatenate([times, edges[(edges > t0) & (edges < t1)]]))
+        events = [e for e in self.voltage_events() if e[0] < t1 and e[1] > t0]
+        off = levels = None
+        if windows or events:
+            times, off, levels = split_at(times, windows, events)
         idx = interval_index(times, RESOLUTION)
         p, q, u = self.model.power(self._params, idx)
         p, q, u = p[0], q[0], u[0]
+        if events:
+            p, q, u = scaled(p, q, u, levels)
         if windows:
-            mid = (times[:-1] + times[1:]) / 2
-            off = np.zeros(mid.size, dtype=bool)
-            for a, b in windows:
-                off |= (mid > a) & (mid < b)
             p, q, u = (np.where(off[:, None], 0.0, x) for x in (p, q, u))
         return Segments(times, self.model.inputs(p, q, u))

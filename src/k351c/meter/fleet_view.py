@@ -30,6 +30,7 @@ from k351c.meter.fleet_display_view import add_display_values
 from k351c.meter.fleet_events_view import add_event_values
 from k351c.meter.fleet_powerfail import add_powerfail_values
 from k351c.meter.fleet_profile_view import add_profile_values
+from k351c.meter.fleet_quality import add_quality_values
 from k351c.meter.fleet_tamper import add_tamper_values
 from k351c.meter.fleet_writes import MUTATORS
 from k351c.meter.metrology import Measurement
@@ -75,6 +76,8 @@ class MeterView:
         if self.fleet.billing.active:  # a drifting clock's instants are the twin's
             add_billing_values(self)
             add_powerfail_values(self)
+        if self.fleet.quality.active:
+            add_quality_values(self)
 
     # ------------------------------------------------------ the Meter API
     @property

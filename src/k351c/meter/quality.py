@@ -262,7 +262,7 @@ def limits_of(config, n: int, under_v: np.ndarray | None = None, over_v: np.ndar
 
 
 def limits_changed(
-    thresholds: Thresholds, nominal: float, under_v: float | None, over_v: float | None
+    thresholds: Thresholds, nominal: float, under_v: float | None = None, over_v: float | None = None
 ) -> Thresholds:
     """[thresholds] with new limits in volts, validated as the settings are (ConfigError naming the field)."""
     changes: dict[str, Any] = {}  # Thresholds fields by name

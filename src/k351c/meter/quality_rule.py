@@ -79,8 +79,8 @@ class QualityArrays:
         """Arrays written by ``arrays``."""
         return cls(**{name: np.array(arrays[name]) for name in cls.__slots__})
 
-    def take(self, rows: np.ndarray) -> QualityArrays:
-        """A copy of some meters' state."""
+    def take(self, rows: np.ndarray | slice) -> QualityArrays:
+        """Some meters' state: a copy for an index array, the rows in place for a slice."""
         return QualityArrays(*(getattr(self, name)[rows] for name in self.__slots__))
 
     def put(self, rows: np.ndarray, part: QualityArrays) -> None:
@@ -98,7 +98,7 @@ class Limits:
     lost_v: float
     min_duration: float
 
-    def take(self, rows: np.ndarray) -> Limits:
+    def take(self, rows: np.ndarray | slice) -> Limits:
         """The limits of some meters."""
         return Limits(self.under_v[rows], self.over_v[rows], self.lost_v, self.min_duration)
 
