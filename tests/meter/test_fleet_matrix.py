@@ -72,6 +72,8 @@ class Case:
     alarm_write: tuple[float, int] | None = None  # (seconds from t0, value) to every alarm register
     # (seconds from t0, analysis channels, capture period s, manual display list) written on every meter
     lists: tuple[float, tuple[str, ...], int, tuple[str, ...]] | None = None
+    # voltage events (seconds from t0, seconds, meter, phases, level)
+    voltage: tuple[tuple[float, float, int, tuple[int, ...], float], ...] = ()
 
     def config(self) -> MeterConfig:
         """The configuration of these codes."""
@@ -88,6 +90,14 @@ LISTS = (
     ("1-0:2.8.0.255", "1-0:32.7.0.255", "1-0:1.8.0.255", "1-0:1.8.1.255"),
 )
 SHORT, LONG, ACROSS = (40000.0, 30.0), (50000.0, 5 * 3600.0 + 17.0), (3300.0, 1200.0)
+VOLTAGE_EVENTS = (
+    (7000.0, 600.0, 1, (1,), 0.8),  # a sag below the 207 V limit, longer than the 60 s minimum
+    (9050.0, 30.0, 1, (2,), 0.85),  # a sag too short to count
+    (20000.0, 7300.0, 0, (3,), 1.15),  # a swell
+    (30100.0, 1000.0, 2, (2,), 0.0),  # a single-phase loss
+    (3000.0, 900.0, 2, (1,), 0.8),  # a sag across the outage ACROSS (3300 s .. 4500 s)
+    (2.3 * DAY - 500.0, 2000.0, 0, (1, 2), 0.82),  # running when the fleet is read
+)
 CASES = {
     "5min": Case({"config1": "3-1-000-00-1"}),
     "15min": Case({"config1": "3-1-000-00-2"}),
@@ -141,6 +151,14 @@ CASES = {
     ),
     "analysis-and-display-writes": Case(lists=LISTS, outages=(ACROSS, (DAY + 3000.0, 1500.0))),
     "analysis-5min": Case({"settings": ANALYSIS_5MIN}, outages=(SHORT, ACROSS)),
+    "voltage-quality": Case(  # ends inside an interval, with a sag running on meter 0; external stop
+        {"config2": "001-00-01-1"},
+        days=2.3,
+        ct=None,
+        external_stop=DAY + 1234.0,
+        voltage=VOLTAGE_EVENTS,
+    ),
+    "voltage-quality-5min": Case({"config1": "3-1-000-00-1"}, days=2.3, voltage=VOLTAGE_EVENTS),
 }
 FAST = [
     "5min",
@@ -148,9 +166,9 @@ FAST = [
     "autumn-dst",
     "capture",
     "outage-in-a-partial-interval",
-    "external-stop",
     "profile-inputs",
     "tamper",
+    "voltage-quality",  # with an external stop (the case external-stop runs with -m slow)
 ]
 
 
@@ -222,6 +240,8 @@ def _run_fleet(case: Case) -> Fleet:
     fleet = Fleet(case.config(), meters=3, clock=SimClock(case.t0, rate=0))
     for at, seconds in case.outages:
         fleet.add_outage(case.t0 + at, case.t0 + at + seconds, [2])
+    for at, seconds, i, phases, level in case.voltage:
+        fleet.add_voltage_event(case.t0 + at, case.t0 + at + seconds, [i], phases, level)
     lists = [build_object_list(fleet.meter(i)) for i in range(3)]
     for at, what in _timeline(case):
         fleet.run_for(case.t0 + at - fleet.t)
@@ -318,6 +338,26 @@ def _check(case: Case) -> None:
             (Alarm.MAGNETIC_FIELD | Alarm.METER_COVER, 0),
             (Alarm.METER_COVER | Alarm.TERMINAL_COVER, Alarm.TERMINAL_COVER | Alarm.POWER_UP),
         ]
+    if case.voltage == VOLTAGE_EVENTS:
+        _check_voltage_quality(fleet)
+
+
+def _check_voltage_quality(fleet: Fleet) -> None:
+    """What the voltage events must have done (the matrix shows fleet and meter agree on it)."""
+
+    def value(i: int, obis: str) -> float:
+        return fleet.meter(i).read(obis).value
+
+    assert value(1, "1-0:32.32.0.255") == 1 and value(1, "1-0:32.33.0.255") == 600
+    assert value(1, "1-0:52.32.0.255") == 0 and value(1, "1-0:52.33.0.255") == 0  # too short
+    assert value(1, "1-0:52.3.0.255") < 207.0  # but its voltage is the L2 minimum
+    assert value(0, "1-0:72.36.0.255") == 1 and value(0, "1-0:72.37.0.255") == 7300
+    assert value(0, "1-0:72.6.0.255") > 253.0
+    assert value(2, "1-0:52.40.0.255") == 1 and value(2, "1-0:52.41.0.255") == 1000
+    assert value(2, "0-0:96.7.21.255") == 1  # the phase loss; the outage is a power failure
+    # the sag runs into the outage: the meter, off, sees it end only when the supply returns
+    assert value(2, "1-0:32.32.0.255") == 1 and value(2, "1-0:32.33.0.255") == 4500 - 3000
+    assert value(0, "1-0:32.32.0.255") == 1 and value(0, "1-0:32.33.0.255") == 500  # running
 
 
 def test_profile_methods_are_inputs_kept_across_a_restart(tmp_path):

@@ -111,25 +111,46 @@ class Limits:
         return np.where(volts < self.lost_v, MISSING, kind).astype(np.int8)
 
 
+def phase_ranges(volts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each meter's lowest and highest voltage per phase (n, 3) over its spans (n, m, 3)."""
+    n, m = volts.shape[:2]
+    rows = volts.reshape(n * m, 3)
+    starts = np.arange(0, n * m, m)  # reduceat over each meter's rows: fast with three columns
+    return np.minimum.reduceat(rows, starts, axis=0), np.maximum.reduceat(rows, starts, axis=0)
+
+
 def update_extremes(
-    state: QualityArrays, volts: np.ndarray, times: np.ndarray, lost_v: float
+    state: QualityArrays,
+    volts: np.ndarray,
+    times: np.ndarray,
+    lost_v: float,
+    ranges: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> None:
-    """Minimum and maximum of the present voltages (n, m, 3) of spans starting at times (n, m) or (m,)."""
-    present = volts >= lost_v
-    low = np.where(present, volts, math.inf)
-    high = np.where(present, volts, -math.inf)
-    times = np.broadcast_to(times if times.ndim == 2 else times[None, :], volts.shape[:2])
-    for values, extreme, extreme_t, pick, better in (
-        (low, state.vmin, state.vmin_t, np.argmin, np.less),
-        (high, state.vmax, state.vmax_t, np.argmax, np.greater),
+    """Minimum and maximum of the present voltages (n, m, 3) of spans starting at times (n, m) or (m,).
+
+    ``ranges`` are ``phase_ranges(volts)`` when the caller has them: only meters with a phase
+    whose range leaves its extremes (or holds a lost voltage) are looked at span by span.
+    """
+    low, high = phase_ranges(volts) if ranges is None else ranges
+    maybe = ((low < state.vmin) | (high > state.vmax)).any(axis=1)
+    if not maybe.any():
+        return
+    rows = np.nonzero(maybe)[0]
+    sub = volts[rows]
+    present = sub >= lost_v  # lost voltages are no extremes
+    for extreme, extreme_t, pick, better, blank in (
+        (state.vmin, state.vmin_t, np.argmin, np.less, math.inf),
+        (state.vmax, state.vmax_t, np.argmax, np.greater, -math.inf),
     ):
-        at = pick(values, axis=1)  # (n, 3): the first span reaching the extreme
+        values = np.where(present, sub, blank)
+        at = pick(values, axis=1)  # (rows, 3): the first span reaching the extreme
         best = np.take_along_axis(values, at[:, None, :], axis=1)[:, 0, :]
-        hit = better(best, extreme)
-        if hit.any():
-            rows, phases = np.nonzero(hit)
-            extreme[rows, phases] = best[rows, phases]
-            extreme_t[rows, phases] = times[rows, at[rows, phases]]
+        hit = better(best, extreme[rows])
+        if not hit.any():
+            continue
+        r, p = np.nonzero(hit)
+        extreme[rows[r], p] = best[r, p]
+        extreme_t[rows[r], p] = times[rows[r], at[r, p]] if times.ndim == 2 else times[at[r, p]]
 
 
 def advance(
@@ -146,16 +167,21 @@ def advance(
     Updates the extremes; runs the condition machine on the meters out of band or with a
     condition running (the others stay as they are), then confirms what has lasted by t_end.
     """
-    update_extremes(state, volts, times, limits.lost_v)
-    kinds = limits.kinds(volts)
-    busy = (kinds != NORMAL).any(axis=(1, 2)) | (state.kind != NORMAL).any(axis=1)
+    low, high = phase_ranges(volts)
+    update_extremes(state, volts, times, limits.lost_v, (low, high))
+    busy = (
+        (low.min(axis=1) < limits.under_v)
+        | (high.max(axis=1) > limits.over_v)
+        | state.kind.any(axis=1)
+    )
     if not busy.any():
         return
     rows = np.nonzero(busy)[0]
     times = np.broadcast_to(times if times.ndim == 2 else times[None, :], volts.shape[:2])
     t_end = np.broadcast_to(np.asarray(t_end, dtype=np.float64), (volts.shape[0],))
     part = state if rows.size == volts.shape[0] else state.take(rows)
-    sub_kinds, sub_times, sub_on = kinds[rows], times[rows], powered[rows]
+    sub_kinds = limits.take(rows).kinds(volts[rows])
+    sub_times, sub_on = times[rows], powered[rows]
     wait = _waits(limits.min_duration)
     for j in range(volts.shape[1]):
         on = sub_on[:, j]
