@@ -464,7 +464,7 @@ class Fleet:
             k, probe = int(math.floor(t / RESOLUTION)), t + 0.5
         powered = not any(t0 < probe < t1 for t0, t1 in self.outage_windows(i))
         at = (np.array([probe]), np.array([probe]))
-        return self.measurement(np.array([i]), np.array([k]), np.array([[powered]]), at)
+        return self.measurement(np.array([i]), np.array([k]), np.array([[powered]]), window=at)
 
     # ------------------------------------------------------------ outages
     def add_outage(self, t0: float, t1: float, meters) -> Outage:

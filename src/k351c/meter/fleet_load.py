@@ -221,9 +221,7 @@ class SeededLoad:
         times = grid_times(t0, t1, RESOLUTION)
         windows = [(a, b) for a, b in self.outages() if a < t1 and b > t0]
         events = [e for e in self.voltage_events() if e[0] < t1 and e[1] > t0]
-        off = levels = None
-        if windows or events:
-            times, off, levels = split_at(times, windows, events)
+        times, off, levels = split_at(times, windows, events)
         idx = interval_index(times, RESOLUTION)
         p, q, u = self.model.power(self._params, idx)
         p, q, u = p[0], q[0], u[0]

@@ -13,10 +13,11 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from k351c.meter.eventlog import EventCode
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.loads import interval_index
@@ -34,7 +35,9 @@ from k351c.meter.quality import (
     volts_of,
 )
 from k351c.meter.quality_rule import (
+    END_CODE,
     MISSING,
+    START_CODE,
     Limits,
     QualityArrays,
     advance,
@@ -156,8 +159,9 @@ class FleetQuality(FleetFunction):
         t, lo = fleet.t, max(fleet.k * RESOLUTION, float(self.floor[i]))
         limits = self.limits.take(meters)
         if t > lo:
-            meas = fleet.measurement(meters, np.array([fleet.k]), np.ones((1, 1), dtype=bool))
-            volts = meas.voltage.reshape(1, 1, 3)
+            k = np.array([fleet.k])
+            meas = fleet.measurement(meters, k, np.ones((1, 1), dtype=bool))
+            volts = self._load_volts(meters, k)
             on = np.asarray(meas.powered, dtype=bool).reshape(1, 1)
             times, off, levels = split_at(
                 np.array([lo, t]), fleet.outage_windows(i), self.voltage_events.of(i)
@@ -190,6 +194,8 @@ class FleetQuality(FleetFunction):
         self.under_pct[i] = changed.undervoltage_percent
         self.over_pct[i] = changed.overvoltage_percent
         self.version += 1
+        at = self.fleet.rtc.meter_time(self.fleet.t)  # logged as the single meter's reconfigure does
+        self.fleet.events.record(at, EventCode.CONFIGURATION_CHANGED, [i])
 
     def reset_extremes(self, i: int, phase: int | None = None, which: str | None = None) -> None:
         """Start a new min/max period of meter i (every extreme, or one phase 1..3 and "min"/"max")."""
@@ -218,8 +224,8 @@ class FleetQuality(FleetFunction):
             yield np.arange(meters.size), grid, volts, powered
             return
         keys = np.empty((meters.size, len(outages) + len(events) + 1))
-        for j, window in enumerate([*outages, *events]):
-            keys[:, j] = np.isin(meters, window.meters)
+        for j, hit in enumerate([o.meters for o in outages] + [e.meters for e in events]):
+            keys[:, j] = np.isin(meters, hit)
         keys[:, -1] = np.maximum(self.floor[meters], lo)
         groups, inverse = np.unique(keys, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
@@ -234,14 +240,21 @@ class FleetQuality(FleetFunction):
                 continue
             times, off, levels = split_at(bounds, windows, levels_of)
             col = interval_index(times, RESOLUTION) - idx[0]
-            span_volts = volts[rows][:, col, :] * levels[None]
+            base = self._load_volts(meters[rows], idx) if levels_of else volts[rows]
+            span_volts = base[:, col, :] * levels[None]
             yield rows, times[:-1], span_volts, powered[rows][:, col] & ~off[None]
 
+    def _load_volts(self, meters: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        """The load's voltages (len(meters), len(idx), 3) before its voltage events."""
+        fleet = self.fleet
+        return fleet.model.power(fleet.params.take(meters), idx)[2]
+
     def _emit(self, meters: np.ndarray) -> Emit:
-        """Where the rule's events of these meters go: the fleet's event logs are its twins' for now."""
+        """The rule's events of these meters into the fleet's event logs (k351c.meter.fleet_events)."""
+        events = self.fleet.events
 
         def emit(rows: np.ndarray, t: np.ndarray, kind: int, p: int, start: bool) -> None:
-            del rows, t, kind, p, start
+            events.record(t, (START_CODE if start else END_CODE)[kind] + p, meters[rows])
 
         return emit
 
@@ -258,7 +271,7 @@ def add_quality_values(view: MeterView) -> None:
     def now() -> QualityArrays:
         return quality.now(i)
 
-    def add(obis: Obis, get: Callable, **changes: object) -> None:
+    def add(obis: Obis, get: Callable, **changes: Any) -> None:  # ValueDef fields
         view.objects.add(dataclasses.replace(template.lookup(obis), get=get, **changes))
 
     for p, c in enumerate(PHASE_C):

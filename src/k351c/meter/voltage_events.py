@@ -75,6 +75,8 @@ def split_at(
     events: list[tuple[float, float, np.ndarray]],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Boundary times split at the windows' edges; per segment whether it is off and its levels (n, 3)."""
+    if not outages and not events:
+        return times, np.zeros(times.size - 1, dtype=bool), np.ones((times.size - 1, 3))
     t0, t1 = times[0], times[-1]
     windows = [(a, b) for a, b in outages] + [(a, b) for a, b, _ in events]
     edges = np.array([e for w in windows for e in w], dtype=np.float64)
@@ -180,8 +182,8 @@ def blend(
     """
     nb, m = lo.shape[0], lo.shape[1]
     point = bool(np.all(lo == hi))
-    supplied = None if point else _seconds(powered_seconds, meters, lo, hi)
-    names = ("voltage", "current", "p", "q", "s") if point else ("current", "p", "q", "s")
+    supplied = np.zeros(lo.shape) if point else _seconds(powered_seconds, meters, lo, hi)
+    names = ("voltage", "current", "p", "q", "s")
     weight = np.zeros((nb, m))
     acc = {name: np.zeros((nb, m, 3)) for name in names}
     for event in events:
@@ -206,10 +208,8 @@ def blend(
     if not weight.any():
         return base
     fields = {}
-    for name in ("voltage", "current", "p", "q", "s"):
-        values = getattr(base, name)
-        if name in acc:
-            values = values.reshape(nb, m, 3) * (1.0 - weight[..., None]) + acc[name]
+    for name in names:
+        values = getattr(base, name).reshape(nb, m, 3) * (1.0 - weight[..., None]) + acc[name]
         fields[name] = values.reshape(-1, 3)
     return Measurement(frequency=base.frequency, powered=base.powered, **fields)
 

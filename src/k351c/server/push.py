@@ -26,7 +26,7 @@ from k351c.cosem.model import Level, ObjectList, RequestContext
 from k351c.cosem.push import PushSetup, default_setups
 from k351c.meter.eventlog import KIND_CODES, EventCode
 from k351c.meter.function import Event
-from k351c.meter.quality import END_CODE, START_CODE
+from k351c.meter.quality_rule import END_CODE, START_CODE
 from k351c.meter.tamper import ALARM_OF_CODE, SOURCES
 from k351c.obis import Obis
 from k351c.protocols.dlms.apdu import LongInvokeIdAndPriority
