@@ -304,5 +304,9 @@ class ViewCache(Generic[V]):
             self._items.popitem(last=False)
         return item
 
+    def peek(self, i: int) -> V | None:
+        """Meter i's item if it is kept now (not built, the order of use unchanged)."""
+        return self._items.get(i)
+
     def __len__(self) -> int:
         return len(self._items)

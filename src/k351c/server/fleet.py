@@ -140,7 +140,7 @@ class FleetServer:
         self.stopping = asyncio.Event()
         self.on_tick: list[Callable[[Fleet], None]] = []
         self.push = FleetPush(
-            fleet, self.state, self.settings, lambda i: self.endpoint(i).objects, self.security,
+            fleet, self.state, self.settings, self._device, self.security,
             push_destination,
         )
         self.by_physical = {
@@ -191,6 +191,15 @@ class FleetServer:
             bench=self.bench,
             meter=self.first_index + i,
         )
+
+    def _device(self, i: int) -> LogicalDevice:
+        """Meter i's object list: its endpoint's if kept, else one for this use (a push storm keeps
+        the head-ends' endpoints in the cache)."""
+        kept = self.views.peek(i)
+        if kept is not None:
+            assert isinstance(kept.objects, LogicalDevice)
+            return kept.objects
+        return LogicalDevice(self._bind(), MeterView(self.fleet, i))
 
     def endpoint(self, i: int) -> DlmsEndpoint:
         """The DLMS endpoint of meter i (built on demand, LRU-cached)."""
