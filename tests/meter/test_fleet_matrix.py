@@ -456,20 +456,24 @@ def _served_pair(case: Case, fleet: Fleet, i: int):  # noqa: ANN202
     return server, server.endpoint(i).objects, PushService(runtime, None), single
 
 
-@pytest.mark.parametrize("i", [1, 2])
-def test_matrix_push(i):
+PUSH_CASES = [("5min", 1), ("5min", 2), ("tamper", 1), ("tamper", 2), ("voltage-quality", 0)]
+
+
+@pytest.mark.parametrize(("name", "i"), PUSH_CASES, ids=[f"{n}-meter{i}" for n, i in PUSH_CASES])
+def test_matrix_push(name, i):
     """Served fleet meter vs served single meter: the object lists, every push setup attribute at
-    every level (after the same writes), and the notifications of the alarm its outage raises."""
+    every level (after the same writes), and the notifications (the alarm push after an outage, covers
+    and magnet, voltage events; the scheduled and CCC pushes) byte for byte and decoded by gurux."""
     from k351c.server.push import PUSH_OF_CODE, push_frame
     from testkit import decode_notification
 
-    case = CASES["5min"]
+    case = CASES[name]
     fleet = _run_fleet(case)
     server, served, service, single = _served_pair(case, fleet, i)
     assert sorted((o.class_id, str(o.obis)) for o in served) == sorted(
         (o.class_id, str(o.obis)) for o in single
     )
-    for obis, attribute, value in PUSH_WRITES if i == 1 else []:
+    for obis, attribute, value in PUSH_WRITES if (name, i) == ("5min", 1) else []:
         for objects in (served, single):
             assert objects.set(CONTEXTS[Level.MANAGEMENT], 40, Obis.parse(obis).to_bytes(), attribute, value) == 0
     pushes = [o for o in single if o.class_id == 40]
@@ -482,11 +486,13 @@ def test_matrix_push(i):
                     ctx.level, obj.obis, attribute
                 )
     power_up = PUSH_OF_CODE[2]
-    for name in (power_up, "scheduled", "ccc"):  # plain, ciphered (scheduled), plain
-        mine = server.push.notification(i, server.push.setup(i, name))
-        theirs = push_frame(service.setups[name], service.notification(service.setups[name]))
-        assert mine == theirs, name
-        ciphered = service.setups[name].ciphered
+    for setup_name in (power_up, "scheduled", "ccc"):  # plain, ciphered (scheduled), plain
+        mine = server.push.notification(i, server.push.setup(i, setup_name))
+        theirs = push_frame(service.setups[setup_name], service.notification(service.setups[setup_name]))
+        assert mine == theirs, setup_name
+        ciphered = service.setups[setup_name].ciphered
         decoded, expected = decode_notification(mine, ciphered), decode_notification(theirs, ciphered)
         assert decoded.value == expected.value and str(decoded.time) == str(expected.time)
         assert str(decoded.value[1]) == fleet.serial(i)
+        if (name, i, setup_name) == ("tamper", 2, "alarm"):  # its terminal cover opened after the clear
+            assert int(decoded.value[3]) != 0, "the alarm register shows the covers and the magnet"

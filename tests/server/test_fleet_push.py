@@ -50,18 +50,20 @@ def test_outage_storm_and_alarm_pushes_reach_the_head_end():
     try:
         frames = head_end.wait(8)  # meters 4-7: power down and power up each, from the event store
         running.loop.call_soon_threadsafe(record, 3, None)  # a DST change raises no push
-        running.loop.call_soon_threadsafe(record, 44, [2])  # meter cover removed on meter 2
+        running.loop.call_soon_threadsafe(lambda: fleet.set_tamper("meter_cover", True, meters=[2]))
         running.loop.call_soon_threadsafe(lambda: server.push.port(9).trigger(server.push.setup(9, "alarm")))
         frames = head_end.wait(11, timeout=3.0)
     finally:
         running.stop()
         head_end.close()
     assert len(frames) == 10
-    serials = []
+    serials, alarms = [], {}
     for frame in frames:
         values = decode(frame).value
         assert bytes(values[0]) == bytes((0, 0, 25, 9, 0, 255))
         serials.append(str(values[1]))
+        alarms[str(values[1])] = int(values[3])
+    assert alarms[fleet.serial(2)] != 0 and alarms[fleet.serial(9)] == 0  # the cover alarm of meter 2
     assert sorted(serials) == sorted([fleet.serial(i) for i in (4, 5, 6, 7, 2, 9)] + [fleet.serial(i) for i in (4, 5, 6, 7)])
     assert server.pushes_sent == 10
 
