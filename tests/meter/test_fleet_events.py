@@ -7,8 +7,10 @@ import numpy as np
 from k351c import Fleet, Meter, MeterConfig, SimClock
 from k351c.clock import parse_instant
 from k351c.meter.eventlog import LOGS, EventCode
+from k351c.meter.powerfail import CLOCK_DOUBTFUL, CLOCK_DST_ACTIVE, CLOCK_INVALID, PowerFail
 
 T0 = parse_instant("2026-03-20T00:00:00Z").timestamp()
+APRIL = parse_instant("2026-04-02T00:00:00Z").timestamp()
 DEPTH = {spec.name: spec.depth for spec in LOGS}
 
 
@@ -130,3 +132,35 @@ def test_settings_written_to_a_fleet_meter_log_configuration_changes_as_the_sing
     expected = [(row[0].timestamp(), row[1]) for row in single.read("0-0:99.98.0.255").rows]
     assert fleet.events.rows(1, "standard") == expected == [(T0 + at, 230) for at, *_ in WRITES]
     assert fleet.events.rows(0, "standard") == []
+
+
+def test_a_flat_battery_and_a_failure_longer_than_the_supercap_make_the_clock_invalid_as_in_powerfail():
+    """The data sheet's options all carry a battery that lasts 10 years: a flat one is forced on both sides.
+
+    (The RTC's standing still moves the single meter's time back; a fleet shares one clock and does not.)
+    """
+    fleet = Fleet(MeterConfig.default(), meters=2, clock=SimClock(APRIL, rate=0))
+    fleet.battery = False
+    fleet.add_outage(APRIL + 86400, APRIL + 9 * 86400, [1])  # 8 days: the supercap's 7 and one standing still
+    fleet.run_for(10 * 86400)
+    view = fleet.meter(1)
+    single = Meter(view.config, clock=SimClock(APRIL, rate=0), load=view.load)
+    single.function(PowerFail).battery = False
+    single.run_for(10 * 86400)
+    rows = [(row[0].timestamp(), row[1]) for row in single.read("0-0:99.98.0.255").rows]
+    assert rows[0][1] == EventCode.REPLACE_BATTERY  # at the single meter's first step (none in a fleet)
+    assert fleet.events.rows(1, "standard") == rows[1:] == [(APRIL + 86400, 1), (APRIL + 9 * 86400, 2), (APRIL + 9 * 86400, 6)]
+    assert view.clock_status == single.clock_status == CLOCK_INVALID | CLOCK_DOUBTFUL | CLOCK_DST_ACTIVE
+    assert fleet.meter(0).clock_status == CLOCK_DST_ACTIVE and fleet.events.rows(0, "standard") == []
+
+
+def test_the_vectorised_summer_time_rule_is_the_scalar_one():
+    lt = Fleet(MeterConfig.default(), meters=1, start=T0).localtime
+    edges = [lt.next_change(T0 + year * 365.25 * 86400) for year in range(-3, 4)]
+    edges += [lt.next_change(edge) for edge in edges]  # the autumn ones
+    instants = np.concatenate([np.array(edges)[:, None] + np.array([-1.0, -0.25, 0.0, 0.5, 1.0]), [[T0, 1e9, 4e9, 0.0, 1.5]]])
+    flat = instants.reshape(-1)
+    assert lt.is_dst(flat).tolist() == [lt.is_dst(float(t)) for t in flat]
+    assert lt.is_dst(instants).shape == instants.shape and lt.is_dst(flat).sum() > 10
+    for edge in edges:  # each change flips it: on at the spring edge, off at the autumn edge
+        assert lt.is_dst(np.array([edge - 1.0, edge])).tolist() in ([False, True], [True, False])

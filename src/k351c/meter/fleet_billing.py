@@ -34,7 +34,15 @@ from k351c.meter.eventlog import EventCode
 from k351c.meter.fleet_function import NEVER, FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.function import bound
-from k351c.meter.powerfail import CLOCK_DOUBTFUL, CLOCK_DST_ACTIVE, backup_error_s, is_doubtful
+from k351c.meter.powerfail import (
+    CLOCK_DOUBTFUL,
+    CLOCK_DST_ACTIVE,
+    CLOCK_INVALID,
+    backup_error_s,
+    battery_flat,
+    is_doubtful,
+    on_backup_s,
+)
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -89,7 +97,6 @@ class FleetBilling(FleetFunction):
         self.log2 = np.full((n, LOGGER2_DEPTH[self.kind], len(self.columns2)), np.nan)
         self.log2_total = np.zeros(n, dtype=np.int64)
         self.commands: list[tuple[float, int, str]] = []
-        self._windows: dict[int, tuple[float, float]] = {}
         # A drifting clock closes periods and stops off the load grid: its twin computes them instead.
         self.active = fleet.rtc.exact
         self.schedule(fleet.start)
@@ -273,27 +280,24 @@ class FleetBilling(FleetFunction):
 
     def status(self, meters: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Clock status (len(meters), len(ends)) at these instants: DST and the RTC's doubt after outages."""
-        dst = np.where(self._summer(np.asarray(ends, dtype=float)), CLOCK_DST_ACTIVE, 0)
+        dst = np.where(self.fleet.localtime.is_dst(np.asarray(ends, dtype=float)), CLOCK_DST_ACTIVE, 0)
         outages = self.fleet.outages
         out = np.broadcast_to(dst, (meters.size, ends.size))
         if not is_doubtful(backup_error_s(sum(o.t1 - o.t0 for o in outages))):
             return out  # no meter's backup can have drifted a second yet
-        error = np.zeros(out.shape)
+        error, invalid = np.zeros(out.shape), np.zeros(out.shape, dtype=bool)
+        fleet = self.fleet
         for outage in outages:  # the RTC's possible error after each failure, at the spec's ppm
             hit = np.isin(meters, outage.meters)
-            error[hit] += np.where(ends >= outage.t1, backup_error_s(outage.t1 - outage.t0), 0.0)
-        out = out | np.where(is_doubtful(error), CLOCK_DOUBTFUL, 0)
-        return out
-
-    def _summer(self, ends: np.ndarray) -> np.ndarray:
-        """Whether each instant is in summer time (one DST window per year, cached)."""
-        out = np.zeros(ends.size, dtype=bool)
-        years = (1970 + ends // 31_556_952).astype(np.int64)
-        for year in np.unique(np.concatenate([years - 1, years, years + 1])).tolist():
-            window = self._windows.get(year)
-            if window is None:
-                window = self._windows[year] = self.fleet.localtime.dst_window(year) or (0.0, 0.0)
-            out |= (ends >= window[0]) & (ends < window[1])
+            duration = outage.t1 - outage.t0
+            flat = battery_flat(fleet.battery, fleet.start, fleet.rtc.meter_time(outage.t1))
+            on_backup = on_backup_s(duration, flat)  # a flat battery: the RTC stands still after 7 days
+            after = ends >= outage.t1
+            error[hit] += np.where(after, backup_error_s(on_backup), 0.0)
+            if duration > on_backup:
+                error[hit] += np.where(after, duration - on_backup, 0.0)
+                invalid[hit] |= after
+        out = out | np.where(is_doubtful(error), CLOCK_DOUBTFUL, 0) | np.where(invalid, CLOCK_INVALID, 0)
         return out
 
     # ------------------------------------------------------------------ stops

@@ -7,6 +7,8 @@ import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
+
 
 @functools.lru_cache(maxsize=256)
 def _last_sunday_0100_utc(year: int, month: int) -> float:
@@ -29,10 +31,23 @@ class LocalTime:
             return None
         return _last_sunday_0100_utc(year, 3), _last_sunday_0100_utc(year, 10)
 
-    def is_dst(self, t: float) -> bool:
-        """Whether summer time is in force at POSIX time t."""
-        window = self.dst_window(datetime.fromtimestamp(t, UTC).year)
-        return window is not None and window[0] <= t < window[1]
+    def is_dst(self, t):  # noqa: ANN001, ANN201
+        """Whether summer time is in force at POSIX time t (a float, or an array of them: a fleet's instants)."""
+        if not isinstance(t, np.ndarray):
+            return self._in_summer(t, datetime.fromtimestamp(t, UTC).year)
+        years = t.astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64) + 1970
+        out = np.zeros(t.shape, dtype=bool)
+        for year in np.unique(years).tolist():
+            hit = years == year
+            out[hit] = self._in_summer(t[hit], year)
+        return out
+
+    def _in_summer(self, t, year: int):  # noqa: ANN001, ANN202
+        """The rule: t lies in the year's summer-time window (none without a rule)."""
+        window = self.dst_window(year)
+        if window is None:
+            return np.zeros(t.shape, dtype=bool) if isinstance(t, np.ndarray) else False
+        return (window[0] <= t) & (t < window[1])
 
     def offset_minutes(self, t: float) -> int:
         """Local offset from UTC at t, in minutes (summer time adds 60)."""
