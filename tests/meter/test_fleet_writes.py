@@ -20,10 +20,11 @@ def fleet() -> Fleet:
     return fleet
 
 
-def test_a_write_is_made_and_journaled_with_its_instant_meter_and_arguments(fleet):
+def test_a_voltage_limit_is_kept_in_the_quality_arrays_not_journaled(fleet):
     fleet.meter(1).objects.lookup(UNDERVOLTAGE).set(2000)
     assert fleet.meter(1).read(UNDERVOLTAGE).value == 200.0 != fleet.meter(0).read(UNDERVOLTAGE).value
-    assert fleet.writes.of(1) == [TwinWrite(START + 3600, 1, UNDERVOLTAGE, "set", (2000,))]
+    assert len(fleet.writes) == 0 and fleet.quality.limits.under_v[1] == pytest.approx(200.0)
+    assert len(fleet.twins) == 0  # no twin was built to write it
 
 
 def test_the_alarm_register_is_kept_in_the_tamper_arrays_not_journaled(fleet):

@@ -253,6 +253,8 @@ class Fleet:
             if k1 % PER_DAY == 0:
                 self._checkpoint(k1)
         self.t = max(self.t, float(t))
+        for function in self.functions:
+            function.advanced(self.t)
 
     def _advance_chunk(self, k0: int, k1: int) -> None:
         idx = np.arange(k0, k1, dtype=np.int64)

@@ -4,8 +4,8 @@ A fleet function (demand and billing, events, voltage quality, tamper, ...) keep
 arrays over the fleet's meters and is told, in this order, what the engine does: before a chunk of
 whole load intervals it may ask the engine to stop at an interval (``next_k``); each block of
 meters' measured intervals is handed over (``intervals``); when every meter has registered up to an
-interval, ``reached``; a change mid-interval (CT ratio, temperature) books the running interval
-first (``book_running``); a new outage is announced (``outage_added``). Its state is saved in the
+interval, ``reached``; when the engine stops at an instant, ``advanced``; a change mid-interval (CT
+ratio, temperature) books the running interval first (``book_running``); a new outage is announced (``outage_added``). Its state is saved in the
 fleet's state file under ``name`` (``arrays``) and restored from it (``restore``); a state written
 before the function existed starts it at the state's time (``begin``).
 """
@@ -43,6 +43,9 @@ class FleetFunction:
 
     def reached(self, k: int) -> None:
         """Every meter has registered every interval before k."""
+
+    def advanced(self, t: float) -> None:
+        """The engine stopped at t, inside an interval or on its end (what a read at t must see)."""
 
     def book_running(self, meters: np.ndarray, until: float) -> None:
         """These meters' running interval up to ``until`` seconds into it, before an input changes."""

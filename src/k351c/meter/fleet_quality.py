@@ -102,12 +102,23 @@ class FleetQuality(FleetFunction):
         self, meters: np.ndarray, idx: np.ndarray, meas: Measurement, tariffs: np.ndarray
     ) -> None:
         """Run the rule over the spans of these meters' intervals."""
-        if not self.active:
+        if self.active:
+            self._advance(meters, idx, meas, float(idx[-1] + 1) * RESOLUTION)
+
+    def advanced(self, t: float) -> None:
+        """Every meter's running interval up to t: its events are in the logs when they are read."""
+        fleet = self.fleet
+        lo = fleet.k * RESOLUTION
+        if not self.active or t <= lo or (self.floor >= t).all():
             return
+        meters, k = np.arange(fleet.n), np.array([fleet.k])
+        self._advance(meters, k, fleet.measurement(meters, k, np.ones((fleet.n, 1), bool)), t)
+
+    def _advance(self, meters: np.ndarray, idx: np.ndarray, meas: Measurement, hi: float) -> None:
+        """Run the rule over the spans of these meters' intervals up to hi (consecutive meters)."""
         nb, m = meters.size, idx.size
         volts = meas.voltage.reshape(nb, m, 3)
         powered = np.asarray(meas.powered, dtype=bool).reshape(nb, m)
-        hi = float(idx[-1] + 1) * RESOLUTION
         limits = self.limits
         for rows, times, span_volts, span_on in self._spans(meters, idx, volts, powered, hi):
             chosen = meters[rows]
@@ -307,7 +318,5 @@ def _reached(view: MeterView, now: Callable[[], QualityArrays], name: str, p: in
 
 
 def _set_limit(view: MeterView, name: str, raw: object) -> None:
-    """A voltage limit written (0.1 V): the arrays judge with it from now; the twin logs the change."""
-    volts = volts_of(raw)
-    view.fleet.quality.set_limit(view.i, name, volts)
-    view.fleet.twins.call(view.i, str(Obis(1, 0, 12, 31 if name == "under_v" else 35, 0)), "set", (raw,))
+    """A voltage limit written (0.1 V): kept in the quality arrays, judged with from now, logged (230)."""
+    view.fleet.quality.set_limit(view.i, name, volts_of(raw))
