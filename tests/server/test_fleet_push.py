@@ -91,8 +91,11 @@ def test_only_meters_with_a_destination_push_and_the_rule_is_serves():
     server = _server()
     assert PUSH_OF_CODE[1] == PUSH_OF_CODE[2] == PUSH_OF_CODE[44] == PUSH_OF_CODE[77] == "alarm"
     assert PUSH_OF_CODE[232] == "scheduled" and 3 not in PUSH_OF_CODE  # DST is no alarm
-    server.push.port(5).setups["ccc"].destination = "127.0.0.1:1"
+    ccc = CCC_PUSH.to_bytes()
+    assert server.endpoint(5).objects.set(MANAGEMENT, 40, ccc, 3, _destination(1)) == DataAccessResult.SUCCESS
+    assert server.endpoint(6).objects.get(MANAGEMENT, 40, ccc, 3).items()[1].as_bytes() == b""
     assert server.push._with_destination("ccc").tolist() == [5]
+    assert sorted(server.push.meters) == [5]  # meter 6 was only read: nothing kept
     assert server.push._with_destination("alarm").size == 0
 
 

@@ -1,8 +1,9 @@
 """Push on every fleet meter: its push setups (as serve's), the event rule that triggers them, delivery.
 
 Every meter has serve's three push setups (k351c.cosem.push.default_setups, with the [server]
-settings' destinations applied as serve applies them). A meter's setups are shared defaults until
-something builds its push setup objects; a meter whose setups were written keeps them in
+settings' destinations applied as serve applies them). A meter's setups are the shared defaults until
+one is written (its push setup objects work on a copy, kept from the first write); a meter whose
+setups were written keeps them in
 ``STATE/meters/SERIAL/push.json`` (beside its security state), read back at start. The notification
 invoke ids of all meters are one array saved in ``STATE/push-invoke.npy``.
 
@@ -19,6 +20,7 @@ meter's own object list when its randomised delay has passed, and sent with ``se
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import random
@@ -113,11 +115,12 @@ class FleetPush:
                 self.meters[i] = MeterPush(self, i, setups)
 
     def port(self, i: int) -> MeterPush:
-        """Meter i's push keeper (its own copy of the setups, made the first time it is asked)."""
+        """Meter i's push keeper; a meter never written gets a copy of the defaults, kept once written
+        (a push storm reads every meter's alarm setup and keeps nothing)."""
         found = self.meters.get(i)
         if found is None:
-            setups = {n: PushSetup.from_dict(s.to_dict()) for n, s in self.defaults.items()}
-            found = self.meters[i] = MeterPush(self, i, setups)
+            setups = {n: dataclasses.replace(s, objects=list(s.objects)) for n, s in self.defaults.items()}
+            found = MeterPush(self, i, setups)
         return found
 
     def setup(self, i: int, name: str) -> PushSetup:
@@ -126,7 +129,8 @@ class FleetPush:
         return found.setups[name] if found is not None else self.defaults[name]
 
     def save_meter(self, meter: MeterPush) -> None:
-        """Write meter's setups into its directory (nothing without a state directory)."""
+        """Keep meter's written setups and write them into its directory (if the fleet has one)."""
+        self.meters[meter.i] = meter
         directory = meter_directory(self.state, self.fleet.serial(meter.i))
         if directory is not None:
             data = {"setups": {n: s.to_dict() for n, s in meter.setups.items()}}
