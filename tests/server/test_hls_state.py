@@ -47,3 +47,33 @@ def test_system_title_and_rate_policy():
         free_attempts=2, base_delay=5, max_delay=30, lockout_after=6, lockout_period=900
     )
     assert [policy.block_for(n) for n in range(1, 7)] == [0, 5, 10, 20, 30, 900]
+
+
+def test_failed_authentication_bookkeeping_survives_a_restart(tmp_path):
+    from k351c.server.keys import MeterKeys
+    from k351c.server.ratelimit import RateLimiter
+    from k351c.server.security import MeterSecurity
+
+    class Keys:
+        keys, path = MeterKeys.test(), None
+
+        def update(self, keys: MeterKeys) -> None:
+            self.keys = keys
+
+    now = [1000.0]
+    policy = RatePolicy(free_attempts=1, base_delay=2.0, lockout_after=3, lockout_period=600.0)
+
+    def security() -> MeterSecurity:
+        return MeterSecurity(Keys(), SecurityState(tmp_path), b"KAM00001", RateLimiter(lambda: now[0], policy))
+
+    first = security()
+    for _ in range(3):
+        first.authenticated(32, False)
+    first.authenticated(16, True)  # another client's success changes nothing of client 32
+    again = security()
+    assert not again.admit(32) and again.admit(1) and again.limiter.total == 3
+    assert again.limiter.retry_after(32) == 600.0
+    now[0] += 601.0
+    assert again.admit(32)
+    again.authenticated(32, True)
+    assert security().limiter.state()["clients"] == {}
