@@ -36,6 +36,7 @@ from k351c.codes.settings import Analysis
 from k351c.cosem import build_object_list
 from k351c.cosem.model import Level, RequestContext
 from k351c.meter.fleet_writes import TwinWrite
+from k351c.meter.io import IoModule
 from k351c.meter.tamper import Alarm, Tamper
 from k351c.obis import Obis
 
@@ -74,6 +75,8 @@ class Case:
     lists: tuple[float, tuple[str, ...], int, tuple[str, ...]] | None = None
     # voltage events (seconds from t0, seconds, meter, phases, level)
     voltage: tuple[tuple[float, float, int, tuple[int, ...], float], ...] = ()
+    io: tuple[tuple[float, str, int, int, tuple[int, ...]], ...] = ()  # (from t0, "level"/"pulses", line, value, meters)
+    sets: tuple[tuple[float, str, Data], ...] = ()  # (from t0, OBIS of a class 1 value, value) on every meter
 
     def config(self) -> MeterConfig:
         """The configuration of these codes."""
@@ -160,6 +163,27 @@ CASES = {
     ),
     "voltage-quality-5min": Case({"config1": "3-1-000-00-1"}, days=2.3, voltage=VOLTAGE_EVENTS),
 }
+IO_PULSE_ALARM = {"config1": "3-1-068-03-2", "config2": "001-01-01-2"}  # pulse in / alarm in, alarm on
+CASES["io-pulse-alarm"] = Case(
+    IO_PULSE_ALARM,
+    io=(
+        (DAY + 100.0, "level", 1, 1, (0, 1)),
+        (DAY + 160.0, "level", 1, 0, (0, 1)),
+        (DAY + 200.0, "pulses", 0, 25, (1, 2)),
+        (DAY + 3000.0, "level", 2, 1, (0, 2)),
+        (DAY + 9000.0, "level", 2, 0, (0,)),
+    ),
+    alarm_write=(DAY + 5000.0, 0),
+    sets=((DAY + 600.0, "0-0:128.11.2.255", Data(DataType.FLOAT64, 0.5)),),
+)
+CASES["io-pulse-outputs"] = Case(  # R+ and A+ of primary energy: constant by CT ratio, changed on meter 1
+    {"config1": "3-1-075-06-2", "config2": "001-01-01-3", "config3": "00-0-01-1-00-001-001-01"}
+)
+CASES["io-load-tariff-sync"] = Case(
+    {"config1": "3-1-072-18-2"},
+    io=((DAY + 50.0, "pulses", 0, 3, (0, 1, 2)),),
+    sets=((DAY + 700.0, "0-0:128.17.0.255", Data(DataType.UNSIGNED, 0b0110)),),
+)
 FAST = [
     "5min",
     "x5-a+r+",
@@ -189,7 +213,14 @@ def _timeline(case: Case) -> list[tuple[float, str]]:
         events.append((case.alarm_write[0], "alarms"))
     if case.lists is not None:
         events.append((case.lists[0], "lists"))
+    events += [(change[0], f"io{j}") for j, change in enumerate(case.io)]
+    events += [(change[0], f"set{j}") for j, change in enumerate(case.sets)]
     return sorted(events)
+
+
+def _set(objects, obis: str, value: Data) -> None:
+    result = objects.set(CONTEXTS[Level.MANAGEMENT], 1, Obis.parse(obis).to_bytes(), 2, value)
+    assert result == DataAccessResult.SUCCESS
 
 
 def _write_alarms(objects, value: int) -> None:
@@ -265,6 +296,16 @@ def _run_fleet(case: Case) -> Fleet:
         elif what == "lists":
             for objects in lists:
                 _write_lists(objects, case)
+        elif what.startswith("io"):
+            _, kind, line, value, meters = case.io[int(what[2:])]
+            if kind == "pulses":
+                fleet.io.pulse(value, meters=list(meters))
+            else:
+                fleet.io.set_input(line, value, meters=list(meters))
+        elif what.startswith("set"):
+            _, obis, value = case.sets[int(what[3:])]
+            for objects in lists:
+                _set(objects, obis, value)
     return fleet
 
 
@@ -292,6 +333,15 @@ def _run_twin(case: Case, fleet: Fleet, i: int) -> Meter:
             _write_alarms(objects, case.alarm_write[1])
         elif what == "lists":
             _write_lists(objects, case)
+        elif what.startswith("io"):
+            _, kind, line, value, meters = case.io[int(what[2:])]
+            if i in meters and kind == "pulses":
+                meter.function(IoModule).pulse(value)
+            elif i in meters:
+                meter.function(IoModule).set_input(line, value)
+        elif what.startswith("set"):
+            _, obis, value = case.sets[int(what[3:])]
+            _set(objects, obis, value)
     return meter
 
 

@@ -120,6 +120,10 @@ class EnergyBanks:
         exact = self._exact(self.remainder[bank, meter], wh)
         return self.counts[bank, meter] + np.floor(exact).astype(np.int64)
 
+    def exact_with(self, wh: np.ndarray, meter: int, bank: int) -> np.ndarray:
+        """Meter's registers (4, 8) of a bank with ``wh`` more, as whole units plus the carried fraction."""
+        return self.counts[bank, meter] + self._exact(self.remainder[bank, meter], wh)
+
 
 class EnergyBank:
     """One bank (primary or secondary) of one meter of ``EnergyBanks``: what functions read."""

@@ -36,6 +36,7 @@ from k351c.meter.fleet_billing import FleetBilling
 from k351c.meter.fleet_clock import FleetRtc
 from k351c.meter.fleet_events import FleetEvents
 from k351c.meter.fleet_function import FleetFunction
+from k351c.meter.fleet_io import FleetIo
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
 from k351c.meter.fleet_quality import FleetQuality
@@ -125,7 +126,10 @@ class Fleet:
         self.billing = FleetBilling(self)
         self.tamper = FleetTamper(self)
         self.events = FleetEvents(self)  # the event logs' store (others record their events there)
-        self.functions: list[FleetFunction] = [self.billing, self.tamper, self.quality, self.events]
+        self.io = FleetIo(self)
+        self.functions: list[FleetFunction] = [
+            self.billing, self.tamper, self.quality, self.events, self.io
+        ]  # array functions, in hook order
         self._checkpoint(self.k)
 
     # ------------------------------------------------------------ identity
@@ -427,13 +431,19 @@ class Fleet:
 
     def registers(self, i: int, bank: int, t: float | None = None) -> np.ndarray:
         """Meter i's registers (4, 8) of a bank at time t (default: the fleet's time), running interval included."""
+        return self.banks.registers_with(self._running_wh(i, bank, t), i, bank)
+
+    def exact_wh(self, i: int, bank: int) -> np.ndarray:
+        """Meter i's registers (4, 8) of a bank now in Wh/varh with the carried fraction (pulse outputs)."""
+        return self.banks.exact_with(self._running_wh(i, bank, self.t), i, bank)
+
+    def _running_wh(self, i: int, bank: int, t: float | None) -> np.ndarray:
+        """Meter i's energy (4, 8) of a bank in the running interval not booked yet, up to t."""
         t = self.t if t is None else t
-        counts = self.counts[bank, i].copy()
         seconds = min(t - self.k * RESOLUTION, RESOLUTION)
         if seconds <= self.booked[i]:
-            return counts
-        delta = self._running_delta(np.array([i]), self.booked[i : i + 1], seconds)[bank, 0]
-        return self.banks.registers_with(delta, i, bank)
+            return np.zeros((4, SLOTS))
+        return self._running_delta(np.array([i]), self.booked[i : i + 1], seconds)[bank, 0]
 
     def _running_delta(self, meters: np.ndarray, since: np.ndarray, until: float) -> np.ndarray:
         """Energy (2, len(meters), 4, 8) in the running interval from ``since`` to ``until`` seconds into it."""

@@ -355,7 +355,7 @@ class FleetBilling(FleetFunction):
             HOURS: lambda: self.hours(meters, t),
             COUNTER: lambda: self.counter[meters],
             THRESHOLD_COUNT: lambda: peaks.count[meters],
-            PULSES: lambda: np.zeros(meters.size),  # a fleet meter's pulse input is not wired
+            PULSES: lambda: fleet.io.pulses[meters],  # inputs are given at the fleet's time: none after t
             CT: lambda: fleet.ct_primary[meters],
         }
         for j, code in enumerate(ACCUMULATED_CODES):

@@ -20,6 +20,7 @@ import numpy as np
 from k351c.clock import SimClock
 from k351c.meter.billing import Billing
 from k351c.meter.fleet_writes import TwinWrite
+from k351c.meter.io import IoModule
 from k351c.meter.tamper import Tamper
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ class Twins:
         return twin
 
     def inputs(self, i: int) -> list[list[tuple[float, Callable[[Meter], object]]]]:
-        """Meter i's changes per source (CT ratio, temperature, writes, debiting stops, tamper), each as (instant, apply), in order.
+        """Meter i's changes per source (CT ratio, temperature, writes, debiting stops, tamper, I/O), each as (instant, apply), in order.
 
         A rebuilt twin replays them merged by instant (at one instant in that order).
         """
@@ -77,6 +78,7 @@ class Twins:
             [(write.t, write.apply) for write in fleet.writes.of(i)],
             [(t, _stop(source)) for t, j, source in fleet.billing.commands if j == i],
             [(t, _tamper(source, state)) for t, source, state in fleet.tamper.inputs_of(i)],
+            [(t, _io(kind, line, value)) for t, kind, line, value in fleet.io.inputs_of(i)],
         ]
 
     def call(self, i: int, obis: str, target: str, args: tuple) -> object:
@@ -139,6 +141,12 @@ def _run_to(twin: Meter, t: float) -> None:
 
 def _tamper(source: str, state: bool) -> Callable[[Meter], None]:
     return lambda meter: meter.function(Tamper).set(source, state)
+
+
+def _io(kind: str, line: int, value: int) -> Callable[[Meter], object]:
+    if kind == "pulses":
+        return lambda meter: meter.function(IoModule).pulse(value)
+    return lambda meter: meter.function(IoModule).set_input(line, value)
 
 
 def _stop(source: str) -> Callable[[Meter], None]:

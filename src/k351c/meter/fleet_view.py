@@ -28,6 +28,7 @@ from k351c.meter.fleet_analysis_view import add_analysis_values
 from k351c.meter.fleet_billing_view import add_billing_values
 from k351c.meter.fleet_display_view import add_display_values
 from k351c.meter.fleet_events_view import add_event_values
+from k351c.meter.fleet_io import add_io_values
 from k351c.meter.fleet_powerfail import add_powerfail_values
 from k351c.meter.fleet_profile_view import add_profile_values
 from k351c.meter.fleet_quality import add_quality_values
@@ -73,6 +74,7 @@ class MeterView:
         add_analysis_values(self)
         add_display_values(self)
         add_event_values(self)
+        add_io_values(self)
         if self.fleet.billing.active:  # a drifting clock's instants are the twin's
             add_billing_values(self)
             add_powerfail_values(self)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
+
 from k351c.codes.tables import MODULES, IoDirection, IoFunction, Module
 from k351c.errors import ConfigError
 from k351c.meter.energy import PulseCounter
@@ -28,7 +30,7 @@ from k351c.meter.eventlog import EventCode
 from k351c.meter.function import Event, MeterFunction, Step, bound
 from k351c.meter.loadcontrol import LoadControl
 from k351c.meter.objects import COUNTER_RANGE, ValueDef
-from k351c.meter.tariffs import Tariffs
+from k351c.meter.tariffs import PULSE_INPUTS, Tariffs, counts_pulse
 from k351c.obis import Obis
 from k351c.units import Unit
 
@@ -62,7 +64,6 @@ DEFAULT_WEIGHT = {"kWh": 0.001, "m3": 0.01, "L": 1.0, "": 1.0}
 """NN units per input pulse by default: 1 Wh (1000 imp/kWh), 10 L (100 imp/m3), 1 L."""
 
 TARIFF_INPUTS = {_F.TARIFF_4, _F.TARIFF_4_INV, _F.TARIFF_2, _F.TARIFF_2_INV}
-PULSE_INPUTS = {_F.PULSE_IN, _F.PULSE_IN_INV}
 ALARM_INPUTS = {_F.ALARM_IN, _F.ALARM_IN_INV}
 PULSE_OUTPUTS = {_F.A_PLUS_OUT: 0, _F.A_MINUS_OUT: 1, _F.R_PLUS_OUT: 2}
 """Pulse output function -> row of the step's energy array (A+, A-, R+)."""
@@ -74,6 +75,60 @@ RELAY_OF_OUTPUT = {
 }
 TARIFF_SYNC = {_F.TARIFF_SYNC_LOAD_CONTROL_OUT, _F.TARIFF_SYNC_LOAD_CONTROL_INV_OUT}
 LOAD_TARIFF_SYNC = {_F.LOAD_TARIFF_SYNC_OUT, _F.LOAD_TARIFF_SYNC_INV_OUT}
+
+
+def checked_input(functions: tuple[IoFunction, IoFunction], line: int) -> IoFunction:
+    """The function of input ``line`` (1 or 2); ConfigError when it is no input line."""
+    if line not in (1, 2):
+        raise ConfigError("I/O line", line, [1, 2])
+    function = functions[line - 1]
+    if function.direction is not IoDirection.INPUT:
+        inputs = [i + 1 for i, f in enumerate(functions) if f.direction is IoDirection.INPUT]
+        raise ConfigError(
+            f"I/O {line} ({function.value})", "input", f"input lines: {inputs or 'none'}"
+        )
+    return function
+
+
+def checked_pulses(functions: tuple[IoFunction, IoFunction], count: object, dd: object) -> int:
+    """A burst of ``count`` pulses on the pulse input; ConfigError without one or for a bad count."""
+    if not isinstance(count, int) or count < 0:
+        raise ConfigError("pulse count", count, "an integer >= 0")
+    if not any(f in PULSE_INPUTS for f in functions):
+        raise ConfigError("pulse input", dd, "a DD with a pulse input")
+    return count
+
+
+def output_level(function: IoFunction, line: int, tariff, load_tariffs, current):  # noqa: ANN001, ANN201
+    """The level an output line follows from the tariff and the load tariffs (scalar or array).
+
+    Outputs driven by relays or pulses keep ``current`` (the caller knows them).
+    """
+    if function in LOAD_TARIFF_SYNC:
+        return ((load_tariffs >> (tariff - 1)) & 1).astype(bool) != function.inverted
+    if function in TARIFF_SYNC:
+        return (((tariff - 1) >> (line - 1)) & 1).astype(bool) != function.inverted
+    return current
+
+
+def pulse_value(pulses, weight, unit: str):  # noqa: ANN001, ANN201
+    """The pulse input in its DLMS unit (a kWh input is reported in Wh)."""
+    factor = 1000.0 if unit == "kWh" else 1.0
+    return round(pulses * (weight or 1.0) * factor, 6)
+
+
+def checked_weight(value: object) -> float:
+    """A pulse input weight (NN units per pulse, > 0); ConfigError otherwise."""
+    if not isinstance(value, (int, float)) or value <= 0:
+        raise ConfigError("pulse input weight", value, "a number > 0 (units per pulse)")
+    return float(value)
+
+
+def checked_load_tariffs(mask: object) -> int:
+    """A load-tariff mask (bit t-1 = tariff t); ConfigError otherwise."""
+    if not isinstance(mask, int) or not 0 <= mask <= 0b1111:
+        raise ConfigError("load tariffs", mask, "a bit mask 0..15 (bit t-1 = tariff t)")
+    return mask
 
 
 def primary_constant(ct_ratio: float) -> int:
@@ -235,42 +290,28 @@ class IoModule(MeterFunction):
     @property
     def pulse_value(self) -> float:
         """The pulse input in its DLMS unit (a kWh input is reported in Wh)."""
-        factor = 1000.0 if self.unit == "kWh" else 1.0
-        return round(self.pulses * (self.weight or 1.0) * factor, 6)
+        return pulse_value(self.pulses, self.weight, self.unit)
 
     def set_weight(self, value: float) -> None:
         """Set the NN units per pulse (> 0)."""
-        if not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError("pulse input weight", value, "a number > 0 (units per pulse)")
-        self.weight = float(value)
+        self.weight = checked_weight(value)
 
     def set_load_tariffs(self, mask: int) -> None:
         """Set which tariffs (bit t-1) make the load tariff sync output active."""
-        if not isinstance(mask, int) or not 0 <= mask <= 0b1111:
-            raise ConfigError("load tariffs", mask, "a bit mask 0..15 (bit t-1 = tariff t)")
-        self.load_tariffs = mask
+        self.load_tariffs = checked_load_tariffs(mask)
         self._refresh(self.meter.t)
 
     # ---------------------------------------------------------------- inputs
     def set_input(self, line: int, level: bool | int) -> None:
         """Set the level of input ``line`` (1 or 2) now: tariff, pulse, alarm or load control input."""
-        if line not in (1, 2):
-            raise ConfigError("I/O line", line, [1, 2])
-        function = self.functions[line - 1]
-        if function.direction is not IoDirection.INPUT:
-            inputs = [
-                i + 1 for i, f in enumerate(self.functions) if f.direction is IoDirection.INPUT
-            ]
-            raise ConfigError(
-                f"I/O {line} ({function.value})", "input", f"input lines: {inputs or 'none'}"
-            )
+        function = checked_input(self.functions, line)
         new, old = bool(level), self.levels[line - 1]
         self.levels[line - 1] = new
         tariffs = self._function(Tariffs)
         if tariffs is not None:
             tariffs.set_input(line, new)
         elif new != old:
-            if function in PULSE_INPUTS and new != function.inverted:
+            if counts_pulse(function, old, new):
                 self.own_pulses += 1
             data = {"line": line, "level": int(new), "function": function.value}
             self.meter.emit(Event(self.meter.t, "input_changed", data=data))
@@ -279,12 +320,7 @@ class IoModule(MeterFunction):
 
     def pulse(self, count: int = 1) -> None:
         """Count a burst of ``count`` pulses on the pulse input."""
-        if not isinstance(count, int) or count < 0:
-            raise ConfigError("pulse count", count, "an integer >= 0")
-        if not any(f in PULSE_INPUTS for f in self.functions):
-            raise ConfigError(
-                "pulse input", self.meter.config.config1.dd, "a DD with a pulse input"
-            )
+        count = checked_pulses(self.functions, count, self.meter.config.config1.dd)
         tariffs = self._function(Tariffs)
         if tariffs is not None:
             tariffs.pulse(count)
@@ -363,11 +399,9 @@ class IoModule(MeterFunction):
         self.meter.emit(Event(t, "pulse_output", data=data))
 
     def _wanted(self, function: IoFunction, line: int, current: bool) -> bool:
-        tariff = self.meter.tariff
-        if function in LOAD_TARIFF_SYNC:
-            return bool(self.load_tariffs >> (tariff - 1) & 1) != function.inverted
-        if function in TARIFF_SYNC:
-            return bool((tariff - 1) >> (line - 1) & 1) != function.inverted
+        if function in LOAD_TARIFF_SYNC or function in TARIFF_SYNC:
+            tariff, mask = np.int64(self.meter.tariff), np.int64(self.load_tariffs)
+            return bool(output_level(function, line, tariff, mask, current))
         relay = RELAY_OF_OUTPUT.get(function)
         if relay is not None:
             return self._relay_connected(relay)

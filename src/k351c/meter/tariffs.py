@@ -115,6 +115,11 @@ class TariffCalendar:
         return self.window(t)[0]
 
 
+def counts_pulse(function: IoFunction, old, new):  # noqa: ANN001, ANN201
+    """Whether a level change from ``old`` to ``new`` counts a pulse on this line (scalar or array)."""
+    return (function in PULSE_INPUTS) & (new != old) & (new != function.inverted)
+
+
 def fitted_inputs(config) -> tuple[IoFunction, IoFunction]:  # noqa: ANN001
     """The DD functions of the lines the fitted module (CCC) has as inputs; others do nothing.
 
@@ -237,7 +242,7 @@ class Tariffs(MeterFunction):
         function = self.io_functions[line - 1]
         new, old = bool(level), self.levels[line - 1]
         self.levels[line - 1] = new
-        if function in PULSE_INPUTS and new != old and new != function.inverted:
+        if counts_pulse(function, old, new):
             self.pulses += 1
         self._dirty = True
         if new != old:

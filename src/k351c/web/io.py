@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 from k351c.codes.tables import IO_CONFIGS, IoDirection
 from k351c.errors import ConfigError
 from k351c.meter.function import Event, MeterFunction
-from k351c.meter.io import PULSE_INPUTS, PULSE_OUTPUTS, RELAY_OF_OUTPUT, TARIFF_INPUTS, IoModule
+from k351c.meter.io import PULSE_OUTPUTS, RELAY_OF_OUTPUT, TARIFF_INPUTS, IoModule
 from k351c.meter.loadcontrol import RELAY_OBIS, LoadControl
+from k351c.meter.tariffs import PULSE_INPUTS
 from k351c.server.runtime import Runtime
 
 F = TypeVar("F", bound=MeterFunction)

@@ -12,9 +12,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from k351c.codes.tables import IoFunction
 from k351c.meter.core import Meter
 from k351c.meter.function import MeterFunction
-from k351c.meter.io import PULSE_INPUTS, PULSE_OUTPUTS, IoModule
+from k351c.meter.io import PULSE_OUTPUTS, IoModule
 from k351c.meter.lcd import lcd_state
 from k351c.meter.loadcontrol import LoadControl
+from k351c.meter.tariffs import PULSE_INPUTS
 from k351c.server.runtime import Runtime
 
 F = TypeVar("F", bound=MeterFunction)
