@@ -114,6 +114,7 @@ class FleetIo(FleetFunction):
             self.alarms[changed, line - 1] = on
             code = EventCode.ALARM_INPUT_ACTIVE if on else EventCode.ALARM_INPUT_INACTIVE
             raise_alarms(fleet.tamper.alarms, changed, code)
+            fleet.events.record(fleet.rtc.meter_time(fleet.t), code, changed)
         self._keep(rows, LEVEL, line, int(new))
         return changed
 

@@ -5,9 +5,9 @@ The rule is the single meter's (k351c.meter.tamper: ``switch``, ``raise_alarms``
 meters at the fleet's time; each change is kept with its instant (``inputs_of``: the same inputs can
 be given to a single ``Meter``, and a twin replays them) and its fraud code is recorded in the
 fleet's event logs. The alarm bits of events the fleet derives from its inputs are raised when read:
-a power-up at the end of each power failure (the fleet's outages, ``fleet_powerfail.failures``) and
-the battery's end of life (``powerfail.battery_flat``), each when it came after the meter's last
-alarm-register write.
+a power-up at the end of each power failure (the fleet's outages, ``fleet_powerfail.failures``), with
+clock invalid once the RTC stood still in one (``powerfail.on_backup_s``), and the battery's end of
+life (``powerfail.battery_flat``), each when it came after the meter's last alarm-register write.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from k351c.errors import ConfigError
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_powerfail import failures
-from k351c.meter.powerfail import BATTERY_LIFE_S, HARDWARE_WITH_BATTERY, battery_flat
+from k351c.meter.powerfail import BATTERY_LIFE_S, battery_flat, on_backup_s
 from k351c.meter.tamper import (
     ALARM_REGISTER,
     ERROR_REGISTER,
@@ -55,7 +55,6 @@ class FleetTamper(FleetFunction):
         self.alarms = np.zeros(n, dtype=np.int64)
         self.written = np.full(n, NEVER_WRITTEN)  # the fleet's time of each meter's last alarm write
         self.changes = _Changes()
-        self.battery = fleet.config.type_number.hardware in HARDWARE_WITH_BATTERY
 
     # ------------------------------------------------------------- inputs
     def set(
@@ -91,7 +90,7 @@ class FleetTamper(FleetFunction):
     def replace_battery(self, meter_t: float) -> bool:
         """Whether the meters' clock shows "replace battery" at meter time ``meter_t`` (all alike)."""
         fleet = self.fleet
-        return fleet.t > fleet.start and battery_flat(self.battery, fleet.start, meter_t)
+        return fleet.t > fleet.start and battery_flat(fleet.battery, fleet.start, meter_t)
 
     def error_register(self, i: int, clock_status: int, meter_t: float) -> int:
         """Meter i's error register: latched tamper errors, clock invalid, replace battery."""
@@ -101,10 +100,12 @@ class FleetTamper(FleetFunction):
         """Meter i's alarm register: its latched bits and those of the power-ups and battery since its last write."""
         fleet, since = self.fleet, self.written[i]
         bits = int(self.alarms[i])
-        ups = [t0 + duration for t0, duration in failures(fleet.outage_windows(i), fleet.t)]
-        if any(up > since for up in ups):
+        found = failures(fleet.outage_windows(i), fleet.t)
+        if found and found[-1][0] + found[-1][1] > since:
             bits |= int(Alarm.POWER_UP)
-        flat_since = fleet.start + (BATTERY_LIFE_S if self.battery else 0.0)
+            if any(self._stood_still(t0, duration) for t0, duration in found):
+                bits |= int(Alarm.CLOCK_INVALID)  # every power-up after the RTC stood still says so
+        flat_since = fleet.start + (BATTERY_LIFE_S if fleet.battery else 0.0)
         if self.replace_battery(meter_t) and since <= flat_since:
             bits |= int(Alarm.REPLACE_BATTERY)
         return bits
@@ -115,6 +116,12 @@ class FleetTamper(FleetFunction):
             "tamper switch changes": len(self.changes.table()),
             "meters with a latched tamper error": int(np.count_nonzero(self.errors)),
         }
+
+    def _stood_still(self, t0: float, duration: float) -> bool:
+        """Whether the RTC stood still in this failure (its backup ran out: ``powerfail.on_backup_s``)."""
+        fleet = self.fleet
+        flat = battery_flat(fleet.battery, fleet.start, fleet.rtc.meter_time(t0 + duration))
+        return duration > on_backup_s(duration, flat)
 
     # -------------------------------------------------------- persistence
     def arrays(self) -> dict[str, np.ndarray]:
