@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from k351c.errors import ConfigError
 from k351c.meter.analysis import (
     AVERAGE,
     DEFAULT_CHANNELS,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from k351c.meter.metrology import Measurement
 
 ANALYSIS = Obis(1, 0, 99, 2, 0)
+AVERAGED_ONLY = "an instantaneous register (A = 1, D = 7): a fleet meter recomputes averages"
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +159,9 @@ def analysis_rows(
 ) -> list[tuple]:
     """Meter i's analysis entries (meter-time POSIX capture instant, values...), oldest first."""
     getters = [probe.getter(c) for c in settings.channels]
-    if any(g is None for g in getters):
-        raise ValueError("a fleet analysis channel must be an instantaneous register")
+    for code, get in zip(settings.channels, getters, strict=True):
+        if get is None:
+            raise ConfigError("analysis channel", code, AVERAGED_ONLY)
     ends = _capture_instants(fleet, settings)
     rows: list[tuple[float, int, tuple]] = []
     if ends.size:
@@ -209,18 +212,23 @@ def _period_means(
     seconds = np.bincount(entry, weights, minlength=ends.size)
     powered = weights > 0
     one = np.bincount(entry, powered, minlength=ends.size) == 1
-    values = sums / np.where(seconds > 0, seconds, 1.0)[:, None]
-    values[entry[powered & one[entry]]] = stacked[powered & one[entry]]  # its mean is that interval
-    for r in range(ends.size):
-        if not one[r] and not averages_apply(float(seconds[r]), False):  # no supply all period
-            shown = fleet.instant(i, float(true_ends[r]))
-            values[r] = np.concatenate([getattr(shown, n).reshape(-1) for n in QUANTITIES])
+    alone = np.zeros(ends.size, dtype=np.int64)
+    alone[entry[powered]] = np.flatnonzero(powered)  # the powered piece of a period with one
+    for r, (s, o) in enumerate(zip(seconds.tolist(), one.tolist(), strict=True)):
+        if not averages_apply(s, o):  # what the meter shows at the end: that piece, or no supply
+            shown = stacked[alone[r]] if o else _shown(fleet, i, float(true_ends[r]))
+            sums[r], seconds[r] = shown, 1.0
     columns = np.cumsum([0] + [part.shape[1] for part in parts]).tolist()
     split = {
-        name: values[:, a:b]
-        for name, a, b in zip(QUANTITIES, columns[:-1], columns[1:], strict=True)
+        name: sums[:, a:b] for name, a, b in zip(QUANTITIES, columns[:-1], columns[1:], strict=True)
     }
-    return mean_measurement(split, 1.0), _ratios(fleet, i, true_ends)
+    return mean_measurement(split, seconds[:, None]), _ratios(fleet, i, true_ends)
+
+
+def _shown(fleet: Fleet, i: int, t: float) -> np.ndarray:
+    """Meter i's instantaneous measurement at true time t as one stacked row."""
+    shown = fleet.instant(i, t)
+    return np.concatenate([getattr(shown, name).reshape(-1) for name in QUANTITIES])
 
 
 def _ratios(fleet: Fleet, i: int, true_t: np.ndarray, inclusive: bool = False) -> np.ndarray:

@@ -20,6 +20,7 @@ from k351c.meter.analysis import (
 from k351c.meter.eventlog import CLOCK
 from k351c.meter.fleet_analysis import (
     ANALYSIS,
+    AVERAGED_ONLY,
     AnalysisSettings,
     InstantGetters,
     analysis_rows,
@@ -94,11 +95,7 @@ class _FleetAnalysis:
         codes = checked_settings(self.view.objects, channels, minutes)
         for code in codes:
             if self.probe.getter(code) is None:
-                raise ConfigError(
-                    "analysis channel",
-                    code,
-                    "an instantaneous register (A = 1, D = 7): a fleet meter recomputes averages",
-                )
+                raise ConfigError("analysis channel", code, AVERAGED_ONLY)
         return codes
 
     def set_capture_objects(self, codes: list[str]) -> None:
