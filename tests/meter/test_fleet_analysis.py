@@ -131,11 +131,53 @@ def test_a_setting_is_refused_by_the_single_meters_rule_and_changes_nothing(targ
     assert fleet.meter(0).read(ANALYSIS) == meter.read(ANALYSIS)
 
 
-def test_a_fleet_meter_averages_only_what_it_can_recompute():
+def test_a_fleet_meter_samples_only_what_it_can_recompute():
     fleet = _fleet()
-    with pytest.raises(ConfigError, match="instantaneous register"):
-        _logger(fleet.meter(0)).set_columns(["1-0:32.7.0.255", "1-0:1.8.0.255"])
+    with pytest.raises(ConfigError, match="instantaneous or energy register"):
+        _logger(fleet.meter(0)).set_columns(["1-0:32.7.0.255", "0-0:96.8.0.255"])  # the hour counter
     assert len(fleet.writes) == 0
+
+
+SAMPLED = [
+    "1-0:32.7.0.255",
+    "1-0:1.8.0.255",
+    "1-0:1.8.1.255",
+    "1-0:1.8.2.255",
+    "1-1:3.8.0.255",
+    "1-0:21.8.0.255",
+    "1-0:4.8.0.255",
+    "1-0:1.7.0.255",
+]
+
+
+@pytest.mark.parametrize("minutes", [5, 60])
+def test_sampled_energy_registers_equal_a_single_meters_across_a_restart(minutes, tmp_path):
+    config = MeterConfig.from_codes(type_number="685-35BC423-070")
+    fleet = _fleet(config=config)
+    fleet.add_outage(T0 + DAY + 3300.0, T0 + DAY + 4500.0, [2])
+    meters = [_single(fleet, i, T0) for i in range(3)]
+    plan = [(5000.0, "channels"), (6000.0, "period"), (DAY + 450.0, "ct"), (DAY + 5000.0, "capture")]
+    for at, what in [*plan, (DAY + 7000.0, "restart"), (2.5 * DAY, "end")]:
+        fleet.run_for(T0 + at - fleet.t)
+        if what == "restart":
+            fleet.save(tmp_path / "fleet.npz")
+            fleet = Fleet.load(tmp_path / "fleet.npz", config)
+        for i, meter in enumerate(meters):
+            meter.run_for(T0 + at - meter.true_t)
+            for one in (fleet.meter(i), meter):
+                if what == "channels":
+                    _logger(one).set_columns(SAMPLED)
+                elif what == "period":
+                    _logger(one).set_period(minutes * 60)
+                elif what == "capture":
+                    _logger(one).capture()
+                elif what == "ct" and i == 1:
+                    one.set_ct_ratio(1000)
+    for i, meter in enumerate(meters):
+        mine, theirs = fleet.meter(i).read(ANALYSIS), meter.read(ANALYSIS)
+        assert mine == theirs
+        assert len(mine.rows) >= (2.5 * DAY - 6000.0) // (minutes * 60) and mine.rows[-1][2] > 0
+    assert len(fleet.twins._items) == 0  # noqa: SLF001
 
 
 @pytest.mark.parametrize("kind", ["auto", "manual", "backup"])

@@ -88,7 +88,7 @@ DRIFT_SLOW = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=-
 ANALYSIS_5MIN = dataclasses.replace(Settings.default(), analysis=Analysis(interval_minutes=5))
 LISTS = (
     DAY + 1000.0,
-    ("1-0:21.7.0.255", "1-0:41.7.0.255", "1-0:61.7.0.255", "1-0:9.7.0.255", "1-0:13.7.0.255"),
+    ("1-0:21.7.0.255", "1-0:41.7.0.255", "1-0:1.8.0.255", "1-0:9.7.0.255", "1-0:1.8.2.255"),
     3600,
     ("1-0:2.8.0.255", "1-0:32.7.0.255", "1-0:1.8.0.255", "1-0:1.8.1.255"),
 )

@@ -32,6 +32,7 @@ from k351c.meter.energy import (
     signed_parts,
 )
 from k351c.meter.eventlog import EventCode
+from k351c.meter.fleet_analysis_samples import AnalysisSamples
 from k351c.meter.fleet_billing import FleetBilling
 from k351c.meter.fleet_clock import FleetRtc
 from k351c.meter.fleet_events import FleetEvents
@@ -127,8 +128,9 @@ class Fleet:
         self.tamper = FleetTamper(self)
         self.events = FleetEvents(self)  # the event logs' store (others record their events there)
         self.io = FleetIo(self)
+        self.analysis = AnalysisSamples(self)  # energy registers sampled by analysis loggers
         self.functions: list[FleetFunction] = [
-            self.billing, self.tamper, self.quality, self.events, self.io
+            self.billing, self.tamper, self.quality, self.events, self.io, self.analysis
         ]  # array functions, in hook order
         self._checkpoint(self.k)
 

@@ -42,7 +42,7 @@ from k351c.meter.eventlog import EventCode
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.fleet_writes import TwinWrite
 from k351c.meter.objects import ObjectTable
-from k351c.meter.registers import register_instantaneous
+from k351c.meter.registers import energy_register, register_instantaneous
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from k351c.meter.metrology import Measurement
 
 ANALYSIS = Obis(1, 0, 99, 2, 0)
-AVERAGED_ONLY = "an instantaneous register (A = 1, D = 7): a fleet meter recomputes averages"
+AVERAGED_ONLY = "an instantaneous or energy register: a fleet meter recomputes averages and energy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,21 +159,46 @@ def analysis_rows(
 ) -> list[tuple]:
     """Meter i's analysis entries (meter-time POSIX capture instant, values...), oldest first."""
     getters = [probe.getter(c) for c in settings.channels]
-    for code, get in zip(settings.channels, getters, strict=True):
-        if get is None:
+    samples = {
+        c: energy_register(c)
+        for c, get in zip(settings.channels, getters, strict=True)
+        if get is None
+    }
+    for code, register in samples.items():
+        if register is None:
             raise ConfigError("analysis channel", code, AVERAGED_ONLY)
+    averaged = [get for get in getters if get is not None]
     ends = _capture_instants(fleet, settings)
     rows: list[tuple[float, int, tuple]] = []
     if ends.size:
         means, ratios = _period_means(fleet, i, settings, ends)
         for r, t in enumerate(ends.tolist()):
-            rows.append((t, 0, probe.values(getters, means.row(r), float(ratios[r]))))
+            rows.append((t, 0, probe.values(averaged, means.row(r), float(ratios[r]))))
     for t in settings.captures:
-        meas = fleet.instant(i, float(fleet.rtc.true_time(t)))
-        ratio = _ratios(fleet, i, np.array([fleet.rtc.true_time(t)]), inclusive=True)[0]
-        rows.append((t, 1, probe.values(getters, meas.row(-1), float(ratio))))
+        true_t = np.array([fleet.rtc.true_time(t)])
+        meas = fleet.instant(i, float(true_t[0]))
+        ratio = _ratios(fleet, i, true_t, inclusive=True)[0]
+        rows.append((t, 1, probe.values(averaged, meas.row(-1), float(ratio))))
     rows.sort(key=lambda row: row[:2])
-    return [(t, *values) for t, _, values in rows[-settings.depth :]]
+    rows = rows[-settings.depth :]
+    if samples:
+        rows = _with_samples(fleet, i, settings.channels, samples, rows)
+    return [(t, *values) for t, _, values in rows]
+
+
+def _with_samples(
+    fleet: Fleet, i: int, channels: tuple[str, ...], samples: dict, rows: list[tuple]
+) -> list[tuple]:
+    """Rows with the sampled energy registers' values at each capture put in their channels' places."""
+    true_t = np.asarray(fleet.rtc.true_time(np.array([row[0] for row in rows], dtype=np.float64)))
+    sampled = fleet.analysis.values(i, list(samples.values()), true_t).tolist()
+    out = []
+    for row, values in zip(rows, sampled, strict=True):
+        averaged, taken = iter(row[2]), dict(zip(samples, values, strict=True))
+        out.append(
+            (row[0], row[1], tuple(taken[c] if c in taken else next(averaged) for c in channels))
+        )
+    return out
 
 
 def _capture_instants(fleet: Fleet, settings: AnalysisSettings) -> np.ndarray:

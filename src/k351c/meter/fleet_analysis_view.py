@@ -28,6 +28,7 @@ from k351c.meter.fleet_analysis import (
     journal,
 )
 from k351c.meter.objects import ProfileData
+from k351c.meter.registers import energy_register
 
 if TYPE_CHECKING:
     from k351c.meter.fleet_view import MeterView
@@ -62,8 +63,14 @@ class _FleetAnalysis:
         self._profile: ProfileData | None = None
 
     def recomputable(self) -> bool:
-        """Whether every configured channel is an instantaneous register (samples are the twin's)."""
-        return all(self.probe.getter(c) is not None for c in self.settings().channels)
+        """Whether the fleet recomputes every channel: averages, and energy samples since a write.
+
+        Energy registers sampled from the start (the configuration's [analysis]) are the twin's.
+        """
+        settings = self.settings()
+        samples = [c for c in settings.channels if self.probe.getter(c) is None]
+        watched = self.view.i in self.view.fleet.analysis.checkpoints
+        return all(energy_register(c) is not None and watched for c in samples)
 
     def settings(self) -> AnalysisSettings:
         """What the logger holds now (the configuration's [analysis], then its journaled writes)."""
@@ -94,13 +101,15 @@ class _FleetAnalysis:
         """The single meter's validation, plus what a fleet meter recomputes: instantaneous registers."""
         codes = checked_settings(self.view.objects, channels, minutes)
         for code in codes:
-            if self.probe.getter(code) is None:
+            if self.probe.getter(code) is None and energy_register(code) is None:
                 raise ConfigError("analysis channel", code, AVERAGED_ONLY)
         return codes
 
     def set_capture_objects(self, codes: list[str]) -> None:
         """New channels (the clock optional, first): validated, journaled; the log restarts."""
         channels = self._configure(capture_channels(list(codes)), self.settings().minutes)
+        if any(energy_register(c) is not None for c in channels):
+            self.view.fleet.analysis.watch(self.view.i)
         journal(self.view.fleet, self.view.i, "set_columns", (channels,))
 
     def set_capture_period(self, seconds: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from k351c.meter.energy import QUANTITIES, QUANTITY_C, TARIFF_SLOT0
+from k351c.meter.energy import PRIMARY, QUANTITIES, QUANTITY_C, SECONDARY, TARIFF_SLOT0
 from k351c.meter.metrology import power_factor_value
 from k351c.meter.objects import POWER_FACTOR_RANGE, ValueDef
 from k351c.obis import Obis
@@ -22,6 +22,24 @@ ENERGY_NAME = {
     "R-": "reactive energy export",
 }
 PHASE_NAME = ("total", "L1", "L2", "L3")
+
+
+Register = tuple[int, int, int]  # bank, quantity, slot
+
+
+def energy_register(code: str) -> Register | None:
+    """(bank, quantity, slot) of an energy register's OBIS code (as register_energy adds it), else None."""
+    obis = Obis.parse(code)
+    if obis.a != 1 or obis.d != 8 or obis.b not in (0, 1):
+        return None
+    bank = PRIMARY if obis.b == 0 else SECONDARY
+    for qi, name in enumerate(QUANTITIES):
+        codes = QUANTITY_C[name]
+        if obis.e == 0 and obis.c in codes:
+            return bank, qi, codes.index(obis.c)
+        if obis.c == codes[0] and 1 <= obis.e <= 4:
+            return bank, qi, TARIFF_SLOT0 + obis.e - 1
+    return None
 
 
 def register_energy(meter: Meter | MeterView) -> None:

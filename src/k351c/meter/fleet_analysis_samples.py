@@ -1,0 +1,155 @@
+"""Energy registers sampled by fleet meters' analysis loggers: register checkpoints, stepped forward.
+
+A single meter's analysis logger samples an energy register at each capture (``analysis.channel_kind``
+"sample"). A fleet meter whose channels include one is *watched*: from the write on, the fleet keeps
+that meter's registers exactly (whole units and carried remainder, both banks) at the write's
+boundary and at every UTC day boundary since. A register's value at a capture instant is then the
+checkpoint's whole units plus the floor of its remainder and the energy of every piece since: the
+load's 15-minute intervals split at CT changes, temperature settings and the capture instants, each
+booked with the ratio in force when it began and the tariff of the meters' clock (``Fleet.energy_wh``,
+the rule the registers are booked by), so no history of the register is stored.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from k351c.meter.energy import SLOTS, TARIFF_SLOT0
+from k351c.meter.fleet_analysis import analysis_settings
+from k351c.meter.fleet_function import FleetFunction
+from k351c.meter.fleet_load import RESOLUTION
+from k351c.meter.fleet_profile import PER_DAY
+from k351c.meter.registers import Register
+
+if TYPE_CHECKING:
+    from k351c.meter.fleet import Fleet
+
+
+class AnalysisSamples(FleetFunction):
+    """Exact register checkpoints of the meters whose analysis logger samples an energy register."""
+
+    name = "analysis_samples"
+
+    def __init__(self, fleet: Fleet) -> None:
+        super().__init__(fleet)
+        self.checkpoints: dict[int, list[tuple[float, np.ndarray, np.ndarray]]] = {}
+
+    def watch(self, i: int) -> None:
+        """Keep meter i's registers from now on (its channels now sample an energy register)."""
+        if i not in self.checkpoints:
+            self.checkpoints[i] = [self._checkpoint(i)]
+
+    def _checkpoint(self, i: int) -> tuple[float, np.ndarray, np.ndarray]:
+        fleet = self.fleet
+        t = fleet.k * RESOLUTION + float(
+            fleet.booked[i]
+        )  # what the registers hold was booked up to t
+        return t, fleet.counts[:, i].copy(), fleet.remainder[:, i].copy()
+
+    def reached(self, k: int) -> None:
+        """A day boundary: a checkpoint per watched meter; those older than a log can reach are dropped."""
+        if k % PER_DAY or not self.checkpoints:
+            return
+        for i, kept in self.checkpoints.items():
+            settings = analysis_settings(self.fleet, i)
+            keep = k * RESOLUTION - settings.depth * settings.minutes * 60.0 - 86400.0
+            kept.append(self._checkpoint(i))
+            while len(kept) > 1 and kept[1][0] <= keep:
+                kept.pop(0)
+
+    def values(self, i: int, registers: list[Register], true_t: np.ndarray) -> np.ndarray:
+        """The registers' whole units at each true instant (sorted, after the watch began): (len(t), n)."""
+        out = np.zeros((true_t.size, len(registers)), dtype=np.int64)
+        kept = self.checkpoints[i]
+        starts = np.array([t for t, _, _ in kept])
+        which = np.searchsorted(starts, true_t, side="right") - 1
+        if which.size and which.min() < 0:
+            raise ValueError(f"meter {i}: a sample before its registers were kept")
+        for c in np.unique(which).tolist():
+            rows = np.flatnonzero(which == c)
+            t0, counts, remainder = kept[c]
+            out[rows] = self._forward(i, registers, t0, counts, remainder, true_t[rows])
+        return out
+
+    def _forward(
+        self,
+        i: int,
+        registers: list[Register],
+        t0: float,
+        counts: np.ndarray,
+        remainder: np.ndarray,
+        ends: np.ndarray,
+    ) -> np.ndarray:
+        """Whole units at each of ``ends`` from a checkpoint at t0 and the energy booked since."""
+        fleet = self.fleet
+        splits = [t for t, j, _ in fleet.ct_changes if j == i]
+        splits += [t for t, _ in fleet.temperatures.of_meter(i)]
+        grid = (
+            np.arange(math.floor(t0 / RESOLUTION) + 1, math.ceil(ends[-1] / RESOLUTION))
+            * RESOLUTION
+        )
+        edges = np.unique(np.concatenate([grid, [t0], ends, splits]))
+        edges = edges[(edges >= t0) & (edges <= ends[-1])]
+        whole = np.array([counts[b, q, s] for b, q, s in registers], dtype=np.int64)
+        if edges.size < 2:  # every instant is the checkpoint's own
+            return np.repeat(whole[None, :], ends.size, axis=0)
+        lows, highs = edges[:-1], edges[1:]
+        powered = fleet.powered_seconds(np.array([i]), lows, highs)[0]
+        idx = np.floor(lows / RESOLUTION).astype(np.int64)
+        wh = fleet.energy_wh(np.array([i]), idx, powered, True, lows, self._ratio(i, lows)[None, :])
+        slots = np.zeros((2, lows.size, 4, SLOTS))
+        slots[..., :4] = wh[:, 0]
+        slots[..., TARIFF_SLOT0:] = (
+            wh[:, 0, :, :, :1] * self._tariffs(idx, lows, highs)[None, :, None, :]
+        )
+        columns = [slots[b, :, q, s] for b, q, s in registers]
+        start = np.array([remainder[b, q, s] for b, q, s in registers])
+        floors = np.floor(start[None, :] + np.cumsum(np.stack(columns, axis=1), axis=0))
+        at = np.searchsorted(highs, ends)  # the piece ending at each instant
+        taken = floors[np.minimum(at, len(floors) - 1)].astype(np.int64)
+        return whole[None, :] + np.where((ends <= t0)[:, None], 0, taken)  # at t0: what it held
+
+    def _ratio(self, i: int, since: np.ndarray) -> np.ndarray:
+        """The CT ratio in force at each instant (a change counts from its instant on)."""
+        changes = [(t, p) for t, j, p in self.fleet.ct_changes if j == i]
+        times = np.array([t for t, _ in changes], dtype=np.float64)
+        primaries = np.array(
+            [int(self.fleet.start_ct[i]), *(p for _, p in changes)], dtype=np.float64
+        )
+        return primaries[np.searchsorted(times, since, side="right")] / float(
+            self.fleet.ct_secondary
+        )
+
+    def _tariffs(self, idx: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
+        """Share (pieces, 4) of each piece in tariffs 1..4, as the fleet books them."""
+        fleet = self.fleet
+        if not fleet.rtc.exact:
+            return fleet.rtc.tariff_weights(fleet.calendar, lows, highs)
+        shares = np.zeros((idx.size, 4))
+        shares[np.arange(idx.size), [fleet.tariff(int(k)) - 1 for k in idx.tolist()]] = 1.0
+        return shares
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Every checkpoint: its meter, instant, whole units and remainders."""
+        rows = [(i, t, c, r) for i, kept in self.checkpoints.items() for t, c, r in kept]
+        return {
+            "meter": np.array([row[0] for row in rows], dtype=np.int64),
+            "t": np.array([row[1] for row in rows], dtype=np.float64),
+            "counts": np.array([row[2] for row in rows], dtype=np.int64).reshape(-1, 2, 4, SLOTS),
+            "remainder": np.array([row[3] for row in rows]).reshape(-1, 2, 4, SLOTS),
+        }
+
+    def restore(self, arrays: dict[str, np.ndarray], t: float) -> None:
+        """Load what ``arrays`` wrote."""
+        self.checkpoints = {}
+        for i, at, counts, remainder in zip(
+            arrays["meter"].tolist(),
+            arrays["t"].tolist(),
+            arrays["counts"],
+            arrays["remainder"],
+            strict=True,
+        ):
+            self.checkpoints.setdefault(i, []).append((at, counts.copy(), remainder.copy()))
