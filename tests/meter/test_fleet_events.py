@@ -108,11 +108,12 @@ def test_the_store_survives_a_save_and_restore(tmp_path):
     assert [c for _, c in again.events.rows(0, "standard")] == [3, 232]  # 29 March, 1 April
 
 
-WRITES = [  # (at, OBIS, method, argument): a voltage limit, a display list, the analysis channels and period
+WRITES = [  # (at, OBIS, method, argument): a voltage limit, a display list, analysis channels and period, power threshold
     (5000.0, "1-0:12.31.0.255", "set", 2100),
     (6000.0, "0-0:21.0.2.255", "set_columns", ["1-0:1.8.0.255", "1-0:2.8.0.255"]),
     (7000.0, "1-0:99.2.0.255", "set_columns", ["0-0:1.0.0.255", "1-0:32.7.0.255"]),
     (8000.0, "1-0:99.2.0.255", "set_period", 600),
+    (8500.0, "0-0:128.10.1.255", "set", 40000),
 ]
 
 

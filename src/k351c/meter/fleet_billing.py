@@ -268,6 +268,7 @@ class FleetBilling(FleetFunction):
         if self.subs > 1 and fleet.t > fleet.k * RESOLUTION:
             self.command_close(i)
         self.peaks.threshold[i] = watts
+        fleet.events.record(fleet.rtc.meter_time(fleet.t), EventCode.CONFIGURATION_CHANGED, [i])  # as reconfigure
 
     def command_close(self, i: int) -> None:
         """Close meter i's periods that ended in the running interval now (before a stop or a new threshold)."""

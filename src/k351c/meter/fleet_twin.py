@@ -26,7 +26,6 @@ from k351c.meter.tamper import Tamper
 if TYPE_CHECKING:
     from k351c.meter.core import Meter
     from k351c.meter.fleet import Fleet
-    from k351c.meter.function import Event
     from k351c.meter.objects import ObjectTable
 
 
@@ -40,7 +39,6 @@ class Twins:
         self.fleet, self.size = fleet, size
         self._items: OrderedDict[int, tuple[Meter, tuple[int, ...]]] = OrderedDict()
         self._template: ObjectTable | None = None
-        self._calling: int | None = None
 
     def template(self) -> ObjectTable:
         """The single meter's object list for the fleet's configuration (every meter has it)."""
@@ -90,11 +88,7 @@ class Twins:
         write = TwinWrite(self.fleet.t, i, obis, target, tuple(args))
         write.check_keepable()
         twin = self.get(i)
-        self._calling = i  # the events the call makes (a configuration change) go to the fleet's logs
-        try:
-            result = write.apply(twin)
-        finally:
-            self._calling = None
+        result = write.apply(twin)
         self.fleet.writes.append(write)
         _, applied = self._items[i]
         self._items[i] = (twin, (*applied[:WRITES], applied[WRITES] + 1))
@@ -112,18 +106,11 @@ class Twins:
         from k351c.meter.core import Meter
 
         fleet = self.fleet
-        twin = Meter(
+        return Meter(
             fleet.start_config(i),
             clock=SimClock(fleet.start_t, rate=0),
             load=fleet.load_of(i),
         )
-        twin.subscribe(lambda event: self._heard(i, event))
-        return twin
-
-    def _heard(self, i: int, event: Event) -> None:
-        """A twin's event during a call made now is meter i's: filed in the fleet's event store."""
-        if self._calling == i:
-            self.fleet.events.record_event(event, [i])
 
 
 def _ct(primary: int) -> Callable[[Meter], None]:
