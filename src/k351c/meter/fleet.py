@@ -244,7 +244,23 @@ class Fleet:
         self.advance_to(target)
 
     def advance_to(self, t: float, progress=None) -> None:
-        """Register every whole interval up to t for all meters; ``progress(intervals)`` is told as it goes."""
+        """Register every whole interval up to t for all meters; ``progress(intervals)`` is told as it goes.
+
+        An instant a function needs inside an interval (``next_t``) books every meter's running
+        interval up to it first, as a CT change does, and the function acts there (``at``).
+        """
+        while (due := min(f.next_t() for f in self.functions)) <= t:
+            self._advance_whole(due, progress)
+            self.t = max(self.t, due)
+            self._book_running(np.arange(self.n))
+            for function in self.functions:
+                function.at(due)
+        self._advance_whole(t, progress)
+        self.t = max(self.t, float(t))
+        for function in self.functions:
+            function.advanced(self.t)
+
+    def _advance_whole(self, t: float, progress) -> None:  # noqa: ANN001
         k_end = int(math.floor(t / RESOLUTION))
         step = max(1, min(PER_DAY, CHUNK_ELEMENTS // self.n))
         while self.k < k_end:
@@ -258,9 +274,6 @@ class Fleet:
                 function.reached(k1)
             if k1 % PER_DAY == 0:
                 self._checkpoint(k1)
-        self.t = max(self.t, float(t))
-        for function in self.functions:
-            function.advanced(self.t)
 
     def _advance_chunk(self, k0: int, k1: int) -> None:
         idx = np.arange(k0, k1, dtype=np.int64)

@@ -33,6 +33,7 @@ from k351c.meter.energy import QUANTITIES, QUANTITY_C, TARIFF_SLOT0
 from k351c.meter.eventlog import EventCode
 from k351c.meter.fleet_function import NEVER, FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
+from k351c.meter.fleet_spans import Spans, drift_spans, grid_spans
 from k351c.meter.function import bound
 from k351c.meter.powerfail import (
     CLOCK_DOUBTFUL,
@@ -85,8 +86,10 @@ class FleetBilling(FleetFunction):
         self.peaks = PeakArrays.zeros(n, config.settings.thresholds.power_threshold_w)
         self.grid = min(self.period, RESOLUTION)  # demand spans: periods and load intervals divide them
         self.subs, self.per = int(RESOLUTION // self.grid), int(self.period // self.grid)
+        self.exact = fleet.rtc.exact  # else periods and stops fall inside the load's intervals
+        slots = self.subs if self.exact else self.subs + 1  # spans of one interval
         self.open = np.zeros((n, 4))  # the open period's primary Ws of P+, Q+, S+, S-
-        self.pre = np.zeros((n, self.subs, 4))  # the running interval's Ws added at a CT change
+        self.pre = np.zeros((n, slots, 4))  # the running interval's Ws added at a CT change
         self.pre_done = np.zeros(n)  # seconds of the running interval in ``pre``
         self.closed = np.zeros(n)  # seconds of the running interval whose periods closed (a stop)
         self.pre_k = -1
@@ -97,8 +100,7 @@ class FleetBilling(FleetFunction):
         self.log2 = np.full((n, LOGGER2_DEPTH[self.kind], len(self.columns2)), np.nan)
         self.log2_total = np.zeros(n, dtype=np.int64)
         self.commands: list[tuple[float, int, str]] = []
-        # A drifting clock closes periods and stops off the load grid: its twin computes them instead.
-        self.active = fleet.rtc.exact
+        self._spans: tuple[int, int, Spans, np.ndarray] | None = None
         self.schedule(fleet.start)
 
     # ---------------------------------------------------------------- schedule
@@ -110,14 +112,14 @@ class FleetBilling(FleetFunction):
 
     def next_k(self) -> int:
         """The interval index at whose start the next scheduled row is due (chunks end there)."""
-        if not self.active:
+        if not self.exact:
             return NEVER
         due = self.next_log2 if self.next_stop is None else min(self.next_stop, self.next_log2)
         return int(math.ceil(due / RESOLUTION))
 
     def reached(self, k: int) -> None:
         """Every interval before k is booked: write the rows that are due at its start."""
-        if not self.active:
+        if not self.exact:
             return
         t = k * RESOLUTION
         if self.next_stop is not None and t >= self.next_stop:
@@ -129,73 +131,111 @@ class FleetBilling(FleetFunction):
             self._log2(t)
             self.next_log2 = next_logger2_time(self.fleet.localtime, self.kind, t)
 
+    def next_t(self) -> float:
+        """A drifting clock's next scheduled row: the true instant its meters' clock shows it."""
+        if self.exact:
+            return math.inf
+        due = self.next_log2 if self.next_stop is None else min(self.next_stop, self.next_log2)
+        return float(self.fleet.rtc.true_time(due))
+
+    def at(self, t: float) -> None:
+        """A drifting clock's scheduled rows due at t (inside a load interval booked up to t)."""
+        if self.exact:
+            return
+        fleet, true_time = self.fleet, self.fleet.rtc.true_time
+        stop = self.next_stop is not None and true_time(self.next_stop) <= t
+        log2 = true_time(self.next_log2) <= t
+        if not (stop or log2):
+            return
+        if t > fleet.k * RESOLUTION:  # periods that ended in the running interval close first
+            self.command_close(np.arange(fleet.n))
+        lt, (gg, months, minute) = fleet.localtime, self._plan
+        if stop:
+            shown = float(self.next_stop)
+            self.stop(slice(None), t, shown)
+            self.next_stop = next_debiting_stop(lt, gg, months, shown, minute)
+        if log2:
+            shown = float(self.next_log2)
+            self._log2(t, shown)
+            self.next_log2 = next_logger2_time(lt, self.kind, shown)
+
     # ----------------------------------------------------------------- demand
+    def spans(self, k0: int, m: int) -> tuple[Spans, np.ndarray]:
+        """The demand spans of intervals k0..k0+m-1 and the tariff of each closing one (the last kept)."""
+        kept = self._spans
+        if kept is not None and kept[:2] == (k0, m):
+            return kept[2], kept[3]
+        fleet = self.fleet
+        if self.exact:
+            spans = grid_spans(k0, m, self.subs, self.per, self.grid)
+            tariffs = np.repeat(fleet.tariffs(k0, k0 + m), self.subs)
+        else:
+            spans = drift_spans(k0, m, fleet.rtc, self.period, fleet.start)
+            tariffs = np.zeros(len(spans), dtype=np.int64)
+            for j in np.nonzero(spans.closing)[0].tolist():  # the tariff of the period's last step
+                tariffs[j] = fleet.calendar.tariff_at(float(spans.close_t[j]) - 0.5)
+        self._spans = (k0, m, spans, tariffs)
+        return spans, tariffs
+
     def intervals(
         self, meters: np.ndarray, idx: np.ndarray, meas: Measurement, tariffs: np.ndarray
     ) -> None:
         """Add the measured intervals idx of a block of meters; close the periods that end in them."""
-        if not self.active:
-            return
         rows = slice(int(meters[0]), int(meters[-1]) + 1)
         begins = np.maximum(idx * RESOLUTION, self.fleet.start)
         self.seconds[rows] += self.fleet.powered_seconds(meters, begins, (idx + 1) * RESOLUTION).sum(
             axis=1
         )
-        energy = self._energy(meters, idx, meas, self._seconds(meters, idx))
-        spans = (idx[:, None] * self.subs + np.arange(self.subs)).ravel()
+        spans, closing_tariffs = self.spans(int(idx[0]), idx.size)
+        energy = self._energy(meters, meas, spans, self._seconds(meters, spans))
         self.open[rows] = self._periods(
-            meters, rows, self.peaks, self.open[rows], energy, spans, np.repeat(tariffs, self.subs)
+            meters, rows, self.peaks, self.open[rows], energy, spans, closing_tariffs
         )
         self.pre_done[rows] = 0.0
         self.pre[rows] = 0.0
         self.closed[rows] = 0.0
 
-    def _seconds(self, meters: np.ndarray, idx: np.ndarray, until: float | None = None) -> np.ndarray:
-        """Powered seconds (len(meters), len(idx), subs) of each demand span not yet added."""
-        fleet, grid = self.fleet, self.grid
-        begins = (idx[:, None] * RESOLUTION + np.arange(self.subs) * grid).ravel()
-        ends = begins + grid if until is None else np.minimum(begins + grid, until)
-        begins = np.maximum(begins, fleet.start)
+    def _seconds(self, meters: np.ndarray, spans: Spans, until: float | None = None) -> np.ndarray:
+        """Powered seconds (len(meters), len(spans)) of each demand span not yet added."""
+        fleet = self.fleet
+        ends = spans.ends if until is None else np.minimum(spans.ends, until)
+        begins = np.maximum(spans.begins, fleet.start)
         seconds = fleet.powered_seconds(meters, begins, ends)
-        first = idx[0] * RESOLUTION
-        if idx[0] == self.pre_k:  # the running interval's part already added (CT, temperature)
+        first = spans.k0 * RESOLUTION
+        if spans.k0 == self.pre_k:  # the running interval's part already added (CT, temperature)
             for r in np.nonzero(self.pre_done[meters] > 0)[0].tolist():
                 done = first + self.pre_done[meters[r]]
                 seconds[r] = fleet.powered_seconds(
                     meters[r : r + 1], np.maximum(begins, done), np.maximum(ends, done)
                 )[0]
-        return seconds.reshape(meters.size, idx.size, self.subs)
+        return seconds
 
     def _energy(
-        self,
-        meters: np.ndarray,
-        idx: np.ndarray,
-        meas: Measurement,
-        seconds: np.ndarray,
-        added: bool = True,
+        self, meters: np.ndarray, meas: Measurement, spans: Spans, seconds: np.ndarray, added: bool = True
     ) -> np.ndarray:
-        """Primary Ws (len(meters), len(idx) * subs, 4) of P+ Q+ S+ S- per demand span."""
-        power = _demand_power(meas, meters.size, idx.size)
-        if self.subs == 1:
-            ratio = self.fleet.ct_ratio()[meters][:, None, None]
-            energy = ((power * seconds) * ratio)[:, :, None, :]  # seconds (n, m, 1) broadcast
+        """Primary Ws (len(meters), len(spans), 4) of P+ Q+ S+ S- per demand span."""
+        m = int(spans.pos[-1]) + 1
+        power = _demand_power(meas, meters.size, m)
+        ratio = self.fleet.ct_ratio()[meters][:, None, None]
+        if spans.uniform == 1:
+            energy = (power * seconds[:, :, None]) * ratio
         else:
-            ratio = self.fleet.ct_ratio()[meters][:, None, None, None]
-            energy = (power[:, :, None, :] * seconds[..., None]) * ratio
-        if added and idx[0] == self.pre_k:  # with the part added at a CT or temperature change
-            energy[:, 0] += self.pre[meters]
-        return energy.reshape(meters.size, idx.size * self.subs, 4)
+            energy = (power[:, spans.pos, :] * seconds[:, :, None]) * ratio
+        if added and spans.k0 == self.pre_k:  # with the part added at a CT or temperature change
+            first = int(np.searchsorted(spans.pos, 1))  # the spans of the running interval
+            energy[:, :first] += self.pre[meters][:, :first]
+        return energy
 
-    def _periods(self, meters, rows, peaks, carry, energy, spans, tariffs):  # noqa: ANN001, ANN202
+    def _periods(self, meters, rows, peaks, carry, energy, spans: Spans, tariffs):  # noqa: ANN001, ANN202
         """Sum the demand spans of ``meters`` into periods from ``carry``; close whole ones into ``peaks``.
 
-        ``rows`` are those meters' rows of ``peaks``. Returns the open period's sums. Each period's
-        sum adds its spans in time order, as a meter adds its steps.
+        ``rows`` are those meters' rows of ``peaks``, ``tariffs`` the tariff of each closing span.
+        Returns the open period's sums. Each period's sum adds its spans in time order, as a meter
+        adds its steps.
         """
-        per = self.per
-        pid, pos = spans // per, spans % per
-        local = pid - pid[0]
-        if per == 1:  # every span is a period
+        local = spans.pid - spans.pid[0]
+        every = spans.uniform > 0 and self.per == 1  # every span is a period
+        if every:
             sums = energy
             if np.any(carry):
                 sums = energy.copy()
@@ -203,35 +243,34 @@ class FleetBilling(FleetFunction):
         else:
             sums = np.zeros((energy.shape[0], int(local[-1]) + 1, 4))
             sums[:, 0] = carry
-            for r in range(per):
-                at = np.nonzero(pos == r)[0]
+            for r in range(int(spans.rank.max()) + 1):
+                at = np.nonzero(spans.rank == r)[0]
                 if at.size:
                     sums[:, local[at]] += energy[:, at]
-        closes = np.nonzero(pos == per - 1)[0]
+        closes = np.nonzero(spans.closing)[0]
         if closes.size:
-            ends = (spans[closes] + 1) * self.grid
-            demand = (sums if per == 1 else sums[:, local[closes]]) / self.period
-            if spans[0] // self.subs == self.pre_k:  # periods a commanded stop closed already
+            ends = spans.ends[closes]
+            demand = (sums if every else sums[:, local[closes]]) / self.period
+            if spans.k0 == self.pre_k:  # periods a commanded stop closed already
                 done = self.pre_k * RESOLUTION + self.closed[meters]
                 demand[ends[None, :] <= done[:, None]] = -np.inf
             statuses = self.status(meters, ends)
-            close_periods(peaks, rows, demand, ends, tariffs[closes], statuses)
-        return 0.0 if pos[-1] == per - 1 else sums[:, -1]
+            close_periods(peaks, rows, demand, spans.close_t[closes], tariffs[closes], statuses)
+        return 0.0 if spans.closing[-1] else sums[:, -1]
 
     def book_running(self, meters: np.ndarray, until: float) -> None:
         """The running interval of these meters up to ``until`` seconds into it, at the inputs in force.
 
         A CT ratio or temperature change: the part before it is added now, the rest at the boundary.
         """
-        if not self.active:
-            return
         fleet, k = self.fleet, self.fleet.k
         self._running(k)
         idx = np.array([k])
         frac = fleet.powered_fraction(meters, idx)
         meas = fleet.measurement(meters, idx, frac > 0)
-        seconds = self._seconds(meters, idx, k * RESOLUTION + until)
-        self.pre[meters] += self._energy(meters, idx, meas, seconds, added=False)
+        spans, _ = self.spans(k, 1)
+        seconds = self._seconds(meters, spans, k * RESOLUTION + until)
+        self.pre[meters, : len(spans)] += self._energy(meters, meas, spans, seconds, added=False)
         self.pre_done[meters] = until
 
     def _running(self, k: int) -> None:
@@ -242,46 +281,54 @@ class FleetBilling(FleetFunction):
             self.pre_done[:] = 0.0
             self.closed[:] = 0.0
 
-    def peaks_at(self, i: int, t: float) -> PeakArrays:
-        """Meter i's peaks (one row) at t: with the demand spans of the running interval ended by t.
+    def peaks_at(self, meters: np.ndarray, t: float) -> PeakArrays:
+        """These meters' peaks at t: with the demand spans of the running interval ended by t.
 
-        Periods shorter than the 15-minute load grid (5 minutes) close inside the running interval.
+        Periods shorter than the 15-minute load grid (5 minutes), or ending where a drifting clock
+        shows them, close inside the running interval.
         """
         fleet, k = self.fleet, self.fleet.k
-        row = slice(i, i + 1)
-        one = PeakArrays(**{name: a[row].copy() for name, a in self.peaks.arrays().items()})
-        whole = int((t - k * RESOLUTION) // self.grid)
-        if self.subs == 1 or whole < 1:
+        one = PeakArrays(**{name: a[meters].copy() for name, a in self.peaks.arrays().items()})
+        spans, tariffs = self.spans(k, 1)
+        whole = int(np.searchsorted(spans.ends, t, side="right"))
+        if whole < 1:
             return one
-        meters, idx = np.array([i]), np.array([k])
+        idx = np.array([k])
         frac = fleet.powered_fraction(meters, idx)
         meas = fleet.measurement(meters, idx, frac > 0)
-        energy = self._energy(meters, idx, meas, self._seconds(meters, idx))[:, :whole]
-        spans = k * self.subs + np.arange(whole)
-        tariffs = np.full(whole, fleet.tariff(k))
-        self._periods(meters, slice(0, 1), one, self.open[row], energy, spans, tariffs)
+        energy = self._energy(meters, meas, spans, self._seconds(meters, spans))[:, :whole]
+        rows = np.arange(meters.size)
+        self._periods(meters, rows, one, self.open[meters], energy, spans.head(whole), tariffs)
         return one
 
     def set_threshold(self, i: int, watts: float) -> None:
         """Meter i's power threshold from now on (periods closed before now keep the old one)."""
-        fleet = self.fleet
-        if self.subs > 1 and fleet.t > fleet.k * RESOLUTION:
-            self.command_close(i)
+        if self._closes_inside():
+            self.command_close(np.array([int(i)]))
         self.peaks.threshold[i] = watts
         fleet.events.record(fleet.rtc.meter_time(fleet.t), EventCode.CONFIGURATION_CHANGED, [i])  # as reconfigure
 
-    def command_close(self, i: int) -> None:
-        """Close meter i's periods that ended in the running interval now (before a stop or a new threshold)."""
+    def _closes_inside(self) -> bool:
+        """Whether periods may have ended in the running interval before now (5 min, a drifting clock)."""
         fleet = self.fleet
-        one = self.peaks_at(i, fleet.t)
+        return (self.subs > 1 or not self.exact) and fleet.t > fleet.k * RESOLUTION
+
+    def command_close(self, meters: np.ndarray) -> None:
+        """Close these meters' periods that ended in the running interval now (before a stop or a new threshold)."""
+        fleet = self.fleet
+        one = self.peaks_at(meters, fleet.t)
         for name, array in self.peaks.arrays().items():
-            array[i] = getattr(one, name)[0]
+            array[meters] = getattr(one, name)
         self._running(fleet.k)
-        self.closed[i] = (fleet.t - fleet.k * RESOLUTION) // self.grid * self.grid
+        spans, _ = self.spans(fleet.k, 1)
+        ended = spans.ends[spans.ends <= fleet.t]
+        begin = fleet.k * RESOLUTION
+        self.closed[meters] = (float(ended[-1]) if ended.size else begin) - begin
 
     def status(self, meters: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Clock status (len(meters), len(ends)) at these instants: DST and the RTC's doubt after outages."""
-        dst = np.where(self.fleet.localtime.is_dst(np.asarray(ends, dtype=float)), CLOCK_DST_ACTIVE, 0)
+        shown = self.fleet.rtc.meter_time(np.asarray(ends, dtype=float))
+        dst = np.where(self.fleet.localtime.is_dst(shown), CLOCK_DST_ACTIVE, 0)
         outages = self.fleet.outages
         out = np.broadcast_to(dst, (meters.size, ends.size))
         if not is_doubtful(backup_error_s(sum(o.t1 - o.t0 for o in outages))):
@@ -302,41 +349,41 @@ class FleetBilling(FleetFunction):
         return out
 
     # ------------------------------------------------------------------ stops
-    def stop(self, rows: slice | np.ndarray, t: float) -> None:
-        """A debiting stop of these meters at t: count, accumulate the peaks, log the row, clear them."""
+    def stop(self, rows: slice | np.ndarray, t: float, shown: float | None = None) -> None:
+        """A debiting stop of these meters at t (their clock showing ``shown``): count, accumulate the
+        peaks, log the row, clear them."""
         store_peaks(self.peaks, rows)
         self.counter[rows] += 1
-        row = self._row(self.columns, rows, t)
+        shown = float(self.fleet.rtc.meter_time(t)) if shown is None else shown
+        row = self._row(self.columns, rows, t, shown)
         slot = self.log_total[rows] % DEBITING_DEPTH
         meters = np.arange(self.fleet.n)[rows]
         self.log[meters, slot] = row
         self.log_total[rows] += 1
         reset_peaks(self.peaks, rows)
-        self.fleet.events.record(t, EventCode.END_OF_BILLING_PERIOD, None if isinstance(rows, slice) else rows)
+        self.fleet.events.record(shown, EventCode.END_OF_BILLING_PERIOD, None if isinstance(rows, slice) else rows)
 
     def command(self, i: int, source: str = "command") -> None:
         """End meter i's debiting period now (script, web, optical: an external stop); kept for its twin."""
         fleet = self.fleet
-        if self.active and self.subs > 1 and fleet.t > fleet.k * RESOLUTION:  # closed in the running interval
-            self.command_close(i)
-        if self.active:
-            self.stop(np.array([int(i)]), fleet.t)
-        else:  # its twin stops; the event is the store's
-            fleet.events.record(fleet.rtc.meter_time(fleet.t), EventCode.END_OF_BILLING_PERIOD, [i])
+        if self._closes_inside():  # periods closed in the running interval
+            self.command_close(np.array([int(i)]))
+        self.stop(np.array([int(i)]), fleet.t)
         self.commands.append((self.fleet.t, int(i), str(source)))
 
-    def _log2(self, t: float) -> None:
+    def _log2(self, t: float, shown: float | None = None) -> None:
         slot = int(self.log2_total[0] % self.log2.shape[1])
-        self.log2[:, slot] = self._row(self.columns2, slice(None), t)
+        shown = float(self.fleet.rtc.meter_time(t)) if shown is None else shown
+        self.log2[:, slot] = self._row(self.columns2, slice(None), t, shown)
         self.log2_total += 1
 
-    def _row(self, columns, rows, t: float) -> np.ndarray:  # noqa: ANN001
+    def _row(self, columns, rows, t: float, shown: float) -> np.ndarray:  # noqa: ANN001
         meters = np.arange(self.fleet.n)[rows]
         out = np.empty((meters.size, len(columns)))
-        values = self.values(meters, t)
+        values = self.values(meters, t, shown)
         for c, (name, source, key) in enumerate(columns):
             if source == "clock":
-                out[:, c] = t
+                out[:, c] = shown
             elif source == "status":
                 out[:, c] = self.status(meters, np.array([t]))[:, 0]
             elif source == "object":
@@ -349,11 +396,11 @@ class FleetBilling(FleetFunction):
                 out[:, c] = array[meters, i]
         return out
 
-    def values(self, meters: np.ndarray, t: float) -> dict:
-        """The registers a logger row can take, for these meters at t (on an interval end)."""
+    def values(self, meters: np.ndarray, t: float, shown: float | None = None) -> dict:
+        """The registers a logger row can take, for these meters at t (their clock showing ``shown``)."""
         fleet, peaks = self.fleet, self.peaks
         out = {
-            HOURS: lambda: self.hours(meters, t),
+            HOURS: lambda: self.hours(meters, t, shown),
             COUNTER: lambda: self.counter[meters],
             THRESHOLD_COUNT: lambda: peaks.count[meters],
             PULSES: lambda: fleet.io.pulses[meters],  # inputs are given at the fleet's time: none after t
@@ -365,7 +412,7 @@ class FleetBilling(FleetFunction):
 
         def registers() -> np.ndarray:
             if not energy:
-                at_boundary = t <= fleet.k * RESOLUTION
+                at_boundary = t <= fleet.k * RESOLUTION + fleet.booked[meters].min()  # all booked
                 energy.append(
                     fleet.counts[0][meters]
                     if at_boundary
@@ -380,13 +427,21 @@ class FleetBilling(FleetFunction):
                 out[code] = bound(lambda at: registers()[:, at[0], at[1]], (qi, slot))
         return out
 
-    def hours(self, meters: np.ndarray, t: float) -> np.ndarray:
-        """Whole hours with supply of these meters at t (the running interval's powered part included)."""
+    def hours(self, meters: np.ndarray, t: float, shown: float | None = None) -> np.ndarray:
+        """Whole hours with supply of these meters at t (the running interval's powered part included).
+
+        A drifting meter counts them by its clock (``shown`` at t): the time it ran less its outages.
+        """
         fleet = self.fleet
+        if not self.exact:
+            shown = float(fleet.rtc.meter_time(t)) if shown is None else shown
+            start = np.array([fleet.start])
+            lost = (t - fleet.start) - fleet.powered_seconds(meters, start, np.array([t]))[:, 0]
+            return ((shown - fleet.start) - lost * fleet.rtc.rate) // 3600
         k0 = fleet.k * RESOLUTION
         seconds = self.seconds[meters].copy()
         if t > k0:
-            seconds += fleet.powered_seconds(meters, np.array([k0]), np.array([t]))[:, 0]
+            seconds += fleet.powered_seconds(meters, np.array([max(k0, fleet.start)]), np.array([t]))[:, 0]
         return seconds // 3600
 
     # ------------------------------------------------------------------ reads

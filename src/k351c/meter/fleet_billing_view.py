@@ -42,7 +42,7 @@ def add_billing_values(view: MeterView) -> None:
     template = view.fleet.twins.template()
 
     def peaks():  # noqa: ANN202
-        return billing.peaks_at(view.i, view.fleet.t)
+        return billing.peaks_at(np.array([view.i]), view.fleet.t)
 
     def add(obis, get: Callable, **changes) -> None:  # noqa: ANN001
         definition = template.get(obis)

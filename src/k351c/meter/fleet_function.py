@@ -2,7 +2,8 @@
 
 A fleet function (demand and billing, events, voltage quality, tamper, ...) keeps its state as
 arrays over the fleet's meters and is told, in this order, what the engine does: before a chunk of
-whole load intervals it may ask the engine to stop at an interval (``next_k``); each block of
+whole load intervals it may ask the engine to stop at an interval (``next_k``) or at an instant
+inside one (``next_t``: the engine books every meter's running interval up to it, then ``at``); each block of
 meters' measured intervals is handed over (``intervals``); when every meter has registered up to an
 interval, ``reached``; when the engine stops at an instant, ``advanced``; a change mid-interval (CT
 ratio, temperature) books the running interval first (``book_running``); a new outage is announced (``outage_added``). Its state is saved in the
@@ -12,6 +13,7 @@ before the function existed starts it at the state's time (``begin``).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -35,6 +37,13 @@ class FleetFunction:
     def next_k(self) -> int:
         """The interval at whose start the engine must stop (something is due there); NEVER if none."""
         return NEVER
+
+    def next_t(self) -> float:
+        """A true instant inside a load interval at which the function must act (``at``); inf if none."""
+        return math.inf
+
+    def at(self, t: float) -> None:
+        """Act at t, an instant ``next_t`` gave: every meter's running interval is booked up to t."""
 
     def intervals(
         self, meters: np.ndarray, idx: np.ndarray, meas: Measurement, tariffs: np.ndarray

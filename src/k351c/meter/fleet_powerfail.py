@@ -61,8 +61,10 @@ def add_powerfail_values(view: MeterView) -> None:
     """Add the failure counters and the power-failure log of meter ``view.i``, read from its outages."""
     fleet, template = view.fleet, view.fleet.twins.template()
 
-    def found() -> list[tuple[float, float]]:
-        return failures(fleet.outage_windows(view.i), fleet.t)
+    def found() -> list[tuple[float, float]]:  # by the meter's clock, as it times them
+        shown = fleet.rtc.meter_time
+        windows = [(shown(t0), shown(t1)) for t0, t1 in fleet.outage_windows(view.i)]
+        return failures(windows, shown(fleet.t))
 
     for code, key in COUNTERS.items():
         definition = template.get(code)
@@ -96,7 +98,7 @@ def _log_rows(view: MeterView, found: list[tuple[float, float]]) -> list[tuple]:
     ]
     for write in fleet.writes.of(view.i):
         if str(Obis.parse(write.obis)) == POWER_FAILURE_LOG and write.target in ("reset", "capture"):
-            events.append((write.t, 1, write.target))
+            events.append((fleet.rtc.meter_time(write.t), 1, write.target))
     rows: deque[tuple] = deque(maxlen=LOG_DEPTH)
     done: list[tuple[float, float]] = []
     for t, _, what in sorted(events, key=lambda e: (e[0], e[1])):

@@ -75,9 +75,8 @@ class MeterView:
         add_display_values(self)
         add_event_values(self)
         add_io_values(self)
-        if self.fleet.billing.active:  # a drifting clock's instants are the twin's
-            add_billing_values(self)
-            add_powerfail_values(self)
+        add_billing_values(self)
+        add_powerfail_values(self)
         if self.fleet.quality.active:
             add_quality_values(self)
 
