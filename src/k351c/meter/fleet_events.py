@@ -210,8 +210,8 @@ class FleetEvents(FleetFunction):
 
     # --------------------------------------------------- what the fleet lives through
     def catch_up(self, t_true: float) -> None:
-        """Record the scheduled events (outage edges, summer-time changes, stops of a drifting
-        fleet, the battery's end of life) whose true time is up to ``t_true``, once each."""
+        """Record the scheduled events (outage edges, summer-time changes, the battery's end of
+        life) whose true time is up to ``t_true``, once each (FleetBilling records every stop)."""
         if t_true <= self.until:
             return
         lo, self.until = self.until, float(t_true)
@@ -221,11 +221,6 @@ class FleetEvents(FleetFunction):
         while self.next_dst is not None and rtc.true_time(self.next_dst) <= self.until:
             self.record(self.next_dst, EventCode.DAYLIGHT_SAVING_CHANGED)
             self.next_dst = lt.next_change(self.next_dst)
-        if not self.fleet.billing.active:  # a drifting clock: the billing twin stops, this logs it
-            gg, months, minute = debiting_plan(self.fleet.config)
-            while self.next_stop is not None and rtc.true_time(self.next_stop) <= self.until:
-                self.record(self.next_stop, EventCode.END_OF_BILLING_PERIOD)
-                self.next_stop = next_debiting_stop(lt, gg, months, self.next_stop, minute)
         flat = self.fleet.start + BATTERY_LIFE_S
         if self.fleet.battery and lo < rtc.true_time(flat) <= self.until:
             self.record(flat, EventCode.REPLACE_BATTERY)
