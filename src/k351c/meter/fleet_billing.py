@@ -303,6 +303,7 @@ class FleetBilling(FleetFunction):
 
     def set_threshold(self, i: int, watts: float) -> None:
         """Meter i's power threshold from now on (periods closed before now keep the old one)."""
+        fleet = self.fleet
         if self._closes_inside():
             self.command_close(np.array([int(i)]))
         self.peaks.threshold[i] = watts

@@ -77,8 +77,7 @@ def add_billing_values(view: MeterView) -> None:
 
 
 def _set_threshold(view: MeterView, watts: float) -> None:
-    """A new power threshold: the arrays count with it from now; the twin logs the change (journaled)."""
-    view.fleet.twins.call(view.i, str(THRESHOLD), "set", (watts,))
+    """A new power threshold: the arrays count with it from now (and log the change, as reconfigure)."""
     view.fleet.billing.set_threshold(view.i, watts)
 
 
