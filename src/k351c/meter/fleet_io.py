@@ -164,21 +164,23 @@ class FleetIo(FleetFunction):
         self, meters: np.ndarray, idx: np.ndarray, meas: Measurement, tariffs: np.ndarray
     ) -> None:
         """Count the pulses each output's rate refuses in these whole intervals (none below its rate)."""
-        p, q = meas.p_total.reshape(meters.size, idx.size), meas.q_total.reshape(meters.size, idx.size)
         ratio = self.fleet.ct_ratio()[meters][:, None]
         for column, row, pulse_ms, line in self._lines():
-            power = (np.maximum(p, 0.0), np.maximum(-p, 0.0), np.maximum(q, 0.0))[row]
-            if line and self.primary:
-                power = power * ratio
+            primary = bool(line) and self.primary
+            imp_per_kwh = S0_CONSTANT if not line else SECONDARY_CONSTANT
+            if primary:
                 ratios, which = np.unique(ratio, return_inverse=True)
                 imp_per_kwh = np.array([primary_constant(r) for r in ratios.tolist()])[which]
-            else:
-                imp_per_kwh = S0_CONSTANT if not line else SECONDARY_CONSTANT
             ws_per_pulse = 3.6e6 / np.asarray(imp_per_kwh, dtype=float).reshape(-1, 1)
             allowed = math.floor(RESOLUTION * 1000.0 / (2.0 * pulse_ms)) + 1  # one pulse of credit
             limit = allowed * ws_per_pulse / RESOLUTION
-            if not (power >= limit).any():
+            values = meas.q if row == 2 else meas.p
+            extreme = -float(values.min()) if row == 1 else float(values.max())
+            bound = values.shape[1] * max(extreme, 0.0)  # no interval's total exceeds it
+            if bound * (float(ratio.max()) if primary else 1.0) < float(limit.min()):
                 continue
+            total = (meas.p_total, -meas.p_total, meas.q_total)[row].reshape(meters.size, idx.size)
+            power = np.maximum(total, 0.0) * (ratio if primary else 1.0)
             pulses = np.floor(power * RESOLUTION / ws_per_pulse)
             self.dropped[meters, column] += np.maximum(pulses - allowed, 0).sum(axis=1).astype(np.int64)
 
