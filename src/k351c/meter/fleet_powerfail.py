@@ -3,7 +3,7 @@
 The fleet knows every meter's outages (feeder outages, ``Fleet.add_outage``); a meter's failures are
 their union (overlapping outages are one failure, as the meter sees its voltage). The counting rules
 are the single meter's (``powerfail.is_long``, ``logged_seconds``); the log's reset and capture
-methods are journaled on the twin (k351c.meter.fleet_writes) and applied here at their instants.
+methods are journaled (k351c.meter.fleet_writes) and applied here at their instants.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from k351c.meter.eventlog import CLOCK
+from k351c.meter.fleet_writes import TwinWrite
 from k351c.meter.function import bound
 from k351c.meter.objects import ProfileData
 from k351c.meter.powerfail import DURATION, LOG_DEPTH, is_long, logged_seconds
@@ -86,8 +87,8 @@ def add_powerfail_values(view: MeterView) -> None:
 
 
 def _journal(view: MeterView, method: str) -> None:
-    """Call the log's reset or capture on the twin, journaled."""
-    view.fleet.twins.call(view.i, POWER_FAILURE_LOG, method, ())
+    """The log's reset or capture now: journaled with its instant, the rows follow it (``_log_rows``)."""
+    view.fleet.writes.append(TwinWrite(view.fleet.t, view.i, POWER_FAILURE_LOG, method, ()))
 
 
 def _log_rows(view: MeterView, found: list[tuple[float, float]]) -> list[tuple]:
