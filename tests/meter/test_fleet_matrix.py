@@ -160,6 +160,7 @@ CASES = {
         ct=None,
         external_stop=DAY + 1234.0,
         voltage=VOLTAGE_EVENTS,
+        lists=LISTS,
     ),
     "voltage-quality-5min": Case({"config1": "3-1-000-00-1"}, days=2.3, voltage=VOLTAGE_EVENTS),
     "rtc-fast-stops": Case(  # the 28 Feb and 1 March stops, an external one, by a fast clock
@@ -168,6 +169,7 @@ CASES = {
     "rtc-slow-stops-5min": Case(
         {"settings": DRIFT_SLOW, "config1": "3-1-000-00-1"}, external_stop=DAY / 2 + 77.0, outages=(SHORT, ACROSS)
     ),
+    "voltage-analysis-5min": Case(days=2.3, voltage=VOLTAGE_EVENTS, lists=(*LISTS[:2], 300, LISTS[3])),
 }
 IO_PULSE_ALARM = {"config1": "3-1-068-03-2", "config2": "001-01-01-2"}  # pulse in / alarm in, alarm on
 CASES["io-pulse-alarm"] = Case(

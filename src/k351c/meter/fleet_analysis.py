@@ -220,22 +220,31 @@ def _period_means(
     rtc, period = fleet.rtc, settings.minutes * 60.0
     starts = np.maximum(ends - period, settings.since)
     true_ends, begin = rtc.true_time(ends), float(rtc.true_time(starts[0]))
-    settings_t = [t for t, _ in fleet.temperatures.of_meter(i)]
+    splits = [t for t, _ in fleet.temperatures.of_meter(i)] + voltage_edges(fleet, i)
     grid = np.arange(math.floor(begin / RESOLUTION) + 1, math.ceil(true_ends[-1] / RESOLUTION))
-    edges = np.unique(np.concatenate([grid * RESOLUTION, [begin], true_ends, settings_t]))
+    edges = np.unique(np.concatenate([grid * RESOLUTION, [begin], true_ends, splits]))
     edges = edges[(edges >= begin) & (edges <= true_ends[-1])]
     lows, highs = edges[:-1], edges[1:]
     entry = np.searchsorted(true_ends, lows, side="right")
     meter = np.array([i])
     weights = fleet.powered_seconds(meter, lows, highs)[0]
+    powered = weights > 0
     idx = np.floor(lows / RESOLUTION).astype(np.int64)
-    meas = fleet.measurement(meter, idx, weights[None, :] > 0, lows)
+    meas = fleet.measurement(meter, idx, powered[None, :], lows)
     parts = [getattr(meas, name).reshape(lows.size, -1) for name in QUANTITIES]
     stacked = np.concatenate(parts, axis=1)
+    for j in voltage_touched(fleet, i, idx):  # measured over the piece alone, not its interval
+        piece = fleet.measurement(
+            meter,
+            idx[j : j + 1],
+            powered[None, j : j + 1],
+            lows[j : j + 1],
+            (lows[j : j + 1], highs[j : j + 1]),
+        )
+        stacked[j] = np.concatenate([getattr(piece, name).reshape(-1) for name in QUANTITIES])
     sums = np.zeros((ends.size, stacked.shape[1]))
     np.add.at(sums, entry, stacked * weights[:, None])
     seconds = np.bincount(entry, weights, minlength=ends.size)
-    powered = weights > 0
     one = np.bincount(entry, powered, minlength=ends.size) == 1
     alone = np.zeros(ends.size, dtype=np.int64)
     alone[entry[powered]] = np.flatnonzero(powered)  # the powered piece of a period with one
@@ -248,6 +257,24 @@ def _period_means(
         name: sums[:, a:b] for name, a, b in zip(QUANTITIES, columns[:-1], columns[1:], strict=True)
     }
     return mean_measurement(split, seconds[:, None]), _ratios(fleet, i, true_ends)
+
+
+def voltage_edges(fleet: Fleet, i: int) -> list[float]:
+    """The instants meter i's voltage events begin and end: a single meter's steps split there."""
+    return [t for t0, t1, _ in fleet.quality.voltage_events.of(i) for t in (t0, t1)]
+
+
+def voltage_touched(fleet: Fleet, i: int, idx: np.ndarray) -> list[int]:
+    """Pieces (by their interval idx) whose interval a voltage event of meter i overlaps.
+
+    The fleet blends an event over a whole interval; a piece of such an interval is measured over
+    itself (``Fleet.measurement``'s window) instead.
+    """
+    out: list[int] = []
+    for t0, t1, _ in fleet.quality.voltage_events.of(i):
+        hit = (idx * RESOLUTION < t1) & ((idx + 1) * RESOLUTION > t0)
+        out += np.flatnonzero(hit).tolist()
+    return sorted(set(out))
 
 
 def _shown(fleet: Fleet, i: int, t: float) -> np.ndarray:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from k351c.meter.energy import SLOTS, TARIFF_SLOT0
-from k351c.meter.fleet_analysis import analysis_settings
+from k351c.meter.fleet_analysis import analysis_settings, voltage_edges, voltage_touched
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.fleet_profile import PER_DAY
@@ -86,7 +86,7 @@ class AnalysisSamples(FleetFunction):
         """Whole units at each of ``ends`` from a checkpoint at t0 and the energy booked since."""
         fleet = self.fleet
         splits = [t for t, j, _ in fleet.ct_changes if j == i]
-        splits += [t for t, _ in fleet.temperatures.of_meter(i)]
+        splits += [t for t, _ in fleet.temperatures.of_meter(i)] + voltage_edges(fleet, i)
         grid = (
             np.arange(math.floor(t0 / RESOLUTION) + 1, math.ceil(ends[-1] / RESOLUTION))
             * RESOLUTION
@@ -99,7 +99,14 @@ class AnalysisSamples(FleetFunction):
         lows, highs = edges[:-1], edges[1:]
         powered = fleet.powered_seconds(np.array([i]), lows, highs)[0]
         idx = np.floor(lows / RESOLUTION).astype(np.int64)
-        wh = fleet.energy_wh(np.array([i]), idx, powered, True, lows, self._ratio(i, lows)[None, :])
+        ratio = self._ratio(i, lows)[None, :]
+        wh = fleet.energy_wh(np.array([i]), idx, powered, True, lows, ratio)
+        for j in voltage_touched(fleet, i, idx):  # booked over the piece alone, not its interval
+            one = slice(j, j + 1)
+            window = (lows[one], highs[one])
+            wh[:, :, one] = fleet.energy_wh(
+                np.array([i]), idx[one], powered[one], True, lows[one], ratio[:, one], window
+            )
         slots = np.zeros((2, lows.size, 4, SLOTS))
         slots[..., :4] = wh[:, 0]
         slots[..., TARIFF_SLOT0:] = (
