@@ -519,13 +519,17 @@ class Fleet:
         """Meter i's outage windows (t0, t1)."""
         return [(o.t0, o.t1) for o in self.outages if np.isin(i, o.meters)]
 
+    def _overlapping(self, lo: float, hi: float) -> list[Outage]:
+        """The outages that overlap [lo, hi): the others take no second off any span inside it."""
+        return [o for o in self.outages if o.t0 < hi and o.t1 > lo]
+
     def powered_fraction(self, meters: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Share (0..1) of each interval that each meter has voltage: (len(meters), len(idx))."""
         frac = np.ones((len(meters), idx.size))
         if not self.outages:
             return frac
         starts = idx * RESOLUTION
-        for outage in self.outages:
+        for outage in self._overlapping(starts.min(initial=np.inf), starts.max(initial=-np.inf) + RESOLUTION):
             overlap = np.clip(
                 np.minimum(starts + RESOLUTION, outage.t1) - np.maximum(starts, outage.t0), 0, None
             )
@@ -538,7 +542,7 @@ class Fleet:
     def powered_each(self, meters: np.ndarray, begins: np.ndarray, ends) -> np.ndarray:
         """Seconds of each meter's own span [begin, end) that it has voltage: (len(meters),)."""
         seconds = np.broadcast_to(ends - begins, begins.shape).astype(np.float64)
-        for outage in self.outages:
+        for outage in self._overlapping(np.min(begins, initial=np.inf), np.max(ends, initial=-np.inf)):
             hit = np.isin(meters, outage.meters)
             if hit.any():
                 low, high = np.broadcast_to(begins, hit.shape)[hit], np.broadcast_to(ends, hit.shape)[hit]
@@ -548,7 +552,7 @@ class Fleet:
     def powered_seconds(self, meters: np.ndarray, begins: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Seconds of each span [begin, end) that each meter has voltage: (len(meters), len(begins))."""
         seconds = np.broadcast_to(np.maximum(ends - begins, 0.0), (len(meters), begins.size)).copy()
-        for outage in self.outages:
+        for outage in self._overlapping(np.min(begins, initial=np.inf), np.max(ends, initial=-np.inf)):
             overlap = np.clip(np.minimum(ends, outage.t1) - np.maximum(begins, outage.t0), 0, None)
             if overlap.any():
                 seconds[np.isin(meters, outage.meters)] -= overlap
