@@ -18,8 +18,8 @@ wall second and per CPU second of the core that did the work.
    a single meter and a fleet meter, in the same rounds (benchmarks/fleet_cipher.py).
 4. simulate: CPU time of the vectorised engine for N meters x 7 days -> simulated meter-days per second.
 5. backfill: wall time to create a year of history for N meters with every function of the fleet
-   (registers, profile, demand and peaks, debiting stops and loggers, events, tamper, ...) on a seeded
-   scenario of feeder outages and tamper switches, shards in --processes processes, median of
+   (registers, profile, demand and peaks, debiting stops and loggers, events, quality, tamper, ...) on
+   a seeded scenario of feeder outages, voltage sags, swells and phase losses and tamper switches, shards in --processes processes, median of
    --backfill-rounds; reported with what each function booked across the fleet (with --quick: 30
    days, extrapolated to a year and marked so).
 
@@ -345,13 +345,16 @@ def bench_simulate(meters: int, days: int) -> dict:
 
 OUTAGES_PER_YEAR = 52  # feeder outages, each on a block of 1-8 % of a shard's meters, 1 min to 4 h
 TAMPER_PER_YEAR = 12  # a terminal cover opened on 1 % of the meters, closed a day later
+SAGS_PER_YEAR = 36  # one phase of 1-5 % of the meters at 70-85 % (a third of them lost: 0 %), 1-30 min
+SWELLS_PER_YEAR = 12  # all phases of 1-5 % of the meters at 112-118 %, 1-30 min
 
 
-def scenario(count: int, seconds: float, seed: int = 351) -> tuple[list, list]:
-    """What a year of a real fleet lives through, seeded: feeder outages and tamper switch changes.
+def scenario(count: int, seconds: float, seed: int = 351) -> tuple[list, list, list]:
+    """What a year of a real fleet lives through, seeded: outages, voltage events, tamper switches.
 
-    Returns outages [(t0, t1, meters)] and switch changes [(t, source, opened, meters)], sorted by time,
-    so the backfill's events, fraud and power-failure logs, profile status and RTC doubt have work.
+    Returns outages [(t0, t1, meters)], voltage events [(t0, t1, meters, phases, level)] and switch
+    changes [(t, source, opened, meters)], sorted by time, so the backfill's events, fraud, power-
+    quality and power-failure logs, quality counters, profile status and RTC doubt have work.
     """
     import numpy as np
 
@@ -364,6 +367,18 @@ def scenario(count: int, seconds: float, seed: int = 351) -> tuple[list, list]:
         first = int(rng.integers(0, max(1, count - width + 1)))
         duration = float(np.exp(rng.uniform(np.log(60.0), np.log(4 * 3600.0))))
         outages.append((t0, t0 + duration, np.arange(first, min(count, first + width))))
+    voltage = []
+    for k in range(max(1, round((SAGS_PER_YEAR + SWELLS_PER_YEAR) * share))):
+        t0 = START + float(rng.uniform(0, seconds))
+        width = max(1, int(count * rng.uniform(0.01, 0.05)))
+        first = int(rng.integers(0, max(1, count - width + 1)))
+        duration = float(rng.uniform(60.0, 1800.0))
+        if k % 4 == 3:  # a swell on every phase
+            phases, level = (1, 2, 3), float(rng.uniform(1.12, 1.18))
+        else:  # a sag or a loss on one phase
+            phases = (int(rng.integers(1, 4)),)
+            level = 0.0 if k % 3 == 2 else float(rng.uniform(0.70, 0.85))
+        voltage.append((t0, t0 + duration, np.arange(first, first + width), phases, level))
     switches = []
     for _ in range(max(1, round(TAMPER_PER_YEAR * share))):
         t = START + float(rng.uniform(0, max(0.0, seconds - 86400.0)))
@@ -372,23 +387,30 @@ def scenario(count: int, seconds: float, seed: int = 351) -> tuple[list, list]:
             (t, "terminal_cover", True, meters),
             (t + 86400.0, "terminal_cover", False, meters),
         ]
-    return sorted(outages, key=lambda o: o[0]), sorted(switches, key=lambda s: s[0])
+    by_start = lambda x: x[0]  # noqa: E731
+    return sorted(outages, key=by_start), sorted(voltage, key=by_start), sorted(switches, key=by_start)
 
 
 def _shard(args: tuple[int, int, float]) -> dict:
     """One shard's backfill with the scenario: its functions and what each booked across its meters."""
     count, first, seconds = args
     fleet = Fleet(MeterConfig.default(), meters=count, start=START, first_serial=first)
-    outages, switches = scenario(count, seconds)
+    outages, voltage, switches = scenario(count, seconds)
     for t0, t1, meters in outages:
         fleet.add_outage(t0, t1, meters)
+    for t0, t1, meters, phases, level in voltage:
+        fleet.add_voltage_event(t0, t1, meters, phases, level)
     for t, source, opened, meters in switches:
         fleet.advance_to(t)
         fleet.set_tamper(source, opened, meters=meters)
     fleet.advance_to(START + seconds)
     with tempfile.TemporaryDirectory() as tmp:
         fleet.save(os.path.join(tmp, "fleet.npz"))
-    totals = {"outages": len(outages), "meter power failures": sum(o[2].size for o in outages)}
+    totals = {
+        "outages": len(outages),
+        "meter power failures": sum(o[2].size for o in outages),
+        "voltage events": len(voltage),
+    }
     for function in fleet.functions:
         totals.update({f"{function.name}: {k}": v for k, v in function.totals().items()})
     return {"functions": [f.name for f in fleet.functions], "totals": totals}
@@ -397,8 +419,8 @@ def _shard(args: tuple[int, int, float]) -> dict:
 def bench_backfill(meters: int, processes: int, seconds: float, rounds: int = 1) -> dict:
     """Wall time to backfill ``seconds`` for ``meters`` meters over ``processes`` shards (state saved).
 
-    Every function runs (the fleet's ``functions``) on a seeded scenario of outages and tamper
-    switches (``scenario``); what they booked across the fleet is reported with the time, ``rounds``
+    Every function runs (the fleet's ``functions``) on a seeded scenario of outages, voltage events
+    and tamper switches (``scenario``); what they booked across the fleet is reported with the time, ``rounds``
     times (the median wall time).
     """
     sizes = [meters // processes + (1 if k < meters % processes else 0) for k in range(processes)]

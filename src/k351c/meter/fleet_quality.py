@@ -36,8 +36,11 @@ from k351c.meter.quality import (
 )
 from k351c.meter.quality_rule import (
     END_CODE,
+    KINDS,
     MISSING,
+    OVER,
     START_CODE,
+    UNDER,
     Limits,
     QualityArrays,
     advance,
@@ -129,6 +132,13 @@ class FleetQuality(FleetFunction):
             if not whole:
                 self.state.put(chosen, part)
         self.floor[meters] = hi
+
+    KIND_NAMES = {UNDER: "undervoltage", OVER: "overvoltage", MISSING: "missing voltage"}
+
+    def totals(self) -> dict[str, int]:
+        """Confirmed under-, overvoltage and missing-voltage conditions counted over every meter's phases."""
+        counts = self.state.counts.sum(axis=(0, 2))
+        return {f"{self.KIND_NAMES[k]} conditions": int(counts[k - 1]) for k in KINDS}
 
     def arrays(self) -> dict[str, np.ndarray]:
         """The rule's state, the per-meter limits, the booked floors and the voltage events."""
