@@ -20,7 +20,7 @@ from k351c.clock import Clock, SimClock
 from k351c.codes import MeterConfig
 from k351c.codes.configcodes import ct_sss
 from k351c.errors import ConfigError
-from k351c.meter.accuracy import ErrorCurves, MeterErrors, checked_temperature, interval_middles
+from k351c.meter.accuracy import ErrorCurves, checked_temperature
 from k351c.meter.energy import (
     PRIMARY,
     QUANTITIES,
@@ -39,6 +39,7 @@ from k351c.meter.fleet_events import FleetEvents
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_io import FleetIo
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
+from k351c.meter.fleet_metering import FleetMetering
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
 from k351c.meter.fleet_quality import FleetQuality
 from k351c.meter.fleet_state import Outage, load_state, save_state
@@ -49,16 +50,14 @@ from k351c.meter.fleet_view import MeterView
 from k351c.meter.fleet_writes import WriteJournal
 from k351c.meter.loadprofile import depth_entries
 from k351c.meter.localtime import LocalTime
-from k351c.meter.metrology import Measurement, measure
 from k351c.meter.powerfail import HARDWARE_WITH_BATTERY
 from k351c.meter.tariffs import TariffCalendar
-from k351c.meter.voltage_events import blend
 
 CHUNK_ELEMENTS = 250_000  # meters x intervals per booking (it fixes the float summation order)
 BLOCK_ELEMENTS = 16_384  # meters x intervals per numpy pass (temporaries stay in the CPU cache)
 
 
-class Fleet:
+class Fleet(FleetMetering):
     """N meters of one configuration: consecutive serials, per-meter seeds and CT ratios, vectorised state."""
 
     def __init__(
@@ -104,20 +103,9 @@ class Fleet:
         # seconds of interval k already booked (a CT change) or before the start (not measured)
         self.booked = np.full(n, self.start - self.k * RESOLUTION, dtype=np.float64)
         self.localtime = LocalTime(self.config.utc_offset_minutes, self.config.dst_rule)
-        self.calendar = TariffCalendar(
-            self.config.tariff_table,
-            self.localtime,
-            self.config.holiday_country,
-            self.config.holiday_subdiv,
-            self.config.holiday_language,
-        )
+        self.calendar = TariffCalendar.for_config(self.config, self.localtime)
         self._tariffs: dict[int, int] = {}
-        self.lp_bank = PRIMARY if self.config.load_profile_primary else SECONDARY
-        self.lp_q = np.array([QUANTITIES.index(q) for q in self.config.energy_channels])
-        self.depth = depth_entries(self.config.energy_channels, self.config.integration_minutes)
-        self.days = int(math.ceil(self.depth * self.config.integration_minutes / 1440)) + 2
-        self.ckpt = np.zeros((n, self.days, len(self.lp_q)), dtype=np.float64)
-        self.ckpt_k = np.full(self.days, -1, dtype=np.int64)
+        self._profile_checkpoints()
         self.outages: list[Outage] = []
         self.temperatures = TemperatureHistory()
         self.curves = ErrorCurves.for_config(self.config, self.first_serial + np.arange(n))
@@ -138,10 +126,6 @@ class Fleet:
     def serial(self, i: int) -> str:
         """Serial number of meter i (consecutive from the first)."""
         return str(self.first_serial + int(i))
-
-    def ct_ratio(self) -> np.ndarray:
-        """CT ratios primary/secondary of all meters (n,)."""
-        return self.ct_primary / float(self.ct_secondary)
 
     def set_ct(self, i: int, primary: int) -> None:
         """Change meter i's CT primary current now; energy measured so far keeps the old ratio."""
@@ -346,6 +330,16 @@ class Fleet:
         """The fractions of a unit carried per register (2 banks, n, 4, 8)."""
         return self.banks.remainder
 
+    def _profile_checkpoints(self) -> None:
+        """The load profile's bank and channels and the daily register checkpoints it is recomputed from."""
+        config = self.config
+        self.lp_bank = PRIMARY if config.load_profile_primary else SECONDARY
+        self.lp_q = np.array([QUANTITIES.index(q) for q in config.energy_channels])
+        self.depth = depth_entries(config.energy_channels, config.integration_minutes)
+        self.days = int(math.ceil(self.depth * config.integration_minutes / 1440)) + 2
+        self.ckpt = np.zeros((self.n, self.days, len(self.lp_q)), dtype=np.float64)
+        self.ckpt_k = np.full(self.days, -1, dtype=np.int64)
+
     def _checkpoint(self, k: int) -> None:
         slot = (k // PER_DAY) % self.days
         bank = self.lp_bank
@@ -355,95 +349,6 @@ class Fleet:
         self.ckpt_k[slot] = k
 
     # ------------------------------------------------------------- energy
-    def measurement(
-        self,
-        meters: np.ndarray,
-        idx: np.ndarray,
-        powered: np.ndarray | None = None,
-        since: np.ndarray | None = None,
-        window: tuple[np.ndarray, np.ndarray] | None = None,
-    ) -> Measurement:
-        """What the meters measure in the intervals idx: arrays (len(meters) * len(idx), 3).
-
-        ``since``: the instant each interval's part begins (the temperatures set by then count).
-        With voltage events, over the whole intervals or one ``window`` (begins, ends) per meter of
-        a single interval (begin == end: at that instant), k351c.meter.voltage_events.blend.
-        """
-        p, q, u = self.model.power(self.params.take(meters), idx)
-        if powered is None:
-            powered = self.powered_fraction(meters, idx) > 0
-        if not powered.all():
-            off = ~powered[..., None]
-            p, q, u = (np.where(off, 0.0, a) for a in (p, q, u))
-        meas = self._measure(meters, idx, p, q, u, since)
-        events = self.quality.voltage_events.events
-        if not events:
-            return meas
-        if window is None:
-            lo = np.broadcast_to(idx.astype(np.float64) * RESOLUTION, (len(meters), idx.size))
-            hi = lo + RESOLUTION
-        else:
-            lo, hi = (np.asarray(w, dtype=np.float64).reshape(-1, 1) for w in window)
-
-        def cells(sub: np.ndarray, cols: np.ndarray, p, q, u) -> Measurement:  # noqa: ANN001
-            part = None if since is None else np.asarray(since)[cols]
-            return self._measure(sub, idx[cols], p, q, u, part)
-
-        return blend(events, meters, meas, (p, q, u), cells, self.powered_each, lo, hi)
-
-    def _measure(
-        self,
-        meters: np.ndarray,
-        idx: np.ndarray,
-        p: np.ndarray,
-        q: np.ndarray,
-        u: np.ndarray,
-        since: np.ndarray | None = None,
-    ) -> Measurement:
-        """The metrology of loads (len(meters), len(idx), 3) with each meter's errors and temperature."""
-        cfg = self.config
-        errors = None
-        if self.curves is not None:
-            rows = np.repeat(np.asarray(meters), idx.size)
-            curves = self.curves.take(rows)
-            middles = np.tile(interval_middles(idx * float(RESOLUTION)), len(meters))
-            ambient = curves.ambient(middles, cfg.utc_offset_minutes)
-            overrides = self.temperatures.overrides(meters, idx, since)
-            if overrides is not None:
-                ambient = np.where(np.isnan(overrides.reshape(-1)), ambient, overrides.reshape(-1))
-            errors = MeterErrors(curves, ambient)
-        inputs = self.model.inputs(p, q, u)
-        return measure(inputs, cfg.nominal_voltage, cfg.meter_class, cfg.aron, errors)
-
-    def energy_wh(
-        self,
-        meters: np.ndarray,
-        idx: np.ndarray,
-        seconds: np.ndarray,
-        whole: bool = False,
-        since: np.ndarray | None = None,
-        ratio: np.ndarray | None = None,
-        window: tuple[np.ndarray, np.ndarray] | None = None,
-    ) -> np.ndarray:
-        """Energy (Wh, varh) booked per bank, meter, interval, quantity and slot 0..3: (2, n, m, 4, 4).
-
-        ``seconds`` is how much of each interval counts (900 for whole ones); outages reduce it
-        unless ``whole`` says the seconds are powered ones already. ``since`` and ``ratio`` are the
-        start of each interval's part and the CT ratio then (default: whole intervals, the ratio now).
-        """
-        frac = self.powered_fraction(meters, idx)
-        meas = self.measurement(meters, idx, frac > 0, since, window)
-        seconds = np.broadcast_to(seconds, frac.shape)  # per interval (m,) or per meter and interval
-        dt = (np.ones_like(frac) * seconds if whole else frac * seconds).reshape(-1)
-        ws = np.empty((dt.size, 4, 4))
-        for qi, (tot, phases) in enumerate(signed_parts(meas, 1, dt.size, skip_zero=False)):
-            ws[:, qi, 0] = tot[0] * dt
-            ws[:, qi, 1:4] = phases[0] * dt[:, None]
-        ws = ws.reshape(len(meters), idx.size, 4, 4)
-        if ratio is None:
-            ratio = self.ct_ratio()[meters][:, None]
-        return EnergyBanks.wh(ws, ratio[..., None, None])
-
     def registers(self, i: int, bank: int, t: float | None = None) -> np.ndarray:
         """Meter i's registers (4, 8) of a bank at time t (default: the fleet's time), running interval included."""
         return self.banks.registers_with(self._running_wh(i, bank, t), i, bank)
@@ -478,21 +383,6 @@ class Fleet:
         delta[..., TARIFF_SLOT0:] = wh[:, :, 0, :, 0, None] * shares[None, :, None, :]
         return delta
 
-    def instant(self, i: int, t: float | None = None) -> Measurement:
-        """Meter i's instantaneous values at t: the measurement a ``Meter`` last made.
-
-        That is the interval ending at t (the one holding t before the first step), with no
-        voltage when t falls in one of the meter's outages.
-        """
-        t = self.t if t is None else t
-        if t > self.start_t:
-            k, probe = int(math.ceil(t / RESOLUTION)) - 1, t - 1e-6
-        else:
-            k, probe = int(math.floor(t / RESOLUTION)), t + 0.5
-        powered = not any(t0 < probe < t1 for t0, t1 in self.outage_windows(i))
-        at = (np.array([probe]), np.array([probe]))
-        return self.measurement(np.array([i]), np.array([k]), np.array([[powered]]), window=at)
-
     # ------------------------------------------------------------ outages
     def add_outage(self, t0: float, t1: float, meters) -> Outage:
         """A feeder outage: these meters lose all phases from t0 to t1 (no energy, power-failure events)."""
@@ -514,58 +404,6 @@ class Fleet:
     def add_voltage_event(self, t0: float, t1: float, meters, phases=(1, 2, 3), level: float = 0.0) -> None:
         """A sag/swell (``level`` x the voltage) or phase loss (0) of ``phases`` (1..3) of meters, t0..t1."""
         self.quality.add_voltage_event(t0, t1, meters, phases, level)
-
-    def outage_windows(self, i: int) -> list[tuple[float, float]]:
-        """Meter i's outage windows (t0, t1)."""
-        return [(o.t0, o.t1) for o in self.outages if np.isin(i, o.meters)]
-
-    def _overlapping(self, lo: float, hi: float) -> list[Outage]:
-        """The outages that overlap [lo, hi): the others take no second off any span inside it."""
-        return [o for o in self.outages if o.t0 < hi and o.t1 > lo]
-
-    def powered_fraction(self, meters: np.ndarray, idx: np.ndarray) -> np.ndarray:
-        """Share (0..1) of each interval that each meter has voltage: (len(meters), len(idx))."""
-        frac = np.ones((len(meters), idx.size))
-        if not self.outages:
-            return frac
-        starts = idx * RESOLUTION
-        for outage in self._overlapping(starts.min(initial=np.inf), starts.max(initial=-np.inf) + RESOLUTION):
-            overlap = np.clip(
-                np.minimum(starts + RESOLUTION, outage.t1) - np.maximum(starts, outage.t0), 0, None
-            )
-            if not overlap.any():
-                continue
-            hit = np.isin(meters, outage.meters)
-            frac[hit] -= overlap / RESOLUTION
-        return np.clip(frac, 0.0, 1.0)
-
-    def powered_each(self, meters: np.ndarray, begins: np.ndarray, ends) -> np.ndarray:
-        """Seconds of each meter's own span [begin, end) that it has voltage: (len(meters),)."""
-        seconds = np.broadcast_to(ends - begins, begins.shape).astype(np.float64)
-        for outage in self._overlapping(np.min(begins, initial=np.inf), np.max(ends, initial=-np.inf)):
-            hit = np.isin(meters, outage.meters)
-            if hit.any():
-                low, high = np.broadcast_to(begins, hit.shape)[hit], np.broadcast_to(ends, hit.shape)[hit]
-                seconds[hit] -= np.clip(np.minimum(high, outage.t1) - np.maximum(low, outage.t0), 0, None)
-        return np.maximum(seconds, 0.0)
-
-    def powered_seconds(self, meters: np.ndarray, begins: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """Seconds of each span [begin, end) that each meter has voltage: (len(meters), len(begins))."""
-        seconds = np.broadcast_to(np.maximum(ends - begins, 0.0), (len(meters), begins.size)).copy()
-        for outage in self._overlapping(np.min(begins, initial=np.inf), np.max(ends, initial=-np.inf)):
-            overlap = np.clip(np.minimum(ends, outage.t1) - np.maximum(begins, outage.t0), 0, None)
-            if overlap.any():
-                seconds[np.isin(meters, outage.meters)] -= overlap
-        return np.maximum(seconds, 0.0)
-
-    def failures(self, i: int, until: float | None = None) -> list[tuple[float, float]]:
-        """Meter i's power failures so far: (start, duration in s) — the power-failure log."""
-        until = self.t if until is None else until
-        return [
-            (o.t0, min(o.t1, until) - o.t0)
-            for o in self.outages
-            if o.t0 <= until and np.isin(i, o.meters)
-        ]
 
     # ------------------------------------------------------- load profile
     def profile(self, i: int, until: float | None = None) -> list[tuple]:

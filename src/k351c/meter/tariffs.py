@@ -24,6 +24,7 @@ from k351c.meter.objects import COUNTER_RANGE, ValueDef
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
+    from k351c.codes import MeterConfig
     from k351c.meter.core import Meter
 
 CURRENT_TARIFF = Obis(0, 0, 96, 14, 0)
@@ -65,6 +66,17 @@ class TariffCalendar:
         self._where = (country, subdiv, language)
         self._holidays: Container[date] | None = None
         self._profiles: dict[date, tuple[list[int], list[int]]] = {}
+
+    @classmethod
+    def for_config(cls, config: MeterConfig, localtime: LocalTime) -> TariffCalendar:
+        """The calendar of a configuration: its tariff table and holiday country, in this local time."""
+        return cls(
+            config.tariff_table,
+            localtime,
+            config.holiday_country,
+            config.holiday_subdiv,
+            config.holiday_language,
+        )
 
     def is_holiday(self, day: date) -> bool:
         """Whether day is a public holiday of the meter's country (False without a country)."""
@@ -204,13 +216,7 @@ class Tariffs(MeterFunction):
         config = self.meter.config
         self._settings = config.settings
         self._config = config
-        self.calendar = TariffCalendar(
-            config.tariff_table,
-            self.meter.localtime,
-            config.holiday_country,
-            config.holiday_subdiv,
-            config.holiday_language,
-        )
+        self.calendar = TariffCalendar.for_config(config, self.meter.localtime)
 
     def _stale(self) -> bool:
         """Whether the configuration changed since the calendar was built (an identity check)."""
