@@ -8,6 +8,7 @@ the single meter's rule; the display lists are validated and shown by it.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -16,12 +17,23 @@ from hypothesis import strategies as st
 
 from k351c import ConfigError, Fleet, Meter, MeterConfig, SimClock
 from k351c.clock import parse_instant
+from k351c.codes import RtcSettings, Settings
 from k351c.meter.analysis import INTERVALS_MIN, depth_for
 from k351c.meter.display import LIST_OBIS
 
 T0 = parse_instant("2026-03-02T00:00:00Z").timestamp()
 ANALYSIS = "1-0:99.2.0.255"
 DAY = 86400.0
+SAMPLED = [
+    "1-0:32.7.0.255",
+    "1-0:1.8.0.255",
+    "1-0:1.8.1.255",
+    "1-0:1.8.2.255",
+    "1-1:3.8.0.255",
+    "1-0:21.8.0.255",
+    "1-0:4.8.0.255",
+    "1-0:1.7.0.255",
+]
 CHANNELS = ["1-0:21.7.0.255", "1-0:9.7.0.255", "1-0:33.7.0.255", "1-1:31.7.0.255"]
 
 
@@ -42,19 +54,32 @@ def _logger(meter):  # noqa: ANN001, ANN202
 @given(
     minutes=st.sampled_from(INTERVALS_MIN),
     shift=st.integers(0, 3599),
-    outage_at=st.integers(60, 30000),
-    outage_s=st.integers(1, 7200),
+    ppm=st.sampled_from([0.0, 0.0, 700.0, -300.0]),
+    outage=st.tuples(st.integers(60, 30000), st.integers(1, 7200)),
+    sag=st.tuples(st.integers(60, 30000), st.integers(1, 3000), st.floats(0.0, 1.2)),
+    ct_at=st.integers(1, 40000),
+    samples=st.booleans(),
     run=st.integers(600, 40000),
 )
-def test_recomputed_entries_equal_a_single_meters(minutes, shift, outage_at, outage_s, run):
+def test_recomputed_entries_equal_a_single_meters(
+    minutes, shift, ppm, outage, sag, ct_at, samples, run
+):
     t0 = T0 + shift
-    fleet = _fleet(t0)
-    fleet.add_outage(t0 + outage_at, t0 + outage_at + outage_s, [2])
-    _logger(fleet.meter(2)).set_period(minutes * 60)
-    fleet.run_for(run)
+    drift = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=ppm))
+    fleet = _fleet(t0, MeterConfig.from_codes(settings=drift))
+    fleet.add_outage(t0 + outage[0], t0 + outage[0] + outage[1], [2])
+    fleet.add_voltage_event(t0 + sag[0], t0 + sag[0] + sag[1], [2], (1, 3), sag[2])
     meter = _single(fleet, 2, t0)
-    _logger(meter).set_period(minutes * 60)
-    meter.run_for(run)
+    for one in (fleet.meter(2), meter):
+        if samples:
+            _logger(one).set_columns(SAMPLED)
+        _logger(one).set_period(minutes * 60)
+    for at in (min(ct_at, run), run):
+        fleet.run_for(t0 + at - fleet.t)
+        meter.run_for(t0 + at - meter.true_t)
+        if at == ct_at:
+            fleet.meter(2).set_ct_ratio(1000)
+            meter.set_ct_ratio(1000)
     mine, theirs = fleet.meter(2).read(ANALYSIS), meter.read(ANALYSIS)
     assert mine.capture_period == theirs.capture_period == minutes * 60
     assert mine.columns == theirs.columns
@@ -138,16 +163,6 @@ def test_a_fleet_meter_samples_only_what_it_can_recompute():
     assert len(fleet.writes) == 0
 
 
-SAMPLED = [
-    "1-0:32.7.0.255",
-    "1-0:1.8.0.255",
-    "1-0:1.8.1.255",
-    "1-0:1.8.2.255",
-    "1-1:3.8.0.255",
-    "1-0:21.8.0.255",
-    "1-0:4.8.0.255",
-    "1-0:1.7.0.255",
-]
 
 
 @pytest.mark.parametrize("minutes", [5, 60])
