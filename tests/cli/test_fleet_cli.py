@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from k351c.cli.bench import markdown
-from k351c.cli.fleet import ShardSpec, parse_outage, shard_plan, shard_specs
+from k351c.cli.fleet import ShardSpec, parse_outage, parse_voltage_event, shard_plan, shard_specs
 from k351c.cli.main import app
 from k351c.errors import ConfigError
 from k351c.meter.fleet import Fleet
@@ -169,3 +169,15 @@ def test_backfill_workers_keep_their_heap():
         pytest.skip("mallopt is glibc's")
     with ProcessPoolExecutor(1, mp_context=get_context("spawn")) as pool:
         assert pool.submit(keep_heap).result() is True
+
+
+def test_parse_voltage_event_gives_this_shards_part_and_refuses_garbage_by_flag():
+    t0, t1, local, phases, level = parse_voltage_event(
+        "2026-01-05T10:00:00Z/2026-01-05T10:10:00Z:95-104:1,3:0.8", 100, 50
+    )
+    assert (t1 - t0, local, phases, level) == (600.0, [0, 1, 2, 3, 4], (1, 3), 0.8)
+    assert parse_voltage_event("2026-01-05T10:00:00Z/2026-01-05T10:10:00Z:0-10:2:0", 100, 50) is None
+    for bad in ("2026-01-05T10:00:00Z/2026-01-05T10:10:00Z:0-10:x:0.8", "yesterday:1-2:1:0.5", "1:0.8"):
+        with pytest.raises(ConfigError, match="--voltage-event"):
+            parse_voltage_event(bad, 0, 10)
+

@@ -44,6 +44,7 @@ class ShardSpec:
     push_destination: str | None = None
     bench: BenchOptions | None = None
     server: dict[str, object] = field(default_factory=dict)  # [server] keys given as flags
+    voltage_events: tuple[str, ...] = ()
 
 
 def shard_plan(meters: int, shards: int) -> list[tuple[int, int]]:
@@ -139,6 +140,30 @@ def parse_outage(text: str, offset: int, count: int) -> tuple[float, float, list
     return (t0, t1, local) if local else None
 
 
+VOLTAGE_EVENT_FORMAT = (
+    "START/END:FIRST-LAST:PHASES:LEVEL, e.g. 2026-01-05T10:00Z/2026-01-05T10:10Z:0-499:1,2:0.8"
+)
+
+
+def parse_voltage_event(
+    text: str, offset: int, count: int
+) -> tuple[float, float, list[int], tuple[int, ...], float] | None:
+    """ "START/END:FIRST-LAST:PHASES:LEVEL" -> this shard's part (t0, t1, meters, phases, level), or None."""
+    from k351c.errors import ConfigError
+
+    try:
+        where, phases, level = text.rsplit(":", 2)
+        chosen = tuple(int(p) for p in phases.split(","))
+        factor = float(level)
+    except ValueError as exc:
+        raise ConfigError("--voltage-event", text, VOLTAGE_EVENT_FORMAT) from exc
+    try:
+        part = parse_outage(where, offset, count)
+    except K351CError as exc:
+        raise ConfigError("--voltage-event", text, VOLTAGE_EVENT_FORMAT) from exc
+    return None if part is None else (*part, chosen, factor)
+
+
 def shard_spec(spec: ShardSpec | dict) -> ShardSpec:
     """A shard's spec as given, or rebuilt from the dict a child process or Ray task receives."""
     if not isinstance(spec, dict):
@@ -165,6 +190,10 @@ def run_shard(spec: ShardSpec | dict) -> dict:
         part = parse_outage(text, spec.offset, spec.count)
         if part is not None:
             fleet.add_outage(*part)
+    for text in spec.voltage_events:
+        event = parse_voltage_event(text, spec.offset, spec.count)
+        if event is not None:
+            fleet.add_voltage_event(*event)
     epoch = start if start is not None and start > fleet.t else fleet.t
     clock = SimClock(epoch, rate=spec.rate)
     server = FleetServer(
@@ -345,6 +374,11 @@ def fleet(
     outage: list[str] = typer.Option(
         None, "--outage", help="Feeder outage START/END:FIRST-LAST (repeatable)."
     ),
+    voltage_event: list[str] = typer.Option(
+        None,
+        "--voltage-event",
+        help="Sag, swell or phase loss START/END:FIRST-LAST:PHASES:LEVEL (level x the voltage; repeatable).",
+    ),
     push_destination: str = typer.Option(
         None,
         "--push-destination",
@@ -363,6 +397,7 @@ def fleet(
         dlms_base_port = 10000
     try:
         from k351c.cli.build import load_settings
+        from k351c.meter.voltage_events import phase_levels
         from k351c.server.fleet import fleet_settings
 
         loaded = load_settings(config)  # a bad file is refused here, not in a shard
@@ -373,6 +408,10 @@ def fleet(
         bench = headend.options_from_flags(
             loaded.bench, trace, link_latency, link_jitter, link_bps, fault, quirk
         )
+        for text in voltage_event or ():  # a bad one is refused here, before a shard starts
+            event = parse_voltage_event(text, 0, meters)
+            if event is not None:
+                phase_levels(event[3], event[4])
     except K351CError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -395,6 +434,7 @@ def fleet(
         push_destination,
         bench if bench.active else None,
         flags,
+        tuple(voltage_event or ()),
     )
     specs = shard_specs(base, meters, processes, shard)
     try:

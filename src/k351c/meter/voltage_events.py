@@ -110,11 +110,15 @@ class VoltageEvents:
                 raise ConfigError(f"voltage event {name}", value, "a POSIX time (s)")
         if t1 <= t0:
             raise ConfigError("voltage event", (t0, t1), "an end after the start")
-        if t0 < now:
-            raise ConfigError("voltage event t0", t0, f"the fleet's time {now} or later")
         chosen = np.unique(np.asarray(meters, dtype=np.int64).reshape(-1))
         if not chosen.size or chosen.min() < 0 or chosen.max() >= n:
             raise ConfigError("voltage event meters", meters, f"fleet indices 0..{n - 1}")
+        for other in self.events:  # the same event again (a restart with the same flags) is kept once
+            same = (other.t0, other.t1) == (float(t0), float(t1)) and np.array_equal(other.meters, chosen)
+            if same and np.array_equal(other.levels, levels):
+                return other
+        if t0 < now:
+            raise ConfigError("voltage event t0", t0, f"the fleet's time {now} or later")
         for other in self.events:
             if other.t0 < t1 and t0 < other.t1 and np.isin(chosen, other.meters).any():
                 raise ConfigError(
