@@ -185,14 +185,16 @@ def blend(
     for a point window (``begin == end``: the instantaneous values) whatever holds at that instant.
     """
     nb, m = lo.shape[0], lo.shape[1]
+    first, last = lo.min(initial=np.inf), hi.max(initial=-np.inf)
+    events = [e for e in events if e.t0 < last and e.t1 > first]
+    if not events:  # none touches these spans: nothing to weigh
+        return base
     point = bool(np.all(lo == hi))
     supplied = np.zeros(lo.shape) if point else _seconds(powered_seconds, meters, lo, hi)
     names = ("voltage", "current", "p", "q", "s")
     weight = np.zeros((nb, m))
     acc = {name: np.zeros((nb, m, 3)) for name in names}
     for event in events:
-        if event.t0 >= hi.max() or event.t1 <= lo.min():
-            continue
         rows = np.isin(meters, event.meters)[:, None]
         if point:
             w = (rows & (lo > event.t0) & (lo < event.t1)).astype(np.float64)
