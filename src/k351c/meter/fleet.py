@@ -135,6 +135,7 @@ class Fleet(FleetMetering):
             raise AccessDenied("the CT ratio is locked (configuration 5 T=2) and is legal data")
         ct_sss(primary)
         self._book_running(np.array([int(i)]))
+        self.io.ct_changing(int(i))
         self.ct_primary[i] = primary
         self.ct_changes.append((self.t, int(i), int(primary)))
         self.events.record(self.rtc.meter_time(self.t), EventCode.CT_RATIO_CHANGED, [i])

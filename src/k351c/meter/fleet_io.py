@@ -11,8 +11,9 @@ Pulse outputs are derived from the energy registers they count (the S0 output: s
 imp/kWh; the module's A+/A-/R+ lines: secondary or primary energy at the module's constant): the
 pulses are the whole pulses of the register's energy less those the output's rate could not emit,
 which ``intervals`` counts per load interval with ``PulseCounter``'s rate (1 / (2 x pulse length)).
-A line counting primary energy of a meter whose CT ratio changed, and the lines driven by relays
-(load control), are not derived here: a fleet meter with them reads them from its twin.
+A line counting primary energy keeps its pulses at a CT change and carries the fraction of one into
+the new constant (``ct_changing``). Lines driven by relays (load control) are not derived here: a
+fleet meter with them reads them from its twin.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 from k351c.codes.tables import IoFunction
 from k351c.errors import ConfigError
 from k351c.meter.core import S0_CONSTANT, S0_PULSE_MS
-from k351c.meter.energy import PRIMARY, SECONDARY
+from k351c.meter.energy import PRIMARY, SECONDARY, SLOTS
 from k351c.meter.eventlog import EventCode
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
@@ -89,6 +90,8 @@ class FleetIo(FleetFunction):
         self.weight = np.full(n, DEFAULT_WEIGHT.get(self.unit, 1.0))
         self.load_tariffs = np.full(n, 0b0010, dtype=np.int64)
         self.dropped = np.zeros((n, 3), dtype=np.int64)  # pulses the rate refused: S0, I/O 1, I/O 2
+        self.base = np.zeros((n, 2))  # whole pulses of each line counted under earlier CT ratios' constants
+        self.base_wh = np.zeros((n, 2))  # the line's energy then, less the fraction of a pulse carried
         self.inputs = np.empty((0, 5))  # (instant, meter, kind, line or 0, level or count)
         tariff_lines = [f is not IoFunction.NONE for f in fitted_inputs(config)]
         self._refused = {
@@ -160,6 +163,23 @@ class FleetIo(FleetFunction):
         """The module's pulse constant (imp/kWh) for a CT ratio."""
         return primary_constant(ct_ratio) if self.primary else SECONDARY_CONSTANT
 
+    def ct_changing(self, i: int) -> None:
+        """Meter i's CT ratio changes now (its energy booked up to now): primary lines keep their
+        pulses and carry the fraction of one into the new constant, as ``PulseCounter.set_constant``."""
+        if not self.primary:
+            return
+        fleet = self.fleet
+        wh = fleet.banks.exact_with(np.zeros((4, SLOTS)), i, PRIMARY)
+        constant = self.constant(fleet.ct_primary[i] / float(fleet.ct_secondary))
+        for line, function in enumerate(self.functions):
+            row = PULSE_OUTPUTS.get(function)
+            if row is None:
+                continue
+            exact = self.base[i, line] + _pulses(wh[row, 0] - self.base_wh[i, line], constant)
+            whole = math.floor(exact)
+            self.base[i, line] = whole
+            self.base_wh[i, line] = wh[row, 0] - (exact - whole) * (3.6e6 / constant) / 3600.0
+
     def intervals(
         self, meters: np.ndarray, idx: np.ndarray, meas: Measurement, tariffs: np.ndarray
     ) -> None:
@@ -189,16 +209,16 @@ class FleetIo(FleetFunction):
         fleet, i = self.fleet, view.i
         if line == 0:
             wh = fleet.exact_wh(i, SECONDARY)[0, 0]
-            return _whole(wh, S0_CONSTANT) - int(self.dropped[i, 0])
+            return math.floor(_pulses(wh, S0_CONSTANT)) - int(self.dropped[i, 0])
         function = self.functions[line - 1]
         row = PULSE_OUTPUTS.get(function)
         if row is None:
             return int(fleet.billing.counter[i]) if function is IoFunction.DEBITING_STOP_OUT else 0
-        bank = PRIMARY if self.primary else SECONDARY
-        if not fleet.mask[row, 0] or (self.primary and any(j == i for _, j, _ in fleet.ct_changes)):
+        if not fleet.mask[row, 0]:
             return None
-        wh = fleet.exact_wh(i, bank)[row, 0]
-        return _whole(wh, self.constant(view.ct_ratio)) - int(self.dropped[i, line])
+        wh = fleet.exact_wh(i, PRIMARY if self.primary else SECONDARY)[row, 0]
+        exact = self.base[i, line - 1] + _pulses(wh - self.base_wh[i, line - 1], self.constant(view.ct_ratio))
+        return math.floor(exact) - int(self.dropped[i, line])
 
     def output_level(self, view: MeterView, line: int) -> int | None:
         """Output ``line``'s level on meter ``view.i``; None when relays drive it (not derived here)."""
@@ -221,6 +241,8 @@ class FleetIo(FleetFunction):
             "load_tariffs": self.load_tariffs,
             "dropped": self.dropped,
             "inputs": self.inputs,
+            "base": self.base,
+            "base_wh": self.base_wh,
         }
 
     def restore(self, arrays: dict[str, np.ndarray], t: float) -> None:
@@ -228,6 +250,7 @@ class FleetIo(FleetFunction):
         for name, dtype in (
             ("levels", bool), ("alarms", bool), ("pulses", np.int64), ("weight", np.float64),
             ("load_tariffs", np.int64), ("dropped", np.int64), ("inputs", np.float64),
+            ("base", np.float64), ("base_wh", np.float64),
         ):
             setattr(self, name, np.asarray(arrays[name], dtype=dtype).copy())
 
@@ -240,9 +263,9 @@ class FleetIo(FleetFunction):
                 target[write.meter] = write.args[0]
 
 
-def _whole(wh: float, imp_per_kwh: float) -> int:
-    """Whole pulses of ``wh`` at a constant (the fraction of a pulse is carried, as PulseCounter does)."""
-    return int(math.floor(wh * 3600.0 / (3.6e6 / imp_per_kwh)))
+def _pulses(wh: float, imp_per_kwh: float) -> float:
+    """Pulses (with the fraction of one) of ``wh`` at a constant, in PulseCounter's arithmetic (Ws / Ws per pulse)."""
+    return wh * 3600.0 / (3.6e6 / imp_per_kwh)
 
 
 def add_io_values(view: MeterView) -> None:
