@@ -93,3 +93,4 @@ def test_the_other_meters_keep_their_profile(i):
     single.run_for(fleet.t - T0)
     assert view.read(PROFILE) == single.read(PROFILE)
     assert view.read(STATUS) == single.read(STATUS)
+

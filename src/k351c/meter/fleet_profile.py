@@ -24,6 +24,7 @@ import numpy as np
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.fleet_writes import LOAD_PROFILE
 from k351c.meter.loadprofile import aligned_after, entry_status
+from k351c.meter.powerfail import CLOCK_INVALID
 
 if TYPE_CHECKING:
     from k351c.meter.fleet import Fleet
@@ -180,7 +181,9 @@ def _day_rows(
         first = aligned_after(fleet.start, period, fleet.config.utc_offset_minutes * 60.0)
         carry = _Open(floors[0], False, partial=known and first - fleet.start != period)
     opened, last = carry, 0
-    for true_t, _, meter_t, what in _events(fleet, closes, inputs.methods, begin, end):
+    events = _events(fleet, closes, inputs.methods, begin, end)
+    clock = fleet.billing.status(np.array([i]), np.array([e[0] for e in events], dtype=np.float64))[0]
+    for (true_t, _, meter_t, what), bits in zip(events, clock.tolist(), strict=True):
         if what == RESET:
             book.cut = len(book.rows)
             continue
@@ -190,6 +193,7 @@ def _day_rows(
             status = entry_status(
                 power_down=failed,
                 dst=fleet.localtime.is_dst(meter_t),
+                clock_invalid=bool(bits & CLOCK_INVALID),
                 partial=opened.partial or what == CAPTURE,
             )
             book.close((meter_t, status, *(int(x) for x in floors[j] - opened.floors)))

@@ -18,12 +18,12 @@ from k351c.meter.fleet_profile import Recomputed, recompute
 from k351c.meter.fleet_writes import LOAD_PROFILE, TwinWrite
 from k351c.meter.loadprofile import STATUS, entry_status
 from k351c.meter.objects import ProfileData
+from k351c.meter.powerfail import CLOCK_DST_ACTIVE, CLOCK_INVALID
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
     from k351c.meter.fleet_view import MeterView
 
-CLOCK_INVALID_BIT, DST_BIT = 0x01, 0x80  # the class 8 status bits LoadProfile._status reads
 
 
 def add_profile_values(view: MeterView) -> None:
@@ -50,7 +50,7 @@ def add_profile_values(view: MeterView) -> None:
     def running() -> int:
         flags = view.cached("running", lambda: recompute(fleet, view.i, days=2).running)
         clock = view.clock_status
-        return entry_status(flags, dst=bool(clock & DST_BIT), clock_invalid=bool(clock & CLOCK_INVALID_BIT))
+        return entry_status(flags, dst=bool(clock & CLOCK_DST_ACTIVE), clock_invalid=bool(clock & CLOCK_INVALID))
 
     add = view.objects.add
     add(
