@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from k351c import ConfigError, Fleet, Meter, MeterConfig, SimClock
 from k351c.clock import parse_instant
 from k351c.codes import RtcSettings, Settings
+from k351c.codes.settings import Analysis
 from k351c.meter.analysis import INTERVALS_MIN, depth_for
 from k351c.meter.display import LIST_OBIS
 
@@ -84,6 +85,29 @@ def test_recomputed_entries_equal_a_single_meters(
     assert mine.capture_period == theirs.capture_period == minutes * 60
     assert mine.columns == theirs.columns
     assert mine.rows == theirs.rows
+
+
+def test_energy_registers_the_configuration_samples_are_recomputed_across_a_restart(tmp_path):
+    channels = ("1-0:32.7.0.255", "1-0:1.8.0.255", "1-0:1.8.2.255", "1-1:2.8.0.255")
+    settings = dataclasses.replace(Settings.default(), analysis=Analysis(channels, 5))
+    config = MeterConfig.from_codes(type_number="685-35BC223-070", settings=settings)
+    t0 = T0 + 37.0  # off the load grid
+    fleet = _fleet(t0, config)
+    fleet.add_outage(t0 + DAY + 3300.0, t0 + DAY + 4500.0, [2])
+    fleet.run_for(DAY + 450.0)
+    fleet.meter(1).set_ct_ratio(1000)
+    fleet.save(tmp_path / "fleet.npz")
+    fleet = Fleet.load(tmp_path / "fleet.npz", config)
+    fleet.run_for(DAY)
+    for i in range(3):
+        meter = _single(fleet, i, t0)
+        meter.run_for(DAY + 450.0)
+        if i == 1:
+            meter.set_ct_ratio(1000)
+        meter.run_for(DAY)
+        assert fleet.meter(i).read(ANALYSIS) == meter.read(ANALYSIS)
+    assert fleet.meter(0).read(ANALYSIS).rows[-1][2] > 0
+    assert len(fleet.twins._items) == 0  # noqa: SLF001
 
 
 def _changes(meter, i: int) -> list[float]:  # noqa: ANN001

@@ -65,12 +65,13 @@ class _FleetAnalysis:
     def recomputable(self) -> bool:
         """Whether the fleet recomputes every channel: averages, and energy samples since a write.
 
-        Energy registers sampled from the start (the configuration's [analysis]) are the twin's.
+        Energy registers are recomputed from the registers the fleet keeps (AnalysisSamples.kept).
         """
-        settings = self.settings()
-        samples = [c for c in settings.channels if self.probe.getter(c) is None]
-        watched = self.view.i in self.view.fleet.analysis.checkpoints
-        return all(energy_register(c) is not None and watched for c in samples)
+        samples = [
+            energy_register(c) for c in self.settings().channels if self.probe.getter(c) is None
+        ]
+        known = [r for r in samples if r is not None]
+        return len(known) == len(samples) and self.view.fleet.analysis.kept(self.view.i, known)
 
     def settings(self) -> AnalysisSettings:
         """What the logger holds now (the configuration's [analysis], then its journaled writes)."""
