@@ -211,7 +211,11 @@ class FleetEvents(FleetFunction):
     # --------------------------------------------------- what the fleet lives through
     def catch_up(self, t_true: float) -> None:
         """Record the scheduled events (outage edges, summer-time changes, the battery's end of
-        life) whose true time is up to ``t_true``, once each (FleetBilling records every stop)."""
+        life) whose true time is up to ``t_true``, once each (FleetBilling records every stop).
+
+        An outage edge at ``t_true`` itself waits: a single meter stopped at an instant sees its
+        voltage change there in its next step (after what is done at that instant, a CT change).
+        """
         if t_true <= self.until:
             return
         lo, self.until = self.until, float(t_true)
@@ -226,14 +230,14 @@ class FleetEvents(FleetFunction):
             self.record(flat, EventCode.REPLACE_BATTERY)
 
     def _outage_edges(self, lo: float, hi: float, outages: list[Outage] | None = None) -> None:
-        """Power down/up (and clock invalid) at the outage edges in (lo, hi]: each meter's failures
+        """Power down/up (and clock invalid) at the outage edges in [lo, hi): each meter's failures
         are the union of its outages (it sees its voltage), as ``fleet_powerfail.failures``."""
         meter_time = self.fleet.rtc.meter_time
         for outage in self.fleet.outages if outages is None else outages:
-            if lo < outage.t0 <= hi:
+            if lo <= outage.t0 < hi:
                 down = outage.meters[~self._down_by_other(outage, outage.t0, start=True)]
                 self.record(meter_time(outage.t0), EventCode.POWER_DOWN, down)
-            if lo < outage.t1 <= hi:
+            if lo <= outage.t1 < hi:
                 up = outage.meters[~self._down_by_other(outage, outage.t1, start=False)]
                 self.record(meter_time(outage.t1), EventCode.POWER_UP, up)
                 self.record(meter_time(outage.t1), EventCode.CLOCK_INVALID, up[self._invalid(up, outage.t1)])
@@ -274,8 +278,8 @@ class FleetEvents(FleetFunction):
     def outage_added(self, outage: Outage) -> None:
         """An outage whose edges lie in the recorded past has them recorded now (the others as time reaches them)."""
         for edge in (outage.t0, outage.t1):
-            if edge <= self.until:
-                self._outage_edges(math.nextafter(edge, -math.inf), edge, [outage])
+            if edge < self.until:
+                self._outage_edges(edge, math.nextafter(edge, math.inf), [outage])
 
     def totals(self) -> dict[str, int]:
         """Events each log holds now, summed over the meters (records dropped as no meter shows them excluded)."""
