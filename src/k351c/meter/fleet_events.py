@@ -24,7 +24,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from k351c.meter.billing import debiting_plan, next_debiting_stop
 from k351c.meter.eventlog import LOGS, EventCode, event_code, log_of
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
@@ -300,7 +299,7 @@ class FleetEvents(FleetFunction):
             "dropped_code": self.dropped_code,
             "dropped_at": self.dropped_at,
             "schedule": np.array(
-                [self.until, _or_nan(self.next_dst), _or_nan(self.next_stop), float(self.seq)]
+                [self.until, _or_nan(self.next_dst), float(self.seq)]
             ),
         }
         for name, log in self.logs.items():
@@ -318,10 +317,12 @@ class FleetEvents(FleetFunction):
         """Load arrays written by arrays()."""
         self.dropped_code = arrays["dropped_code"].copy()
         self.dropped_at = arrays["dropped_at"].copy()
-        until, next_dst, next_stop, seq = arrays["schedule"].tolist()
+        schedule = arrays["schedule"].tolist()
+        if len(schedule) == 4:  # written before FleetBilling filed a drifting fleet's stops (5 Dec 2026)
+            del schedule[2]
+        until, next_dst, seq = schedule
         self.until, self.seq = until, int(seq)
         self.next_dst = None if math.isnan(next_dst) else next_dst
-        self.next_stop = None if math.isnan(next_stop) else next_stop
         for name, log in self.logs.items():
             log.t = arrays[f"{name}_t"].tolist()
             log.seq = arrays[f"{name}_seq"].tolist()
@@ -339,8 +340,6 @@ class FleetEvents(FleetFunction):
         self.until = float(t)
         lt, meter_t = self.fleet.localtime, float(self.fleet.rtc.meter_time(t))
         self.next_dst = lt.next_change(meter_t)
-        gg, months, minute = debiting_plan(self.fleet.config)
-        self.next_stop = next_debiting_stop(lt, gg, months, meter_t, minute)
 
 
 def _or_nan(value: float | None) -> float:
