@@ -174,14 +174,14 @@ class FleetPush:
 
     def raise_push(self, name: str, meters: Iterable[int] | np.ndarray) -> None:
         """Start the delivery of setup ``name`` of each of ``meters`` that has a destination."""
+        chosen = [i for i in np.asarray(meters, dtype=np.int64).tolist() if self.setup(i, name).destination]
         loop = _running_loop()
-        for i in np.asarray(meters, dtype=np.int64).tolist():
+        if loop is None:
+            if chosen:
+                log.info("no event loop: %d pushes of setup %s not sent", len(chosen), name)
+            return
+        for i in chosen:
             setup = self.setup(i, name)
-            if not setup.destination:
-                continue
-            if loop is None:
-                log.info("no event loop: push %s of meter %d not sent", name, i)
-                continue
             delay = random.uniform(0, setup.randomisation) if setup.randomisation else 0.0  # noqa: S311
             task = loop.create_task(self._deliver(i, setup, delay))
             self._tasks.add(task)
