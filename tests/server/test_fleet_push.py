@@ -4,6 +4,7 @@ raised by the fleet's events by serve's rule, received by a TCP head-end and dec
 from __future__ import annotations
 
 import numpy as np
+from dlms_cosem.protocol.xdlms import DataNotification
 
 from k351c import MeterConfig, SimClock
 from k351c.axdr.enums import DataAccessResult
@@ -57,13 +58,19 @@ def test_outage_storm_and_alarm_pushes_reach_the_head_end():
         running.stop()
         head_end.close()
     assert len(frames) == 10
-    serials, alarms = [], {}
+    serials, alarms, invoke_ids = [], {}, {}
     for frame in frames:
+        envelope = DataNotification.from_bytes(frame[8:])  # dlms-cosem reads the APDU, gurux the body
+        assert envelope.date_time.timestamp() == START + 1200
         values = decode(frame).value
+        invoke_ids.setdefault(str(values[1]), []).append(envelope.long_invoke_id_and_priority.long_invoke_id)
         assert bytes(values[0]) == bytes((0, 0, 25, 9, 0, 255))
         serials.append(str(values[1]))
         alarms[str(values[1])] = int(values[3])
     assert alarms[fleet.serial(2)] != 0 and alarms[fleet.serial(9)] == 0  # the cover alarm of meter 2
+    assert {serial: sorted(ids) for serial, ids in invoke_ids.items()} == {
+        fleet.serial(i): [1, 2] if 4 <= i <= 7 else [1] for i in (2, 4, 5, 6, 7, 9)
+    }  # each meter counts its own notifications
     assert sorted(serials) == sorted([fleet.serial(i) for i in (4, 5, 6, 7, 2, 9)] + [fleet.serial(i) for i in (4, 5, 6, 7)])
     assert server.pushes_sent == 10
 
