@@ -402,7 +402,7 @@ class Fleet(FleetMetering):
             function.outage_added(outage)
         return outage
 
-    def add_voltage_event(self, t0: float, t1: float, meters, phases=(1, 2, 3), level: float = 0.0) -> None:
+    def add_voltage_event(self, t0: float, t1: float, meters, phases, level: float) -> None:  # noqa: ANN001
         """A sag/swell (``level`` x the voltage) or phase loss (0) of ``phases`` (1..3) of meters, t0..t1."""
         self.quality.add_voltage_event(t0, t1, meters, phases, level)
 
