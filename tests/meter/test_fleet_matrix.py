@@ -163,6 +163,10 @@ CASES = {
         lists=LISTS,
     ),
     "voltage-quality-5min": Case({"config1": "3-1-000-00-1"}, days=2.3, voltage=VOLTAGE_EVENTS),
+    "rtc-fast-voltage-quality": Case({"settings": DRIFT_FAST}, days=2.3, voltage=VOLTAGE_EVENTS),
+    "rtc-slow-voltage-quality-5min": Case(
+        {"settings": DRIFT_SLOW, "config1": "3-1-000-00-1"}, days=2.3, voltage=VOLTAGE_EVENTS
+    ),
     "rtc-fast-stops": Case(  # the 28 Feb and 1 March stops, an external one, by a fast clock
         {"settings": DRIFT_FAST, "config2": "001-28-01-1"}, external_stop=DAY + 1234.0
     ),
@@ -404,7 +408,7 @@ def _check(case: Case) -> None:
             (Alarm.MAGNETIC_FIELD | Alarm.METER_COVER, 0),
             (Alarm.METER_COVER | Alarm.TERMINAL_COVER, Alarm.TERMINAL_COVER | Alarm.POWER_UP),
         ]
-    if case.voltage == VOLTAGE_EVENTS:
+    if case.voltage == VOLTAGE_EVENTS and not case.config().settings.rtc.drift_ppm:  # true-time figures
         _check_voltage_quality(fleet)
 
 

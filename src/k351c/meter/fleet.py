@@ -412,12 +412,13 @@ class Fleet(FleetMetering):
         return profile_rows(self, i, until)
 
     def bank_wh(
-        self, i: int, idx: np.ndarray, seconds: np.ndarray, bank: int, since: np.ndarray, ratio: np.ndarray
+        self, i: int, idx: np.ndarray, seconds: np.ndarray, bank: int, parts: np.ndarray, ratio: np.ndarray
     ) -> np.ndarray:
-        """Meter i's energy (Wh, varh) per quantity booked to a bank's totals over ``seconds`` of parts
-        of intervals idx beginning at ``since``, at the CT ``ratio`` then (k351c.meter.energy_wh)."""
-        meters = np.array([i])
-        return self.energy_wh(meters, idx, seconds, True, since, ratio[None, :])[bank, 0][:, :, 0]
+        """Meter i's energy (Wh, varh) per quantity booked to a bank's totals over ``seconds`` of the
+        parts [begin, end) (``parts`` (2, m)) of intervals idx, at the CT ``ratio`` then (energy_wh)."""
+        meters, window = np.array([i]), (parts[0], parts[1])
+        wh = self.energy_wh(meters, idx, seconds, True, parts[0], ratio[None, :], window)
+        return wh[bank, 0][:, :, 0]
 
     # -------------------------------------------------------- persistence
     def save(self, path: str | Path) -> None:

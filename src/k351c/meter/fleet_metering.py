@@ -57,8 +57,8 @@ class FleetMetering(FleetOutages):
         """What the meters measure in the intervals idx: arrays (len(meters) * len(idx), 3).
 
         ``since``: the instant each interval's part begins (the temperatures set by then count).
-        With voltage events, over the whole intervals or one ``window`` (begins, ends) per meter of
-        a single interval (begin == end: at that instant), k351c.meter.voltage_events.blend.
+        With voltage events, over the whole intervals or a ``window`` (begins, ends) per meter and
+        interval part (begin == end: at that instant), k351c.meter.voltage_events.blend.
         """
         p, q, u = self.model.power(self.params.take(meters), idx)
         if powered is None:
@@ -74,7 +74,7 @@ class FleetMetering(FleetOutages):
             lo = np.broadcast_to(idx.astype(np.float64) * RESOLUTION, (len(meters), idx.size))
             hi = lo + RESOLUTION
         else:
-            lo, hi = (np.asarray(w, dtype=np.float64).reshape(-1, 1) for w in window)
+            lo, hi = (np.asarray(w, dtype=np.float64).reshape(len(meters), -1) for w in window)
 
         def cells(sub: np.ndarray, cols: np.ndarray, p, q, u) -> Measurement:  # noqa: ANN001
             part = None if since is None else np.asarray(since)[cols]

@@ -171,7 +171,8 @@ def _day_rows(
     lows, highs = np.maximum(edges[:-1], fleet.start), edges[1:]  # the first step counts from the start
     powered = fleet.powered_seconds(np.array([i]), lows, np.maximum(highs, lows))[0]
     idx = (edges[:-1] // RESOLUTION).astype(np.int64)
-    wh = fleet.bank_wh(i, idx, powered, fleet.lp_bank, lows, inputs.ratio(lows))[:, fleet.lp_q]
+    parts = np.stack([lows, np.maximum(highs, lows)])
+    wh = fleet.bank_wh(i, idx, powered, fleet.lp_bank, parts, inputs.ratio(lows))[:, fleet.lp_q]
     floors = np.floor(np.vstack([start[None, :], start[None, :] + np.cumsum(wh, axis=0)]))
     floors = floors.astype(np.int64)
     down = powered < np.maximum(highs - lows, 0.0)

@@ -76,11 +76,6 @@ class FleetQuality(FleetFunction):
         self.begin(fleet.start)
 
     @property
-    def active(self) -> bool:
-        """Whether the arrays carry quality (a drifting clock's spans are the twin's)."""
-        return self.fleet.rtc.exact
-
-    @property
     def limits(self) -> Limits:
         """Every meter's limits in volts, from its percent settings by the settings' own conversion."""
         if self._limits is None or self._limits[0] != self.version:
@@ -105,14 +100,13 @@ class FleetQuality(FleetFunction):
         self, meters: np.ndarray, idx: np.ndarray, meas: Measurement, tariffs: np.ndarray
     ) -> None:
         """Run the rule over the spans of these meters' intervals."""
-        if self.active:
-            self._advance(meters, idx, meas, float(idx[-1] + 1) * RESOLUTION)
+        self._advance(meters, idx, meas, float(idx[-1] + 1) * RESOLUTION)
 
     def advanced(self, t: float) -> None:
         """Every meter's running interval up to t: its events are in the logs when they are read."""
         fleet = self.fleet
         lo = fleet.k * RESOLUTION
-        if not self.active or t <= lo or (self.floor >= t).all():
+        if t <= lo or (self.floor >= t).all():
             return
         meters, k = np.arange(fleet.n), np.array([fleet.k])
         self._advance(meters, k, fleet.measurement(meters, k, np.ones((fleet.n, 1), bool)), t)
@@ -122,13 +116,13 @@ class FleetQuality(FleetFunction):
         nb, m = meters.size, idx.size
         volts = meas.voltage.reshape(nb, m, 3)
         powered = np.asarray(meas.powered, dtype=bool).reshape(nb, m)
-        limits = self.limits
+        limits, shown = self.limits, self.fleet.rtc.meter_time  # the rule runs on the meters' clock
         for rows, times, span_volts, span_on in self._spans(meters, idx, volts, powered, hi):
             chosen = meters[rows]
             whole = rows.size == meters.size  # consecutive meters: the state's rows in place
             at = slice(int(chosen[0]), int(chosen[-1]) + 1) if whole else chosen
             part = self.state.take(at)
-            advance(part, limits.take(at), span_volts, times, span_on, hi, self._emit(chosen))
+            advance(part, limits.take(at), span_volts, shown(times), span_on, shown(hi), self._emit(chosen))
             if not whole:
                 self.state.put(chosen, part)
         self.floor[meters] = hi
@@ -159,7 +153,7 @@ class FleetQuality(FleetFunction):
 
     def begin(self, t: float) -> None:
         """No extremes, every phase normal from t."""
-        self.state = QualityArrays.empty(self.fleet.n, t)
+        self.state = QualityArrays.empty(self.fleet.n, float(self.fleet.rtc.meter_time(t)))
         self.floor = np.full(self.fleet.n, float(t))
 
     # ------------------------------------------------------------- reads
@@ -176,7 +170,7 @@ class FleetQuality(FleetFunction):
 
     def _running(self, i: int, part: QualityArrays, emit: Emit) -> None:
         """Advance one meter's state over its running interval up to the fleet's time."""
-        fleet, meters = self.fleet, np.array([i])
+        fleet, meters, shown = self.fleet, np.array([i]), self.fleet.rtc.meter_time
         t, lo = fleet.t, max(fleet.k * RESOLUTION, float(self.floor[i]))
         limits = self.limits.take(meters)
         if t > lo:
@@ -188,15 +182,14 @@ class FleetQuality(FleetFunction):
                 np.array([lo, t]), fleet.outage_windows(i), self.voltage_events.of(i)
             )
             span_on = on[:, np.zeros(off.size, dtype=np.int64)] & ~off[None]
-            advance(part, limits, volts[:, [0] * off.size] * levels[None], times[:-1], span_on, t, emit)
+            span_volts = volts[:, [0] * off.size] * levels[None]
+            advance(part, limits, span_volts, shown(times[:-1]), span_on, shown(t), emit)
         else:
-            confirm_all(part, limits, t, emit)
+            confirm_all(part, limits, shown(t), emit)
 
     # ------------------------------------------------------------ writes
     def book(self, i: int) -> None:
         """Book meter i's running interval up to now into its state (a setting changes now)."""
-        if not self.active:
-            return
         part = self.state.take(np.array([i]))
         self._running(i, part, self._emit(np.array([i])))
         self.state.put(np.array([i]), part)

@@ -77,8 +77,7 @@ class MeterView:
         add_io_values(self)
         add_billing_values(self)
         add_powerfail_values(self)
-        if self.fleet.quality.active:
-            add_quality_values(self)
+        add_quality_values(self)
 
     # ------------------------------------------------------ the Meter API
     @property
