@@ -77,6 +77,8 @@ class Case:
     voltage: tuple[tuple[float, float, int, tuple[int, ...], float], ...] = ()
     io: tuple[tuple[float, str, int, int, tuple[int, ...]], ...] = ()  # (from t0, "level"/"pulses", line, value, meters)
     sets: tuple[tuple[float, str, Data], ...] = ()  # (from t0, OBIS of a class 1 value, value) on every meter
+    # (from t0, meters, class id, OBIS, "set" attribute / "action" method, its id, the value)
+    calls: tuple[tuple[float, tuple[int, ...], int, str, str, int, Data], ...] = ()
 
     def config(self) -> MeterConfig:
         """The configuration of these codes."""
@@ -204,6 +206,26 @@ CASES["io-load-tariff-sync"] = Case(
     io=((DAY + 50.0, "pulses", 0, 3, (0, 1, 2)),),
     sets=((DAY + 700.0, "0-0:128.17.0.255", Data(DataType.UNSIGNED, 0b0110)),),
 )
+RELAY_1, RELAY_2 = "0-0:96.3.10.255", "0-1:96.3.10.255"
+DISCONNECT, RECONNECT = Data(DataType.INTEGER, 0), Data(DataType.INTEGER, 0)
+CASES["load-control"] = Case(  # module 58: load control in / status out; remote, local and mode changes
+    {"config1": "3-1-058-17-2"},
+    io=((DAY + 3000.0, "level", 1, 1, (1,)), (DAY + 6000.0, "level", 1, 0, (1,))),
+    calls=(
+        (DAY + 1000.0, (0,), 70, RELAY_1, "action", 1, DISCONNECT),
+        (DAY + 2000.0, (0,), 70, RELAY_1, "action", 2, RECONNECT),
+        (DAY + 2500.0, (2,), 70, RELAY_1, "set", 4, Data(DataType.ENUM, 1)),
+        (DAY + 2600.0, (2,), 70, RELAY_1, "action", 1, DISCONNECT),
+        (DAY + 2700.0, (2,), 70, RELAY_1, "action", 2, RECONNECT),
+    ),
+)
+CASES["load-control-toggle"] = Case(  # module 53, two relays, the toggle output
+    {"config1": "3-1-053-28-2"},
+    calls=(
+        (DAY + 500.0, (1, 2), 70, RELAY_2, "action", 1, DISCONNECT),
+        (DAY + 900.0, (2,), 70, RELAY_1, "action", 1, DISCONNECT),
+    ),
+)
 FAST = [
     "5min",
     "x5-a+r+",
@@ -235,7 +257,16 @@ def _timeline(case: Case) -> list[tuple[float, str]]:
         events.append((case.lists[0], "lists"))
     events += [(change[0], f"io{j}") for j, change in enumerate(case.io)]
     events += [(change[0], f"set{j}") for j, change in enumerate(case.sets)]
+    events += [(change[0], f"call{j}") for j, change in enumerate(case.calls)]
     return sorted(events)
+
+
+def _call(objects, class_id: int, obis: str, kind: str, number: int, value: Data) -> None:
+    ln, ctx = Obis.parse(obis).to_bytes(), CONTEXTS[Level.MANAGEMENT]
+    if kind == "set":
+        assert objects.set(ctx, class_id, ln, number, value) == DataAccessResult.SUCCESS
+    else:
+        assert objects.action(ctx, class_id, ln, number, value)[0] == ActionResult.SUCCESS
 
 
 def _set(objects, obis: str, value: Data) -> None:
@@ -326,6 +357,10 @@ def _run_fleet(case: Case) -> Fleet:
             _, obis, value = case.sets[int(what[3:])]
             for objects in lists:
                 _set(objects, obis, value)
+        elif what.startswith("call"):
+            _, meters, *call = case.calls[int(what[4:])]
+            for i in meters:
+                _call(lists[i], *call)
     return fleet
 
 
@@ -362,6 +397,10 @@ def _run_twin(case: Case, fleet: Fleet, i: int) -> Meter:
         elif what.startswith("set"):
             _, obis, value = case.sets[int(what[3:])]
             _set(objects, obis, value)
+        elif what.startswith("call"):
+            _, meters, *call = case.calls[int(what[4:])]
+            if i in meters:
+                _call(objects, *call)
     return meter
 
 

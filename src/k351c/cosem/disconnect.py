@@ -15,13 +15,14 @@ from k351c.meter.core import Meter
 from k351c.meter.loadcontrol import RELAY_OBIS, LoadControl
 
 if TYPE_CHECKING:
+    from k351c.meter.fleet_loadcontrol import MeterRelays
     from k351c.meter.fleet_view import MeterView
 
 CLASS_ID = 70
 VERSION = 0
 
 
-def _relay_object(control: LoadControl, number: int) -> CosemObject:
+def _relay_object(control: LoadControl | MeterRelays, number: int) -> CosemObject:
     relay = lambda: control.relay(number)  # noqa: E731
     obis = RELAY_OBIS[number - 1]
     ln = Data(DataType.OCTET_STRING, obis.to_bytes())
@@ -57,12 +58,16 @@ def _relay_object(control: LoadControl, number: int) -> CosemObject:
 
 def disconnect_objects(meter: Meter | MeterView) -> list[CosemObject]:
     """One class 70 object per relay of the fitted load control module (none without one)."""
-    if not isinstance(meter, Meter):  # a fleet meter has no load control module
-        return []
-    try:
-        control = meter.function(LoadControl)
-    except KeyError:
-        return []
+    control: LoadControl | MeterRelays | None
+    if isinstance(meter, Meter):
+        try:
+            control = meter.function(LoadControl)
+        except KeyError:
+            return []
+    else:
+        control = meter.load_control()  # a fleet meter's relays, kept in the fleet's arrays
+        if control is None:
+            return []
     return [_relay_object(control, i + 1) for i in range(len(control.relays))]
 
 

@@ -39,6 +39,7 @@ from k351c.meter.fleet_events import FleetEvents
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_io import FleetIo
 from k351c.meter.fleet_load import RESOLUTION, FleetLoadModel, SeededLoad
+from k351c.meter.fleet_loadcontrol import FleetLoadControl
 from k351c.meter.fleet_metering import FleetMetering
 from k351c.meter.fleet_profile import PER_DAY, profile_rows
 from k351c.meter.fleet_quality import FleetQuality
@@ -116,9 +117,10 @@ class Fleet(FleetMetering):
         self.tamper = FleetTamper(self)
         self.events = FleetEvents(self)  # the event logs' store (others record their events there)
         self.io = FleetIo(self)
+        self.load_control = FleetLoadControl(self)
         self.analysis = AnalysisSamples(self)  # energy registers sampled by analysis loggers
         self.functions: list[FleetFunction] = [
-            self.billing, self.tamper, self.quality, self.events, self.io, self.analysis
+            self.billing, self.tamper, self.quality, self.events, self.io, self.load_control, self.analysis
         ]  # array functions, in hook order
         self._checkpoint(self.k)
 

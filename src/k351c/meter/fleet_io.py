@@ -12,8 +12,8 @@ imp/kWh; the module's A+/A-/R+ lines: secondary or primary energy at the module'
 pulses are the whole pulses of the register's energy less those the output's rate could not emit,
 which ``intervals`` counts per load interval with ``PulseCounter``'s rate (1 / (2 x pulse length)).
 A line counting primary energy keeps its pulses at a CT change and carries the fraction of one into
-the new constant (``ct_changing``). Lines driven by relays (load control) are not derived here: a
-fleet meter with them reads them from its twin.
+the new constant (``ct_changing``). Lines driven by relays follow the fleet's relays (k351c.meter.fleet_loadcontrol);
+with a tariff-sync relay configuration they are left to the twin.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ from k351c.meter.io import (
     PULSE_OUTPUTS,
     PULSE_VALUE,
     PULSE_WEIGHT,
+    RELAY_OF_OUTPUT,
     SECONDARY_CONSTANT,
     TARIFF_SYNC,
     checked_input,
@@ -58,6 +59,7 @@ from k351c.meter.io import (
     primary_constant,
     pulse_value,
 )
+from k351c.meter.loadcontrol import ControlState
 from k351c.meter.tamper import raise_alarms
 from k351c.meter.tariffs import counts_pulse, fitted_inputs
 from k351c.obis import Obis
@@ -72,6 +74,7 @@ LEVEL_OUTPUTS = LOAD_TARIFF_SYNC | TARIFF_SYNC
 KEPT_LEVEL = {IoFunction.NONE, IoFunction.DEBITING_STOP_OUT, *PULSE_OUTPUTS}
 """Output functions whose level no input changes: it stays low."""
 LEVEL, PULSES = 0, 1  # kinds of input rows
+CONNECTED = int(ControlState.CONNECTED)
 
 
 class FleetIo(FleetFunction):
@@ -96,7 +99,7 @@ class FleetIo(FleetFunction):
         tariff_lines = [f is not IoFunction.NONE for f in fitted_inputs(config)]
         self._refused = {
             i + 1 for i, f in enumerate(self.functions) if tariff_lines[i] and f.name.startswith("TARIFF")
-        } | {i + 1 for i, f in enumerate(self.functions) if f is IoFunction.LOAD_CONTROL_IN}
+        }
 
     # ------------------------------------------------------------- inputs
     def set_input(self, line: int, level: bool | int, meters=None) -> np.ndarray:  # noqa: ANN001
@@ -118,6 +121,9 @@ class FleetIo(FleetFunction):
             code = EventCode.ALARM_INPUT_ACTIVE if on else EventCode.ALARM_INPUT_INACTIVE
             raise_alarms(fleet.tamper.alarms, changed, code)
             fleet.events.record(fleet.rtc.meter_time(fleet.t), code, changed)
+        if function is IoFunction.LOAD_CONTROL_IN:
+            for i in changed.tolist():  # the module input drives relay 1 locally, as IoModule's
+                fleet.load_control.local(i, new == function.inverted, 1)
         self._keep(rows, LEVEL, line, int(new))
         return changed
 
@@ -228,6 +234,16 @@ class FleetIo(FleetFunction):
                 return 0  # the outputs are refreshed when the first step begins
             mask = self.load_tariffs[view.i]
             return int(output_level(function, line, np.int64(view.tariff), mask, False))
+        control = self.fleet.load_control
+        if function in RELAY_OF_OUTPUT or function is IoFunction.TOGGLE_LOAD_CONTROL_OUT:
+            if not control.supported:
+                return None
+            if self.fleet.t <= self.fleet.start and not control.changes[view.i]:
+                return 0
+            if function is IoFunction.TOGGLE_LOAD_CONTROL_OUT:
+                return int(control.changes[view.i] % 2)  # it toggles on every relay change
+            relay = RELAY_OF_OUTPUT[function]
+            return int(control.count >= relay and control.state[view.i, relay - 1] == CONNECTED)
         return 0 if function in KEPT_LEVEL or function.direction.name != "OUTPUT" else None
 
     # -------------------------------------------------------- persistence

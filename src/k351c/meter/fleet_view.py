@@ -29,6 +29,7 @@ from k351c.meter.fleet_billing_view import add_billing_values
 from k351c.meter.fleet_display_view import add_display_values
 from k351c.meter.fleet_events_view import add_event_values
 from k351c.meter.fleet_io import add_io_values
+from k351c.meter.fleet_loadcontrol import MeterRelays, add_load_control_values
 from k351c.meter.fleet_powerfail import add_powerfail_values
 from k351c.meter.fleet_profile_view import add_profile_values
 from k351c.meter.fleet_quality import add_quality_values
@@ -75,6 +76,7 @@ class MeterView:
         add_display_values(self)
         add_event_values(self)
         add_io_values(self)
+        add_load_control_values(self)
         add_billing_values(self)
         add_powerfail_values(self)
         add_quality_values(self)
@@ -94,6 +96,11 @@ class MeterView:
         if name != "billing":
             raise KeyError(f"a fleet meter has no function {name!r}")
         return _Stops(self.fleet, self.i)
+
+    def load_control(self) -> MeterRelays | None:
+        """This meter's load control relays (None without a relay the fleet's arrays keep)."""
+        control = self.fleet.load_control
+        return control.control(self.i) if control.count and control.supported else None
 
     @property
     def twin(self):

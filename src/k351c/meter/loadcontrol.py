@@ -102,6 +102,41 @@ def next_state(mode: ControlMode, state: ControlState, trigger: Trigger) -> Cont
     return None
 
 
+def triggered(
+    mode: ControlMode, state: ControlState, trigger: Trigger
+) -> tuple[ControlState, int]:
+    """The state a trigger leads to and the code it logs; AccessDenied when the mode forbids it."""
+    new = next_state(mode, state, trigger)
+    if new is None:
+        raise AccessDenied(
+            f"{trigger.name.lower()} is not allowed in {state.name.lower()} under control mode {int(mode)}"
+        )
+    ready = trigger is Trigger.REMOTE_RECONNECT and new is ControlState.READY_FOR_RECONNECTION
+    return new, READY_CODE if ready else int(trigger)
+
+
+def manual_trigger(state: ControlState) -> Trigger:
+    """What the push button asks for: reconnection when ready, disconnection otherwise."""
+    return Trigger.MANUAL_RECONNECT if state is ControlState.READY_FOR_RECONNECTION else Trigger.MANUAL_DISCONNECT
+
+
+def checked_mode(mode: object) -> ControlMode:
+    """A control_mode (0..6); ConfigError otherwise."""
+    if mode not in ControlMode._value2member_map_:
+        raise ConfigError("control_mode", mode, list(range(7)))
+    return ControlMode(mode)  # type: ignore[arg-type]
+
+
+def relays_of(config) -> int:  # noqa: ANN001
+    """Relays of a configuration: the load control module's, or those its I/O configuration drives."""
+    names = {f.name for f in config.io_functions}
+    if names & {"LOAD_CONTROL_2_OUT", "TOGGLE_LOAD_CONTROL_OUT"}:
+        io = 2
+    else:
+        io = int(bool(names & {"LOAD_CONTROL_OUT", "LOAD_CONTROL_1_OUT", "LOAD_CONTROL_IN"}))
+    return max(RELAYS_OF_MODULE.get(config.module_code, 0), io)
+
+
 @dataclass
 class Relay:
     """One disconnect control object's state."""
@@ -132,7 +167,7 @@ class LoadControl(MeterFunction):
         super().attach(meter)
         count = self._count
         if count is None:
-            count = max(RELAYS_OF_MODULE.get(meter.config.module_code, 0), _relays_of_io(meter))
+            count = relays_of(meter.config)
         self.relays = [Relay(mode=self._mode) for _ in range(count)]
         self.log.load(meter)
         if self.log.rows:
@@ -176,21 +211,15 @@ class LoadControl(MeterFunction):
     def trigger(self, trigger: Trigger, relay: int = 1, source: str = "") -> ControlState:
         """Apply a trigger; AccessDenied when the control mode does not allow it from this state."""
         r = self.relay(relay)
-        new = next_state(r.mode, r.state, trigger)
-        if new is None:
-            raise AccessDenied(
-                f"{trigger.name.lower()} is not allowed in {r.state.name.lower()} under control mode {int(r.mode)}"
-            )
+        new, code = triggered(r.mode, r.state, trigger)
         old, r.state = r.state, new
-        self._record(trigger, relay, old, new, source)
+        self._record(trigger, relay, old, new, source, code)
         return new
 
     def _record(
-        self, trigger: Trigger, relay: int, old: ControlState, new: ControlState, source: str
+        self, trigger: Trigger, relay: int, old: ControlState, new: ControlState, source: str, code: int
     ) -> None:
         meter, t = self.meter, self.meter.t
-        ready = trigger is Trigger.REMOTE_RECONNECT and new is ControlState.READY_FOR_RECONNECTION
-        code = READY_CODE if ready else int(trigger)
         self.log.append(meter, t, (t, code))
         self.last_code = code
         data = {
@@ -214,13 +243,7 @@ class LoadControl(MeterFunction):
 
     def manual(self, relay: int = 1) -> ControlState:
         """The push button: manual reconnection when ready, otherwise manual disconnection."""
-        r = self.relay(relay)
-        wanted = (
-            Trigger.MANUAL_RECONNECT
-            if r.state is ControlState.READY_FOR_RECONNECTION
-            else Trigger.MANUAL_DISCONNECT
-        )
-        return self.trigger(wanted, relay, "manual")
+        return self.trigger(manual_trigger(self.relay(relay).state), relay, "manual")
 
     def local(self, connect: bool, relay: int = 1, source: str = "local") -> ControlState | None:
         """A local trigger (module input, tariff sync, limiter); None when it is not allowed or not needed."""
@@ -232,13 +255,13 @@ class LoadControl(MeterFunction):
 
     def set_mode(self, mode: int, relay: int = 1) -> None:
         """Write control_mode (attribute 4)."""
-        if mode not in ControlMode._value2member_map_:
-            raise ConfigError("control_mode", mode, list(range(7)))
+        checked = checked_mode(mode)
         r = self.relay(relay)
-        r.mode = ControlMode(mode)
+        r.mode = checked
         if r.mode is ControlMode.NONE and r.state is not ControlState.CONNECTED:
             old, r.state = r.state, ControlState.CONNECTED
-            self._record(Trigger.MANUAL_RECONNECT, relay, old, r.state, "mode 0")
+            trigger = Trigger.MANUAL_RECONNECT
+            self._record(trigger, relay, old, r.state, "mode 0", int(trigger))
         self.meter.commit()
 
     def state(self) -> dict:
@@ -253,11 +276,3 @@ class LoadControl(MeterFunction):
         for relay, (st, mode) in zip(self.relays, state.get("relays", []), strict=False):
             relay.state, relay.mode = ControlState(st), ControlMode(mode)
         self.last_code = int(state.get("last_code", self.last_code))
-
-
-def _relays_of_io(meter: Meter) -> int:
-    """Relays the I/O configuration drives when the module row itself has none."""
-    names = {f.name for f in meter.config.io_functions}
-    if names & {"LOAD_CONTROL_2_OUT", "TOGGLE_LOAD_CONTROL_OUT"}:
-        return 2
-    return int(bool(names & {"LOAD_CONTROL_OUT", "LOAD_CONTROL_1_OUT", "LOAD_CONTROL_IN"}))
