@@ -6,17 +6,28 @@ object list, at every association level, as the server binds it, builds no ``Met
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from k351c import Fleet, MeterConfig, SimClock
 from k351c.clock import parse_instant
+from k351c.codes import RtcSettings, Settings
 from k351c.cosem import build_object_list
 from k351c.cosem.model import Level, RequestContext
 from k351c.meter.core import Meter
 
 T0 = parse_instant("2025-12-01T00:00:00Z").timestamp()
 YEAR = 365 * 86400.0
+LOAD_CONTROL = {  # docs/fleet.md: what is left on the twin
+    "0-0:96.3.10.255",
+    "0-1:96.3.10.255",
+    "0-0:96.11.2.255",
+    "0-0:99.98.2.255",
+    "0-0:128.13.1.255",
+    "0-0:128.13.2.255",
+}
 CONTEXTS = [
     RequestContext(level, association={"conformance": 0x1C1F, "max_receive_pdu": 1024})
     for level in Level
@@ -38,8 +49,14 @@ def no_meter_runs(monkeypatch):
     return made
 
 
-def test_reading_every_object_of_a_year_old_fleet_meter_builds_no_twin(no_meter_runs):
-    fleet = Fleet(MeterConfig.default(), meters=4, clock=SimClock(T0, rate=0))
+DRIFTING = MeterConfig.from_codes(
+    settings=dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=-300.0))
+)
+
+
+@pytest.mark.parametrize("config", [MeterConfig.default(), DRIFTING], ids=["exact-clock", "drifting-clock"])
+def test_reading_every_object_of_a_year_old_fleet_meter_builds_no_twin(no_meter_runs, config):
+    fleet = Fleet(config, meters=4, clock=SimClock(T0, rate=0))
     fleet.add_outage(T0 + 40 * 86400.0, T0 + 40 * 86400.0 + 7 * 3600.0, [1, 2])
     fleet.run_for(100 * 86400.0 + 450.0)
     fleet.meter(1).set_ct_ratio(1000)
@@ -60,3 +77,12 @@ def test_reading_every_object_of_a_year_old_fleet_meter_builds_no_twin(no_meter_
     assert no_meter_runs == built
     assert fleet.meter(1).read("1-0:0.4.2.255").value == 1000
     assert np.isfinite(fleet.meter(1).read("1-0:1.8.0.255").value)
+
+
+@pytest.mark.parametrize("codes", ["3-1-053-00-2", "3-1-000-26-2", "3-1-055-28-2"])
+def test_only_load_control_objects_are_left_on_the_twin(codes):
+    """Load control (relays, the disconnector log, the I/O lines relays drive) is the twin's still."""
+    fleet = Fleet(MeterConfig.from_codes(config1=codes), meters=2, clock=SimClock(T0, rate=0))
+    view = fleet.meter(1)
+    left = {str(d.obis) for d in fleet.twins.template() if d.obis not in view.objects._defs}
+    assert left and left <= LOAD_CONTROL
