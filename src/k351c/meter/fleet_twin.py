@@ -1,12 +1,12 @@
-"""Single-meter twins of fleet meters: the functions the vectorised fleet does not carry.
+"""Single-meter twins of fleet meters: load control, the one function the fleet's arrays do not carry.
 
-A fleet meter's debiting loggers, peaks, quality and fraud logs, events, display and the rest are
-the single ``Meter``'s code run on that meter's own inputs: its start configuration (serial, CT
-ratio), its seeded load with its outages, its CT and temperature changes and its commanded debiting
-stops at the instants they were made. The
-twin is built when one of those values is first asked for, advanced to the fleet's time on every
-ask, and kept for the most recently used meters. A fleet meter and ``Meter(view.config,
-load=view.load)`` run the same way are therefore equal by construction for those objects.
+A fleet meter's disconnect control relays, their log and the I/O lines relays drive (configurations
+with a load control module or relay-driven outputs) are the single ``Meter``'s code run on that
+meter's own inputs: its start configuration (serial, CT ratio), its seeded load with its outages, its
+CT and temperature changes, commanded debiting stops and journaled writes at the instants they were
+made. The twin is built when one of those values is first asked for, advanced to the fleet's time on
+every ask, and kept for the most recently used meters. ``Twins.template`` is the object list every
+fleet meter has: one ``Meter`` built per configuration and never run.
 """
 
 from __future__ import annotations

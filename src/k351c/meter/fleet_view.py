@@ -4,11 +4,11 @@ The COSEM assembler (k351c.cosem.device) needs ``objects``, ``config``, ``localt
 and a few setters; ``MeterView`` gives exactly that for meter i, and always for meter i: the fleet
 server builds a view per meter it serves (kept in an LRU cache) and passes it with each request.
 
-The object list is the single ``Meter``'s. What the vectorised fleet computes (clock, identification,
-CT ratio, energy and instantaneous registers through the same ``core_values``, the tariff, the load
-profile) is read from the fleet's arrays; every other object is the meter's twin's
-(k351c.meter.fleet_twin): the single meter's own code on meter i's inputs, so a fleet meter and
-``Meter(view.config, load=view.load)`` run the same way read equal by construction.
+The object list is the single ``Meter``'s. Every value is defined here by the fleet's functions
+(``core_values`` and the ``add_*_values`` of each fleet module: arrays, recomputations, the view's own
+objects), with the single meter's definitions and rules. Only load control (relays, their log and
+the output lines they drive, in configurations that have them) is still the meter's twin's
+(k351c.meter.fleet_twin): the single meter's own code on meter i's inputs, made on first read.
 """
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
-"""Writes to a fleet meter's twin-carried values, journaled so they outlive the twin and a restart.
+"""Writes to a fleet meter kept with their instants, so they outlive a restart: the write journal.
 
-A fleet meter's display lists, alarm register, voltage limits, pulse input settings, analysis logger
-settings and the logs' reset/capture methods are served by its single-meter twin (k351c.meter.fleet_twin),
-which is rebuilt from the fleet's start whenever it was dropped from the cache or the fleet restarted.
-Every successful write or method call on such a value is therefore kept here as (instant, meter, OBIS,
-which domain method, its arguments) and replayed into a rebuilt twin at the instant it was made, the way
-CT changes are: the twin then equals a single meter that was written at the same instants. The journal
-is saved with the fleet's state (k351c.meter.fleet_state), so the writes survive a restart like the
-single meter's store keeps its settings.
+The load profile's and the power-failure log's reset and capture, the display lists and the analysis
+logger's capture objects and period are inputs the fleet recomputes from: each successful write or
+method call is kept here as (instant, meter, OBIS, which domain method, its arguments) and read by
+the recomputation. Writes to what is still a twin's (load control, k351c.meter.fleet_twin) are made
+on the twin and replayed into a rebuilt one at their instants, the way CT changes are. The journal is
+saved with the fleet's state (k351c.meter.fleet_state), so writes survive a restart like the single
+meter's store keeps its settings.
 """
 
 from __future__ import annotations
