@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from k351c import Fleet, Meter, MeterConfig, SimClock
 from k351c.clock import parse_instant
+from k351c.errors import LocalProtocolError
 from k351c.meter.eventlog import LOGS, EventCode
 from k351c.meter.powerfail import CLOCK_DOUBTFUL, CLOCK_DST_ACTIVE, CLOCK_INVALID, PowerFail
 
@@ -42,6 +44,10 @@ def test_times_per_meter_are_grouped_by_instant_and_rows_are_in_time_then_record
     fleet.events.record(T0 + 1, EventCode.METER_COVER_CLOSED, [1])
     assert fleet.events.rows(1, "fraud") == [(T0 + 1, 45), (T0 + 5, 46), (T0 + 5, 44)]
     assert fleet.events.last_code(1, "fraud") == 44  # the last recorded at the last instant
+    fleet.events.record(T0 + np.arange(5.0), EventCode.UNDER_VOLTAGE_L1)  # every meter, its own instant
+    assert [fleet.events.rows(i, "power_quality") for i in (0, 4)] == [[(T0, 77)], [(T0 + 4, 77)]]
+    with pytest.raises(LocalProtocolError):
+        fleet.events.record(np.array([T0, T0 + 1]), EventCode.UNDER_VOLTAGE_L1, [1, 2, 3])
 
 
 def test_the_log_keeps_the_single_meters_depth_and_drops_what_no_meter_shows():

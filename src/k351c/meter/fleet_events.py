@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from k351c.errors import LocalProtocolError
 from k351c.meter.eventlog import LOGS, EventCode, event_code, log_of
 from k351c.meter.fleet_function import FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
@@ -157,7 +158,10 @@ class FleetEvents(FleetFunction):
         if meters is not None:
             meters = np.asarray(meters, dtype=np.int64).reshape(-1)
         times = np.asarray(t, dtype=np.float64)
-        if times.ndim and meters is not None and times.size == meters.size and times.size > 1:
+        if times.size > 1:  # one instant per meter: a record per instant
+            meters = np.arange(self.fleet.n) if meters is None else meters
+            if times.size != meters.size:
+                raise LocalProtocolError(f"{times.size} event times for {meters.size} meters")
             order = np.argsort(times, kind="stable")
             times, meters = times[order], meters[order]
             edges = np.flatnonzero(np.diff(times)) + 1
