@@ -46,3 +46,17 @@ def test_drifting_fleet_bills_on_arrays_as_a_single_meter(ppm, period):
         assert [view.read(c) for c in CODES] == [single.read(c) for c in CODES]
     assert fleet.meter(0).read(str(STOP_COUNTER)).value == 1
     assert len(fleet.twins) == 0
+
+
+def test_a_restored_drifting_fleet_stops_where_an_uninterrupted_one_does(tmp_path):
+    settings = dataclasses.replace(Settings.default(), rtc=RtcSettings(drift_ppm=1000.0))
+    config = MeterConfig.from_codes(settings=settings, config2="001-28-01-1")
+    whole = Fleet(config, meters=2, clock=SimClock(T0, rate=0))
+    whole.run_for(3 * 86400.0)
+    part = Fleet(config, meters=2, clock=SimClock(T0, rate=0))
+    part.run_for(169100.0)  # just after the 28 Feb stop by the fast clock, before it in true time
+    part.save(tmp_path / "fleet.npz")
+    again = Fleet.load(tmp_path / "fleet.npz", config)
+    again.run_for(whole.t - again.t)
+    for code in (str(DEBITING_LOGGER), str(DEBITING_LOGGER_2), str(STOP_COUNTER)):
+        assert again.meter(1).read(code) == whole.meter(1).read(code)

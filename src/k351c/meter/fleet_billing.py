@@ -477,7 +477,7 @@ class FleetBilling(FleetFunction):
 
     def begin(self, t: float) -> None:
         """Empty peaks, counters and loggers from t on (a state written before they were kept)."""
-        self.schedule(t)
+        self._resume(t)
 
     def restore(self, arrays: dict[str, np.ndarray], t: float) -> None:
         """Load arrays written by arrays() and resume both schedules after t."""
@@ -486,7 +486,14 @@ class FleetBilling(FleetFunction):
         for name in STATE_ARRAYS:
             setattr(self, name, arrays[name].copy())
         self.pre_k = int(arrays["pre_k"][0])
-        self.schedule(t)
+        self._resume(t)
+
+    def _resume(self, t: float) -> None:
+        """Both schedules after what the meters' clock showed when the state was written.
+
+        Everything due up to the fleet's time was done (a drifting clock's rows fall inside intervals).
+        """
+        self.schedule(float(self.fleet.rtc.meter_time(max(t, self.fleet.t))))
 
 
 def _demand_power(meas: Measurement, nb: int, m: int) -> np.ndarray:
