@@ -9,11 +9,14 @@ journaled with the reset and capture methods (``fleet_analysis.journal``), so no
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import TYPE_CHECKING
 
 from k351c.errors import ConfigError
 from k351c.meter.analysis import (
+    AVERAGE,
     capture_channels,
+    channel_kind,
     checked_settings,
     period_minutes,
 )
@@ -58,18 +61,24 @@ class _FleetAnalysis:
 
     def __init__(self, view: MeterView) -> None:
         self.view = view
-        self.probe = InstantGetters(view.config)
         self._key: tuple | None = None
         self._profile: ProfileData | None = None
+
+    @functools.cached_property
+    def probe(self) -> InstantGetters:
+        """The instantaneous-register getters the entries are read through (made on the first read)."""
+        return InstantGetters(self.view.config)
+
+    def _sampled(self, code: str) -> bool:
+        """Whether a channel is sampled (not an instantaneous register, which is averaged)."""
+        return channel_kind(self.view.objects.lookup(code)) != AVERAGE
 
     def recomputable(self) -> bool:
         """Whether the fleet recomputes every channel: averages, and energy samples since a write.
 
         Energy registers are recomputed from the registers the fleet keeps (AnalysisSamples.kept).
         """
-        samples = [
-            energy_register(c) for c in self.settings().channels if self.probe.getter(c) is None
-        ]
+        samples = [energy_register(c) for c in self.settings().channels if self._sampled(c)]
         known = [r for r in samples if r is not None]
         return len(known) == len(samples) and self.view.fleet.analysis.kept(self.view.i, known)
 
@@ -86,6 +95,7 @@ class _FleetAnalysis:
             len(fleet.ct_changes),
             len(fleet.outages),
             len(fleet.temperatures.settings),
+            len(fleet.quality.voltage_events.events),
         )
         if key != self._key or self._profile is None:
             settings = self.settings()
@@ -102,7 +112,7 @@ class _FleetAnalysis:
         """The single meter's validation, plus what a fleet meter recomputes: instantaneous registers."""
         codes = checked_settings(self.view.objects, channels, minutes)
         for code in codes:
-            if self.probe.getter(code) is None and energy_register(code) is None:
+            if self._sampled(code) and energy_register(code) is None:
                 raise ConfigError("analysis channel", code, AVERAGED_ONLY)
         return codes
 
