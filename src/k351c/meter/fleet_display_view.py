@@ -23,9 +23,10 @@ from k351c.meter.fleet_analysis import setting_changed
 from k351c.meter.fleet_writes import TwinWrite
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
     from k351c.meter.fleet_view import MeterView
+    from k351c.meter.objects import ProfileData
 
 WRITES = ("set", "set_columns")  # both take the list's new capture objects
 
@@ -41,7 +42,7 @@ def add_display_values(view: MeterView) -> None:
         view.objects.add(
             dataclasses.replace(
                 definition,
-                get=lambda kind=kind: list_profile(view.objects, readings(view, kind)),
+                get=_getter(view, kind),
                 set=setter,
                 set_columns=setter,
                 capacity=lambda: 1,
@@ -62,6 +63,10 @@ def configured(view: MeterView, kind: str) -> tuple[str, ...]:
 def readings(view: MeterView, kind: str) -> tuple[str, ...]:
     """The list as meter i shows it (the single meter's rule over the view's objects)."""
     return shown_readings(view.objects, view.config, kind, configured(view, kind))
+
+
+def _getter(view: MeterView, kind: str) -> Callable[[], ProfileData]:
+    return lambda: list_profile(view.objects, readings(view, kind))
 
 
 def _setter(view: MeterView, kind: str):  # noqa: ANN202

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from k351c.meter.energy import PRIMARY, QUANTITIES, QUANTITY_C, SECONDARY, TARIFF_SLOT0
 from k351c.meter.metrology import power_factor_value
-from k351c.meter.objects import POWER_FACTOR_RANGE, ValueDef
+from k351c.meter.objects import POWER_FACTOR_RANGE, ObjectTable, ValueDef
 from k351c.obis import Obis
 from k351c.units import Unit
 
@@ -22,6 +22,19 @@ ENERGY_NAME = {
     "R-": "reactive energy export",
 }
 PHASE_NAME = ("total", "L1", "L2", "L3")
+
+
+class Measured(Protocol):
+    """What the instantaneous registers read: a Meter, a fleet meter, or the fleet's analysis getters."""
+
+    @property
+    def objects(self) -> ObjectTable: ...
+
+    @property
+    def instant(self) -> Any: ...  # what it measured last: ``instant.last()``
+
+    @property
+    def ct_ratio(self) -> float: ...
 
 
 Register = tuple[int, int, int]  # bank, quantity, slot
@@ -77,7 +90,7 @@ def _add_energy(
     )
 
 
-def _instant_values(meter: Meter | MeterView, primary: bool) -> dict[tuple[int, int], tuple]:
+def _instant_values(meter: Measured, primary: bool) -> dict[tuple[int, int], tuple]:
     """(C, E) -> (getter, unit, scaler, description) for the instantaneous values."""
     values: dict[tuple[int, int], tuple] = {
         (1, 7): (_power(meter, primary, "p_total", None, 1.0), Unit.WATT, 0, "P+ total"),
@@ -127,7 +140,7 @@ def _instant_values(meter: Meter | MeterView, primary: bool) -> dict[tuple[int, 
     return values
 
 
-def _power(meter: Meter | MeterView, primary: bool, attr: str, i: int | None, sign: float):
+def _power(meter: Measured, primary: bool, attr: str, i: int | None, sign: float):
     """P+/P-/Q+/Q- of the last measurement: max(sign * value, 0), times the CT ratio on the primary side."""
 
     def value() -> float:
@@ -139,7 +152,7 @@ def _power(meter: Meter | MeterView, primary: bool, attr: str, i: int | None, si
     return lambda: int(round(value()))
 
 
-def _apparent(meter: Meter | MeterView, primary: bool, i: int | None, positive: bool):
+def _apparent(meter: Measured, primary: bool, i: int | None, positive: bool):
     """S+ (import) or S- (export) of the last measurement: S when the sign of P matches, else 0."""
     p_key, s_key = ("p_total", "s_total") if i is None else ("p", "s")
 
@@ -155,14 +168,14 @@ def _apparent(meter: Meter | MeterView, primary: bool, i: int | None, positive: 
     return get
 
 
-def _current(meter: Meter | MeterView, primary: bool, i: int):
+def _current(meter: Measured, primary: bool, i: int):
     """Phase current in 0.01 A, times the CT ratio on the primary side."""
     if primary:
         return lambda: int(round(meter.instant.last()["current"][i] * meter.ct_ratio * 100))
     return lambda: int(round(meter.instant.last()["current"][i] * 100))
 
 
-def _pf(meter: Meter | MeterView, i: int | None):
+def _pf(meter: Measured, i: int | None):
     """Power factor (total or of phase i) in 0.001 with the IEC sign."""
     if i is None:
 
@@ -179,7 +192,7 @@ def _pf(meter: Meter | MeterView, i: int | None):
     return get_phase
 
 
-def register_instantaneous(meter: Meter | MeterView) -> None:
+def register_instantaneous(meter: Measured) -> None:
     """Add instantaneous P, Q, S, U, I, PF and frequency, primary (B=0) and secondary (B=1)."""
     for b, primary in ((0, True), (1, False)):
         for (c, d), (getter, unit, scaler, text) in _instant_values(meter, primary).items():
