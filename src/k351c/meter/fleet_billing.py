@@ -150,7 +150,7 @@ class FleetBilling(FleetFunction):
         if t > fleet.k * RESOLUTION:  # periods that ended in the running interval close first
             self.command_close(np.arange(fleet.n))
         lt, (gg, months, minute) = fleet.localtime, self._plan
-        if stop:
+        if stop and self.next_stop is not None:
             shown = float(self.next_stop)
             self.stop(slice(None), t, shown)
             self.next_stop = next_debiting_stop(lt, gg, months, shown, minute)

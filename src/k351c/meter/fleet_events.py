@@ -73,6 +73,9 @@ class FleetEvents(FleetFunction):
 
     name = "events"
 
+    until: float  # true time up to which the scheduled events are filed
+    next_dst: float | None  # meter time of the next summer-time change
+
     def __init__(self, fleet: Fleet) -> None:
         super().__init__(fleet)
         self.logs = {spec.name: _Log(spec.depth) for spec in LOGS}

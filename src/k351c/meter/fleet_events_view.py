@@ -8,6 +8,7 @@ methods pointed at meter ``view.i`` of the store: no twin is built to read or re
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import TYPE_CHECKING
 
 from k351c.meter.eventlog import CLOCK, LOGS, LogSpec
@@ -26,7 +27,7 @@ def add_event_values(view: MeterView) -> None:
             view.objects.add(dataclasses.replace(log, **_log_hooks(view, spec)))
         code = template.get(spec.code_obis)
         if code is not None:
-            view.objects.add(dataclasses.replace(code, get=lambda spec=spec: last(view.i, spec.name)))
+            view.objects.add(dataclasses.replace(code, get=partial(last, view.i, spec.name)))
 
 
 def _log_hooks(view: MeterView, spec: LogSpec) -> dict:

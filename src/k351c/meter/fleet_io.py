@@ -158,7 +158,7 @@ class FleetIo(FleetFunction):
     # ------------------------------------------------------------ outputs
     def _lines(self) -> list[tuple[int, int, float, int]]:
         """Rate-limited outputs: (dropped column, quantity row, pulse length ms, line or 0 for S0)."""
-        out = [(0, 0, S0_PULSE_MS, 0)]
+        out: list[tuple[int, int, float, int]] = [(0, 0, S0_PULSE_MS, 0)]
         for line, function in enumerate(self.functions, start=1):
             row = PULSE_OUTPUTS.get(function)
             if row is not None:
@@ -193,7 +193,7 @@ class FleetIo(FleetFunction):
         ratio = self.fleet.ct_ratio()[meters][:, None]
         for column, row, pulse_ms, line in self._lines():
             primary = bool(line) and self.primary
-            imp_per_kwh = S0_CONSTANT if not line else SECONDARY_CONSTANT
+            imp_per_kwh: int | np.ndarray = S0_CONSTANT if not line else SECONDARY_CONSTANT
             if primary:
                 ratios, which = np.unique(ratio, return_inverse=True)
                 imp_per_kwh = np.array([primary_constant(r) for r in ratios.tolist()])[which]

@@ -36,8 +36,9 @@ spread = numba.njit(cache=True)(_spread)
 
 
 @numba.njit(cache=True)
-def field(z: np.uint64, j: int) -> float:
-    """The j-th 16-bit field (low bits first) of a 64-bit hash as a uniform in (0, 1)."""
+def field(z: np.uint64 | np.ndarray, j: int) -> float:
+    """The j-th 16-bit field (low bits first) of a 64-bit hash (``splitmix``'s, typed as its arrays)
+    as a uniform in (0, 1)."""
     bits = (z >> np.uint64(_FIELD_BITS * j)) & _FIELD_MASK
     return (np.float64(bits) + 0.5) * _FIELD_SCALE
 

@@ -11,6 +11,7 @@ last interval per channel 1-0:x.29.0 and the AMR profile status of the running i
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import TYPE_CHECKING
 
 from k351c.meter.eventlog import CLOCK
@@ -22,6 +23,8 @@ from k351c.meter.powerfail import CLOCK_DST_ACTIVE, CLOCK_INVALID
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from k351c.meter.fleet_view import MeterView
 
 
@@ -59,5 +62,10 @@ def add_profile_values(view: MeterView) -> None:
         )
     )
     for c, obis in enumerate(view.channel_obis):
-        add(dataclasses.replace(template.lookup(obis), get=lambda c=c: whole().last[c]))
+        add(dataclasses.replace(template.lookup(obis), get=partial(_column, whole, c)))
     add(dataclasses.replace(template.lookup(Obis.parse(STATUS)), get=running))
+
+
+def _column(whole: Callable[[], Recomputed], c: int) -> object:
+    """Channel c's value of the last recomputed entry."""
+    return whole().last[c]
