@@ -124,7 +124,7 @@ def checked_mode(mode: object) -> ControlMode:
     """A control_mode (0..6); ConfigError otherwise."""
     if mode not in ControlMode._value2member_map_:
         raise ConfigError("control_mode", mode, list(range(7)))
-    return ControlMode(mode)  # type: ignore[arg-type]
+    return ControlMode(mode)  # type: ignore[arg-type]  # mode is one of its values, checked above
 
 
 def relays_of(config) -> int:  # noqa: ANN001
