@@ -25,8 +25,6 @@ LOAD_CONTROL = {  # docs/fleet.md: what is left on the twin
     "0-1:96.3.10.255",
     "0-0:96.11.2.255",
     "0-0:99.98.2.255",
-    "0-0:128.13.1.255",
-    "0-0:128.13.2.255",
 }
 CONTEXTS = [
     RequestContext(level, association={"conformance": 0x1C1F, "max_receive_pdu": 1024})
@@ -79,10 +77,13 @@ def test_reading_every_object_of_a_year_old_fleet_meter_builds_no_twin(no_meter_
     assert np.isfinite(fleet.meter(1).read("1-0:1.8.0.255").value)
 
 
-@pytest.mark.parametrize("codes", ["3-1-053-00-2", "3-1-000-26-2", "3-1-055-28-2"])
-def test_only_load_control_objects_are_left_on_the_twin(codes):
-    """Load control (relays, the disconnector log, the I/O lines relays drive) is the twin's still."""
+@pytest.mark.parametrize(
+    ("codes", "twinned"),
+    [("3-1-053-00-2", False), ("3-1-000-26-2", False), ("3-1-055-28-2", False), ("3-1-069-22-2", True)],
+)
+def test_only_tariff_sync_load_control_is_left_on_the_twin(codes, twinned):
+    """Relays a tariff-sync output drives (I/O 22/23) are the twin's still; every other relay is the arrays'."""
     fleet = Fleet(MeterConfig.from_codes(config1=codes), meters=2, clock=SimClock(T0, rate=0))
     view = fleet.meter(1)
     left = {str(d.obis) for d in fleet.twins.template() if d.obis not in view.objects._defs}
-    assert left and left <= LOAD_CONTROL
+    assert left <= LOAD_CONTROL and bool(left) == twinned

@@ -11,6 +11,7 @@ tariff over time; a fleet with such a configuration leaves its relays to the twi
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -22,6 +23,7 @@ from k351c.meter.loadcontrol import (
     CODE_OBIS,
     LOG_DEPTH,
     LOG_OBIS,
+    RELAY_OBIS,
     ControlMode,
     ControlState,
     Trigger,
@@ -173,10 +175,15 @@ class MeterRelays:
 
 
 def add_load_control_values(view: MeterView) -> None:
-    """Add meter ``view.i``'s disconnector control log and last code, read from the arrays."""
+    """Add meter ``view.i``'s relays (output_state), disconnector control log and last code, from the arrays."""
     control, template = view.fleet.load_control, view.fleet.twins.template()
     if not control.count or not control.supported:
         return
+    relays = MeterRelays(control, view.i)
+    for number, obis in enumerate(RELAY_OBIS[: control.count], 1):
+        relay = template.get(obis)
+        if relay is not None:
+            view.objects.add(dataclasses.replace(relay, get=partial(_output_state, relays, number)))
     log, code = template.get(LOG_OBIS), template.get(CODE_OBIS)
     to_local = view.localtime.to_local
 
@@ -187,3 +194,8 @@ def add_load_control_values(view: MeterView) -> None:
         view.objects.add(dataclasses.replace(log, get=rows))
     if code is not None:
         view.objects.add(dataclasses.replace(code, get=lambda: int(control.last_code[view.i])))
+
+
+def _output_state(relays: MeterRelays, number: int) -> bool:
+    """Relay ``number``'s output_state now (True: the consumer is connected)."""
+    return relays.relay(number).output_state

@@ -1,7 +1,7 @@
 """Single-meter twins of fleet meters: load control, the one function the fleet's arrays do not carry.
 
-A fleet meter's disconnect control relays, their log and the I/O lines relays drive (configurations
-with a load control module or relay-driven outputs) are the single ``Meter``'s code run on that
+A fleet meter's disconnect control relays and their log, where a tariff-sync output drives them (I/O
+functions 22/23 with a load control module, ``fleet_loadcontrol.supported``), are the single ``Meter``'s code run on that
 meter's own inputs: its start configuration (serial, CT ratio), its seeded load with its outages, its
 CT and temperature changes, commanded debiting stops and journaled writes at the instants they were
 made. The twin is built when one of those values is first asked for, advanced to the fleet's time on

@@ -6,8 +6,8 @@ server builds a view per meter it serves (kept in an LRU cache) and passes it wi
 
 The object list is the single ``Meter``'s. Every value is defined here by the fleet's functions
 (``core_values`` and the ``add_*_values`` of each fleet module: arrays, recomputations, the view's own
-objects), with the single meter's definitions and rules. Only load control (relays, their log and
-the output lines they drive, in configurations that have them) is still the meter's twin's
+objects), with the single meter's definitions and rules. Only load control whose relays a
+tariff-sync output drives (I/O functions 22/23 with a load control module) is still the meter's twin's
 (k351c.meter.fleet_twin): the single meter's own code on meter i's inputs, made on first read.
 """
 
