@@ -31,19 +31,11 @@ from k351c.meter.billing import (
 from k351c.meter.demand import PeakArrays, close_periods, reset_peaks, store_peaks
 from k351c.meter.energy import QUANTITIES, QUANTITY_C, TARIFF_SLOT0
 from k351c.meter.eventlog import EventCode
+from k351c.meter.fleet_clock import clock_status
 from k351c.meter.fleet_function import NEVER, FleetFunction
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.fleet_spans import Spans, drift_spans, grid_spans
 from k351c.meter.function import bound
-from k351c.meter.powerfail import (
-    CLOCK_DOUBTFUL,
-    CLOCK_DST_ACTIVE,
-    CLOCK_INVALID,
-    backup_error_s,
-    battery_flat,
-    is_doubtful,
-    on_backup_s,
-)
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -254,7 +246,7 @@ class FleetBilling(FleetFunction):
             if spans.k0 == self.pre_k:  # periods a commanded stop closed already
                 done = self.pre_k * RESOLUTION + self.closed[meters]
                 demand[ends[None, :] <= done[:, None]] = -np.inf
-            statuses = self.status(meters, ends)
+            statuses = clock_status(self.fleet, meters, ends)
             close_periods(peaks, rows, demand, spans.close_t[closes], tariffs[closes], statuses)
         return 0.0 if spans.closing[-1] else sums[:, -1]
 
@@ -326,29 +318,6 @@ class FleetBilling(FleetFunction):
         begin = fleet.k * RESOLUTION
         self.closed[meters] = (float(ended[-1]) if ended.size else begin) - begin
 
-    def status(self, meters: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """Clock status (len(meters), len(ends)) at these instants: DST and the RTC's doubt after outages."""
-        shown = self.fleet.rtc.meter_time(np.asarray(ends, dtype=float))
-        dst = np.where(self.fleet.localtime.is_dst(shown), CLOCK_DST_ACTIVE, 0)
-        outages = self.fleet.outages
-        out = np.broadcast_to(dst, (meters.size, ends.size))
-        if not is_doubtful(backup_error_s(sum(o.t1 - o.t0 for o in outages))):
-            return out  # no meter's backup can have drifted a second yet
-        error, invalid = np.zeros(out.shape), np.zeros(out.shape, dtype=bool)
-        fleet = self.fleet
-        for outage in outages:  # the RTC's possible error after each failure, at the spec's ppm
-            hit = np.isin(meters, outage.meters)
-            duration = outage.t1 - outage.t0
-            flat = battery_flat(fleet.battery, fleet.start, fleet.rtc.meter_time(outage.t1))
-            on_backup = on_backup_s(duration, flat)  # a flat battery: the RTC stands still after 7 days
-            after = ends >= outage.t1
-            error[hit] += np.where(after, backup_error_s(on_backup), 0.0)
-            if duration > on_backup:
-                error[hit] += np.where(after, duration - on_backup, 0.0)
-                invalid[hit] |= after
-        out = out | np.where(is_doubtful(error), CLOCK_DOUBTFUL, 0) | np.where(invalid, CLOCK_INVALID, 0)
-        return out
-
     # ------------------------------------------------------------------ stops
     def stop(self, rows: slice | np.ndarray, t: float, shown: float | None = None) -> None:
         """A debiting stop of these meters at t (their clock showing ``shown``): count, accumulate the
@@ -386,7 +355,7 @@ class FleetBilling(FleetFunction):
             if source == "clock":
                 out[:, c] = shown
             elif source == "status":
-                out[:, c] = self.status(meters, np.array([t]))[:, 0]
+                out[:, c] = clock_status(self.fleet, meters, np.array([t]))[:, 0]
             elif source == "object":
                 out[:, c] = values[name]()
             else:

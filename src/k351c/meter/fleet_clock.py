@@ -11,9 +11,23 @@ same and nothing here changes a bit.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from k351c.meter.powerfail import (
+    CLOCK_DOUBTFUL,
+    CLOCK_DST_ACTIVE,
+    CLOCK_INVALID,
+    backup_error_s,
+    battery_flat,
+    is_doubtful,
+    on_backup_s,
+)
 from k351c.meter.tariffs import TariffCalendar
+
+if TYPE_CHECKING:
+    from k351c.meter.fleet import Fleet
 
 
 class FleetRtc:
@@ -52,3 +66,27 @@ class FleetRtc:
                 out[row, tariff - 1] += (upto - m) / length
                 m = upto
         return out
+
+
+def clock_status(fleet: Fleet, meters: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Clock status bits (len(meters), len(ends)) of meters at true instants: summer time by their clock,
+    doubtful and invalid after the outages before each instant (the powerfail rules of the backup)."""
+    shown = fleet.rtc.meter_time(np.asarray(ends, dtype=float))
+    dst = np.where(fleet.localtime.is_dst(shown), CLOCK_DST_ACTIVE, 0)
+    outages = fleet.outages
+    out = np.broadcast_to(dst, (meters.size, ends.size))
+    if not is_doubtful(backup_error_s(sum(o.t1 - o.t0 for o in outages))):
+        return out  # no meter's backup can have drifted a second yet
+    error, invalid = np.zeros(out.shape), np.zeros(out.shape, dtype=bool)
+    for outage in outages:  # the RTC's possible error after each failure, at the spec's ppm
+        hit = np.isin(meters, outage.meters)
+        duration = outage.t1 - outage.t0
+        flat = battery_flat(fleet.battery, fleet.start, fleet.rtc.meter_time(outage.t1))
+        on_backup = on_backup_s(duration, flat)  # a flat battery: the RTC stands still after 7 days
+        after = ends >= outage.t1
+        error[hit] += np.where(after, backup_error_s(on_backup), 0.0)
+        if duration > on_backup:
+            error[hit] += np.where(after, duration - on_backup, 0.0)
+            invalid[hit] |= after
+    out = out | np.where(is_doubtful(error), CLOCK_DOUBTFUL, 0) | np.where(invalid, CLOCK_INVALID, 0)
+    return out

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from k351c.meter.fleet_clock import clock_status
 from k351c.meter.fleet_load import RESOLUTION
 from k351c.meter.fleet_writes import LOAD_PROFILE
 from k351c.meter.loadprofile import aligned_after, entry_status
@@ -183,7 +184,7 @@ def _day_rows(
         carry = _Open(floors[0], False, partial=known and first - fleet.start != period)
     opened, last = carry, 0
     events = _events(fleet, closes, inputs.methods, begin, end)
-    clock = fleet.billing.status(np.array([i]), np.array([e[0] for e in events], dtype=np.float64))[0]
+    clock = clock_status(fleet, np.array([i]), np.array([e[0] for e in events], dtype=np.float64))[0]
     for (true_t, _, meter_t, what), bits in zip(events, clock.tolist(), strict=True):
         if what == RESET:
             book.cut = len(book.rows)

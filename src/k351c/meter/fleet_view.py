@@ -26,6 +26,7 @@ from k351c.meter.catalog import core_values
 from k351c.meter.energy import PRIMARY, QUANTITY_C, SECONDARY
 from k351c.meter.fleet_analysis_view import add_analysis_values
 from k351c.meter.fleet_billing_view import add_billing_values
+from k351c.meter.fleet_clock import clock_status
 from k351c.meter.fleet_display_view import add_display_values
 from k351c.meter.fleet_events_view import add_event_values
 from k351c.meter.fleet_io import add_io_values
@@ -121,7 +122,7 @@ class MeterView:
     @property
     def clock_status(self) -> int:
         """RTC status bits now (summer time, doubtful after long outages), by the fleet's rule."""
-        return int(self.fleet.billing.status(np.array([self.i]), np.array([self.fleet.t]))[0, 0])
+        return int(clock_status(self.fleet, np.array([self.i]), np.array([self.fleet.t]))[0, 0])
 
     @property
     def ct_primary(self) -> int:
