@@ -11,11 +11,14 @@ from k351c.axdr.enums import DataAccessResult
 from k351c.axdr.types import Data, DataType
 from k351c.clock import parse_instant
 from k351c.codes.server import ServerSettings
+from k351c.cosem.device import LogicalDevice
 from k351c.cosem.model import Level, RequestContext
 from k351c.cosem.push import ALARM_PUSH, CCC_PUSH
 from k351c.meter.fleet import Fleet
+from k351c.meter.fleet_values import LazyValues
+from k351c.meter.fleet_view import MeterView
 from k351c.server.fleet import FleetServer
-from k351c.server.push import PUSH_OF_CODE
+from k351c.server.push import PUSH_OF_CODE, notification_apdu
 from testkit import HeadEnd, ServedFleet
 from testkit import decode_notification as decode
 
@@ -127,3 +130,18 @@ def test_invoke_ids_count_per_meter_and_persist(tmp_path):
     again = _server(tmp_path)
     again.sync()
     assert decode(again.push.notification(1, setup)).invokeId == 4
+
+
+def test_notifications_over_the_storms_lazy_views_are_the_full_views():
+    server = _server()
+    server.sync()
+    fleet = server.fleet
+    fleet.set_tamper("terminal_cover", True, meters=[5])
+    for i in (0, 5, 11):
+        device = server._device(i)  # not served: a lazy view making only what the setups name
+        assert isinstance(device.meter.objects, LazyValues)
+        full = LogicalDevice(server._bind(), MeterView(fleet, i))
+        for setup in server.push.defaults.values():
+            now = full.meter.now
+            assert notification_apdu(device, setup, now, 7) == notification_apdu(full, setup, now, 7), setup.name
+        assert len(device.meter.objects._defs) < len(full.meter.objects)

@@ -42,6 +42,13 @@ def default_functions(config: MeterConfig) -> list[MeterFunction]:
 
 def core_values(meter: Meter | MeterView) -> None:
     """Clock, identification, CT ratio, meter constants, energy and instantaneous values."""
+    identity_values(meter)
+    register_energy(meter)
+    register_instantaneous(meter)
+
+
+def identity_values(meter: Meter | MeterView) -> None:
+    """Clock, identification, CT ratio and meter constants."""
     add = meter.objects.add
     config = meter.config
     add(ValueDef(Obis(0, 0, 1, 0, 0), 8, lambda: meter.now, public=True, description="clock"))
@@ -62,8 +69,6 @@ def core_values(meter: Meter | MeterView) -> None:
                  description="meter constant, active (LED)"))
     add(ValueDef(Obis(1, 0, 0, 3, 1), 1, lambda: 10000, Unit.REACTIVE_ENERGY_METER_CONSTANT, legal=True,
                  description="meter constant, reactive (LED)"))
-    register_energy(meter)
-    register_instantaneous(meter)
 
 
 def s0_values(meter: Meter) -> None:

@@ -5,7 +5,7 @@ and a few setters; ``MeterView`` gives exactly that for meter i, and always for 
 server builds a view per meter it serves (kept in an LRU cache) and passes it with each request.
 
 The object list is the single ``Meter``'s. Every value is defined here by the fleet's functions
-(``core_values`` and the ``add_*_values`` of each fleet module: arrays, recomputations, the view's own
+(``core_values``'s parts and the ``add_*_values`` of each fleet module: arrays, recomputations, the view's own
 objects), with the single meter's definitions and rules. Only load control whose relays a
 tariff-sync output drives (I/O functions 22/23 with a load control module) is still the meter's twin's
 (k351c.meter.fleet_twin): the single meter's own code on meter i's inputs, made on first read.
@@ -17,12 +17,13 @@ import dataclasses
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 
 from k351c.errors import AccessDenied
-from k351c.meter.catalog import core_values
+from k351c.meter.catalog import identity_values
 from k351c.meter.energy import PRIMARY, QUANTITY_C, SECONDARY
 from k351c.meter.fleet_analysis_view import add_analysis_values
 from k351c.meter.fleet_billing_view import add_billing_values
@@ -35,10 +36,12 @@ from k351c.meter.fleet_powerfail import add_powerfail_values
 from k351c.meter.fleet_profile_view import add_profile_values
 from k351c.meter.fleet_quality import add_quality_values
 from k351c.meter.fleet_tamper import add_tamper_values
+from k351c.meter.fleet_values import Adder, LazyValues, value_owners
 from k351c.meter.fleet_writes import MUTATORS
 from k351c.meter.metrology import Measurement
 from k351c.meter.objects import ObjectTable, ValueDef, read_object
 from k351c.meter.readings import Profile, Reading
+from k351c.meter.registers import register_energy, register_instantaneous
 from k351c.obis import Obis
 
 if TYPE_CHECKING:
@@ -63,24 +66,21 @@ class _Bank:
 class MeterView:
     """Meter i of a fleet with the attributes the COSEM binder reads; values come from the fleet."""
 
-    def __init__(self, fleet: Fleet, i: int) -> None:
+    def __init__(self, fleet: Fleet, i: int, *, lazy: bool = False) -> None:
+        """Meter i's view; ``lazy``: each group of values is added when one of them is first asked
+        (k351c.meter.fleet_values; a push notification reads a few values of many meters)."""
         self.fleet, self.i = fleet, int(i)
         self.config = fleet.start_config(self.i)
         self.localtime = fleet.localtime
         self.objects: ObjectTable = _TwinBackedTable(fleet.twins.template(), self._twin_value)
         self.primary, self.secondary = _Bank(self, PRIMARY), _Bank(self, SECONDARY)
         self._cache: dict[tuple, object] = {}
-        core_values(self)
-        self._add_fleet_values()
-        add_tamper_values(self)
-        add_analysis_values(self)
-        add_display_values(self)
-        add_event_values(self)
-        add_io_values(self)
-        add_load_control_values(self)
-        add_billing_values(self)
-        add_powerfail_values(self)
-        add_quality_values(self)
+        if lazy:
+            bare = partial(MeterView, fleet, self.i, lazy=True)
+            self.objects = LazyValues(self.objects, self, VALUE_ADDERS, partial(value_owners, fleet, bare))
+        else:
+            for add in VALUE_ADDERS:
+                add(self)
 
     # ------------------------------------------------------ the Meter API
     @property
@@ -184,7 +184,8 @@ class MeterView:
         raise AccessDenied("a fleet meter's clock is the fleet's simulated clock")
 
     # ---------------------------------------------------------- more values
-    def _add_fleet_values(self) -> None:
+    def add_fleet_values(self) -> None:
+        """The current tariff and the load profile with its channels and status."""
         b = 0 if self.fleet.lp_bank == PRIMARY else 1
         self.channel_obis = [
             Obis(1, b, QUANTITY_C[q][0], 29, 0) for q in self.config.energy_channels
@@ -208,6 +209,24 @@ class MeterView:
             lambda: self.twin.objects.lookup(code),
             lambda target, args: self.fleet.twins.call(self.i, str(code), target, args),
         )
+
+
+VALUE_ADDERS: tuple[Adder, ...] = (
+    identity_values,
+    register_energy,
+    register_instantaneous,
+    MeterView.add_fleet_values,
+    add_tamper_values,
+    add_analysis_values,
+    add_display_values,
+    add_event_values,
+    add_io_values,
+    add_load_control_values,
+    add_billing_values,
+    add_powerfail_values,
+    add_quality_values,
+)
+"""What defines a fleet meter's values, in the order a view adds them (``core_values``'s parts first)."""
 
 
 class _Stops:

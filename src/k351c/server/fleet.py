@@ -193,13 +193,14 @@ class FleetServer:
         )
 
     def _device(self, i: int) -> LogicalDevice:
-        """Meter i's object list: its endpoint's if kept, else one for this use (a push storm keeps
-        the head-ends' endpoints in the cache)."""
+        """Meter i's object list: its endpoint's if kept, else one for this use over a lazy view, which
+        makes only the values a notification names (a push storm keeps the head-ends' endpoints in
+        the cache)."""
         kept = self.views.peek(i)
         if kept is not None:
             assert isinstance(kept.objects, LogicalDevice)
             return kept.objects
-        return LogicalDevice(self._bind(), MeterView(self.fleet, i))
+        return LogicalDevice(self._bind(), MeterView(self.fleet, i, lazy=True))
 
     def endpoint(self, i: int) -> DlmsEndpoint:
         """The DLMS endpoint of meter i (built on demand, LRU-cached)."""
