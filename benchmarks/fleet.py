@@ -16,7 +16,9 @@ wall second and per CPU second of the core that did the work.
    client CPU seconds).
 3. cipher: ciphered (HLS, authenticated and encrypted) against plain (public) GET/s on one connection,
    a single meter and a fleet meter, in the same rounds (benchmarks/fleet_cipher.py).
-4. simulate: CPU time of the vectorised engine for N meters x 7 days -> simulated meter-days per second.
+4. storm: a feeder outage over every meter makes each push its alarm notification twice (power down, up);
+   notifications built per CPU second, beside a sample built over full views as before (benchmarks/fleet_storm.py).
+4b. simulate: CPU time of the vectorised engine for N meters x 7 days -> simulated meter-days per second.
 5. backfill: wall time to create a year of history for N meters with every function of the fleet
    (registers, profile, demand and peaks, debiting stops and loggers, events, quality, tamper, ...) on
    a seeded scenario of feeder outages, voltage sags, swells and phase losses and tamper switches, shards in --processes processes, median of
@@ -25,7 +27,7 @@ wall second and per CPU second of the core that did the work.
 
     python benchmarks/fleet.py [--meters 10000] [--sample K] [--sweep-sample K] [--rounds 3] [--threads 8]
                                [--history-days 1.25] [--processes 2] [--quick] [--backfill-rounds 1]
-                               [--parts serve,sweep,cipher,simulate,backfill] [--json PATH]
+                               [--parts serve,sweep,cipher,storm,simulate,backfill] [--json PATH]
 """
 
 from __future__ import annotations
@@ -490,7 +492,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     parser.add_argument(
         "--parts",
-        default="serve,sweep,cipher,simulate,backfill",
+        default="serve,sweep,cipher,storm,simulate,backfill",
         help="which benchmarks, comma-separated",
     )
     args = parser.parse_args(argv)
@@ -506,6 +508,10 @@ def main(argv: list[str] | None = None) -> dict:
         )
     if "cipher" in parts:
         results.update(bench_cipher(args.seconds, args.rounds))
+    if "storm" in parts:
+        from fleet_storm import storm
+
+        results.update(storm(args.meters, START))
     if "simulate" in parts:
         results.update(bench_simulate(min(args.meters, 10000), 3 if args.quick else 7))
     if "backfill" in parts:
