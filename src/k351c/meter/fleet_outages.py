@@ -25,53 +25,70 @@ class FleetOutages:
     t: float
 
     def outage_windows(self, i: int) -> list[tuple[float, float]]:
-        """Meter i's outage windows (t0, t1)."""
-        return [(o.t0, o.t1) for o in self.outages if np.isin(i, o.meters)]
+        """Meter i's outage windows (t0, t1): overlapping outages merged, as the meter sees its voltage."""
+        return _union([(o.t0, o.t1) for o in self.outages if np.isin(i, o.meters)])
 
     def _overlapping(self, lo: float, hi: float) -> list[Outage]:
         """The outages that overlap [lo, hi): the others take no second off any span inside it."""
         return [o for o in self.outages if o.t0 < hi and o.t1 > lo]
 
+    def _off(self, meters: np.ndarray, begins: np.ndarray, ends: np.ndarray, own: bool = False) -> np.ndarray:
+        """Seconds without voltage of each meter in each span [begin, end): (len(meters), len(begins)).
+
+        With ``own`` each meter has its own span (begins and ends (len(meters),)) and the result is
+        (len(meters),). A meter under two overlapping outages loses each second once: meters are
+        grouped by the outages they are under, and each group's windows are merged before they count.
+        """
+        off = np.zeros(len(meters) if own else (len(meters), begins.size))
+        outages = self._overlapping(np.min(begins, initial=np.inf), np.max(ends, initial=-np.inf))
+        if not outages:
+            return off
+        under = np.stack([np.isin(meters, o.meters) for o in outages], axis=1)
+        groups, which = np.unique(under, axis=0, return_inverse=True)
+        which = which.reshape(-1)
+        for g, group in enumerate(groups):
+            if not group.any():
+                continue
+            rows = which == g
+            low, high = (begins[rows], ends[rows]) if own else (begins, ends)
+            windows = _union([(o.t0, o.t1) for o, on in zip(outages, group, strict=True) if on])
+            off[rows] = sum(
+                np.clip(np.minimum(high, t1) - np.maximum(low, t0), 0, None) for t0, t1 in windows
+            )
+        return off
+
     def powered_fraction(self, meters: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """Share (0..1) of each interval that each meter has voltage: (len(meters), len(idx))."""
-        frac = np.ones((len(meters), idx.size))
         if not self.outages:
-            return frac
-        starts = idx * RESOLUTION
-        for outage in self._overlapping(starts.min(initial=np.inf), starts.max(initial=-np.inf) + RESOLUTION):
-            overlap = np.clip(
-                np.minimum(starts + RESOLUTION, outage.t1) - np.maximum(starts, outage.t0), 0, None
-            )
-            if not overlap.any():
-                continue
-            hit = np.isin(meters, outage.meters)
-            frac[hit] -= overlap / RESOLUTION
-        return np.clip(frac, 0.0, 1.0)
+            return np.ones((len(meters), idx.size))
+        starts = (idx * RESOLUTION).astype(np.float64)
+        return np.clip(1.0 - self._off(meters, starts, starts + RESOLUTION) / RESOLUTION, 0.0, 1.0)
 
     def powered_each(self, meters: np.ndarray, begins: np.ndarray, ends) -> np.ndarray:
         """Seconds of each meter's own span [begin, end) that it has voltage: (len(meters),)."""
-        seconds = np.broadcast_to(ends - begins, begins.shape).astype(np.float64)
-        for outage in self._overlapping(np.min(begins, initial=np.inf), np.max(ends, initial=-np.inf)):
-            hit = np.isin(meters, outage.meters)
-            if hit.any():
-                low, high = np.broadcast_to(begins, hit.shape)[hit], np.broadcast_to(ends, hit.shape)[hit]
-                seconds[hit] -= np.clip(np.minimum(high, outage.t1) - np.maximum(low, outage.t0), 0, None)
-        return np.maximum(seconds, 0.0)
+        begins = np.broadcast_to(np.asarray(begins, dtype=np.float64), (len(meters),))
+        ends = np.broadcast_to(np.asarray(ends, dtype=np.float64), (len(meters),))
+        return np.maximum(ends - begins - self._off(meters, begins, ends, own=True), 0.0)
 
     def powered_seconds(self, meters: np.ndarray, begins: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Seconds of each span [begin, end) that each meter has voltage: (len(meters), len(begins))."""
         seconds = np.broadcast_to(np.maximum(ends - begins, 0.0), (len(meters), begins.size)).copy()
-        for outage in self._overlapping(np.min(begins, initial=np.inf), np.max(ends, initial=-np.inf)):
-            overlap = np.clip(np.minimum(ends, outage.t1) - np.maximum(begins, outage.t0), 0, None)
-            if overlap.any():
-                seconds[np.isin(meters, outage.meters)] -= overlap
+        if self.outages:
+            seconds -= self._off(meters, begins, ends)
         return np.maximum(seconds, 0.0)
 
     def failures(self, i: int, until: float | None = None) -> list[tuple[float, float]]:
         """Meter i's power failures so far: (start, duration in s) — the power-failure log."""
         until = self.t if until is None else until
-        return [
-            (o.t0, min(o.t1, until) - o.t0)
-            for o in self.outages
-            if o.t0 <= until and np.isin(i, o.meters)
-        ]
+        return [(t0, min(t1, until) - t0) for t0, t1 in self.outage_windows(i) if t0 <= until]
+
+
+def _union(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Windows (t0, t1) merged where they overlap (windows that only touch stay apart), by start."""
+    merged: list[tuple[float, float]] = []
+    for t0, t1 in sorted(windows):
+        if merged and t0 < merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], t1))
+        else:
+            merged.append((t0, t1))
+    return merged
