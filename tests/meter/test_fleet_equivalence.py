@@ -116,6 +116,7 @@ def test_every_object_of_every_meter_equals_its_single_twin(minutes, t0):
 )
 @example(ct_at=31000.0, outage_at=31000.0, outage_s=1.0, ct=5, minutes=15, shift=0)  # ends on an interval boundary
 @example(ct_at=4000.0, outage_at=215900.0, outage_s=1000.0, ct=1000, minutes=60, shift=900)  # ends inside an outage
+@example(ct_at=60468.0, outage_at=91613.0, outage_s=556.0, ct=5, minutes=5, shift=969)  # maximum voltage at power return
 @given(
     ct_at=st.integers(31000, 86400).map(float),
     outage_at=st.integers(31000, 2 * 86400).map(float),

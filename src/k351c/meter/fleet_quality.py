@@ -182,7 +182,7 @@ class FleetQuality(FleetFunction):
                 np.array([lo, t]), fleet.outage_windows(i), self.voltage_events.of(i)
             )
             span_on = on[:, np.zeros(off.size, dtype=np.int64)] & ~off[None]
-            span_volts = volts[:, [0] * off.size] * levels[None]
+            span_volts = np.where(span_on[..., None], volts[:, [0] * off.size] * levels[None], 0.0)
             advance(part, limits, span_volts, shown(times[:-1]), span_on, shown(t), emit)
         else:
             confirm_all(part, limits, shown(t), emit)
@@ -255,8 +255,9 @@ class FleetQuality(FleetFunction):
             times, off, levels = split_at(bounds, windows, levels_of)
             col = interval_index(times, RESOLUTION) - idx[0]
             base = self._load_volts(meters[rows], idx) if levels_of else volts[rows]
-            span_volts = base[:, col, :] * levels[None]
-            yield rows, times[:-1], span_volts, powered[rows][:, col] & ~off[None]
+            span_on = powered[rows][:, col] & ~off[None]
+            span_volts = np.where(span_on[..., None], base[:, col, :] * levels[None], 0.0)
+            yield rows, times[:-1], span_volts, span_on  # a span without supply shows no voltage
 
     def _load_volts(self, meters: np.ndarray, idx: np.ndarray) -> np.ndarray:
         """The load's voltages (len(meters), len(idx), 3) before its voltage events."""
