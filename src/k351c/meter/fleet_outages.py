@@ -26,7 +26,7 @@ class FleetOutages:
 
     def outage_windows(self, i: int) -> list[tuple[float, float]]:
         """Meter i's outage windows (t0, t1): overlapping outages merged, as the meter sees its voltage."""
-        return _union([(o.t0, o.t1) for o in self.outages if np.isin(i, o.meters)])
+        return merged_windows([(o.t0, o.t1) for o in self.outages if np.isin(i, o.meters)])
 
     def _overlapping(self, lo: float, hi: float) -> list[Outage]:
         """The outages that overlap [lo, hi): the others take no second off any span inside it."""
@@ -51,7 +51,7 @@ class FleetOutages:
                 continue
             rows = which == g
             low, high = (begins[rows], ends[rows]) if own else (begins, ends)
-            windows = _union([(o.t0, o.t1) for o, on in zip(outages, group, strict=True) if on])
+            windows = merged_windows([(o.t0, o.t1) for o, on in zip(outages, group, strict=True) if on])
             off[rows] = sum(
                 np.clip(np.minimum(high, t1) - np.maximum(low, t0), 0, None) for t0, t1 in windows
             )
@@ -83,11 +83,16 @@ class FleetOutages:
         return [(t0, min(t1, until) - t0) for t0, t1 in self.outage_windows(i) if t0 <= until]
 
 
-def _union(windows: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Windows (t0, t1) merged where they overlap (windows that only touch stay apart), by start."""
+def merged_windows(
+    windows: list[tuple[float, float]], *, touching: bool = False
+) -> list[tuple[float, float]]:
+    """Windows (t0, t1) merged where they overlap, by start; with ``touching`` also where one ends as the next begins.
+
+    Powered time merges overlaps only; the power-failure log counts touching outages as one failure.
+    """
     merged: list[tuple[float, float]] = []
     for t0, t1 in sorted(windows):
-        if merged and t0 < merged[-1][1]:
+        if merged and (t0 < merged[-1][1] or (touching and t0 == merged[-1][1])):
             merged[-1] = (merged[-1][0], max(merged[-1][1], t1))
         else:
             merged.append((t0, t1))

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from k351c.meter.eventlog import CLOCK
+from k351c.meter.fleet_outages import merged_windows
 from k351c.meter.fleet_writes import TwinWrite
 from k351c.meter.function import bound
 from k351c.meter.objects import ProfileData
@@ -36,12 +37,7 @@ COUNTERS = {
 
 def failures(windows: list[tuple[float, float]], until: float) -> list[tuple[float, float]]:
     """Completed failures (start, duration) by ``until``: the union of the outage windows, in order."""
-    merged: list[list[float]] = []
-    for t0, t1 in sorted(windows):
-        if merged and t0 <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], t1)
-        else:
-            merged.append([t0, t1])
+    merged = merged_windows(windows, touching=True)
     return [(t0, t1 - t0) for t0, t1 in merged if t1 <= until]
 
 
